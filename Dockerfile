@@ -1,0 +1,35 @@
+# One image for all four cinderflow services (cinder-api, cinder-scheduler, cinder-volume,
+# cinder-backup), built from output staged on the host: the build itself needs no network.
+#
+#   npm ci && scripts/stage-image.sh      # npm run build + production node_modules into .image/
+#   docker build -t cinderflow:local .
+#   docker run --rm cinderflow:local node apps/cinder-scheduler/dist/main.js
+#
+# .dockerignore sends only .image/ as the build context.
+FROM node:20-bookworm-slim
+
+ENV NODE_ENV=production
+WORKDIR /app
+
+# PID 1: tini where the base image has it (it reaps zombies and forwards signals to node); otherwise
+# a shim that just execs the command, so the image still runs on a base without tini.
+# The data folders are created here, owned by `node`, so that named volumes mounted on them start
+# out writable by the service.
+RUN set -eu; \
+    if tini_path="$(command -v tini)"; then \
+      ln -s "$tini_path" /usr/local/bin/cinder-init; \
+    else \
+      printf '#!/bin/sh\n[ "${1:-}" = "--" ] && shift\nexec "$@"\n' > /usr/local/bin/cinder-init; \
+      chmod 0755 /usr/local/bin/cinder-init; \
+    fi; \
+    mkdir -p /var/lib/cinder/volumes /var/lib/cinder/backups; \
+    chown -R node:node /var/lib/cinder
+
+# Application code stays owned by root (read-only to the service user).
+COPY .image/ /app/
+
+USER node
+EXPOSE 8776
+
+ENTRYPOINT ["cinder-init", "--"]
+CMD ["node", "apps/cinder-api/dist/main.js"]

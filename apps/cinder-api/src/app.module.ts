@@ -1,0 +1,45 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import type { ApiConfig } from '@cinderflow/config';
+import type { Logger } from '@cinderflow/logging';
+import { CoreModule, DatabaseModule } from '@cinderflow/service-runtime';
+import { AvailabilityZonesController } from './availability-zones/availability-zones.controller';
+import { AvailabilityZonesService } from './availability-zones/availability-zones.service';
+import { FaultFilter } from './common/fault.filter';
+import { ProjectGuard } from './common/project.guard';
+import { CreateVolumeFlow } from './flows/create-volume/create-volume.flow';
+import { MessagesController } from './messages/messages.controller';
+import { SchedulerStatsController } from './scheduler-stats/scheduler-stats.controller';
+import { ServicesController } from './services/services.controller';
+import { VolumeTypesController } from './types/volume-types.controller';
+import { VolumeTypesService } from './types/volume-types.service';
+import { VersionsController } from './versions/versions.controller';
+import { VolumesController } from './volumes/volumes.controller';
+import { VolumesService } from './volumes/volumes.service';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ApiConfig, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(config, logger), DatabaseModule.forRoot(config.DATABASE_URL, 10)],
+      controllers: [
+        VersionsController,
+        VolumesController,
+        VolumeTypesController,
+        ServicesController,
+        AvailabilityZonesController,
+        SchedulerStatsController,
+        MessagesController,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: FaultFilter },
+        { provide: APP_GUARD, useClass: ProjectGuard },
+        VolumesService,
+        VolumeTypesService,
+        AvailabilityZonesService,
+        CreateVolumeFlow,
+      ],
+    };
+  }
+}

@@ -1,0 +1,40 @@
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { notFound } from './cinder-errors';
+import type { SortKey } from './list-params';
+
+/**
+ * Adds ORDER BY, the marker condition and LIMIT for keyset pagination (Cinder's
+ * paginate_query): rows strictly after the marker in the requested order, with the id as the
+ * final tie-breaker so that pages never overlap or skip.
+ */
+export async function applyKeysetPage<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  alias: string,
+  sort: SortKey[],
+  limit: number,
+  marker: string | undefined,
+): Promise<SelectQueryBuilder<T>> {
+  const keys = [...sort.map((s) => ({ expr: s.column, direction: s.direction }))];
+  if (!sort.some((s) => s.column === `${alias}.id`)) {
+    keys.push({ expr: `${alias}.id`, direction: sort[sort.length - 1]?.direction ?? 'desc' });
+  }
+  if (marker !== undefined) {
+    const markerQuery = qb.clone().select([]).orderBy();
+    keys.forEach((key, i) => markerQuery.addSelect(key.expr, `k${i}`));
+    const values = await markerQuery.andWhere(`${alias}.id::text = :marker`, { marker }).getRawOne<Record<string, unknown>>();
+    if (!values) {
+      throw notFound(`Marker ${marker} could not be found.`);
+    }
+    const disjuncts = keys.map((key, i) => {
+      const equal = keys.slice(0, i).map((k, j) => `${k.expr} = :k${j}`);
+      const beyond = `${key.expr} ${key.direction === 'asc' ? '>' : '<'} :k${i}`;
+      return `(${[...equal, beyond].join(' AND ')})`;
+    });
+    qb.andWhere(`(${disjuncts.join(' OR ')})`, Object.fromEntries(keys.map((_, i) => [`k${i}`, values[`k${i}`]])));
+  }
+  qb.orderBy();
+  for (const key of keys) {
+    qb.addOrderBy(key.expr, key.direction === 'asc' ? 'ASC' : 'DESC');
+  }
+  return qb.limit(limit);
+}

@@ -1,0 +1,110 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '@cinderflow/logging';
+import {
+  isValidRequestId,
+  newRequestId,
+  REQUEST_ID_HEADER,
+  type RequestContext,
+  runWithContext,
+} from '@cinderflow/request-context';
+import type { ApiRequest } from './api-request';
+import { CinderHttpError, faultBody } from './cinder-errors';
+import { negotiate, VERSION_HEADER } from './microversion';
+
+export function sendFault(res: Response, status: number, message: string): void {
+  res.status(status).json(faultBody(status, message));
+}
+
+/**
+ * Cinder's noauth middleware: `X-Auth-Token: <user>:<project>` (project defaults to the user);
+ * every caller is an admin. This is the one place a request context is built, so real tokens
+ * and roles only have to change this function.
+ */
+export function contextFromHeaders(req: Request, requestId: string): RequestContext | undefined {
+  const token = req.header('x-auth-token');
+  if (!token) {
+    return undefined;
+  }
+  const [user, project] = token.split(':', 2);
+  const userId = user.trim();
+  return {
+    requestId,
+    userId,
+    projectId: project?.trim() || userId,
+    roles: ['admin'],
+    isAdmin: true,
+  };
+}
+
+const VERSION_DOCUMENT = /^\/(v3\/?)?$/;
+
+/**
+ * Runs before routing: request id, microversion and caller for every request, with their
+ * response headers set first so that error responses carry them too.
+ */
+export function requestPipeline(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const inbound = req.header(REQUEST_ID_HEADER);
+    const requestId = isValidRequestId(inbound) ? inbound : newRequestId();
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+
+    const started = process.hrtime.bigint();
+    const anonymous: RequestContext = { requestId, userId: '-', projectId: '-', roles: [], isAdmin: false };
+    res.on('finish', () => {
+      runWithContext((req as Partial<ApiRequest>).cinder?.context ?? anonymous, () =>
+        logger.info(
+          {
+            method: req.method,
+            path: req.originalUrl,
+            status: res.statusCode,
+            ms: Number(process.hrtime.bigint() - started) / 1e6,
+          },
+          'request',
+        ),
+      );
+    });
+
+    if (VERSION_DOCUMENT.test(req.path) || !req.path.startsWith('/v3/')) {
+      runWithContext(anonymous, next);
+      return;
+    }
+    try {
+      const version = negotiate(req.header(VERSION_HEADER));
+      res.setHeader(VERSION_HEADER, `volume ${version.toString()}`);
+      res.setHeader('Vary', VERSION_HEADER);
+      const context = contextFromHeaders(req, requestId);
+      if (!context) {
+        // noauth's answer to a request without a token: here is the token to use.
+        const user = req.header('x-auth-user') ?? 'admin';
+        const project = req.header('x-auth-project-id') ?? 'admin';
+        res.setHeader('X-Auth-Token', `${user}:${project}`);
+        res.setHeader('X-Server-Management-Url', `${req.protocol}://${req.get('host') ?? ''}${req.originalUrl}`);
+        res.status(204).type('text/plain').end();
+        return;
+      }
+      (req as ApiRequest).cinder = { context, version };
+      runWithContext(context, next);
+    } catch (error) {
+      if (error instanceof CinderHttpError) {
+        sendFault(res, error.status, error.message);
+        return;
+      }
+      throw error;
+    }
+  };
+}
+
+/** Body-parser failures in Cinder's words. */
+export function bodyErrorHandler() {
+  return (error: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction): void => {
+    if (error.type === 'entity.parse.failed') {
+      sendFault(res, 400, 'Malformed request body');
+    } else if (error.type === 'entity.too.large') {
+      sendFault(res, 413, 'Request is too large.');
+    } else if (error.status && error.status < 500) {
+      sendFault(res, error.status, error.message);
+    } else {
+      next(error);
+    }
+  };
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { ApiConfig } from '@cinderflow/config';
+import { Destinations, SchedulerRpc } from '@cinderflow/contracts';
+import type { Logger } from '@cinderflow/logging';
+import type { RpcClient } from '@cinderflow/messaging';
+import { applyTransition, VolumeEntity } from '@cinderflow/persistence';
+import type { RequestContext } from '@cinderflow/request-context';
+import { CONFIG, LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
+import { volumeMachine } from '@cinderflow/status-machines';
+import { AvailabilityZonesService } from '../../availability-zones/availability-zones.service';
+import { badRequest, invalidInput } from '../../common/cinder-errors';
+import { VolumeTypesService } from '../../types/volume-types.service';
+import type { CreateVolumeBody } from '../../volumes/volume.schemas';
+
+/**
+ * The API side of create (Cinder's volume_create_api flow): extract and check the request,
+ * write the volume in `creating`, cast it to the schedulers. Every check happens before the
+ * write, so a refused request leaves nothing behind.
+ */
+@Injectable()
+export class CreateVolumeFlow {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly types: VolumeTypesService,
+    private readonly zones: AvailabilityZonesService,
+    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    @Inject(CONFIG) private readonly config: ApiConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async run(caller: RequestContext, body: CreateVolumeBody): Promise<VolumeEntity> {
+    const request = await this.extract(body);
+    const volume = await this.entryCreate(caller, request);
+    await this.castToScheduler(volume, request.extraSpecs, request.typeName);
+    return volume;
+  }
+
+  private async extract(body: CreateVolumeBody) {
+    const v = body.volume;
+    if (v.multiattach === true) {
+      throw invalidInput(
+        'The multiattach parameter has been removed; multiattach comes from a volume type with the extra spec multiattach="<is> True".',
+      );
+    }
+    const sources = (['snapshot_id', 'source_volid', 'imageRef', 'image_id', 'backup_id'] as const).filter(
+      (key) => v[key] !== undefined && v[key] !== null,
+    );
+    if (sources.length > 1) {
+      throw invalidInput(`Only one of ${sources.join(', ')} may be given.`);
+    }
+    if (sources.length === 1) {
+      throw badRequest(`Creating a volume from ${sources[0]} is not supported by this deployment yet.`);
+    }
+    if (v.consistencygroup_id || v.group_id) {
+      throw badRequest('Creating a volume in a group is not supported by this deployment yet.');
+    }
+    const size = v.size === undefined || v.size === null ? undefined : Number(v.size);
+    if (size === undefined || !Number.isInteger(size) || size <= 0) {
+      throw invalidInput(`Volume size '${v.size === undefined || v.size === null ? 'None' : String(v.size)}' must be an integer and greater than 0`);
+    }
+    if (size > this.config.MAX_VOLUME_SIZE_GB) {
+      throw invalidInput(`Volume size '${size}' must be at most ${this.config.MAX_VOLUME_SIZE_GB}`);
+    }
+    const availabilityZone = v.availability_zone ?? this.zones.defaultZone();
+    const known = await this.zones.list();
+    if (!known.some((zone) => zone.name === availabilityZone)) {
+      throw badRequest(`Availability zone '${availabilityZone}' is invalid.`);
+    }
+    const type = await this.types.resolve(v.volume_type);
+    return {
+      size,
+      availabilityZone,
+      typeId: type.id,
+      typeName: type.name,
+      extraSpecs: type.extra_specs,
+      multiattach: /^<is>\s+true$/i.test(type.extra_specs.multiattach ?? ''),
+      name: v.name !== undefined ? v.name : (v.display_name ?? null),
+      description: v.description !== undefined ? v.description : (v.display_description ?? null),
+      metadata: v.metadata ?? {},
+    };
+  }
+
+  private async entryCreate(
+    caller: RequestContext,
+    request: Awaited<ReturnType<CreateVolumeFlow['extract']>>,
+  ): Promise<VolumeEntity> {
+    const volume: VolumeEntity = {
+      id: randomUUID(),
+      project_id: caller.projectId,
+      user_id: caller.userId,
+      display_name: request.name,
+      display_description: request.description,
+      size: request.size,
+      status: volumeMachine.initial,
+      attach_status: 'detached',
+      availability_zone: request.availabilityZone,
+      host: null,
+      volume_type_id: request.typeId,
+      metadata: request.metadata,
+      bootable: false,
+      multiattach: request.multiattach,
+      scheduling_attempt: 0,
+      previous_status: null,
+      created_at: new Date(),
+      updated_at: null,
+      launched_at: null,
+      terminated_at: null,
+      deleted_at: null,
+      deleted: false,
+    };
+    await this.dataSource.manager.insert(VolumeEntity, volume);
+    return volume;
+  }
+
+  private async castToScheduler(volume: VolumeEntity, extraSpecs: Record<string, string>, typeName: string): Promise<void> {
+    try {
+      await this.rpc.cast(Destinations.scheduler(), SchedulerRpc.createVolume, {
+        request_spec: {
+          volume_id: volume.id,
+          size: volume.size,
+          availability_zone: volume.availability_zone,
+          volume_type: { id: volume.volume_type_id, name: typeName, extra_specs: extraSpecs },
+        },
+        retry: { num_attempts: 1, backends: [], exc_reasons: [] },
+      });
+    } catch (error) {
+      // VolumeCastTask's revert: a volume nobody will ever schedule must not stay `creating`.
+      this.logger.error({ volume_id: volume.id, err: (error as Error).message }, 'cast to scheduler failed');
+      await applyTransition(this.dataSource.manager, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: volume.id,
+        event: 'create_failed',
+      }).catch(() => undefined);
+      throw error;
+    }
+  }
+}

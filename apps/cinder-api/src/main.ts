@@ -1,0 +1,39 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
+import { type ApiConfig, apiSpec, ConfigError, loadConfig } from '@cinderflow/config';
+import { createLogger, NestPinoLogger } from '@cinderflow/logging';
+import { preflight } from '@cinderflow/service-runtime';
+import { AppModule } from './app.module';
+import { bodyErrorHandler, requestPipeline } from './common/request-pipeline';
+
+async function main(): Promise<void> {
+  let config: ApiConfig;
+  try {
+    config = loadConfig(apiSpec);
+  } catch (error) {
+    process.stderr.write(`cinder-api: ${(error as Error).message}\n`);
+    process.exit(error instanceof ConfigError ? 2 : 1);
+  }
+  const logger = createLogger('cinder-api', { level: config.LOG_LEVEL });
+  const problems = await preflight(config.DATABASE_URL, config.AMQP_URL);
+  if (problems.length > 0) {
+    problems.forEach((problem) => logger.fatal(problem));
+    process.exit(1);
+  }
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
+    bodyParser: false,
+    logger: new NestPinoLogger(logger),
+  });
+  app.disable('x-powered-by');
+  app.use(requestPipeline(logger));
+  // Cinder reads the body as JSON whatever the content type says.
+  app.use(express.json({ type: () => true, limit: '1mb' }));
+  app.use(bodyErrorHandler());
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.listen(config.API_PORT, config.API_LISTEN);
+  logger.info({ url: `http://${config.API_LISTEN}:${config.API_PORT}/v3` }, 'cinder-api listening');
+}
+
+void main();

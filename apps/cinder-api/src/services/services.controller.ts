@@ -1,0 +1,67 @@
+import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { ApiConfig } from '@cinderflow/config';
+import { Binaries, Destinations, SchedulerRpc } from '@cinderflow/contracts';
+import type { Logger } from '@cinderflow/logging';
+import type { RpcClient } from '@cinderflow/messaging';
+import { isServiceUp, ServiceRegistry } from '@cinderflow/persistence';
+import type { RequestContext } from '@cinderflow/request-context';
+import { CONFIG, LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
+import { Caller, Version } from '../common/api-request';
+import { forbidden } from '../common/cinder-errors';
+import { timestamp } from '../common/links';
+import type { ApiVersion } from '../common/microversion';
+import { projectRoutes } from '../common/project-routes';
+
+/** `os-services`: each service up or down from its heartbeat (admin only, as in Cinder). */
+@Controller(projectRoutes('os-services'))
+export class ServicesController {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    @Inject(CONFIG) private readonly config: ApiConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @Get()
+  async list(
+    @Query('host') host: string | undefined,
+    @Query('binary') binary: string | undefined,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
+    if (!caller.isAdmin) throw forbidden("Policy doesn't allow volume_extension:services:index to be performed.");
+    const services = await new ServiceRegistry(this.dataSource).list({ host, binary });
+    const backendUp = version.atLeast('3.49') ? await this.poolBackends() : undefined;
+    const now = new Date();
+    return {
+      services: services.map((s) => {
+        const view: Record<string, unknown> = {
+          binary: s.binary,
+          host: s.host,
+          zone: s.availability_zone,
+          status: s.disabled ? 'disabled' : 'enabled',
+          state: isServiceUp(s, now, this.config.SERVICE_DOWN_TIME_S) ? 'up' : 'down',
+          updated_at: timestamp(s.updated_at),
+          disabled_reason: s.disabled_reason,
+        };
+        if (version.atLeast('3.7')) view.cluster = null;
+        if (backendUp && s.binary === Binaries.volume) {
+          view.backend_state = backendUp.has(s.host) ? 'up' : 'down';
+        }
+        return view;
+      }),
+    };
+  }
+
+  /** Backends the scheduler has capabilities for (Cinder asks get_pools for backend_state). */
+  private async poolBackends(): Promise<Set<string>> {
+    try {
+      const pools = await this.rpc.call(Destinations.scheduler(), SchedulerRpc.getPools, {}, { timeoutMs: 5000 });
+      return new Set(pools.map((p) => p.name.split('#')[0]));
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'scheduler did not report pools; backend_state down');
+      return new Set();
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import type { VolumeTypeEntity } from '@cinderflow/persistence';
+import type { RequestContext } from '@cinderflow/request-context';
+import { Caller } from '../common/api-request';
+import { forbidden } from '../common/cinder-errors';
+import { projectRoutes } from '../common/project-routes';
+import { RequestSchema } from '../common/validation';
+import { VolumeTypesService } from './volume-types.service';
+
+const extraSpecs = {
+  type: 'object',
+  patternProperties: { '^[a-zA-Z0-9-_:. /]{1,255}$': { type: 'string', maxLength: 255 } },
+  additionalProperties: false,
+};
+
+interface CreateTypeBody {
+  volume_type: { name: string; description?: string | null; 'os-volume-type-access:is_public'?: boolean; extra_specs?: Record<string, string> };
+}
+
+const createTypeSchema = new RequestSchema<CreateTypeBody>({
+  type: 'object',
+  properties: {
+    volume_type: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 255 },
+        description: { type: ['string', 'null'], maxLength: 255 },
+        'os-volume-type-access:is_public': { type: 'boolean' },
+        extra_specs: extraSpecs,
+      },
+      required: ['name'],
+      additionalProperties: false,
+    },
+  },
+  required: ['volume_type'],
+  additionalProperties: false,
+});
+
+const extraSpecsSchema = new RequestSchema<{ extra_specs: Record<string, string> }>({
+  type: 'object',
+  properties: { extra_specs: extraSpecs },
+  required: ['extra_specs'],
+  additionalProperties: false,
+});
+
+function view(t: VolumeTypeEntity) {
+  return {
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    is_public: t.is_public,
+    'os-volume-type-access:is_public': t.is_public,
+    extra_specs: t.extra_specs,
+    qos_specs_id: null,
+  };
+}
+
+/** Volume types, with the extra specs the scheduler matches (`volume_backend_name`...). */
+@Controller(projectRoutes('types'))
+export class VolumeTypesController {
+  constructor(private readonly types: VolumeTypesService) {}
+
+  @Get()
+  async list() {
+    return { volume_types: (await this.types.list()).map(view) };
+  }
+
+  @Get('default')
+  async showDefault() {
+    return { volume_type: view(await this.types.getDefault()) };
+  }
+
+  @Get(':id')
+  async show(@Param('id') id: string) {
+    return { volume_type: view(await this.types.get(id)) };
+  }
+
+  @Post()
+  @HttpCode(200)
+  async create(@Body() body: unknown, @Caller() caller: RequestContext) {
+    this.requireAdmin(caller, 'volume_extension:types_manage');
+    const { volume_type: t } = createTypeSchema.check(body);
+    const created = await this.types.create({
+      name: t.name,
+      description: t.description,
+      is_public: t['os-volume-type-access:is_public'],
+      extra_specs: t.extra_specs,
+    });
+    return { volume_type: view(created) };
+  }
+
+  @Delete(':id')
+  @HttpCode(202)
+  async remove(@Param('id') id: string, @Caller() caller: RequestContext) {
+    this.requireAdmin(caller, 'volume_extension:types_manage');
+    await this.types.delete(id);
+  }
+
+  @Get(':id/extra_specs')
+  async getExtraSpecs(@Param('id') id: string) {
+    return { extra_specs: (await this.types.get(id)).extra_specs };
+  }
+
+  @Post(':id/extra_specs')
+  @HttpCode(200)
+  async setExtraSpecs(@Param('id') id: string, @Body() body: unknown, @Caller() caller: RequestContext) {
+    this.requireAdmin(caller, 'volume_extension:types_extra_specs:create');
+    const { extra_specs } = extraSpecsSchema.check(body);
+    await this.types.setExtraSpecs(id, extra_specs);
+    return { extra_specs };
+  }
+
+  private requireAdmin(caller: RequestContext, policy: string): void {
+    if (!caller.isAdmin) throw forbidden(`Policy doesn't allow ${policy} to be performed.`);
+  }
+}

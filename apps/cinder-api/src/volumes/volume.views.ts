@@ -1,0 +1,74 @@
+import type { Request } from 'express';
+import type { VolumeEntity } from '@cinderflow/persistence';
+import type { RequestContext } from '@cinderflow/request-context';
+import { resourceLinks, timestamp } from '../common/links';
+import type { ApiVersion } from '../common/microversion';
+
+export interface VolumeViewInput {
+  volume: VolumeEntity;
+  volumeTypeName: string;
+}
+
+export function volumeSummary(req: Request, volume: VolumeEntity) {
+  return {
+    id: volume.id,
+    links: resourceLinks(req, volume.project_id, 'volumes', volume.id),
+    name: volume.display_name,
+  };
+}
+
+/**
+ * The detail view (cinder/api/v3/views/volumes.py). `extended` adds the os-vol-* attributes
+ * that show and detail carry but the create response does not.
+ */
+export function volumeDetail(
+  req: Request,
+  { volume, volumeTypeName }: VolumeViewInput,
+  caller: RequestContext,
+  version: ApiVersion,
+  extended: boolean,
+) {
+  const view: Record<string, unknown> = {
+    id: volume.id,
+    name: volume.display_name,
+    description: volume.display_description,
+    status: volume.status,
+    size: volume.size,
+    availability_zone: volume.availability_zone,
+    created_at: timestamp(volume.created_at),
+    updated_at: timestamp(volume.updated_at),
+    volume_type: volumeTypeName,
+    snapshot_id: null,
+    source_volid: null,
+    metadata: volume.metadata ?? {},
+    links: resourceLinks(req, volume.project_id, 'volumes', volume.id),
+    user_id: volume.user_id,
+    bootable: volume.bootable ? 'true' : 'false',
+    encrypted: false,
+    replication_status: 'disabled',
+    consistencygroup_id: null,
+    multiattach: volume.multiattach,
+    attachments: [],
+  };
+  if (caller.isAdmin) {
+    view.migration_status = null;
+  }
+  if (version.atLeast('3.13')) view.group_id = null;
+  if (version.atLeast('3.21') && caller.isAdmin) view.provider_id = null;
+  if (version.atLeast('3.48')) {
+    view.shared_targets = true;
+    view.service_uuid = null;
+  }
+  if (version.atLeast('3.61') && caller.isAdmin) view.cluster_name = null;
+  if (version.atLeast('3.63')) view.volume_type_id = volume.volume_type_id;
+  if (version.atLeast('3.65')) view.consumes_quota = true;
+  if (extended) {
+    view['os-vol-tenant-attr:tenant_id'] = volume.project_id;
+    if (caller.isAdmin) {
+      view['os-vol-host-attr:host'] = volume.host;
+      view['os-vol-mig-status-attr:migstat'] = null;
+      view['os-vol-mig-status-attr:name_id'] = null;
+    }
+  }
+  return view;
+}

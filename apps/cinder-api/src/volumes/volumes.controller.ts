@@ -1,0 +1,118 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import type { ApiConfig } from '@cinderflow/config';
+import type { RequestContext } from '@cinderflow/request-context';
+import { CONFIG } from '@cinderflow/service-runtime';
+import { Caller, Version } from '../common/api-request';
+import { badRequest } from '../common/cinder-errors';
+import { baseUrl } from '../common/links';
+import { parseListParams } from '../common/list-params';
+import type { ApiVersion } from '../common/microversion';
+import { projectRoutes } from '../common/project-routes';
+import { RequestSchema } from '../common/validation';
+import { CreateVolumeFlow } from '../flows/create-volume/create-volume.flow';
+import { type CreateVolumeBody, createVolumeSchema, type UpdateVolumeBody, updateVolumeSchema } from './volume.schemas';
+import { volumeDetail, volumeSummary } from './volume.views';
+import { VOLUME_FILTERS, VOLUME_SORT_COLUMNS, type VolumePage, VolumesService } from './volumes.service';
+
+@Controller(projectRoutes('volumes'))
+export class VolumesController {
+  private readonly createSchemaLoose: RequestSchema<CreateVolumeBody>;
+  private readonly createSchemaStrict: RequestSchema<CreateVolumeBody>;
+  private readonly updateSchema = new RequestSchema<UpdateVolumeBody>(updateVolumeSchema);
+
+  constructor(
+    private readonly volumes: VolumesService,
+    private readonly createFlow: CreateVolumeFlow,
+    @Inject(CONFIG) private readonly config: ApiConfig,
+  ) {
+    this.createSchemaLoose = new RequestSchema(createVolumeSchema(config.MAX_VOLUME_SIZE_GB, false));
+    this.createSchemaStrict = new RequestSchema(createVolumeSchema(config.MAX_VOLUME_SIZE_GB, true));
+  }
+
+  @Post()
+  @HttpCode(202)
+  async create(@Req() req: Request, @Body() body: unknown, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
+    const schema = version.atLeast('3.53') ? this.createSchemaStrict : this.createSchemaLoose;
+    const volume = await this.createFlow.run(caller, schema.check(body));
+    const typeNames = await this.volumes.typeNames();
+    return {
+      volume: volumeDetail(req, { volume, volumeTypeName: typeNames.get(volume.volume_type_id) ?? '' }, caller, version, false),
+    };
+  }
+
+  @Get()
+  async list(@Req() req: Request, @Query() query: Record<string, unknown>, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
+    const page = await this.page(query, caller, version);
+    return this.collection(req, query, page, page.volumes.map((v) => volumeSummary(req, v)));
+  }
+
+  @Get('detail')
+  async detail(@Req() req: Request, @Query() query: Record<string, unknown>, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
+    const page = await this.page(query, caller, version);
+    return this.collection(
+      req,
+      query,
+      page,
+      page.volumes.map((v) => volumeDetail(req, { volume: v, volumeTypeName: page.typeNames.get(v.volume_type_id) ?? '' }, caller, version, true)),
+    );
+  }
+
+  @Get(':id')
+  async show(@Req() req: Request, @Param('id') id: string, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
+    const volume = await this.volumes.get(caller, id);
+    const typeNames = await this.volumes.typeNames();
+    return { volume: volumeDetail(req, { volume, volumeTypeName: typeNames.get(volume.volume_type_id) ?? '' }, caller, version, true) };
+  }
+
+  @Put(':id')
+  async update(@Req() req: Request, @Param('id') id: string, @Body() body: unknown, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
+    const parsed = this.updateSchema.check(body);
+    if (version.atLeast('3.53') && Object.keys(parsed.volume).length === 0) {
+      throw badRequest("Invalid input for field/attribute volume. Value: {}. {} does not have enough properties");
+    }
+    const volume = await this.volumes.update(caller, id, parsed);
+    const typeNames = await this.volumes.typeNames();
+    return { volume: volumeDetail(req, { volume, volumeTypeName: typeNames.get(volume.volume_type_id) ?? '' }, caller, version, true) };
+  }
+
+  @Delete(':id')
+  @HttpCode(202)
+  async remove(@Param('id') id: string, @Query('force') force: string | undefined, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
+    const forced = force !== undefined && ['1', 'true', 'yes', 'on'].includes(force.toLowerCase());
+    if (forced && !version.atLeast('3.23')) {
+      throw badRequest('The force parameter needs microversion 3.23 or later.');
+    }
+    await this.volumes.delete(caller, id, forced);
+  }
+
+  private page(query: Record<string, unknown>, caller: RequestContext, version: ApiVersion): Promise<VolumePage> {
+    const params = parseListParams(query, {
+      maxLimit: this.config.OSAPI_MAX_LIMIT,
+      sortColumns: VOLUME_SORT_COLUMNS,
+      filters: VOLUME_FILTERS,
+      version,
+    });
+    return this.volumes.list(caller, params);
+  }
+
+  /** `{"volumes": [...], "volumes_links": [next]}` — a next link only when the page is full. */
+  private collection(req: Request, query: Record<string, unknown>, page: VolumePage, items: unknown[]) {
+    const body: Record<string, unknown> = { volumes: items };
+    const requested = query.limit !== undefined ? Number(query.limit) : this.config.OSAPI_MAX_LIMIT;
+    const limit = Math.min(requested, this.config.OSAPI_MAX_LIMIT);
+    const last = page.volumes[page.volumes.length - 1];
+    if (last && page.volumes.length === limit) {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(query)) {
+        if (key !== 'marker') params.set(key, String(value));
+      }
+      params.set('limit', String(limit));
+      params.set('marker', last.id);
+      const path = req.path.replace(/\/$/, '');
+      body.volumes_links = [{ href: `${baseUrl(req)}${path}?${params.toString()}`, rel: 'next' }];
+    }
+    if (page.count !== undefined) body.count = page.count;
+    return body;
+  }
+}

@@ -1,0 +1,40 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import {
+  type CapabilityReport,
+  type Pool,
+  type ScheduleCreateVolume,
+  SchedulerRpc,
+} from '@cinderflow/contracts';
+import type { Logger } from '@cinderflow/logging';
+import { RpcHandler } from '@cinderflow/messaging';
+import { LOGGER } from '@cinderflow/service-runtime';
+import { CreateVolumeScheduler } from './flows/create-volume/create-volume.scheduler';
+import { HostManager } from './host-manager/host-manager';
+
+@Controller()
+export class SchedulerController {
+  constructor(
+    private readonly hosts: HostManager,
+    private readonly scheduleCreate: CreateVolumeScheduler,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+
+  @RpcHandler(SchedulerRpc.createVolume)
+  onCreateVolume(@Payload() message: ScheduleCreateVolume): Promise<void> {
+    return this.scheduleCreate.handle(message);
+  }
+
+  @RpcHandler(SchedulerRpc.updateServiceCapabilities)
+  onCapabilities(@Payload() report: CapabilityReport): void {
+    if (this.hosts.update(report)) {
+      this.logger.debug({ backend: report.service_host, free_gb: report.capabilities.free_capacity_gb }, 'capabilities updated');
+    }
+  }
+
+  @RpcHandler(SchedulerRpc.getPools)
+  onGetPools(@Payload() filter: { backend?: string; volume_backend_name?: string }): Pool[] {
+    return this.hosts.pools(filter);
+  }
+}

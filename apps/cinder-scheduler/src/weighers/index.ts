@@ -1,0 +1,2 @@
+export * from './capacity.weigher';
+export * from './weigh-backends';

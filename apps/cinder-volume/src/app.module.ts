@@ -1,0 +1,47 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { VolumeConfig } from '@cinderflow/config';
+import { Binaries } from '@cinderflow/contracts';
+import type { Logger } from '@cinderflow/logging';
+import { CoreModule, DatabaseModule, SERVICE_IDENTITY, ServiceLifecycle } from '@cinderflow/service-runtime';
+import { CapabilityReporter } from './capabilities/capability-reporter';
+import { createDriver } from './drivers/driver.factory';
+import { VOLUME_DRIVER } from './drivers/volume-driver';
+import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
+import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
+import { InitHostCleanup } from './init-host/init-host.cleanup';
+import { VolumeManagerController } from './volume-manager.controller';
+import { backendNameOf, serviceHostOf, VOLUME_SERVICE, type VolumeServiceInfo } from './volume-service.identity';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: VolumeConfig, logger: Logger): DynamicModule {
+    const info: VolumeServiceInfo = {
+      serviceHost: serviceHostOf(config),
+      backendName: backendNameOf(config),
+      availabilityZone: config.AVAILABILITY_ZONE,
+    };
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(config, logger), DatabaseModule.forRoot(config.DATABASE_URL, 5)],
+      controllers: [VolumeManagerController],
+      providers: [
+        { provide: VOLUME_SERVICE, useValue: info },
+        {
+          provide: SERVICE_IDENTITY,
+          useValue: {
+            host: info.serviceHost,
+            binary: Binaries.volume,
+            topic: Binaries.volume,
+            availabilityZone: info.availabilityZone,
+          },
+        },
+        { provide: VOLUME_DRIVER, useValue: createDriver(config) },
+        ServiceLifecycle,
+        CreateVolumeHandler,
+        DeleteVolumeHandler,
+        InitHostCleanup,
+        CapabilityReporter,
+      ],
+    };
+  }
+}

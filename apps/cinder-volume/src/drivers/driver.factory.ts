@@ -1,0 +1,16 @@
+import type { VolumeConfig } from '@cinderflow/config';
+import { FaultInjectingDriver } from './fault-injecting.driver';
+import { FileDriver } from './file/file.driver';
+import type { VolumeDriver } from './volume-driver';
+
+export function createDriver(config: VolumeConfig): VolumeDriver {
+  const driver = new FileDriver({ dataDir: config.VOLUME_DATA_DIR, capacityGb: config.VOLUME_CAPACITY_GB });
+  if (config.DRIVER_FAIL_CREATE || config.DRIVER_FAILURE_RATE > 0 || config.DRIVER_CREATE_DELAY_MS > 0) {
+    return new FaultInjectingDriver(driver, {
+      failCreate: config.DRIVER_FAIL_CREATE,
+      failureRate: config.DRIVER_FAILURE_RATE,
+      createDelayMs: config.DRIVER_CREATE_DELAY_MS,
+    });
+  }
+  return driver;
+}

@@ -1,0 +1,46 @@
+import type { DriverStats, DriverVolume, VolumeDriver } from './volume-driver';
+
+export interface FaultOptions {
+  /** Every create fails. */
+  failCreate: boolean;
+  /** Share of creates that fail, 0..1. */
+  failureRate: number;
+  /** Extra time a create takes, to make a crash mid-create easy to stage. */
+  createDelayMs: number;
+  random?: () => number;
+}
+
+export class InjectedFaultError extends Error {
+  override name = 'InjectedFaultError';
+}
+
+/** Wraps a driver to make creates fail or slow on demand, for testing rescheduling and recovery. */
+export class FaultInjectingDriver implements VolumeDriver {
+  constructor(
+    private readonly inner: VolumeDriver,
+    private readonly faults: FaultOptions,
+  ) {}
+
+  doSetup(): Promise<void> {
+    return this.inner.doSetup();
+  }
+
+  async createVolume(volume: DriverVolume): Promise<void> {
+    if (this.faults.createDelayMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.faults.createDelayMs));
+    }
+    const random = this.faults.random ?? Math.random;
+    if (this.faults.failCreate || random() < this.faults.failureRate) {
+      throw new InjectedFaultError(`injected failure creating volume ${volume.id}`);
+    }
+    return this.inner.createVolume(volume);
+  }
+
+  deleteVolume(volume: Pick<DriverVolume, 'id'>): Promise<void> {
+    return this.inner.deleteVolume(volume);
+  }
+
+  getVolumeStats(): Promise<DriverStats> {
+    return this.inner.getVolumeStats();
+  }
+}

@@ -1,0 +1,62 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { Logger } from '@cinderflow/logging';
+import {
+  applyTransition,
+  finishWork,
+  StatusConflictError,
+  unfinishedWork,
+  VolumeEntity,
+} from '@cinderflow/persistence';
+import { LOGGER } from '@cinderflow/service-runtime';
+import { volumeMachine } from '@cinderflow/status-machines';
+import { DeleteVolumeHandler } from '../flows/delete-volume/delete-volume.handler';
+import { VOLUME_SERVICE, type VolumeServiceInfo } from '../volume-service.identity';
+
+/**
+ * Cinder's init_host cleanup: work this backend started and never finished (it crashed or was
+ * killed) is settled before new work is taken — a create becomes `error`, a delete is resumed.
+ */
+@Injectable()
+export class InitHostCleanup {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly deleteVolume: DeleteVolumeHandler,
+    @Inject(VOLUME_SERVICE) private readonly service: VolumeServiceInfo,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async run(): Promise<void> {
+    const leftovers = await unfinishedWork(this.dataSource.manager, this.service.serviceHost);
+    for (const work of leftovers) {
+      const log = this.logger.child({ volume_id: work.resource_id, status: work.status });
+      const volume = await this.dataSource.manager.findOne(VolumeEntity, {
+        where: { id: work.resource_id, deleted: false },
+      });
+      if (!volume || volume.status !== work.status) {
+        // Someone else (e.g. a reset-status) moved it on: nothing to clean.
+        await finishWork(this.dataSource.manager, work.resource_type, work.resource_id);
+        continue;
+      }
+      if (work.status === 'creating') {
+        await this.dataSource
+          .transaction(async (tx) => {
+            await applyTransition(tx, {
+              machine: volumeMachine,
+              entity: VolumeEntity,
+              id: volume.id,
+              event: 'cleanup_creating',
+            });
+            await finishWork(tx, 'volume', volume.id);
+          })
+          .catch((error: unknown) => {
+            if (!(error instanceof StatusConflictError)) throw error;
+          });
+        log.warn('create interrupted by a restart; volume set to error');
+      } else if (work.status === 'deleting') {
+        log.warn('delete interrupted by a restart; resuming');
+        await this.deleteVolume.handle(volume.id);
+      }
+    }
+  }
+}

@@ -1,0 +1,12 @@
+// Shared jest settings: ts-jest without type-checking (tsc -b and `npm run typecheck` do that),
+// and workspace imports resolved to sources so tests never need a build.
+const path = require('node:path');
+
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(__dirname, 'tsconfig.spec.json'), diagnostics: false }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: {
+    '^@cinderflow/(.*)$': path.join(__dirname, 'libs/$1/src/index.ts'),
+  },
+};

@@ -1,0 +1,126 @@
+import { hostname } from 'node:os';
+import { bool, cleanEnv, num, port, str, url, makeValidator, type CleanedEnv } from 'envalid';
+
+/** Thrown when the environment does not describe a runnable service; lists every problem. */
+export class ConfigError extends Error {
+  constructor(readonly problems: Record<string, string>) {
+    super(
+      `Invalid configuration:\n${Object.entries(problems)
+        .map(([key, problem]) => `  ${key}: ${problem}`)
+        .join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const positiveInt = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error('must be a positive integer');
+  }
+  return value;
+});
+
+const ratio = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
+    throw new Error('must be a number from 0 to 1');
+  }
+  return value;
+});
+
+const nonNegativeInt = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error('must be an integer ≥ 0');
+  }
+  return value;
+});
+
+/** A name that can stand in `host@backend` and in queue names. */
+const hostPart = makeValidator<string>((input) => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(input)) {
+    throw new Error('must be letters, digits, dot, dash or underscore');
+  }
+  return input;
+});
+
+export const commonSpec = {
+  DATABASE_URL: url({ default: 'postgres://postgres@127.0.0.1:5432/cinderflow', desc: 'PostgreSQL URL' }),
+  AMQP_URL: url({ default: 'amqp://guest:guest@127.0.0.1:5672', desc: 'RabbitMQ URL' }),
+  AMQP_PREFIX: str({ default: '', desc: 'prefix of every queue and exchange name' }),
+  AMQP_PREFETCH: positiveInt({ default: 10 }),
+  LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+  /** The machine's name in `services.host` (Cinder's CONF.host). */
+  SERVICE_HOST: hostPart({ default: hostname().split('.')[0] || 'localhost' }),
+  /** Cinder's storage_availability_zone. */
+  AVAILABILITY_ZONE: str({ default: 'nova' }),
+  REPORT_INTERVAL_S: positiveInt({ default: 10, desc: 'heartbeat period' }),
+  SERVICE_DOWN_TIME_S: positiveInt({ default: 60 }),
+};
+
+export const apiSpec = {
+  ...commonSpec,
+  API_LISTEN: str({ default: '127.0.0.1' }),
+  API_PORT: port({ default: 8776 }),
+  /** Cinder's default_availability_zone; the storage AZ when empty. */
+  DEFAULT_AVAILABILITY_ZONE: str({ default: '' }),
+  OSAPI_MAX_LIMIT: positiveInt({ default: 1000 }),
+  /** Largest volume size accepted, in GiB (Cinder's DB limit). */
+  MAX_VOLUME_SIZE_GB: positiveInt({ default: 2_147_483_647 }),
+};
+
+export const schedulerSpec = {
+  ...commonSpec,
+  SCHEDULER_MAX_ATTEMPTS: positiveInt({ default: 3 }),
+  CAPACITY_WEIGHT_MULTIPLIER: num({ default: 1.0 }),
+};
+
+export const volumeSpec = {
+  ...commonSpec,
+  /** The backend section name: the service host is `SERVICE_HOST@VOLUME_BACKEND`. */
+  VOLUME_BACKEND: hostPart({ default: 'file-1' }),
+  /** Reported `volume_backend_name`; the backend section name when empty. */
+  VOLUME_BACKEND_NAME: str({ default: '' }),
+  VOLUME_DRIVER: str({ default: 'file', choices: ['file'] }),
+  /** Where the file driver keeps volume files. */
+  VOLUME_DATA_DIR: str({ default: './var/volumes' }),
+  /** Capacity the backend offers, in GiB; 0 means the filesystem's size. */
+  VOLUME_CAPACITY_GB: nonNegativeInt({ default: 0 }),
+  RESERVED_PERCENTAGE: nonNegativeInt({ default: 0 }),
+  CAPABILITY_REPORT_INTERVAL_S: positiveInt({ default: 10 }),
+  /** Testing aids: make creates fail (always, or at a rate) or take longer. */
+  DRIVER_FAIL_CREATE: bool({ default: false }),
+  DRIVER_FAILURE_RATE: ratio({ default: 0 }),
+  DRIVER_CREATE_DELAY_MS: nonNegativeInt({ default: 0 }),
+};
+
+export const backupSpec = {
+  ...commonSpec,
+};
+
+export type ApiConfig = CleanedEnv<typeof apiSpec>;
+export type SchedulerConfig = CleanedEnv<typeof schedulerSpec>;
+export type VolumeConfig = CleanedEnv<typeof volumeSpec>;
+export type BackupConfig = CleanedEnv<typeof backupSpec>;
+export type CommonConfig = CleanedEnv<typeof commonSpec>;
+
+/** Validates the environment against a spec; throws one ConfigError naming every problem. */
+export function loadConfig<S extends Parameters<typeof cleanEnv>[1]>(
+  spec: S,
+  env: NodeJS.ProcessEnv = process.env,
+): CleanedEnv<S> {
+  // A plain copy: envalid's strict proxy throws on any unknown key, and Nest probes providers
+  // for lifecycle hooks.
+  const cleaned = cleanEnv(env, spec, {
+    reporter: ({ errors }) => {
+      const problems = Object.fromEntries(
+        Object.entries(errors).map(([key, error]) => [key, (error as Error).message]),
+      );
+      if (Object.keys(problems).length > 0) {
+        throw new ConfigError(problems);
+      }
+    },
+  });
+  return Object.freeze({ ...cleaned }) as CleanedEnv<S>;
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { callMethod, castMethod } from '../rpc-method';
+import { backendCapabilitiesSchema } from './capabilities';
+
+export const volumeTypeSpecSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  extra_specs: z.record(z.string()),
+});
+
+/** What the scheduler needs to place a volume (Cinder's RequestSpec, the parts we use). */
+export const requestSpecSchema = z.object({
+  volume_id: z.string().uuid(),
+  size: z.number().int().positive(),
+  availability_zone: z.string(),
+  volume_type: volumeTypeSpecSchema,
+});
+
+/** Retry bookkeeping that travels with a create (Cinder's filter_properties['retry']). */
+export const retrySchema = z.object({
+  /** Attempts made so far including the one this message asks for (1 on the first try). */
+  num_attempts: z.number().int().positive(),
+  /** Backends that already failed this volume; the scheduler skips them. */
+  backends: z.array(z.string()),
+  /** Why each of them failed, in order. */
+  exc_reasons: z.array(z.string()),
+});
+
+export const scheduleCreateVolumeSchema = z.object({
+  request_spec: requestSpecSchema,
+  retry: retrySchema,
+});
+
+export const capabilityReportSchema = z.object({
+  /** `host@backend` of the reporting cinder-volume. */
+  service_host: z.string(),
+  /** When the report was made; older reports than the one held are ignored. */
+  timestamp: z.string(),
+  capabilities: backendCapabilitiesSchema,
+});
+
+export const poolSchema = z.object({
+  name: z.string(),
+  capabilities: backendCapabilitiesSchema.extend({ timestamp: z.string() }),
+});
+
+export const SchedulerRpc = {
+  /** API → scheduler, and cinder-volume → scheduler on a reschedule. */
+  createVolume: castMethod('create_volume', scheduleCreateVolumeSchema),
+  /** cinder-volume → every scheduler (fanout), periodically. */
+  updateServiceCapabilities: castMethod('update_service_capabilities', capabilityReportSchema),
+  /** API → scheduler: what the scheduler knows of each pool (scheduler-stats/get_pools). */
+  getPools: callMethod(
+    'get_pools',
+    z.object({ backend: z.string().optional(), volume_backend_name: z.string().optional() }),
+    z.array(poolSchema),
+    10_000,
+  ),
+} as const;
+
+export type ScheduleCreateVolume = z.infer<typeof scheduleCreateVolumeSchema>;
+export type RequestSpec = z.infer<typeof requestSpecSchema>;
+export type Retry = z.infer<typeof retrySchema>;
+export type CapabilityReport = z.infer<typeof capabilityReportSchema>;
+export type Pool = z.infer<typeof poolSchema>;

@@ -1,0 +1,43 @@
+import { DataSource } from 'typeorm';
+import { MessageEntity } from './entities/message.entity';
+import { ServiceEntity } from './entities/service.entity';
+import { VolumeTypeEntity } from './entities/volume-type.entity';
+import { VolumeEntity } from './entities/volume.entity';
+import { WorkerEntity } from './entities/worker.entity';
+import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
+
+export const ENTITIES = [VolumeEntity, ServiceEntity, VolumeTypeEntity, WorkerEntity, MessageEntity];
+export const MIGRATIONS = [InitialSchema1763800000000];
+
+export function createDataSource(url: string, poolSize = 10): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    // The schema comes from migrations only.
+    synchronize: false,
+    migrationsRun: false,
+    extra: { max: poolSize },
+  });
+}
+
+// Any constant works; every service uses the same one so that only one migrates at a time.
+const MIGRATION_LOCK = 7_346_022_811;
+
+/**
+ * Runs pending migrations. Every service calls this on start, so a session-level advisory lock
+ * makes concurrent starts take turns instead of racing on CREATE TABLE.
+ */
+export async function runMigrations(dataSource: DataSource): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+}

@@ -1,0 +1,74 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { VolumeStatus } from '@cinderflow/status-machines';
+
+/** A volume row, with Cinder's column names. Rows are soft-deleted (`deleted`, `deleted_at`). */
+@Entity({ name: 'volumes' })
+export class VolumeEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('varchar', { length: 255 })
+  project_id!: string;
+
+  @Column('varchar', { length: 255 })
+  user_id!: string;
+
+  @Column('varchar', { length: 255, nullable: true })
+  display_name!: string | null;
+
+  @Column('varchar', { length: 255, nullable: true })
+  display_description!: string | null;
+
+  @Column('integer')
+  size!: number;
+
+  @Column('varchar', { length: 255 })
+  status!: VolumeStatus;
+
+  @Column('varchar', { length: 255, default: 'detached' })
+  attach_status!: string;
+
+  @Column('varchar', { length: 255 })
+  availability_zone!: string;
+
+  /** `host@backend#pool` once scheduled. */
+  @Column('varchar', { length: 255, nullable: true })
+  host!: string | null;
+
+  @Column('uuid')
+  volume_type_id!: string;
+
+  @Column('jsonb', { default: {} })
+  metadata!: Record<string, string>;
+
+  @Column('boolean', { default: false })
+  bootable!: boolean;
+
+  @Column('boolean', { default: false })
+  multiattach!: boolean;
+
+  /** Which create attempt the row belongs to; makes duplicate create messages harmless. */
+  @Column('integer', { default: 0 })
+  scheduling_attempt!: number;
+
+  @Column('varchar', { length: 255, nullable: true })
+  previous_status!: string | null;
+
+  @Column('timestamp', { precision: 6 })
+  created_at!: Date;
+
+  @Column('timestamp', { precision: 6, nullable: true })
+  updated_at!: Date | null;
+
+  @Column('timestamp', { precision: 6, nullable: true })
+  launched_at!: Date | null;
+
+  @Column('timestamp', { precision: 6, nullable: true })
+  terminated_at!: Date | null;
+
+  @Column('timestamp', { precision: 6, nullable: true })
+  deleted_at!: Date | null;
+
+  @Column('boolean', { default: false })
+  deleted!: boolean;
+}

@@ -1,0 +1,88 @@
+import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { InvalidTransitionError, type StatusMachine } from '@cinderflow/status-machines';
+import { NOW_UTC } from './utc';
+
+/** The row a transition targets does not exist (or is soft-deleted). */
+export class RecordNotFoundError extends Error {
+  constructor(
+    readonly resource: string,
+    readonly id: string,
+  ) {
+    super(`${resource} ${id} could not be found.`);
+    this.name = 'RecordNotFoundError';
+  }
+}
+
+/** The row exists but its status (or an extra guard) does not allow the event. */
+export class StatusConflictError extends InvalidTransitionError {
+  constructor(
+    machine: string,
+    readonly id: string,
+    current: string,
+    event: string,
+    allowedFrom: readonly string[],
+  ) {
+    super(machine, current, event, allowedFrom);
+    this.name = 'StatusConflictError';
+  }
+}
+
+/** Columns a table needs for its status to be driven by a machine. */
+export interface StatusRow extends ObjectLiteral {
+  id: string;
+  status: string;
+  deleted: boolean;
+  updated_at: Date | null;
+}
+
+export interface TransitionRequest<S extends string, E extends string, T extends StatusRow> {
+  machine: StatusMachine<S, E>;
+  entity: EntityTarget<T>;
+  id: string;
+  event: E;
+  /** Other columns to change in the same statement. */
+  set?: QueryDeepPartialEntity<T>;
+  /** Extra guard, e.g. `host = :host`; a row failing it counts as a conflict. */
+  where?: { sql: string; params: Record<string, unknown> };
+}
+
+/**
+ * Applies a machine event to a row as one conditional UPDATE (Cinder's conditional_update):
+ * the status changes only if it is still one the event is allowed from, so concurrent requests
+ * can never both win. Returns the updated row; explains a miss as not-found or conflict.
+ */
+export async function applyTransition<S extends string, E extends string, T extends StatusRow>(
+  manager: EntityManager,
+  request: TransitionRequest<S, E, T>,
+): Promise<T> {
+  const { machine, entity, id, event, set, where } = request;
+  const { from, to } = machine.transition(event);
+  const values = { ...set, status: to, updated_at: () => NOW_UTC } as QueryDeepPartialEntity<T>;
+  const update = manager
+    .createQueryBuilder()
+    .update(entity)
+    .set(values)
+    .where('id = :id', { id })
+    .andWhere('deleted = false')
+    .andWhere('status IN (:...from)', { from });
+  if (where) {
+    update.andWhere(where.sql, where.params);
+  }
+  const result = await update.returning('*').execute();
+  const rows = result.raw as T[];
+  if (rows.length === 1) {
+    return rows[0];
+  }
+  const current = await manager
+    .createQueryBuilder()
+    .select('t.status', 'status')
+    .from(entity, 't')
+    .where('t.id = :id', { id })
+    .andWhere('t.deleted = false')
+    .getRawOne<{ status: string }>();
+  if (!current) {
+    throw new RecordNotFoundError(machine.name, id);
+  }
+  throw new StatusConflictError(machine.name, id, current.status, event, from);
+}
