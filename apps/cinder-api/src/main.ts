@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     logger: new NestPinoLogger(logger),
   });
   app.disable('x-powered-by');
+  app.set('etag', false);
   app.use(requestPipeline(logger));
   // Cinder reads the body as JSON whatever the content type says.
   app.use(express.json({ type: () => true, limit: '1mb' }));

@@ -1,0 +1,217 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import amqplib from 'amqplib';
+import { Client } from 'pg';
+import { dropDatabase, ensureDatabase } from '@cinderflow/persistence';
+import { infrastructure } from './infrastructure';
+
+const ROOT = resolve(__dirname, '../..');
+
+export interface BackendOptions {
+  name: string;
+  capacityGb: number;
+  env?: Record<string, string>;
+}
+
+interface Running {
+  child: ChildProcess;
+  log: WriteStream;
+  logPath: string;
+}
+
+function readLog(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return ''; // not opened yet
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * The four services as real processes (built output), isolated from every other test file by
+ * their own database and queue prefix on the shared PostgreSQL and RabbitMQ.
+ */
+export class Cluster {
+  readonly id = randomBytes(4).toString('hex');
+  readonly prefix = `e2e-${this.id}.`;
+  readonly workDir = mkdtempSync(join(tmpdir(), `cinderflow-e2e-${this.id}-`));
+  readonly databaseUrl: string;
+  readonly amqpUrl: string;
+  apiPort = 0;
+  private readonly running = new Map<string, Running>();
+  private db?: Client;
+
+  constructor(private readonly backends: BackendOptions[]) {
+    const infra = infrastructure();
+    const url = new URL(infra.databaseUrl);
+    url.pathname = `/cinderflow_e2e_${this.id}`;
+    this.databaseUrl = url.toString();
+    this.amqpUrl = infra.amqpUrl;
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  /** `host@backend` of a backend, as it appears in `services` and in volume hosts. */
+  serviceHost(backend: string): string {
+    return `e2e-host@${backend}`;
+  }
+
+  dataDir(backend: string): string {
+    return join(this.workDir, 'volumes', backend);
+  }
+
+  async start(): Promise<void> {
+    await ensureDatabase(this.databaseUrl);
+    this.apiPort = await freePort();
+    // The API migrates the database; the others wait for it so that their starts don't race.
+    await this.startService('cinder-api', 'apps/cinder-api/dist/main.js', { API_PORT: String(this.apiPort) }, 'cinder-api listening');
+    await Promise.all([
+      this.startService('cinder-scheduler', 'apps/cinder-scheduler/dist/main.js', {}),
+      this.startService('cinder-backup', 'apps/cinder-backup/dist/main.js', {}),
+      ...this.backends.map((b) => this.startBackend(b)),
+    ]);
+  }
+
+  startBackend(backend: BackendOptions, extraEnv: Record<string, string> = {}): Promise<void> {
+    mkdirSync(this.dataDir(backend.name), { recursive: true });
+    return this.startService(`cinder-volume@${backend.name}`, 'apps/cinder-volume/dist/main.js', {
+      VOLUME_BACKEND: backend.name,
+      VOLUME_CAPACITY_GB: String(backend.capacityGb),
+      VOLUME_DATA_DIR: this.dataDir(backend.name),
+      ...backend.env,
+      ...extraEnv,
+    });
+  }
+
+  async startService(name: string, main: string, env: Record<string, string>, readyLine = '"msg":"started"'): Promise<void> {
+    const logPath = join(this.workDir, `${name}.log`);
+    const log = createWriteStream(logPath, { flags: 'a' });
+    const child = spawn(process.execPath, [join(ROOT, main)], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: this.databaseUrl,
+        AMQP_URL: this.amqpUrl,
+        AMQP_PREFIX: this.prefix,
+        SERVICE_HOST: 'e2e-host',
+        LOG_LEVEL: 'debug',
+        REPORT_INTERVAL_S: '1',
+        CAPABILITY_REPORT_INTERVAL_S: '1',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.running.set(name, { child, log, logPath });
+    await this.waitFor(
+      () => readLog(logPath).includes(readyLine),
+      20_000,
+      () => `${name} did not start:\n${readLog(logPath).slice(-3000)}`,
+      () => child.exitCode !== null,
+    );
+  }
+
+  logOf(name: string): string {
+    const running = this.running.get(name);
+    return running ? readLog(running.logPath) : '';
+  }
+
+  /** Stops a service: SIGTERM lets it finish in-flight work, SIGKILL is a crash. */
+  async stopService(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const running = this.running.get(name);
+    if (!running) return;
+    this.running.delete(name);
+    if (running.child.exitCode === null && running.child.signalCode === null) {
+      const exited = new Promise((r) => running.child.once('exit', r));
+      running.child.kill(signal);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL');
+    }
+    running.log.end();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.running.keys()].map((name) => this.stopService(name)));
+    await this.db?.end().catch(() => undefined);
+    await this.deleteQueues().catch(() => undefined);
+    await dropDatabase(this.databaseUrl).catch(() => undefined);
+    if (process.env.KEEP_E2E_LOGS !== '1') rmSync(this.workDir, { recursive: true, force: true });
+  }
+
+  /** Direct SQL on this cluster's database, for checks the API doesn't show. */
+  async sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+    if (!this.db) {
+      this.db = new Client({ connectionString: this.databaseUrl });
+      await this.db.connect();
+    }
+    return (await this.db.query(text, params)).rows as T[];
+  }
+
+  /** Publishes a raw message to one of this cluster's queues (to replay a delivery). */
+  async publish(queue: string, body: unknown): Promise<void> {
+    const connection = await amqplib.connect(this.amqpUrl);
+    try {
+      const channel = await connection.createConfirmChannel();
+      channel.sendToQueue(`${this.prefix}${queue}`, Buffer.from(JSON.stringify(body)), { persistent: true });
+      await channel.waitForConfirms();
+    } finally {
+      await connection.close();
+    }
+  }
+
+  async waitFor(
+    condition: () => boolean | Promise<boolean>,
+    timeoutMs: number,
+    describe: () => string,
+    abort: () => boolean = () => false,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await condition()) return;
+      if (abort()) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(describe());
+  }
+
+  private async deleteQueues(): Promise<void> {
+    const connection = await amqplib.connect(this.amqpUrl);
+    try {
+      const queues = [
+        'cinder-scheduler',
+        'cinder-backup',
+        'cinderflow.dead-letter',
+        ...this.backends.map((b) => `cinder-volume.${this.serviceHost(b.name)}`),
+      ];
+      for (const queue of queues) {
+        const channel = await connection.createChannel();
+        await channel.deleteQueue(`${this.prefix}${queue}`).catch(() => undefined);
+        await channel.close().catch(() => undefined);
+      }
+      for (const exchange of ['cinder-scheduler_fanout', 'cinder-volume_fanout', 'cinderflow.dlx']) {
+        const channel = await connection.createChannel();
+        await channel.deleteExchange(`${this.prefix}${exchange}`).catch(() => undefined);
+        await channel.close().catch(() => undefined);
+      }
+    } finally {
+      await connection.close();
+    }
+  }
+}
