@@ -141,7 +141,9 @@ export class Cluster {
     if (running.child.exitCode === null && running.child.signalCode === null) {
       const exited = new Promise((r) => running.child.once('exit', r));
       running.child.kill(signal);
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+      clearTimeout(timer);
       if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL');
     }
     running.log.end();

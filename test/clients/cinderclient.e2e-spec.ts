@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { Cluster } from '../support/cluster';
+
+const run = promisify(execFile);
+const CINDER = '/usr/bin/cinder';
+const PROJECT = 'fedcba9876543210fedcba9876543210';
+
+/** python-cinderclient from Debian, against the running API, as a user would type it. */
+describe('the real cinder CLI', () => {
+  const cluster = new Cluster([{ name: 'cli', capacityGb: 100 }]);
+
+  async function cinder(...args: string[]): Promise<string> {
+    const { stdout } = await run(
+      CINDER,
+      ['--os-auth-type', 'noauth', '--os-endpoint', `${cluster.apiUrl}/v3`, '--os-user-id', 'cli-user', '--os-project-id', PROJECT, ...args],
+      { env: { PATH: '/usr/bin:/bin', HOME: cluster.workDir, LANG: 'C.UTF-8' }, timeout: 60_000 },
+    );
+    return stdout;
+  }
+
+  /** Rows of a prettytable as {column: value}. */
+  function table(output: string): Record<string, string>[] {
+    const lines = output.split('\n').filter((l) => l.startsWith('|'));
+    const cells = (line: string) => line.split('|').slice(1, -1).map((c) => c.trim());
+    const [header, ...rows] = lines.map(cells);
+    return rows.map((row) => Object.fromEntries(header.map((h, i) => [h, row[i]])));
+  }
+
+  function properties(output: string): Record<string, string> {
+    return Object.fromEntries(table(output).map((row) => [row.Property, row.Value]));
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(CINDER)) {
+      throw new Error(`${CINDER} is missing: apt-get install python3-cinderclient (.ci/run does)`);
+    }
+    await cluster.start();
+  });
+  afterAll(() => cluster.stop());
+
+  it('create, list, show and delete work and print what Cinder would', async () => {
+    const created = properties(await cinder('create', '--name', 'from-cli', '2'));
+    expect(created).toMatchObject({ name: 'from-cli', size: '2', status: 'creating', volume_type: '__DEFAULT__' });
+    const id = created.id;
+
+    await cluster.waitFor(
+      async () => table(await cinder('list')).some((row) => row.ID === id && row.Status === 'available'),
+      20_000,
+      () => 'the volume never showed as available in cinder list',
+    );
+    expect(table(await cinder('list'))).toEqual([
+      expect.objectContaining({ ID: id, Status: 'available', Name: 'from-cli', Size: '2', 'Volume Type': '__DEFAULT__', Bootable: 'false' }),
+    ]);
+
+    const shown = properties(await cinder('show', 'from-cli'));
+    expect(shown).toMatchObject({
+      id,
+      status: 'available',
+      size: '2',
+      'os-vol-host-attr:host': `${cluster.serviceHost('cli')}#cli`,
+      'os-vol-tenant-attr:tenant_id': PROJECT,
+    });
+
+    const deleted = await cinder('delete', id);
+    expect(deleted).toContain(`Request to delete volume ${id} has been accepted.`);
+    await cluster.waitFor(
+      async () => table(await cinder('list')).length === 0,
+      20_000,
+      () => 'the volume never left cinder list',
+    );
+  });
+
+  it('reports a bad request with Cinder\'s message and code', async () => {
+    await expect(cinder('create', '--availability-zone', 'mars', '1')).rejects.toMatchObject({
+      stderr: expect.stringContaining("Availability zone 'mars' is invalid. (HTTP 400)"),
+    });
+  });
+});

@@ -1,0 +1,120 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiClient, PROJECT_A } from '../support/api-client';
+import { Cluster } from '../support/cluster';
+
+function envelope(method: string, payload: unknown) {
+  return {
+    method,
+    context: {
+      request_id: 'req-7e57d0b1-e000-4000-8000-00000000dup1',
+      user_id: 'e2e-user',
+      project_id: PROJECT_A,
+      roles: ['admin'],
+      is_admin: true,
+      sent_at: new Date().toISOString(),
+    },
+    payload,
+  };
+}
+
+describe('crashes and duplicate deliveries', () => {
+  const cluster = new Cluster([{ name: 'main', capacityGb: 100 }]);
+  let api: ApiClient;
+
+  beforeAll(async () => {
+    await cluster.start();
+    api = new ApiClient(cluster.apiUrl, PROJECT_A);
+  });
+  afterAll(() => cluster.stop());
+
+  it('a cinder-volume killed mid-create sets the volume to error on restart, and the redelivered create changes nothing', async () => {
+    await cluster.stopService('cinder-volume@main');
+    await cluster.startBackend({ name: 'main', capacityGb: 100 }, { DRIVER_CREATE_DELAY_MS: '60000' });
+
+    const res = await api.post('volumes', { volume: { size: 1, name: 'interrupted' } });
+    const id = res.body.volume.id as string;
+    await cluster.waitFor(
+      async () => (await cluster.sql('SELECT 1 FROM workers WHERE resource_id = $1', [id])).length === 1,
+      10_000,
+      () => 'cinder-volume never started the create',
+    );
+    await cluster.stopService('cinder-volume@main', 'SIGKILL');
+    expect((await api.get(`volumes/${id}`)).body.volume.status).toBe('creating');
+
+    await cluster.startBackend({ name: 'main', capacityGb: 100 });
+    await api.waitForVolume(id, (v) => v?.status === 'error');
+    expect(cluster.logOf('cinder-volume@main')).toContain('create interrupted by a restart; volume set to error');
+    expect(await cluster.sql('SELECT * FROM workers')).toEqual([]);
+
+    // The unacknowledged create comes back after the restart; it must not revive the volume.
+    await cluster.waitFor(
+      () => cluster.logOf('cinder-volume@main').includes('create already handled or superseded'),
+      10_000,
+      () => 'the interrupted create was never redelivered',
+    );
+    expect((await api.get(`volumes/${id}`)).body.volume.status).toBe('error');
+    expect(existsSync(join(cluster.dataDir('main'), `volume-${id}`))).toBe(false);
+  });
+
+  it('a create delivered twice to the scheduler and to cinder-volume changes nothing', async () => {
+    const res = await api.post('volumes', { volume: { size: 1, name: 'once' } });
+    const id = res.body.volume.id as string;
+    const volume = await api.waitForVolume(id, (v) => v?.status === 'available');
+    const [before] = await cluster.sql('SELECT * FROM volumes WHERE id = $1', [id]);
+    const countBefore = await cluster.sql('SELECT count(*) FROM volumes');
+
+    const requestSpec = {
+      volume_id: id,
+      size: 1,
+      availability_zone: 'nova',
+      volume_type: { id: before.volume_type_id, name: '__DEFAULT__', extra_specs: {} },
+    };
+    const retry = { num_attempts: 1, backends: [], exc_reasons: [] };
+    await cluster.publish('cinder-scheduler', envelope('create_volume', { request_spec: requestSpec, retry }));
+    await cluster.publish(
+      `cinder-volume.${cluster.serviceHost('main')}`,
+      envelope('create_volume', { request_spec: requestSpec, retry, host: volume?.['os-vol-host-attr:host'] }),
+    );
+    await cluster.waitFor(
+      () =>
+        cluster.logOf('cinder-scheduler').includes('volume no longer waiting for this attempt') &&
+        cluster.logOf('cinder-volume@main').split('\n').some((l) => l.includes(id) && l.includes('create already handled or superseded')),
+      10_000,
+      () => 'the duplicates were not consumed',
+    );
+
+    const [after] = await cluster.sql('SELECT * FROM volumes WHERE id = $1', [id]);
+    expect(after).toEqual(before);
+    expect(await cluster.sql('SELECT count(*) FROM volumes')).toEqual(countBefore);
+    expect(readdirSync(cluster.dataDir('main')).filter((f) => f.includes(id))).toHaveLength(1);
+  });
+
+  it('a delete delivered twice deletes once', async () => {
+    const res = await api.post('volumes', { volume: { size: 1, name: 'twice-deleted' } });
+    const id = res.body.volume.id as string;
+    await api.waitForVolume(id, (v) => v?.status === 'available');
+    await api.delete(`volumes/${id}`);
+    await api.waitForVolume(id, (v) => v === null);
+    const [before] = await cluster.sql('SELECT * FROM volumes WHERE id = $1', [id]);
+
+    await cluster.publish(`cinder-volume.${cluster.serviceHost('main')}`, envelope('delete_volume', { volume_id: id }));
+    await cluster.waitFor(
+      () => cluster.logOf('cinder-volume@main').split('\n').some((l) => l.includes(id) && l.includes('volume not deleting; nothing to do')),
+      10_000,
+      () => 'the duplicate delete was not consumed',
+    );
+    const [after] = await cluster.sql('SELECT * FROM volumes WHERE id = $1', [id]);
+    expect(after).toEqual(before);
+  });
+
+  it('a message that breaks its contract is dead-lettered, not retried forever', async () => {
+    await cluster.publish('cinder-scheduler', envelope('create_volume', { request_spec: { volume_id: 'nope' } }));
+    await cluster.waitFor(
+      () => cluster.logOf('cinder-scheduler').includes('invalid payload for'),
+      10_000,
+      () => 'the bad message was not rejected',
+    );
+    expect(cluster.logOf('cinder-scheduler')).toContain('message dead-lettered');
+  });
+});
