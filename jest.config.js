@@ -1,3 +1,4 @@
+/** Everything: the unit projects and the cross-service end-to-end suite in test/. */
 module.exports = {
-  projects: ['<rootDir>/libs/*/jest.config.js', '<rootDir>/apps/*/jest.config.js', '<rootDir>/test/jest.config.js'],
+  projects: [...require('./jest.unit.config.js').projects, '<rootDir>/test/jest.config.js'],
 };

@@ -38,9 +38,10 @@ if (problems.length > 0) {
 }
 
 const dataDir = resolve(root, env.CINDERFLOW_DATA_DIR ?? 'var');
+// Different sizes so that placement by free capacity is easy to see.
 const backends = [
-  { name: 'file-1', capacity: env.BACKEND_1_CAPACITY_GB ?? '1000' },
-  { name: 'file-2', capacity: env.BACKEND_2_CAPACITY_GB ?? '500' },
+  { name: 'file-1', capacity: env.BACKEND_1_CAPACITY_GB ?? '100' },
+  { name: 'file-2', capacity: env.BACKEND_2_CAPACITY_GB ?? '50' },
 ];
 const services = [
   { name: 'cinder-api', main: 'apps/cinder-api/dist/main.js', env: {} },
@@ -48,7 +49,11 @@ const services = [
   ...backends.map((b) => ({
     name: `cinder-volume@${b.name}`,
     main: 'apps/cinder-volume/dist/main.js',
-    env: { VOLUME_BACKEND: b.name, VOLUME_CAPACITY_GB: b.capacity, VOLUME_DATA_DIR: join(dataDir, 'volumes', b.name) },
+    env: {
+      VOLUME_BACKEND: b.name,
+      VOLUME_CAPACITY_GB: b.capacity,
+      VOLUME_DATA_DIR: join(dataDir, 'volumes', b.name),
+    },
   })),
   { name: 'cinder-backup', main: 'apps/cinder-backup/dist/main.js', env: {} },
 ];
@@ -94,7 +99,9 @@ function stop(code = 0) {
     for (const child of children) child.kill('SIGKILL');
     process.exit(code);
   }, 10000);
-  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.on('exit', r))))).then(() => {
+  Promise.all(
+    children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.on('exit', r)))),
+  ).then(() => {
     clearTimeout(deadline);
     process.exit(code);
   });

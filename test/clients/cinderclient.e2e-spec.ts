@@ -14,7 +14,17 @@ describe('the real cinder CLI', () => {
   async function cinder(...args: string[]): Promise<string> {
     const { stdout } = await run(
       CINDER,
-      ['--os-auth-type', 'noauth', '--os-endpoint', `${cluster.apiUrl}/v3`, '--os-user-id', 'cli-user', '--os-project-id', PROJECT, ...args],
+      [
+        '--os-auth-type',
+        'noauth',
+        '--os-endpoint',
+        `${cluster.apiUrl}/v3`,
+        '--os-user-id',
+        'cli-user',
+        '--os-project-id',
+        PROJECT,
+        ...args,
+      ],
       { env: { PATH: '/usr/bin:/bin', HOME: cluster.workDir, LANG: 'C.UTF-8' }, timeout: 60_000 },
     );
     return stdout;
@@ -23,7 +33,11 @@ describe('the real cinder CLI', () => {
   /** Rows of a prettytable as {column: value}. */
   function table(output: string): Record<string, string>[] {
     const lines = output.split('\n').filter((l) => l.startsWith('|'));
-    const cells = (line: string) => line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = (line: string) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim());
     const [header, ...rows] = lines.map(cells);
     return rows.map((row) => Object.fromEntries(header.map((h, i) => [h, row[i]])));
   }
@@ -42,16 +56,29 @@ describe('the real cinder CLI', () => {
 
   it('create, list, show and delete work and print what Cinder would', async () => {
     const created = properties(await cinder('create', '--name', 'from-cli', '2'));
-    expect(created).toMatchObject({ name: 'from-cli', size: '2', status: 'creating', volume_type: '__DEFAULT__' });
+    expect(created).toMatchObject({
+      name: 'from-cli',
+      size: '2',
+      status: 'creating',
+      volume_type: '__DEFAULT__',
+    });
     const id = created.id;
 
     await cluster.waitFor(
-      async () => table(await cinder('list')).some((row) => row.ID === id && row.Status === 'available'),
+      async () =>
+        table(await cinder('list')).some((row) => row.ID === id && row.Status === 'available'),
       20_000,
       () => 'the volume never showed as available in cinder list',
     );
     expect(table(await cinder('list'))).toEqual([
-      expect.objectContaining({ ID: id, Status: 'available', Name: 'from-cli', Size: '2', 'Volume Type': '__DEFAULT__', Bootable: 'false' }),
+      expect.objectContaining({
+        ID: id,
+        Status: 'available',
+        Name: 'from-cli',
+        Size: '2',
+        'Volume Type': '__DEFAULT__',
+        Bootable: 'false',
+      }),
     ]);
 
     const shown = properties(await cinder('show', 'from-cli'));
@@ -72,7 +99,7 @@ describe('the real cinder CLI', () => {
     );
   });
 
-  it('reports a bad request with Cinder\'s message and code', async () => {
+  it("reports a bad request with Cinder's message and code", async () => {
     await expect(cinder('create', '--availability-zone', 'mars', '1')).rejects.toMatchObject({
       stderr: expect.stringContaining("Availability zone 'mars' is invalid. (HTTP 400)"),
     });

@@ -30,12 +30,16 @@ describe('crashes and duplicate deliveries', () => {
 
   it('a cinder-volume killed mid-create sets the volume to error on restart, and the redelivered create changes nothing', async () => {
     await cluster.stopService('cinder-volume@main');
-    await cluster.startBackend({ name: 'main', capacityGb: 100 }, { DRIVER_CREATE_DELAY_MS: '60000' });
+    await cluster.startBackend(
+      { name: 'main', capacityGb: 100 },
+      { DRIVER_CREATE_DELAY_MS: '60000' },
+    );
 
     const res = await api.post('volumes', { volume: { size: 1, name: 'interrupted' } });
     const id = res.body.volume.id as string;
     await cluster.waitFor(
-      async () => (await cluster.sql('SELECT 1 FROM workers WHERE resource_id = $1', [id])).length === 1,
+      async () =>
+        (await cluster.sql('SELECT 1 FROM workers WHERE resource_id = $1', [id])).length === 1,
       10_000,
       () => 'cinder-volume never started the create',
     );
@@ -44,7 +48,9 @@ describe('crashes and duplicate deliveries', () => {
 
     await cluster.startBackend({ name: 'main', capacityGb: 100 });
     await api.waitForVolume(id, (v) => v?.status === 'error');
-    expect(cluster.logOf('cinder-volume@main')).toContain('create interrupted by a restart; volume set to error');
+    expect(cluster.logOf('cinder-volume@main')).toContain(
+      'create interrupted by a restart; volume set to error',
+    );
     expect(await cluster.sql('SELECT * FROM workers')).toEqual([]);
 
     // The unacknowledged create comes back after the restart; it must not revive the volume.
@@ -71,15 +77,25 @@ describe('crashes and duplicate deliveries', () => {
       volume_type: { id: before.volume_type_id, name: '__DEFAULT__', extra_specs: {} },
     };
     const retry = { num_attempts: 1, backends: [], exc_reasons: [] };
-    await cluster.publish('cinder-scheduler', envelope('create_volume', { request_spec: requestSpec, retry }));
+    await cluster.publish(
+      'cinder-scheduler',
+      envelope('create_volume', { request_spec: requestSpec, retry }),
+    );
     await cluster.publish(
       `cinder-volume.${cluster.serviceHost('main')}`,
-      envelope('create_volume', { request_spec: requestSpec, retry, host: volume?.['os-vol-host-attr:host'] }),
+      envelope('create_volume', {
+        request_spec: requestSpec,
+        retry,
+        host: volume?.['os-vol-host-attr:host'],
+      }),
     );
     await cluster.waitFor(
       () =>
         cluster.logOf('cinder-scheduler').includes('volume no longer waiting for this attempt') &&
-        cluster.logOf('cinder-volume@main').split('\n').some((l) => l.includes(id) && l.includes('create already handled or superseded')),
+        cluster
+          .logOf('cinder-volume@main')
+          .split('\n')
+          .some((l) => l.includes(id) && l.includes('create already handled or superseded')),
       10_000,
       () => 'the duplicates were not consumed',
     );
@@ -98,9 +114,16 @@ describe('crashes and duplicate deliveries', () => {
     await api.waitForVolume(id, (v) => v === null);
     const [before] = await cluster.sql('SELECT * FROM volumes WHERE id = $1', [id]);
 
-    await cluster.publish(`cinder-volume.${cluster.serviceHost('main')}`, envelope('delete_volume', { volume_id: id }));
+    await cluster.publish(
+      `cinder-volume.${cluster.serviceHost('main')}`,
+      envelope('delete_volume', { volume_id: id }),
+    );
     await cluster.waitFor(
-      () => cluster.logOf('cinder-volume@main').split('\n').some((l) => l.includes(id) && l.includes('volume not deleting; nothing to do')),
+      () =>
+        cluster
+          .logOf('cinder-volume@main')
+          .split('\n')
+          .some((l) => l.includes(id) && l.includes('volume not deleting; nothing to do')),
       10_000,
       () => 'the duplicate delete was not consumed',
     );
@@ -109,7 +132,10 @@ describe('crashes and duplicate deliveries', () => {
   });
 
   it('a message that breaks its contract is dead-lettered, not retried forever', async () => {
-    await cluster.publish('cinder-scheduler', envelope('create_volume', { request_spec: { volume_id: 'nope' } }));
+    await cluster.publish(
+      'cinder-scheduler',
+      envelope('create_volume', { request_spec: { volume_id: 'nope' } }),
+    );
     await cluster.waitFor(
       () => cluster.logOf('cinder-scheduler').includes('invalid payload for'),
       10_000,

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are JSON that each test picks apart as it needs */
 /** A minimal Cinder v3 client for tests: noauth token, project in the URL, JSON in and out. */
 export interface ApiResponse<T = Record<string, any>> {
   status: number;
@@ -27,7 +28,9 @@ export class ApiClient {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<ApiResponse<T>> {
-    const url = path.startsWith('/') ? `${this.baseUrl}${path}` : `${this.baseUrl}/v3/${this.projectId}/${path}`;
+    const url = path.startsWith('/')
+      ? `${this.baseUrl}${path}`
+      : `${this.baseUrl}/v3/${this.projectId}/${path}`;
     const res = await fetch(url, {
       method,
       headers: {
@@ -53,7 +56,11 @@ export class ApiClient {
   }
 
   /** Polls a volume until `done` holds (or it is gone: `null`). */
-  async waitForVolume(id: string, done: (volume: Record<string, any> | null) => boolean, timeoutMs = 20_000) {
+  async waitForVolume(
+    id: string,
+    done: (volume: Record<string, any> | null) => boolean,
+    timeoutMs = 20_000,
+  ) {
     const deadline = Date.now() + timeoutMs;
     let last: Record<string, any> | null = null;
     while (Date.now() < deadline) {
@@ -62,7 +69,9 @@ export class ApiClient {
       if (done(last)) return last;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`volume ${id} never reached the expected state; last seen: ${JSON.stringify(last)}`);
+    throw new Error(
+      `volume ${id} never reached the expected state; last seen: ${JSON.stringify(last)}`,
+    );
   }
 }
 

@@ -1,6 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  type WriteStream,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -36,7 +43,11 @@ async function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolvePort(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -80,7 +91,12 @@ export class Cluster {
     await ensureDatabase(this.databaseUrl);
     this.apiPort = await freePort();
     // The API migrates the database; the others wait for it so that their starts don't race.
-    await this.startService('cinder-api', 'apps/cinder-api/dist/main.js', { API_PORT: String(this.apiPort) }, 'cinder-api listening');
+    await this.startService(
+      'cinder-api',
+      'apps/cinder-api/dist/main.js',
+      { API_PORT: String(this.apiPort) },
+      'cinder-api listening',
+    );
     await Promise.all([
       this.startService('cinder-scheduler', 'apps/cinder-scheduler/dist/main.js', {}),
       this.startService('cinder-backup', 'apps/cinder-backup/dist/main.js', {}),
@@ -94,12 +110,19 @@ export class Cluster {
       VOLUME_BACKEND: backend.name,
       VOLUME_CAPACITY_GB: String(backend.capacityGb),
       VOLUME_DATA_DIR: this.dataDir(backend.name),
+      // No over-subscription, so that a test's capacities are exactly what may be placed.
+      MAX_OVER_SUBSCRIPTION_RATIO: '1',
       ...backend.env,
       ...extraEnv,
     });
   }
 
-  async startService(name: string, main: string, env: Record<string, string>, readyLine = '"msg":"started"'): Promise<void> {
+  async startService(
+    name: string,
+    main: string,
+    env: Record<string, string>,
+    readyLine = '"msg":"started"',
+  ): Promise<void> {
     const logPath = join(this.workDir, `${name}.log`);
     const log = createWriteStream(logPath, { flags: 'a' });
     const child = spawn(process.execPath, [join(ROOT, main)], {
@@ -144,7 +167,8 @@ export class Cluster {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
       clearTimeout(timer);
-      if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL');
+      if (running.child.exitCode === null && running.child.signalCode === null)
+        running.child.kill('SIGKILL');
     }
     running.log.end();
   }
@@ -171,7 +195,9 @@ export class Cluster {
     const connection = await amqplib.connect(this.amqpUrl);
     try {
       const channel = await connection.createConfirmChannel();
-      channel.sendToQueue(`${this.prefix}${queue}`, Buffer.from(JSON.stringify(body)), { persistent: true });
+      channel.sendToQueue(`${this.prefix}${queue}`, Buffer.from(JSON.stringify(body)), {
+        persistent: true,
+      });
       await channel.waitForConfirms();
     } finally {
       await connection.close();
@@ -207,7 +233,11 @@ export class Cluster {
         await channel.deleteQueue(`${this.prefix}${queue}`).catch(() => undefined);
         await channel.close().catch(() => undefined);
       }
-      for (const exchange of ['cinder-scheduler_fanout', 'cinder-volume_fanout', 'cinderflow.dlx']) {
+      for (const exchange of [
+        'cinder-scheduler_fanout',
+        'cinder-volume_fanout',
+        'cinderflow.dlx',
+      ]) {
         const channel = await connection.createChannel();
         await channel.deleteExchange(`${this.prefix}${exchange}`).catch(() => undefined);
         await channel.close().catch(() => undefined);

@@ -17,7 +17,15 @@ export async function startContainers(): Promise<Infrastructure> {
       .withDatabase('postgres')
       .withUsername('postgres')
       .withPassword('postgres')
-      .withCommand(['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'])
+      .withCommand([
+        'postgres',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+      ])
       .start(),
     new RabbitMQContainer('rabbitmq:3-management').start(),
   ]);

@@ -24,7 +24,10 @@ describe('create volume: API → scheduler → cinder-volume', () => {
       expect(res.status).toBe(202);
       expect(res.body.volume).toMatchObject({ status: 'creating', size: 8, name: 'first' });
 
-      const volume = await api.waitForVolume(res.body.volume.id as string, (v) => v?.status === 'available');
+      const volume = await api.waitForVolume(
+        res.body.volume.id as string,
+        (v) => v?.status === 'available',
+      );
       expect(volume?.['os-vol-host-attr:host']).toBe(`${cluster.serviceHost('big')}#big`);
       const file = join(cluster.dataDir('big'), `volume-${volume?.id as string}`);
       expect(statSync(file).size).toBe(8 * GiB);
@@ -35,14 +38,22 @@ describe('create volume: API → scheduler → cinder-volume', () => {
     it('skips a backend without room and uses the other', async () => {
       // `big` has 2 GiB left, `small` 6 GiB.
       const res = await api.post('volumes', { volume: { size: 5, name: 'second' } });
-      const volume = await api.waitForVolume(res.body.volume.id as string, (v) => v?.status === 'available');
+      const volume = await api.waitForVolume(
+        res.body.volume.id as string,
+        (v) => v?.status === 'available',
+      );
       expect(volume?.['os-vol-host-attr:host']).toBe(`${cluster.serviceHost('small')}#small`);
-      expect(existsSync(join(cluster.dataDir('small'), `volume-${volume?.id as string}`))).toBe(true);
+      expect(existsSync(join(cluster.dataDir('small'), `volume-${volume?.id as string}`))).toBe(
+        true,
+      );
     });
 
     it('ends in error with a user message when no backend has room', async () => {
       const res = await api.post('volumes', { volume: { size: 7, name: 'too-big' } });
-      const volume = await api.waitForVolume(res.body.volume.id as string, (v) => v?.status === 'error');
+      const volume = await api.waitForVolume(
+        res.body.volume.id as string,
+        (v) => v?.status === 'error',
+      );
       expect(volume?.['os-vol-host-attr:host']).toBeNull();
       const messages = await api.withVersion('3.3').get('messages');
       expect(messages.body.messages).toEqual([
@@ -55,12 +66,20 @@ describe('create volume: API → scheduler → cinder-volume', () => {
       ]);
     });
 
-    it('honours the volume type\'s volume_backend_name', async () => {
-      const type = await api.post('types', { volume_type: { name: 'only-small', extra_specs: { volume_backend_name: 'small' } } });
+    it("honours the volume type's volume_backend_name", async () => {
+      const type = await api.post('types', {
+        volume_type: { name: 'only-small', extra_specs: { volume_backend_name: 'small' } },
+      });
       expect(type.status).toBe(200);
       const res = await api.post('volumes', { volume: { size: 1, volume_type: 'only-small' } });
-      const volume = await api.waitForVolume(res.body.volume.id as string, (v) => v?.status === 'available');
-      expect(volume).toMatchObject({ volume_type: 'only-small', 'os-vol-host-attr:host': `${cluster.serviceHost('small')}#small` });
+      const volume = await api.waitForVolume(
+        res.body.volume.id as string,
+        (v) => v?.status === 'available',
+      );
+      expect(volume).toMatchObject({
+        volume_type: 'only-small',
+        'os-vol-host-attr:host': `${cluster.serviceHost('small')}#small`,
+      });
     });
 
     it('deletes: `deleting`, then gone from lists and from the backend', async () => {
@@ -77,7 +96,10 @@ describe('create volume: API → scheduler → cinder-volume', () => {
       expect(existsSync(file)).toBe(false);
       const list = await api.get('volumes');
       expect(list.body.volumes.map((v: { id: string }) => v.id)).not.toContain(id);
-      const [row] = await cluster.sql<{ deleted: boolean; status: string }>('SELECT deleted, status FROM volumes WHERE id = $1', [id]);
+      const [row] = await cluster.sql<{ deleted: boolean; status: string }>(
+        'SELECT deleted, status FROM volumes WHERE id = $1',
+        [id],
+      );
       expect(row).toEqual({ deleted: true, status: 'deleted' });
     });
 
@@ -96,7 +118,9 @@ describe('create volume: API → scheduler → cinder-volume', () => {
         const id = res.body.volume.id as string;
         const refused = await api.delete(`volumes/${id}`);
         expect(refused.status).toBe(400);
-        expect(refused.body.badRequest.message).toContain(`Invalid volume: Volume ${id} status must be available or error`);
+        expect(refused.body.badRequest.message).toContain(
+          `Invalid volume: Volume ${id} status must be available or error`,
+        );
         expect((await api.get(`volumes/${id}`)).body.volume.status).toBe('creating');
       } finally {
         await cluster.startService('cinder-scheduler', 'apps/cinder-scheduler/dist/main.js', {});
@@ -105,12 +129,22 @@ describe('create volume: API → scheduler → cinder-volume', () => {
 
     it('carries one request id through every service', async () => {
       const requestId = 'req-0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9';
-      const res = await api.post('volumes', { volume: { size: 1 } }, { 'X-OpenStack-Request-Id': requestId });
+      const res = await api.post(
+        'volumes',
+        { volume: { size: 1 } },
+        { 'X-OpenStack-Request-Id': requestId },
+      );
       expect(res.headers.get('x-openstack-request-id')).toBe(requestId);
-      const volume = await api.waitForVolume(res.body.volume.id as string, (v) => v?.status === 'available');
+      const volume = await api.waitForVolume(
+        res.body.volume.id as string,
+        (v) => v?.status === 'available',
+      );
       const backend = (volume?.['os-vol-host-attr:host'] as string).split('@')[1].split('#')[0];
       for (const service of ['cinder-api', 'cinder-scheduler', `cinder-volume@${backend}`]) {
-        const lines = cluster.logOf(service).split('\n').filter((l) => l.includes(requestId));
+        const lines = cluster
+          .logOf(service)
+          .split('\n')
+          .filter((l) => l.includes(requestId));
         expect({ service, lines: lines.length > 0 }).toEqual({ service, lines: true });
       }
     });
@@ -164,7 +198,10 @@ describe('create volume: API → scheduler → cinder-volume', () => {
       expect(message.event_id).toBe('VOLUME_VOLUME_001_003');
       expect(message.detail).toContain(`${cluster.serviceHost('bad-1')}: injected failure`);
       expect(message.detail).toContain(`${cluster.serviceHost('bad-2')}: injected failure`);
-      const [row] = await cluster.sql<{ scheduling_attempt: number }>('SELECT scheduling_attempt FROM volumes WHERE id = $1', [id]);
+      const [row] = await cluster.sql<{ scheduling_attempt: number }>(
+        'SELECT scheduling_attempt FROM volumes WHERE id = $1',
+        [id],
+      );
       expect(row.scheduling_attempt).toBe(3);
     });
   });

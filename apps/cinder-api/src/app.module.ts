@@ -22,7 +22,10 @@ export class AppModule {
   static forRoot(config: ApiConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, logger), DatabaseModule.forRoot(config.DATABASE_URL, 10)],
+      imports: [
+        CoreModule.forRoot(config, logger),
+        DatabaseModule.forRoot(config.DATABASE_URL, 10),
+      ],
       controllers: [
         VersionsController,
         VolumesController,

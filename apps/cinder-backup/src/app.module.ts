@@ -2,7 +2,12 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { BackupConfig } from '@cinderflow/config';
 import { Binaries } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
-import { CoreModule, DatabaseModule, SERVICE_IDENTITY, ServiceLifecycle } from '@cinderflow/service-runtime';
+import {
+  CoreModule,
+  DatabaseModule,
+  SERVICE_IDENTITY,
+  ServiceLifecycle,
+} from '@cinderflow/service-runtime';
 
 /**
  * cinder-backup: consumes the `cinder-backup` queue, registers and heartbeats. Its backup and

@@ -2,7 +2,12 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { SchedulerConfig } from '@cinderflow/config';
 import { Binaries } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
-import { CoreModule, DatabaseModule, SERVICE_IDENTITY, ServiceLifecycle } from '@cinderflow/service-runtime';
+import {
+  CoreModule,
+  DatabaseModule,
+  SERVICE_IDENTITY,
+  ServiceLifecycle,
+} from '@cinderflow/service-runtime';
 import { CreateVolumeScheduler } from './flows/create-volume/create-volume.scheduler';
 import { HostManager } from './host-manager/host-manager';
 import { SchedulerController } from './scheduler.controller';

@@ -20,7 +20,6 @@ export class SchedulerController {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-
   @RpcHandler(SchedulerRpc.createVolume)
   onCreateVolume(@Payload() message: ScheduleCreateVolume): Promise<void> {
     return this.scheduleCreate.handle(message);
@@ -29,7 +28,10 @@ export class SchedulerController {
   @RpcHandler(SchedulerRpc.updateServiceCapabilities)
   onCapabilities(@Payload() report: CapabilityReport): void {
     if (this.hosts.update(report)) {
-      this.logger.debug({ backend: report.service_host, free_gb: report.capabilities.free_capacity_gb }, 'capabilities updated');
+      this.logger.debug(
+        { backend: report.service_host, free_gb: report.capabilities.free_capacity_gb },
+        'capabilities updated',
+      );
     }
   }
 

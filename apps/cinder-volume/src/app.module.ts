@@ -2,7 +2,12 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { VolumeConfig } from '@cinderflow/config';
 import { Binaries } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
-import { CoreModule, DatabaseModule, SERVICE_IDENTITY, ServiceLifecycle } from '@cinderflow/service-runtime';
+import {
+  CoreModule,
+  DatabaseModule,
+  SERVICE_IDENTITY,
+  ServiceLifecycle,
+} from '@cinderflow/service-runtime';
 import { CapabilityReporter } from './capabilities/capability-reporter';
 import { createDriver } from './drivers/driver.factory';
 import { VOLUME_DRIVER } from './drivers/volume-driver';
@@ -10,7 +15,12 @@ import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 import { VolumeManagerController } from './volume-manager.controller';
-import { backendNameOf, serviceHostOf, VOLUME_SERVICE, type VolumeServiceInfo } from './volume-service.identity';
+import {
+  backendNameOf,
+  serviceHostOf,
+  VOLUME_SERVICE,
+  type VolumeServiceInfo,
+} from './volume-service.identity';
 
 @Module({})
 export class AppModule {

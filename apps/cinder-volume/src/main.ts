@@ -8,6 +8,9 @@ void runService<VolumeConfig>({
   binary: Binaries.volume,
   spec: volumeSpec,
   module: (config, logger) => AppModule.forRoot(config, logger),
-  destinations: (config) => [Destinations.volume(serviceHostOf(config)), Destinations.volumeFanout()],
+  destinations: (config) => [
+    Destinations.volume(serviceHostOf(config)),
+    Destinations.volumeFanout(),
+  ],
   owner: (config) => serviceHostOf(config),
 });

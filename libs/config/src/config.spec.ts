@@ -11,13 +11,21 @@ describe('loadConfig', () => {
   it('names every bad variable and why', () => {
     let error: unknown;
     try {
-      loadConfig(volumeSpec, { DATABASE_URL: 'nope', DRIVER_FAILURE_RATE: '2', VOLUME_BACKEND: 'a b' });
+      loadConfig(volumeSpec, {
+        DATABASE_URL: 'nope',
+        DRIVER_FAILURE_RATE: '2',
+        VOLUME_BACKEND: 'a b',
+      });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems;
-    expect(Object.keys(problems).sort()).toEqual(['DATABASE_URL', 'DRIVER_FAILURE_RATE', 'VOLUME_BACKEND']);
+    expect(Object.keys(problems).sort()).toEqual([
+      'DATABASE_URL',
+      'DRIVER_FAILURE_RATE',
+      'VOLUME_BACKEND',
+    ]);
     expect(problems.DRIVER_FAILURE_RATE).toContain('from 0 to 1');
   });
 });

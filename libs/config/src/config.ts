@@ -29,6 +29,14 @@ const ratio = makeValidator<number>((input) => {
   return value;
 });
 
+const positiveNumber = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error('must be a number > 0');
+  }
+  return value;
+});
+
 const nonNegativeInt = makeValidator<number>((input) => {
   const value = Number(input);
   if (!Number.isInteger(value) || value < 0) {
@@ -46,11 +54,17 @@ const hostPart = makeValidator<string>((input) => {
 });
 
 export const commonSpec = {
-  DATABASE_URL: url({ default: 'postgres://postgres@127.0.0.1:5432/cinderflow', desc: 'PostgreSQL URL' }),
+  DATABASE_URL: url({
+    default: 'postgres://postgres@127.0.0.1:5432/cinderflow',
+    desc: 'PostgreSQL URL',
+  }),
   AMQP_URL: url({ default: 'amqp://guest:guest@127.0.0.1:5672', desc: 'RabbitMQ URL' }),
   AMQP_PREFIX: str({ default: '', desc: 'prefix of every queue and exchange name' }),
   AMQP_PREFETCH: positiveInt({ default: 10 }),
-  LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+  LOG_LEVEL: str({
+    default: 'info',
+    choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  }),
   /** The machine's name in `services.host` (Cinder's CONF.host). */
   SERVICE_HOST: hostPart({ default: hostname().split('.')[0] || 'localhost' }),
   /** Cinder's storage_availability_zone. */
@@ -88,6 +102,8 @@ export const volumeSpec = {
   /** Capacity the backend offers, in GiB; 0 means the filesystem's size. */
   VOLUME_CAPACITY_GB: nonNegativeInt({ default: 0 }),
   RESERVED_PERCENTAGE: nonNegativeInt({ default: 0 }),
+  /** Thin provisioning: provisioned sizes may reach this many times the capacity (Cinder: 20). */
+  MAX_OVER_SUBSCRIPTION_RATIO: positiveNumber({ default: 20 }),
   CAPABILITY_REPORT_INTERVAL_S: positiveInt({ default: 10 }),
   /** Testing aids: make creates fail (always, or at a rate) or take longer. */
   DRIVER_FAIL_CREATE: bool({ default: false }),

@@ -5,14 +5,21 @@ describe('createLogger', () => {
   it('stamps every line with the current request id', () => {
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger('unit', {
-      destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+      destination: {
+        write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>),
+      },
     });
     const ctx = systemContext('unit');
 
     runWithContext(ctx, () => logger.info('inside'));
     logger.info('outside');
 
-    expect(lines[0]).toMatchObject({ service: 'unit', request_id: ctx.requestId, msg: 'inside', level: 'info' });
+    expect(lines[0]).toMatchObject({
+      service: 'unit',
+      request_id: ctx.requestId,
+      msg: 'inside',
+      level: 'info',
+    });
     expect(lines[1]).toMatchObject({ request_id: '-', msg: 'outside' });
   });
 });

@@ -135,7 +135,9 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     if (!handler) {
       throw new UnroutableMessageError(`no handler for method '${envelope.method}'`);
     }
-    const contract = (handler.extras as Record<string, HandledMethod> | undefined)?.[CONTRACT_EXTRA];
+    const contract = (handler.extras as Record<string, HandledMethod> | undefined)?.[
+      CONTRACT_EXTRA
+    ];
     const parsed = contract ? contract.payload.safeParse(envelope.payload) : undefined;
     if (parsed && !parsed.success) {
       throw new UnroutableMessageError(

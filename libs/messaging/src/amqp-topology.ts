@@ -55,7 +55,11 @@ export class AmqpTopology {
    * The queue a consumer reads `destination` from: the durable queue itself, or for a fanout a
    * queue of this process's own bound to the exchange (gone when the process is).
    */
-  async declareConsumerQueue(channel: Declarer, destination: Destination, owner: string): Promise<string> {
+  async declareConsumerQueue(
+    channel: Declarer,
+    destination: Destination,
+    owner: string,
+  ): Promise<string> {
     const name = await this.declareDestination(channel, destination);
     if (destination.kind === 'queue') {
       return name;

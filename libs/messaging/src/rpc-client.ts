@@ -10,7 +10,11 @@ import {
   toMessageContext,
 } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
-import { currentContext, REQUEST_ID_HEADER, type RequestContext } from '@cinderflow/request-context';
+import {
+  currentContext,
+  REQUEST_ID_HEADER,
+  type RequestContext,
+} from '@cinderflow/request-context';
 import { AmqpTopology } from './amqp-topology';
 import { RemoteError, RpcTimeoutError } from './rpc-errors';
 
@@ -57,7 +61,12 @@ export class RpcClient {
     await this.channel.waitForConnect();
   }
 
-  async cast<P>(destination: Destination, method: CastMethod<P>, payload: P, context?: RequestContext): Promise<void> {
+  async cast<P>(
+    destination: Destination,
+    method: CastMethod<P>,
+    payload: P,
+    context?: RequestContext,
+  ): Promise<void> {
     const body = this.envelope(method.name, method.payload.parse(payload), context);
     const target = await this.declare(destination);
     const options = {

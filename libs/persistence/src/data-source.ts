@@ -6,7 +6,13 @@ import { VolumeEntity } from './entities/volume.entity';
 import { WorkerEntity } from './entities/worker.entity';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 
-export const ENTITIES = [VolumeEntity, ServiceEntity, VolumeTypeEntity, WorkerEntity, MessageEntity];
+export const ENTITIES = [
+  VolumeEntity,
+  ServiceEntity,
+  VolumeTypeEntity,
+  WorkerEntity,
+  MessageEntity,
+];
 export const MIGRATIONS = [InitialSchema1763800000000];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -12,7 +12,11 @@ export interface ServiceIdentity {
 /** Cinder's default: a service whose heartbeat is older than this is down. */
 export const SERVICE_DOWN_TIME_S = 60;
 
-export function isServiceUp(service: Pick<ServiceEntity, 'updated_at' | 'created_at'>, now = new Date(), downTimeS = SERVICE_DOWN_TIME_S): boolean {
+export function isServiceUp(
+  service: Pick<ServiceEntity, 'updated_at' | 'created_at'>,
+  now = new Date(),
+  downTimeS = SERVICE_DOWN_TIME_S,
+): boolean {
   const last = service.updated_at ?? service.created_at;
   return Math.abs(now.getTime() - last.getTime()) <= downTimeS * 1000;
 }
@@ -43,7 +47,10 @@ export class ServiceRegistry {
 
   list(filter: { host?: string; binary?: string } = {}): Promise<ServiceEntity[]> {
     return this.dataSource.getRepository(ServiceEntity).find({
-      where: { ...(filter.host ? { host: filter.host } : {}), ...(filter.binary ? { binary: filter.binary } : {}) },
+      where: {
+        ...(filter.host ? { host: filter.host } : {}),
+        ...(filter.binary ? { binary: filter.binary } : {}),
+      },
       order: { id: 'ASC' },
     });
   }

@@ -20,10 +20,17 @@ export async function recordWork(
   );
 }
 
-export async function finishWork(manager: EntityManager, resourceType: string, resourceId: string): Promise<void> {
+export async function finishWork(
+  manager: EntityManager,
+  resourceType: string,
+  resourceId: string,
+): Promise<void> {
   await manager.delete(WorkerEntity, { resource_type: resourceType, resource_id: resourceId });
 }
 
-export function unfinishedWork(manager: EntityManager, serviceHost: string): Promise<WorkerEntity[]> {
+export function unfinishedWork(
+  manager: EntityManager,
+  serviceHost: string,
+): Promise<WorkerEntity[]> {
   return manager.find(WorkerEntity, { where: { service_host: serviceHost }, order: { id: 'ASC' } });
 }

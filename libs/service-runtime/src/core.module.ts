@@ -1,4 +1,10 @@
-import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Global,
+  Inject,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { CommonConfig } from '@cinderflow/config';
 import type { Logger } from '@cinderflow/logging';
 import { AmqpTopology, RpcClient } from '@cinderflow/messaging';
@@ -19,7 +25,11 @@ export class CoreModule implements OnApplicationShutdown {
         {
           provide: RPC_CLIENT,
           useFactory: async () => {
-            const client = new RpcClient(config.AMQP_URL, new AmqpTopology(config.AMQP_PREFIX), logger);
+            const client = new RpcClient(
+              config.AMQP_URL,
+              new AmqpTopology(config.AMQP_PREFIX),
+              logger,
+            );
             await client.waitForConnect();
             return client;
           },

@@ -18,7 +18,10 @@ export class Heartbeat {
 
   async start(): Promise<void> {
     await this.registry.register(this.identity);
-    this.logger.info({ host: this.identity.host, binary: this.identity.binary }, 'service registered');
+    this.logger.info(
+      { host: this.identity.host, binary: this.identity.binary },
+      'service registered',
+    );
     this.timer = setInterval(() => {
       this.registry
         .heartbeat(this.identity.host, this.identity.binary)

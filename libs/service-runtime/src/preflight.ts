@@ -18,7 +18,7 @@ export async function preflight(databaseUrl: string, amqpUrl: string): Promise<s
       code === '3D000'
         ? `PostgreSQL answers at ${redact(databaseUrl)} but ${(error as Error).message}: create it (npm start does) or set DATABASE_URL.`
         : `PostgreSQL is unreachable at ${redact(databaseUrl)} (${(error as Error).message}). ` +
-        `Start it (e.g. pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set DATABASE_URL.`,
+            `Start it (e.g. pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set DATABASE_URL.`,
     );
   } finally {
     await pg.end().catch(() => undefined);

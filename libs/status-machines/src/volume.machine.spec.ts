@@ -1,12 +1,19 @@
 import { InvalidTransitionError } from './machine';
-import { VOLUME_STATUSES, volumeMachine, type VolumeEvent, type VolumeStatus } from './volume.machine';
+import {
+  VOLUME_STATUSES,
+  volumeMachine,
+  type VolumeEvent,
+  type VolumeStatus,
+} from './volume.machine';
 
 const expected: Record<VolumeEvent, [readonly VolumeStatus[], VolumeStatus]> = {
   create_succeeded: [['creating'], 'available'],
   create_failed: [['creating'], 'error'],
   delete: [['available', 'error', 'error_restoring', 'error_extending'], 'deleting'],
   force_delete: [
-    VOLUME_STATUSES.filter((s) => !['reserved', 'attaching', 'in-use', 'detaching', 'deleted'].includes(s)),
+    VOLUME_STATUSES.filter(
+      (s) => !['reserved', 'attaching', 'in-use', 'detaching', 'deleted'].includes(s),
+    ),
     'deleting',
   ],
   delete_succeeded: [['deleting'], 'deleted'],

@@ -9,6 +9,11 @@ export class AvailabilityZonesController {
   @Get()
   async list() {
     const zones = await this.zones.list();
-    return { availabilityZoneInfo: zones.map((z) => ({ zoneName: z.name, zoneState: { available: z.available } })) };
+    return {
+      availabilityZoneInfo: zones.map((z) => ({
+        zoneName: z.name,
+        zoneState: { available: z.available },
+      })),
+    };
   }
 }

@@ -13,7 +13,11 @@ function cinderOf(ctx: ExecutionContext): ApiRequest['cinder'] {
 }
 
 /** The caller: `@Caller() caller: RequestContext`. */
-export const Caller = createParamDecorator((_: unknown, ctx: ExecutionContext) => cinderOf(ctx).context);
+export const Caller = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext) => cinderOf(ctx).context,
+);
 
 /** The negotiated microversion: `@Version() version: ApiVersion`. */
-export const Version = createParamDecorator((_: unknown, ctx: ExecutionContext) => cinderOf(ctx).version);
+export const Version = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext) => cinderOf(ctx).version,
+);

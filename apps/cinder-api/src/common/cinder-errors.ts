@@ -20,7 +20,10 @@ export function faultName(status: number): string {
   return FAULT_NAMES[status] ?? 'computeFault';
 }
 
-export function faultBody(status: number, message: string): Record<string, { code: number; message: string }> {
+export function faultBody(
+  status: number,
+  message: string,
+): Record<string, { code: number; message: string }> {
   return { [faultName(status)]: { code: status, message } };
 }
 
@@ -35,9 +38,11 @@ export class CinderHttpError extends Error {
 }
 
 /** Cinder's InvalidInput. */
-export const invalidInput = (reason: string) => new CinderHttpError(400, `Invalid input received: ${reason}`);
+export const invalidInput = (reason: string) =>
+  new CinderHttpError(400, `Invalid input received: ${reason}`);
 /** Cinder's InvalidVolume. */
-export const invalidVolume = (reason: string) => new CinderHttpError(400, `Invalid volume: ${reason}`);
+export const invalidVolume = (reason: string) =>
+  new CinderHttpError(400, `Invalid volume: ${reason}`);
 export const badRequest = (message: string) => new CinderHttpError(400, message);
 export const notFound = (message: string) => new CinderHttpError(404, message);
 export const forbidden = (message: string) => new CinderHttpError(403, message);

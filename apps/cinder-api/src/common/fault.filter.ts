@@ -1,4 +1,10 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Inject,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import type { Logger } from '@cinderflow/logging';
 import { RemoteError, RpcTimeoutError } from '@cinderflow/messaging';
@@ -17,7 +23,10 @@ export class FaultFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const [status, message] = this.describe(error);
     if (status >= 500) {
-      this.logger.error({ err: (error as Error).message, stack: (error as Error).stack }, 'request failed');
+      this.logger.error(
+        { err: (error as Error).message, stack: (error as Error).stack },
+        'request failed',
+      );
     }
     res.status(status).json(faultBody(status, message));
   }
@@ -27,7 +36,10 @@ export class FaultFilter implements ExceptionFilter {
       return [error.status, error.message];
     }
     if (error instanceof RecordNotFoundError) {
-      return [404, `${RESOURCE_NAMES[error.resource] ?? error.resource} ${error.id} could not be found.`];
+      return [
+        404,
+        `${RESOURCE_NAMES[error.resource] ?? error.resource} ${error.id} could not be found.`,
+      ];
     }
     if (error instanceof StatusConflictError) {
       return [
@@ -46,6 +58,9 @@ export class FaultFilter implements ExceptionFilter {
       const status = error.getStatus();
       return [status, status === 404 ? 'The resource could not be found.' : error.message];
     }
-    return [500, 'The server has either erred or is incapable of performing the requested operation.'];
+    return [
+      500,
+      'The server has either erred or is incapable of performing the requested operation.',
+    ];
   }
 }

@@ -21,7 +21,9 @@ export async function applyKeysetPage<T extends ObjectLiteral>(
   if (marker !== undefined) {
     const markerQuery = qb.clone().select([]).orderBy();
     keys.forEach((key, i) => markerQuery.addSelect(key.expr, `k${i}`));
-    const values = await markerQuery.andWhere(`${alias}.id::text = :marker`, { marker }).getRawOne<Record<string, unknown>>();
+    const values = await markerQuery
+      .andWhere(`${alias}.id::text = :marker`, { marker })
+      .getRawOne<Record<string, unknown>>();
     if (!values) {
       throw notFound(`Marker ${marker} could not be found.`);
     }
@@ -30,7 +32,10 @@ export async function applyKeysetPage<T extends ObjectLiteral>(
       const beyond = `${key.expr} ${key.direction === 'asc' ? '>' : '<'} :k${i}`;
       return `(${[...equal, beyond].join(' AND ')})`;
     });
-    qb.andWhere(`(${disjuncts.join(' OR ')})`, Object.fromEntries(keys.map((_, i) => [`k${i}`, values[`k${i}`]])));
+    qb.andWhere(
+      `(${disjuncts.join(' OR ')})`,
+      Object.fromEntries(keys.map((_, i) => [`k${i}`, values[`k${i}`]])),
+    );
   }
   qb.orderBy();
   for (const key of keys) {

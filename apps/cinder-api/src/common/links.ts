@@ -17,5 +17,8 @@ export function resourceLinks(req: Request, projectId: string, collection: strin
 /** Naive ISO-8601 with microseconds, as Cinder prints timestamps. */
 export function timestamp(date: Date | null | undefined): string | null {
   if (!date) return null;
-  return date.toISOString().replace('Z', '').replace(/\.(\d{3})$/, '.$1000');
+  return date
+    .toISOString()
+    .replace('Z', '')
+    .replace(/\.(\d{3})$/, '.$1000');
 }

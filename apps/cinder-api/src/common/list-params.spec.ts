@@ -28,7 +28,12 @@ describe('parseListParams', () => {
   });
 
   it('reads sort, limit, marker, filters and all_tenants', () => {
-    expect(parseListParams({ sort: 'name:asc,size', limit: '5', marker: 'm', status: 'available', all_tenants: '1' }, options())).toEqual({
+    expect(
+      parseListParams(
+        { sort: 'name:asc,size', limit: '5', marker: 'm', status: 'available', all_tenants: '1' },
+        options(),
+      ),
+    ).toEqual({
       limit: 5,
       marker: 'm',
       sort: [
@@ -49,14 +54,22 @@ describe('parseListParams', () => {
     [{ limit: 'x' }, '400 limit param must be an integer'],
     [{ limit: '-1' }, '400 limit param must be positive'],
     [{ sort: 'bogus' }, '400 Invalid input received: Invalid sort key'],
-    [{ sort: 'name:up' }, "400 Invalid input received: Unknown sort direction, must be 'desc' or 'asc'"],
-    [{ sort: 'name', sort_key: 'size' }, expect.stringContaining('400 The \'sort_key\' and \'sort_dir\'')],
+    [
+      { sort: 'name:up' },
+      "400 Invalid input received: Unknown sort direction, must be 'desc' or 'asc'",
+    ],
+    [
+      { sort: 'name', sort_key: 'size' },
+      expect.stringContaining("400 The 'sort_key' and 'sort_dir'"),
+    ],
   ])('refuses %j', (query, expected) => {
     expect(refusal(query)).toEqual(expected);
   });
 
   it('ignores unknown filters before 3.31 and refuses them after', () => {
     expect(refusal({ colour: 'red' }, '3.30')).toBe('accepted');
-    expect(refusal({ colour: 'red' }, '3.31')).toBe('400 Invalid input received: Invalid filters colour are found in query options.');
+    expect(refusal({ colour: 'red' }, '3.31')).toBe(
+      '400 Invalid input received: Invalid filters colour are found in query options.',
+    );
   });
 });

@@ -16,7 +16,16 @@ export interface ListParams {
 }
 
 /** Query parameters that are not filters. */
-const CONTROL = new Set(['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir', 'all_tenants', 'with_count']);
+const CONTROL = new Set([
+  'limit',
+  'marker',
+  'offset',
+  'sort',
+  'sort_key',
+  'sort_dir',
+  'all_tenants',
+  'with_count',
+]);
 
 function single(value: unknown): string | undefined {
   if (value === undefined) return undefined;
@@ -34,7 +43,12 @@ function truthy(value: string | undefined): boolean {
  */
 export function parseListParams(
   query: Record<string, unknown>,
-  options: { maxLimit: number; sortColumns: Record<string, string>; filters: readonly string[]; version: ApiVersion },
+  options: {
+    maxLimit: number;
+    sortColumns: Record<string, string>;
+    filters: readonly string[];
+    version: ApiVersion;
+  },
 ): ListParams {
   const rawLimit = single(query.limit);
   let limit = options.maxLimit;
@@ -49,7 +63,9 @@ export function parseListParams(
   const sortKeyParam = single(query.sort_key);
   const sortDirParam = single(query.sort_dir);
   if (sortParam !== undefined && (sortKeyParam !== undefined || sortDirParam !== undefined)) {
-    throw badRequest("The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter.");
+    throw badRequest(
+      "The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter.",
+    );
   }
   const requested: [string, string][] =
     sortParam !== undefined
@@ -63,7 +79,8 @@ export function parseListParams(
   const sort = requested.map(([key, dir]): SortKey => {
     const column = options.sortColumns[key];
     if (!column) throw invalidInput('Invalid sort key');
-    if (dir !== 'asc' && dir !== 'desc') throw invalidInput("Unknown sort direction, must be 'desc' or 'asc'");
+    if (dir !== 'asc' && dir !== 'desc')
+      throw invalidInput("Unknown sort direction, must be 'desc' or 'asc'");
     return { column, direction: dir };
   });
 

@@ -55,7 +55,11 @@ export function negotiate(header: string | undefined): ApiVersion {
     return MAX_VERSION;
   }
   const version = ApiVersion.parse(entry[1]);
-  if (version.major !== MIN_VERSION.major || !version.atLeast(MIN_VERSION.toString()) || !MAX_VERSION.atLeast(version.toString())) {
+  if (
+    version.major !== MIN_VERSION.major ||
+    !version.atLeast(MIN_VERSION.toString()) ||
+    !MAX_VERSION.atLeast(version.toString())
+  ) {
     throw new CinderHttpError(
       406,
       `Version ${version.toString()} is not supported by the API. Minimum is ${MIN_VERSION.toString()} and maximum is ${MAX_VERSION.toString()}.`,

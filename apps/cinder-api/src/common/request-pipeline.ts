@@ -49,7 +49,13 @@ export function requestPipeline(logger: Logger) {
     res.setHeader(REQUEST_ID_HEADER, requestId);
 
     const started = process.hrtime.bigint();
-    const anonymous: RequestContext = { requestId, userId: '-', projectId: '-', roles: [], isAdmin: false };
+    const anonymous: RequestContext = {
+      requestId,
+      userId: '-',
+      projectId: '-',
+      roles: [],
+      isAdmin: false,
+    };
     res.on('finish', () => {
       runWithContext((req as Partial<ApiRequest>).cinder?.context ?? anonymous, () =>
         logger.info(
@@ -78,7 +84,10 @@ export function requestPipeline(logger: Logger) {
         const user = req.header('x-auth-user') ?? 'admin';
         const project = req.header('x-auth-project-id') ?? 'admin';
         res.setHeader('X-Auth-Token', `${user}:${project}`);
-        res.setHeader('X-Server-Management-Url', `${req.protocol}://${req.get('host') ?? ''}${req.originalUrl}`);
+        res.setHeader(
+          'X-Server-Management-Url',
+          `${req.protocol}://${req.get('host') ?? ''}${req.originalUrl}`,
+        );
         res.status(204).type('text/plain').end();
         return;
       }
@@ -96,7 +105,12 @@ export function requestPipeline(logger: Logger) {
 
 /** Body-parser failures in Cinder's words. */
 export function bodyErrorHandler() {
-  return (error: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction): void => {
+  return (
+    error: Error & { type?: string; status?: number },
+    _req: Request,
+    res: Response,
+    next: NextFunction,
+  ): void => {
     if (error.type === 'entity.parse.failed') {
       sendFault(res, 400, 'Malformed request body');
     } else if (error.type === 'entity.too.large') {

@@ -1,9 +1,15 @@
-import Ajv, { type ErrorObject, type JSONSchemaType, type Schema, type ValidateFunction } from 'ajv';
+import Ajv, {
+  type ErrorObject,
+  type JSONSchemaType,
+  type Schema,
+  type ValidateFunction,
+} from 'ajv';
 import { badRequest } from './cinder-errors';
 
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 
-export const UUID_PATTERN = '^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$';
+export const UUID_PATTERN =
+  '^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$';
 
 function show(value: unknown): string {
   return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
@@ -42,7 +48,11 @@ function valueAt(body: unknown, pointer: string): unknown {
     .split('/')
     .slice(1)
     .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), body);
+    .reduce<unknown>(
+      (node, key) =>
+        node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined,
+      body,
+    );
 }
 
 /** A compiled request schema; `check` throws Cinder's 400 for the first problem found. */
@@ -66,7 +76,9 @@ export class RequestSchema<T> {
       throw badRequest(`'${String(p.missingProperty)}' is a required property`);
     }
     if (error.keyword === 'additionalProperties') {
-      throw badRequest(`Additional properties are not allowed ('${String(p.additionalProperty)}' was unexpected)`);
+      throw badRequest(
+        `Additional properties are not allowed ('${String(p.additionalProperty)}' was unexpected)`,
+      );
     }
     const path = error.instancePath.split('/').filter(Boolean).pop() ?? 'body';
     const value = valueAt(body, error.instancePath);

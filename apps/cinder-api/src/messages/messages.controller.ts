@@ -30,7 +30,11 @@ export class MessagesController {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
   @Get()
-  async list(@Req() req: Request, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
+  async list(
+    @Req() req: Request,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
     this.requireVersion(version);
     const messages = await this.dataSource.manager.find(MessageEntity, {
       where: { project_id: caller.projectId },
@@ -40,21 +44,32 @@ export class MessagesController {
   }
 
   @Get(':id')
-  async show(@Req() req: Request, @Param('id') id: string, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
+  async show(
+    @Req() req: Request,
+    @Param('id') id: string,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
     this.requireVersion(version);
     return { message: view(req, await this.find(caller, id)) };
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id') id: string, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
+  async remove(
+    @Param('id') id: string,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
     this.requireVersion(version);
     await this.dataSource.manager.delete(MessageEntity, { id: (await this.find(caller, id)).id });
   }
 
   private async find(caller: RequestContext, id: string): Promise<MessageEntity> {
     const message = /^[0-9a-f-]{36}$/i.test(id)
-      ? await this.dataSource.manager.findOne(MessageEntity, { where: { id, project_id: caller.projectId } })
+      ? await this.dataSource.manager.findOne(MessageEntity, {
+          where: { id, project_id: caller.projectId },
+        })
       : null;
     if (!message) throw notFound(`Message ${id} could not be found.`);
     return message;

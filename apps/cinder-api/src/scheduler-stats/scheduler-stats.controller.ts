@@ -19,12 +19,16 @@ export class SchedulerStatsController {
     @Query('volume_backend_name') backendName: string | undefined,
     @Caller() caller: RequestContext,
   ) {
-    if (!caller.isAdmin) throw forbidden("Policy doesn't allow scheduler_extension:scheduler_stats:get_pools to be performed.");
+    if (!caller.isAdmin)
+      throw forbidden(
+        "Policy doesn't allow scheduler_extension:scheduler_stats:get_pools to be performed.",
+      );
     const pools = await this.rpc.call(Destinations.scheduler(), SchedulerRpc.getPools, {
       ...(name ? { backend: name.split('#')[0] } : {}),
       ...(backendName ? { volume_backend_name: backendName } : {}),
     });
-    const withDetail = detail !== undefined && ['1', 'true', 'yes', 'on'].includes(detail.toLowerCase());
+    const withDetail =
+      detail !== undefined && ['1', 'true', 'yes', 'on'].includes(detail.toLowerCase());
     return { pools: pools.map((p) => (withDetail ? p : { name: p.name })) };
   }
 }

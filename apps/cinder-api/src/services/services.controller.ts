@@ -30,7 +30,8 @@ export class ServicesController {
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
-    if (!caller.isAdmin) throw forbidden("Policy doesn't allow volume_extension:services:index to be performed.");
+    if (!caller.isAdmin)
+      throw forbidden("Policy doesn't allow volume_extension:services:index to be performed.");
     const services = await new ServiceRegistry(this.dataSource).list({ host, binary });
     const backendUp = version.atLeast('3.49') ? await this.poolBackends() : undefined;
     const now = new Date();
@@ -57,10 +58,18 @@ export class ServicesController {
   /** Backends the scheduler has capabilities for (Cinder asks get_pools for backend_state). */
   private async poolBackends(): Promise<Set<string>> {
     try {
-      const pools = await this.rpc.call(Destinations.scheduler(), SchedulerRpc.getPools, {}, { timeoutMs: 5000 });
+      const pools = await this.rpc.call(
+        Destinations.scheduler(),
+        SchedulerRpc.getPools,
+        {},
+        { timeoutMs: 5000 },
+      );
       return new Set(pools.map((p) => p.name.split('#')[0]));
     } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'scheduler did not report pools; backend_state down');
+      this.logger.warn(
+        { err: (error as Error).message },
+        'scheduler did not report pools; backend_state down',
+      );
       return new Set();
     }
   }

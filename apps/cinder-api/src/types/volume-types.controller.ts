@@ -14,7 +14,12 @@ const extraSpecs = {
 };
 
 interface CreateTypeBody {
-  volume_type: { name: string; description?: string | null; 'os-volume-type-access:is_public'?: boolean; extra_specs?: Record<string, string> };
+  volume_type: {
+    name: string;
+    description?: string | null;
+    'os-volume-type-access:is_public'?: boolean;
+    extra_specs?: Record<string, string>;
+  };
 }
 
 const createTypeSchema = new RequestSchema<CreateTypeBody>({
@@ -103,7 +108,11 @@ export class VolumeTypesController {
 
   @Post(':id/extra_specs')
   @HttpCode(200)
-  async setExtraSpecs(@Param('id') id: string, @Body() body: unknown, @Caller() caller: RequestContext) {
+  async setExtraSpecs(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Caller() caller: RequestContext,
+  ) {
     this.requireAdmin(caller, 'volume_extension:types_extra_specs:create');
     const { extra_specs } = extraSpecsSchema.check(body);
     await this.types.setExtraSpecs(id, extra_specs);

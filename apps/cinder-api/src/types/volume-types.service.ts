@@ -11,7 +11,10 @@ export class VolumeTypesService {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
   list(): Promise<VolumeTypeEntity[]> {
-    return this.dataSource.manager.find(VolumeTypeEntity, { where: { deleted: false }, order: { name: 'ASC' } });
+    return this.dataSource.manager.find(VolumeTypeEntity, {
+      where: { deleted: false },
+      order: { name: 'ASC' },
+    });
   }
 
   async get(id: string): Promise<VolumeTypeEntity> {
@@ -36,16 +39,27 @@ export class VolumeTypesService {
       return this.getDefault();
     }
     if (UUID.test(nameOrId)) {
-      const byId = await this.dataSource.manager.findOne(VolumeTypeEntity, { where: { id: nameOrId, deleted: false } });
+      const byId = await this.dataSource.manager.findOne(VolumeTypeEntity, {
+        where: { id: nameOrId, deleted: false },
+      });
       if (byId) return byId;
     }
-    const byName = await this.dataSource.manager.findOne(VolumeTypeEntity, { where: { name: nameOrId, deleted: false } });
+    const byName = await this.dataSource.manager.findOne(VolumeTypeEntity, {
+      where: { name: nameOrId, deleted: false },
+    });
     if (!byName) throw notFound(`Volume type with name ${nameOrId} could not be found.`);
     return byName;
   }
 
-  async create(input: { name: string; description?: string | null; is_public?: boolean; extra_specs?: Record<string, string> }) {
-    const existing = await this.dataSource.manager.findOne(VolumeTypeEntity, { where: { name: input.name, deleted: false } });
+  async create(input: {
+    name: string;
+    description?: string | null;
+    is_public?: boolean;
+    extra_specs?: Record<string, string>;
+  }) {
+    const existing = await this.dataSource.manager.findOne(VolumeTypeEntity, {
+      where: { name: input.name, deleted: false },
+    });
     if (existing) throw new CinderHttpError(409, `Volume Type ${input.name} already exists.`);
     const type: VolumeTypeEntity = {
       id: randomUUID(),
@@ -72,7 +86,10 @@ export class VolumeTypesService {
     if (type.name === DEFAULT_VOLUME_TYPE_NAME) {
       throw new CinderHttpError(400, 'Default volume type can not be deleted.');
     }
-    const inUse = await this.dataSource.query('SELECT 1 FROM volumes WHERE volume_type_id = $1 AND NOT deleted LIMIT 1', [id]);
+    const inUse = await this.dataSource.query(
+      'SELECT 1 FROM volumes WHERE volume_type_id = $1 AND NOT deleted LIMIT 1',
+      [id],
+    );
     if ((inUse as unknown[]).length > 0) {
       throw new CinderHttpError(400, `Target volume type is still in use.`);
     }

@@ -16,7 +16,9 @@ function versionDocument(req: Request) {
           { href: 'https://docs.openstack.org/', rel: 'describedby', type: 'text/html' },
           { href: `${baseUrl(req)}/v3/`, rel: 'self' },
         ],
-        'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.volume+json;version=3' }],
+        'media-types': [
+          { base: 'application/json', type: 'application/vnd.openstack.volume+json;version=3' },
+        ],
       },
     ],
   };

@@ -23,7 +23,12 @@ export function createVolumeSchema(maxSizeGb: number, strict: boolean): object {
           display_name: nullableName,
           display_description: nullableDescription,
           // An integer, or a string of digits (Cinder accepts both); checked further below.
-          size: { type: ['integer', 'string', 'null'], pattern: '^[0-9]+$', minimum: 1, maximum: maxSizeGb },
+          size: {
+            type: ['integer', 'string', 'null'],
+            pattern: '^[0-9]+$',
+            minimum: 1,
+            maximum: maxSizeGb,
+          },
           availability_zone: { type: ['string', 'null'], minLength: 1, maxLength: 255 },
           volume_type: { type: ['string', 'null'], maxLength: 255 },
           metadata,

@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Query,
+  Req,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import type { ApiConfig } from '@cinderflow/config';
 import type { RequestContext } from '@cinderflow/request-context';
@@ -11,9 +23,19 @@ import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
 import { RequestSchema } from '../common/validation';
 import { CreateVolumeFlow } from '../flows/create-volume/create-volume.flow';
-import { type CreateVolumeBody, createVolumeSchema, type UpdateVolumeBody, updateVolumeSchema } from './volume.schemas';
+import {
+  type CreateVolumeBody,
+  createVolumeSchema,
+  type UpdateVolumeBody,
+  updateVolumeSchema,
+} from './volume.schemas';
 import { volumeDetail, volumeSummary } from './volume.views';
-import { VOLUME_FILTERS, VOLUME_SORT_COLUMNS, type VolumePage, VolumesService } from './volumes.service';
+import {
+  VOLUME_FILTERS,
+  VOLUME_SORT_COLUMNS,
+  type VolumePage,
+  VolumesService,
+} from './volumes.service';
 
 @Controller(projectRoutes('volumes'))
 export class VolumesController {
@@ -26,59 +48,124 @@ export class VolumesController {
     private readonly createFlow: CreateVolumeFlow,
     @Inject(CONFIG) private readonly config: ApiConfig,
   ) {
-    this.createSchemaLoose = new RequestSchema(createVolumeSchema(config.MAX_VOLUME_SIZE_GB, false));
-    this.createSchemaStrict = new RequestSchema(createVolumeSchema(config.MAX_VOLUME_SIZE_GB, true));
+    this.createSchemaLoose = new RequestSchema(
+      createVolumeSchema(config.MAX_VOLUME_SIZE_GB, false),
+    );
+    this.createSchemaStrict = new RequestSchema(
+      createVolumeSchema(config.MAX_VOLUME_SIZE_GB, true),
+    );
   }
 
   @Post()
   @HttpCode(202)
-  async create(@Req() req: Request, @Body() body: unknown, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
+  async create(
+    @Req() req: Request,
+    @Body() body: unknown,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
     const schema = version.atLeast('3.53') ? this.createSchemaStrict : this.createSchemaLoose;
-    const volume = await this.createFlow.run(caller, schema.check(body));
-    const typeNames = await this.volumes.typeNames();
+    const { volume, typeName } = await this.createFlow.run(caller, schema.check(body));
     return {
-      volume: volumeDetail(req, { volume, volumeTypeName: typeNames.get(volume.volume_type_id) ?? '' }, caller, version, false),
+      volume: volumeDetail(req, { volume, volumeTypeName: typeName }, caller, version, false),
     };
   }
 
   @Get()
-  async list(@Req() req: Request, @Query() query: Record<string, unknown>, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
-    const page = await this.page(query, caller, version);
-    return this.collection(req, query, page, page.volumes.map((v) => volumeSummary(req, v)));
-  }
-
-  @Get('detail')
-  async detail(@Req() req: Request, @Query() query: Record<string, unknown>, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
+  async list(
+    @Req() req: Request,
+    @Query() query: Record<string, unknown>,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
     const page = await this.page(query, caller, version);
     return this.collection(
       req,
       query,
       page,
-      page.volumes.map((v) => volumeDetail(req, { volume: v, volumeTypeName: page.typeNames.get(v.volume_type_id) ?? '' }, caller, version, true)),
+      page.volumes.map((v) => volumeSummary(req, v)),
+    );
+  }
+
+  @Get('detail')
+  async detail(
+    @Req() req: Request,
+    @Query() query: Record<string, unknown>,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
+    const page = await this.page(query, caller, version);
+    return this.collection(
+      req,
+      query,
+      page,
+      page.volumes.map((v) =>
+        volumeDetail(
+          req,
+          { volume: v, volumeTypeName: page.typeNames.get(v.volume_type_id) ?? '' },
+          caller,
+          version,
+          true,
+        ),
+      ),
     );
   }
 
   @Get(':id')
-  async show(@Req() req: Request, @Param('id') id: string, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
+  async show(
+    @Req() req: Request,
+    @Param('id') id: string,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
     const volume = await this.volumes.get(caller, id);
     const typeNames = await this.volumes.typeNames();
-    return { volume: volumeDetail(req, { volume, volumeTypeName: typeNames.get(volume.volume_type_id) ?? '' }, caller, version, true) };
+    return {
+      volume: volumeDetail(
+        req,
+        { volume, volumeTypeName: typeNames.get(volume.volume_type_id) ?? '' },
+        caller,
+        version,
+        true,
+      ),
+    };
   }
 
   @Put(':id')
-  async update(@Req() req: Request, @Param('id') id: string, @Body() body: unknown, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
+  async update(
+    @Req() req: Request,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
     const parsed = this.updateSchema.check(body);
     if (version.atLeast('3.53') && Object.keys(parsed.volume).length === 0) {
-      throw badRequest("Invalid input for field/attribute volume. Value: {}. {} does not have enough properties");
+      throw badRequest(
+        'Invalid input for field/attribute volume. Value: {}. {} does not have enough properties',
+      );
     }
     const volume = await this.volumes.update(caller, id, parsed);
     const typeNames = await this.volumes.typeNames();
-    return { volume: volumeDetail(req, { volume, volumeTypeName: typeNames.get(volume.volume_type_id) ?? '' }, caller, version, true) };
+    return {
+      volume: volumeDetail(
+        req,
+        { volume, volumeTypeName: typeNames.get(volume.volume_type_id) ?? '' },
+        caller,
+        version,
+        true,
+      ),
+    };
   }
 
   @Delete(':id')
   @HttpCode(202)
-  async remove(@Param('id') id: string, @Query('force') force: string | undefined, @Caller() caller: RequestContext, @Version() version: ApiVersion) {
+  async remove(
+    @Param('id') id: string,
+    @Query('force') force: string | undefined,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
     const forced = force !== undefined && ['1', 'true', 'yes', 'on'].includes(force.toLowerCase());
     if (forced && !version.atLeast('3.23')) {
       throw badRequest('The force parameter needs microversion 3.23 or later.');
@@ -86,7 +173,11 @@ export class VolumesController {
     await this.volumes.delete(caller, id, forced);
   }
 
-  private page(query: Record<string, unknown>, caller: RequestContext, version: ApiVersion): Promise<VolumePage> {
+  private page(
+    query: Record<string, unknown>,
+    caller: RequestContext,
+    version: ApiVersion,
+  ): Promise<VolumePage> {
     const params = parseListParams(query, {
       maxLimit: this.config.OSAPI_MAX_LIMIT,
       sortColumns: VOLUME_SORT_COLUMNS,
@@ -97,7 +188,12 @@ export class VolumesController {
   }
 
   /** `{"volumes": [...], "volumes_links": [next]}` — a next link only when the page is full. */
-  private collection(req: Request, query: Record<string, unknown>, page: VolumePage, items: unknown[]) {
+  private collection(
+    req: Request,
+    query: Record<string, unknown>,
+    page: VolumePage,
+    items: unknown[],
+  ) {
     const body: Record<string, unknown> = { volumes: items };
     const requested = query.limit !== undefined ? Number(query.limit) : this.config.OSAPI_MAX_LIMIT;
     const limit = Math.min(requested, this.config.OSAPI_MAX_LIMIT);

@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Destinations, VolumeRpc } from '@cinderflow/contracts';
 import type { RpcClient } from '@cinderflow/messaging';
-import { applyTransition, NOW_UTC, StatusConflictError, VolumeEntity, VolumeTypeEntity } from '@cinderflow/persistence';
+import {
+  applyTransition,
+  NOW_UTC,
+  StatusConflictError,
+  VolumeEntity,
+  VolumeTypeEntity,
+} from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { RPC_CLIENT } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
@@ -11,7 +17,15 @@ import { applyKeysetPage } from '../common/keyset-page';
 import type { ListParams } from '../common/list-params';
 import type { UpdateVolumeBody } from './volume.schemas';
 
-export const VOLUME_FILTERS = ['name', 'status', 'metadata', 'bootable', 'availability_zone', 'size', 'project_id'] as const;
+export const VOLUME_FILTERS = [
+  'name',
+  'status',
+  'metadata',
+  'bootable',
+  'availability_zone',
+  'size',
+  'project_id',
+] as const;
 
 export const VOLUME_SORT_COLUMNS: Record<string, string> = {
   id: 'v.id',
@@ -21,7 +35,7 @@ export const VOLUME_SORT_COLUMNS: Record<string, string> = {
   size: 'v.size',
   availability_zone: 'v.availability_zone',
   created_at: 'v.created_at',
-  updated_at: "COALESCE(v.updated_at, v.created_at)",
+  updated_at: 'COALESCE(v.updated_at, v.created_at)',
   bootable: 'v.bootable',
 };
 
@@ -39,7 +53,10 @@ export class VolumesService {
   ) {}
 
   async list(caller: RequestContext, params: ListParams): Promise<VolumePage> {
-    const qb = this.dataSource.getRepository(VolumeEntity).createQueryBuilder('v').where('v.deleted = false');
+    const qb = this.dataSource
+      .getRepository(VolumeEntity)
+      .createQueryBuilder('v')
+      .where('v.deleted = false');
     if (!(params.allTenants && caller.isAdmin)) {
       qb.andWhere('v.project_id = :project', { project: caller.projectId });
     } else if (params.filters.project_id) {
@@ -48,16 +65,21 @@ export class VolumesService {
     const f = params.filters;
     if (f.name !== undefined) qb.andWhere('v.display_name = :name', { name: f.name });
     if (f.status !== undefined) qb.andWhere('v.status = :status', { status: f.status });
-    if (f.availability_zone !== undefined) qb.andWhere('v.availability_zone = :az', { az: f.availability_zone });
+    if (f.availability_zone !== undefined)
+      qb.andWhere('v.availability_zone = :az', { az: f.availability_zone });
     if (f.size !== undefined) {
       if (!/^\d+$/.test(f.size)) throw invalidInput(`Invalid size filter ${f.size}`);
       qb.andWhere('v.size = :size', { size: Number(f.size) });
     }
     if (f.bootable !== undefined) {
-      qb.andWhere('v.bootable = :bootable', { bootable: ['1', 't', 'true', 'on', 'y', 'yes'].includes(f.bootable.toLowerCase()) });
+      qb.andWhere('v.bootable = :bootable', {
+        bootable: ['1', 't', 'true', 'on', 'y', 'yes'].includes(f.bootable.toLowerCase()),
+      });
     }
     if (f.metadata !== undefined) {
-      qb.andWhere('v.metadata @> CAST(:metadata AS jsonb)', { metadata: JSON.stringify(parseMetadataFilter(f.metadata)) });
+      qb.andWhere('v.metadata @> CAST(:metadata AS jsonb)', {
+        metadata: JSON.stringify(parseMetadataFilter(f.metadata)),
+      });
     }
     const count = params.withCount ? await qb.clone().getCount() : undefined;
     await applyKeysetPage(qb, 'v', params.sort, params.limit, params.marker);
@@ -67,7 +89,9 @@ export class VolumesService {
 
   /** A volume the caller may see; admins see every project's. */
   async get(caller: RequestContext, id: string): Promise<VolumeEntity> {
-    const volume = await this.dataSource.manager.findOne(VolumeEntity, { where: { id, deleted: false } });
+    const volume = await this.dataSource.manager.findOne(VolumeEntity, {
+      where: { id, deleted: false },
+    });
     if (!volume || (!caller.isAdmin && volume.project_id !== caller.projectId)) {
       throw notFound(`Volume ${id} could not be found.`);
     }
@@ -83,7 +107,10 @@ export class VolumesService {
     const volume = await this.get(caller, id);
     const changes: Partial<VolumeEntity> = {};
     const name = body.volume.name !== undefined ? body.volume.name : body.volume.display_name;
-    const description = body.volume.description !== undefined ? body.volume.description : body.volume.display_description;
+    const description =
+      body.volume.description !== undefined
+        ? body.volume.description
+        : body.volume.display_description;
     if (name !== undefined) changes.display_name = name;
     if (description !== undefined) changes.display_description = description;
     if (body.volume.metadata !== undefined) changes.metadata = body.volume.metadata ?? {};
@@ -129,7 +156,11 @@ export class VolumesService {
         return row;
       });
       if (claimed.host) {
-        await this.rpc.cast(Destinations.volume(claimed.host.split('#')[0]), VolumeRpc.deleteVolume, { volume_id: id });
+        await this.rpc.cast(
+          Destinations.volume(claimed.host.split('#')[0]),
+          VolumeRpc.deleteVolume,
+          { volume_id: id },
+        );
       }
     } catch (error) {
       if (error instanceof StatusConflictError) {

@@ -17,6 +17,9 @@ export class HostManager {
 
   update(report: CapabilityReport): boolean {
     const reportedAt = new Date(report.timestamp);
+    if (Number.isNaN(reportedAt.getTime())) {
+      return false;
+    }
     const held = this.entries.get(report.service_host);
     if (held && held.reportedAt > reportedAt) {
       return false; // an older report overtaken by a newer one
@@ -41,7 +44,7 @@ export class HostManager {
       .map((entry) => ({
         name: poolName(entry),
         serviceHost: entry.serviceHost,
-        capabilities: entry.capabilities,
+        capabilities: { ...entry.capabilities },
       }));
   }
 
@@ -58,7 +61,11 @@ export class HostManager {
   pools(filter: { backend?: string; volume_backend_name?: string } = {}): Pool[] {
     return [...this.entries.values()]
       .filter((e) => !filter.backend || e.serviceHost === filter.backend)
-      .filter((e) => !filter.volume_backend_name || e.capabilities.volume_backend_name === filter.volume_backend_name)
+      .filter(
+        (e) =>
+          !filter.volume_backend_name ||
+          e.capabilities.volume_backend_name === filter.volume_backend_name,
+      )
       .map((e) => ({
         name: poolName(e),
         capabilities: { ...e.capabilities, timestamp: e.reportedAt.toISOString() },

@@ -22,7 +22,10 @@ export class CapabilityReporter implements OnApplicationShutdown {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.report(), this.config.CAPABILITY_REPORT_INTERVAL_S * 1000);
+    this.timer = setInterval(
+      () => void this.report(),
+      this.config.CAPABILITY_REPORT_INTERVAL_S * 1000,
+    );
     this.timer.unref();
   }
 

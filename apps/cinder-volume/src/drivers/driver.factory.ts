@@ -4,8 +4,16 @@ import { FileDriver } from './file/file.driver';
 import type { VolumeDriver } from './volume-driver';
 
 export function createDriver(config: VolumeConfig): VolumeDriver {
-  const driver = new FileDriver({ dataDir: config.VOLUME_DATA_DIR, capacityGb: config.VOLUME_CAPACITY_GB });
-  if (config.DRIVER_FAIL_CREATE || config.DRIVER_FAILURE_RATE > 0 || config.DRIVER_CREATE_DELAY_MS > 0) {
+  const driver = new FileDriver({
+    dataDir: config.VOLUME_DATA_DIR,
+    capacityGb: config.VOLUME_CAPACITY_GB,
+    maxOverSubscriptionRatio: config.MAX_OVER_SUBSCRIPTION_RATIO,
+  });
+  if (
+    config.DRIVER_FAIL_CREATE ||
+    config.DRIVER_FAILURE_RATE > 0 ||
+    config.DRIVER_CREATE_DELAY_MS > 0
+  ) {
     return new FaultInjectingDriver(driver, {
       failCreate: config.DRIVER_FAIL_CREATE,
       failureRate: config.DRIVER_FAILURE_RATE,

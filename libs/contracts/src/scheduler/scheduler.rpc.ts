@@ -35,7 +35,7 @@ export const capabilityReportSchema = z.object({
   /** `host@backend` of the reporting cinder-volume. */
   service_host: z.string(),
   /** When the report was made; older reports than the one held are ignored. */
-  timestamp: z.string(),
+  timestamp: z.string().datetime({ offset: true }),
   capabilities: backendCapabilitiesSchema,
 });
 

@@ -15,7 +15,9 @@ export class InitialSchema1763800000000 implements MigrationInterface {
         created_at timestamp(6) NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
         deleted boolean NOT NULL DEFAULT false
       )`);
-    await q.query(`CREATE UNIQUE INDEX volume_types_name_live ON volume_types (name) WHERE NOT deleted`);
+    await q.query(
+      `CREATE UNIQUE INDEX volume_types_name_live ON volume_types (name) WHERE NOT deleted`,
+    );
     await q.query(
       `INSERT INTO volume_types (id, name, description) VALUES ($1, '__DEFAULT__', 'Default Volume Type')`,
       [DEFAULT_VOLUME_TYPE_ID],
@@ -46,7 +48,9 @@ export class InitialSchema1763800000000 implements MigrationInterface {
         deleted_at timestamp(6),
         deleted boolean NOT NULL DEFAULT false
       )`);
-    await q.query(`CREATE INDEX volumes_project_live ON volumes (project_id, created_at DESC) WHERE NOT deleted`);
+    await q.query(
+      `CREATE INDEX volumes_project_live ON volumes (project_id, created_at DESC) WHERE NOT deleted`,
+    );
     await q.query(`CREATE INDEX volumes_host ON volumes (host) WHERE NOT deleted`);
 
     await q.query(`

@@ -30,11 +30,14 @@ export class CreateVolumeFlow {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async run(caller: RequestContext, body: CreateVolumeBody): Promise<VolumeEntity> {
+  async run(
+    caller: RequestContext,
+    body: CreateVolumeBody,
+  ): Promise<{ volume: VolumeEntity; typeName: string }> {
     const request = await this.extract(body);
     const volume = await this.entryCreate(caller, request);
     await this.castToScheduler(volume, request.extraSpecs, request.typeName);
-    return volume;
+    return { volume, typeName: request.typeName };
   }
 
   private async extract(body: CreateVolumeBody) {
@@ -44,21 +47,25 @@ export class CreateVolumeFlow {
         'The multiattach parameter has been removed; multiattach comes from a volume type with the extra spec multiattach="<is> True".',
       );
     }
-    const sources = (['snapshot_id', 'source_volid', 'imageRef', 'image_id', 'backup_id'] as const).filter(
-      (key) => v[key] !== undefined && v[key] !== null,
-    );
+    const sources = (
+      ['snapshot_id', 'source_volid', 'imageRef', 'image_id', 'backup_id'] as const
+    ).filter((key) => v[key] !== undefined && v[key] !== null);
     if (sources.length > 1) {
       throw invalidInput(`Only one of ${sources.join(', ')} may be given.`);
     }
     if (sources.length === 1) {
-      throw badRequest(`Creating a volume from ${sources[0]} is not supported by this deployment yet.`);
+      throw badRequest(
+        `Creating a volume from ${sources[0]} is not supported by this deployment yet.`,
+      );
     }
     if (v.consistencygroup_id || v.group_id) {
       throw badRequest('Creating a volume in a group is not supported by this deployment yet.');
     }
     const size = v.size === undefined || v.size === null ? undefined : Number(v.size);
     if (size === undefined || !Number.isInteger(size) || size <= 0) {
-      throw invalidInput(`Volume size '${v.size === undefined || v.size === null ? 'None' : String(v.size)}' must be an integer and greater than 0`);
+      throw invalidInput(
+        `Volume size '${v.size === undefined || v.size === null ? 'None' : String(v.size)}' must be an integer and greater than 0`,
+      );
     }
     if (size > this.config.MAX_VOLUME_SIZE_GB) {
       throw invalidInput(`Volume size '${size}' must be at most ${this.config.MAX_VOLUME_SIZE_GB}`);
@@ -114,7 +121,11 @@ export class CreateVolumeFlow {
     return volume;
   }
 
-  private async castToScheduler(volume: VolumeEntity, extraSpecs: Record<string, string>, typeName: string): Promise<void> {
+  private async castToScheduler(
+    volume: VolumeEntity,
+    extraSpecs: Record<string, string>,
+    typeName: string,
+  ): Promise<void> {
     try {
       await this.rpc.cast(Destinations.scheduler(), SchedulerRpc.createVolume, {
         request_spec: {
@@ -127,7 +138,10 @@ export class CreateVolumeFlow {
       });
     } catch (error) {
       // VolumeCastTask's revert: a volume nobody will ever schedule must not stay `creating`.
-      this.logger.error({ volume_id: volume.id, err: (error as Error).message }, 'cast to scheduler failed');
+      this.logger.error(
+        { volume_id: volume.id, err: (error as Error).message },
+        'cast to scheduler failed',
+      );
       await applyTransition(this.dataSource.manager, {
         machine: volumeMachine,
         entity: VolumeEntity,

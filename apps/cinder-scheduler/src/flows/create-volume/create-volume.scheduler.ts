@@ -16,7 +16,12 @@ import {
 import { currentContext } from '@cinderflow/request-context';
 import { CONFIG, LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
-import { AvailabilityZoneFilter, CapabilitiesFilter, CapacityFilter, filterBackends } from '../../filters';
+import {
+  AvailabilityZoneFilter,
+  CapabilitiesFilter,
+  CapacityFilter,
+  filterBackends,
+} from '../../filters';
 import { HostManager } from '../../host-manager/host-manager';
 import { liveVolumeServices } from '../../host-manager/live-services';
 import { CapacityWeigher, weighBackends } from '../../weighers';
@@ -32,7 +37,11 @@ const REPORT_WAIT_MS = 3_000;
 @Injectable()
 export class CreateVolumeScheduler {
   private lastReportRequest = 0;
-  private readonly filters = [new AvailabilityZoneFilter(), new CapacityFilter(), new CapabilitiesFilter()];
+  private readonly filters = [
+    new AvailabilityZoneFilter(),
+    new CapacityFilter(),
+    new CapabilitiesFilter(),
+  ];
   private readonly weighers;
 
   constructor(
@@ -55,7 +64,11 @@ export class CreateVolumeScheduler {
     }
     const max = this.config.SCHEDULER_MAX_ATTEMPTS;
     if (attempt > max) {
-      await this.fail(message, `Exceeded max scheduling attempts ${max} for resource ${spec.volume_id}`, log);
+      await this.fail(
+        message,
+        `Exceeded max scheduling attempts ${max} for resource ${spec.volume_id}`,
+        log,
+      );
       return;
     }
     const live = await liveVolumeServices(this.dataSource, this.config.SERVICE_DOWN_TIME_S);
@@ -67,7 +80,11 @@ export class CreateVolumeScheduler {
     const passing = filterBackends(candidates, spec, this.filters);
     const [best] = weighBackends(passing, spec, this.weighers);
     if (!best) {
-      await this.fail(message, `No valid backend was found among ${candidates.length} live candidate(s)`, log);
+      await this.fail(
+        message,
+        `No valid backend was found among ${candidates.length} live candidate(s)`,
+        log,
+      );
       return;
     }
     const host = best.backend.name;
@@ -75,7 +92,10 @@ export class CreateVolumeScheduler {
       .createQueryBuilder()
       .update(VolumeEntity)
       .set({ host, scheduling_attempt: attempt })
-      .where('id = :id AND deleted = false AND status = :status', { id: spec.volume_id, status: 'creating' })
+      .where('id = :id AND deleted = false AND status = :status', {
+        id: spec.volume_id,
+        status: 'creating',
+      })
       .andWhere('scheduling_attempt = :previous', { previous: attempt - 1 })
       .execute();
     if (claim.affected !== 1) {
@@ -120,7 +140,12 @@ export class CreateVolumeScheduler {
     const volume = await this.dataSource.manager.findOne(VolumeEntity, {
       where: { id: spec.volume_id, deleted: false },
     });
-    if (!volume || volume.status !== 'creating' || volume.scheduling_attempt !== retry.num_attempts || !volume.host) {
+    if (
+      !volume ||
+      volume.status !== 'creating' ||
+      volume.scheduling_attempt !== retry.num_attempts ||
+      !volume.host
+    ) {
       return false;
     }
     log.info({ host: volume.host }, 'attempt already scheduled; re-sending the create');
@@ -144,7 +169,10 @@ export class CreateVolumeScheduler {
           id: spec.volume_id,
           event: 'create_failed',
           set: { host: null, scheduling_attempt: retry.num_attempts },
-          where: { sql: 'scheduling_attempt = :previous', params: { previous: retry.num_attempts - 1 } },
+          where: {
+            sql: 'scheduling_attempt = :previous',
+            params: { previous: retry.num_attempts - 1 },
+          },
         });
         await recordUserMessage(tx, {
           projectId: volume.project_id,

@@ -9,12 +9,15 @@ export interface FileDriverOptions {
   dataDir: string;
   /** Capacity offered, in GiB; 0 = the filesystem's size. */
   capacityGb: number;
+  /** How far provisioned sizes may exceed the capacity (Cinder's max_over_subscription_ratio). */
+  maxOverSubscriptionRatio: number;
 }
 
 /**
- * Keeps each volume as a sparse file of the volume's size. Capacity is accounted thick (a
- * volume's full size counts as used) so that the scheduler's view matches what was promised,
- * and free space never exceeds what the filesystem really has.
+ * Keeps each volume as a sparse file of the volume's size. Sparse files are thin provisioning:
+ * a volume takes disk space only as it is written, so the backend reports the space really
+ * used and free, the sizes promised (provisioned), and lets the scheduler over-subscribe up to
+ * the configured ratio.
  */
 export class FileDriver implements VolumeDriver {
   constructor(private readonly options: FileDriverOptions) {}
@@ -50,36 +53,37 @@ export class FileDriver implements VolumeDriver {
     const fs = await statfs(this.options.dataDir);
     const fsTotal = (fs.blocks * fs.bsize) / GiB;
     const fsFree = (fs.bavail * fs.bsize) / GiB;
-    const provisioned = (await this.volumeSizes()).reduce((sum, bytes) => sum + bytes, 0) / GiB;
+    const volumes = await this.volumeFiles();
+    const provisioned = volumes.reduce((sum, v) => sum + v.size, 0) / GiB;
+    const used = volumes.reduce((sum, v) => sum + v.used, 0) / GiB;
     const total = this.options.capacityGb > 0 ? this.options.capacityGb : Math.floor(fsTotal);
-    // Sparse files use little real space, but the promise made is the full size.
-    const free = Math.max(0, Math.min(total - provisioned, fsFree));
     return {
       vendor_name: 'cinderflow',
       driver_version: '1.0.0',
       storage_protocol: 'file',
       total_capacity_gb: total,
-      free_capacity_gb: round2(free),
+      free_capacity_gb: round2(Math.max(0, Math.min(total - used, fsFree))),
       allocated_capacity_gb: round2(provisioned),
       provisioned_capacity_gb: round2(provisioned),
-      thin_provisioning_support: false,
-      thick_provisioning_support: true,
-      max_over_subscription_ratio: 1,
+      thin_provisioning_support: true,
+      thick_provisioning_support: false,
+      max_over_subscription_ratio: this.options.maxOverSubscriptionRatio,
       multiattach: true,
     };
   }
 
-  private async volumeSizes(): Promise<number[]> {
+  /** Each volume file's promised size and the bytes it really occupies. */
+  private async volumeFiles(): Promise<{ size: number; used: number }[]> {
     const names = (await readdir(this.options.dataDir)).filter((n) => n.startsWith('volume-'));
-    const sizes = await Promise.all(
+    const files = await Promise.all(
       names.map((name) =>
         stat(join(this.options.dataDir, name)).then(
-          (s) => s.size,
-          () => 0, // deleted while we looked
+          (s) => ({ size: s.size, used: s.blocks * 512 }),
+          () => ({ size: 0, used: 0 }), // deleted while we looked
         ),
       ),
     );
-    return sizes;
+    return files;
   }
 }
 

@@ -40,7 +40,9 @@ export class CreateVolumeHandler {
     // Only the attempt the scheduler assigned to us counts: a duplicate or stale message (the
     // volume moved on, or a newer attempt exists) changes nothing.
     const claimed = await this.dataSource.transaction(async (tx) => {
-      const volume = await tx.findOne(VolumeEntity, { where: { id: spec.volume_id, deleted: false } });
+      const volume = await tx.findOne(VolumeEntity, {
+        where: { id: spec.volume_id, deleted: false },
+      });
       if (
         !volume ||
         volume.status !== 'creating' ||

@@ -65,7 +65,13 @@ export class DeleteVolumeHandler {
   ): Promise<void> {
     try {
       await this.dataSource.transaction(async (tx) => {
-        await applyTransition(tx, { machine: volumeMachine, entity: VolumeEntity, id: volumeId, event, set });
+        await applyTransition(tx, {
+          machine: volumeMachine,
+          entity: VolumeEntity,
+          id: volumeId,
+          event,
+          set,
+        });
         await finishWork(tx, 'volume', volumeId);
       });
     } catch (error) {

@@ -1,0 +1,188 @@
+import {
+  FaultInjectingDriver,
+  type FaultOptions,
+  InjectedFaultError,
+} from './fault-injecting.driver';
+import type { DriverStats, DriverVolume, VolumeDriver } from './volume-driver';
+
+const VOLUME: DriverVolume = { id: '00000000-0000-4000-8000-000000000001', size: 1 };
+
+const STATS: DriverStats = {
+  vendor_name: 'recording',
+  driver_version: '0.0.1',
+  storage_protocol: 'none',
+  total_capacity_gb: 10,
+  free_capacity_gb: 7,
+  allocated_capacity_gb: 3,
+  provisioned_capacity_gb: 3,
+  thin_provisioning_support: false,
+  thick_provisioning_support: true,
+  max_over_subscription_ratio: 1,
+  multiattach: false,
+};
+
+/** An in-memory VolumeDriver that records what it was asked to do. */
+class RecordingDriver implements VolumeDriver {
+  readonly calls: string[] = [];
+
+  async doSetup(): Promise<void> {
+    this.calls.push('setup');
+  }
+
+  async createVolume(volume: DriverVolume): Promise<void> {
+    this.calls.push(`create ${volume.id} ${volume.size}`);
+  }
+
+  async deleteVolume(volume: Pick<DriverVolume, 'id'>): Promise<void> {
+    this.calls.push(`delete ${volume.id}`);
+  }
+
+  async getVolumeStats(): Promise<DriverStats> {
+    this.calls.push('stats');
+    return STATS;
+  }
+}
+
+function faults(overrides: Partial<FaultOptions> = {}): FaultOptions {
+  return { failCreate: false, failureRate: 0, createDelayMs: 0, ...overrides };
+}
+
+describe('FaultInjectingDriver', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('passes creates through when no fault is configured', async () => {
+    const inner = new RecordingDriver();
+    await new FaultInjectingDriver(inner, faults()).createVolume(VOLUME);
+    expect(inner.calls).toEqual([`create ${VOLUME.id} 1`]);
+  });
+
+  it('fails every create with failCreate, without calling the inner driver', async () => {
+    const inner = new RecordingDriver();
+    const driver = new FaultInjectingDriver(
+      inner,
+      faults({ failCreate: true, random: () => 0.99 }),
+    );
+
+    for (let i = 0; i < 3; i++) {
+      const error = await driver.createVolume(VOLUME).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InjectedFaultError);
+      expect((error as Error).name).toBe('InjectedFaultError');
+      expect((error as Error).message).toContain(VOLUME.id);
+    }
+    expect(inner.calls).toEqual([]);
+  });
+
+  it.each([
+    [0.1, true],
+    [0.19, true],
+    [0.2, false],
+    [0.3, false],
+  ])('with failureRate 0.2 and random() = %s, fails: %s', async (roll, fails) => {
+    const inner = new RecordingDriver();
+    const driver = new FaultInjectingDriver(
+      inner,
+      faults({ failureRate: 0.2, random: () => roll }),
+    );
+
+    const create = driver.createVolume(VOLUME);
+
+    if (fails) {
+      await expect(create).rejects.toBeInstanceOf(InjectedFaultError);
+      expect(inner.calls).toEqual([]);
+    } else {
+      await expect(create).resolves.toBeUndefined();
+      expect(inner.calls).toEqual([`create ${VOLUME.id} 1`]);
+    }
+  });
+
+  it('draws a fresh random number for each create', async () => {
+    const rolls = [0.5, 0.1, 0.9];
+    const inner = new RecordingDriver();
+    const driver = new FaultInjectingDriver(
+      inner,
+      faults({ failureRate: 0.2, random: () => rolls.shift() ?? 1 }),
+    );
+
+    const outcomes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      outcomes.push(
+        await driver.createVolume(VOLUME).then(
+          () => 'ok',
+          (e: unknown) => (e instanceof InjectedFaultError ? 'fault' : 'other'),
+        ),
+      );
+    }
+    expect(outcomes).toEqual(['ok', 'fault', 'ok']);
+    expect(inner.calls).toHaveLength(2);
+  });
+
+  it('a failureRate of 1 fails every create', async () => {
+    const inner = new RecordingDriver();
+    const driver = new FaultInjectingDriver(inner, faults({ failureRate: 1 }));
+    await expect(driver.createVolume(VOLUME)).rejects.toBeInstanceOf(InjectedFaultError);
+    expect(inner.calls).toEqual([]);
+  });
+
+  it('delays a create by createDelayMs before it reaches the inner driver', async () => {
+    jest.useFakeTimers();
+    const inner = new RecordingDriver();
+    const driver = new FaultInjectingDriver(inner, faults({ createDelayMs: 50 }));
+    let done = false;
+
+    const create = driver.createVolume(VOLUME).then(() => {
+      done = true;
+    });
+
+    await jest.advanceTimersByTimeAsync(49);
+    expect(done).toBe(false);
+    expect(inner.calls).toEqual([]);
+
+    await jest.advanceTimersByTimeAsync(1);
+    await create;
+    expect(done).toBe(true);
+    expect(inner.calls).toEqual([`create ${VOLUME.id} 1`]);
+  });
+
+  it('delays a create that then fails, so a slow failure can be staged', async () => {
+    jest.useFakeTimers();
+    const inner = new RecordingDriver();
+    const driver = new FaultInjectingDriver(inner, faults({ failCreate: true, createDelayMs: 50 }));
+    let settled = false;
+
+    const create = driver.createVolume(VOLUME).finally(() => {
+      settled = true;
+    });
+    const outcome = expect(create).rejects.toBeInstanceOf(InjectedFaultError);
+
+    await jest.advanceTimersByTimeAsync(49);
+    expect(settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    await outcome;
+    expect(settled).toBe(true);
+  });
+
+  it('really waits createDelayMs with real timers', async () => {
+    const inner = new RecordingDriver();
+    const driver = new FaultInjectingDriver(inner, faults({ createDelayMs: 50 }));
+    const started = performance.now();
+    await driver.createVolume(VOLUME);
+    // Timers may fire up to a millisecond early due to rounding.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(49);
+  });
+
+  it('passes setup, delete and stats through even with every fault on', async () => {
+    const inner = new RecordingDriver();
+    const driver = new FaultInjectingDriver(
+      inner,
+      faults({ failCreate: true, failureRate: 1, createDelayMs: 10_000 }),
+    );
+
+    await driver.doSetup();
+    await driver.deleteVolume({ id: VOLUME.id });
+    await expect(driver.getVolumeStats()).resolves.toBe(STATS);
+
+    expect(inner.calls).toEqual(['setup', `delete ${VOLUME.id}`, 'stats']);
+  });
+});

@@ -1,0 +1,247 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { open, readdir, stat, statfs, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileDriver, GiB } from './file.driver';
+
+const VOLUME_A = '00000000-0000-4000-8000-00000000000a';
+const VOLUME_B = '00000000-0000-4000-8000-00000000000b';
+const MiB = 1024 ** 2;
+
+describe('FileDriver', () => {
+  let dataDir: string;
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'file-driver-'));
+  });
+
+  afterEach(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function driver(capacityGb = 10): FileDriver {
+    return new FileDriver({ dataDir, capacityGb, maxOverSubscriptionRatio: 20 });
+  }
+
+  describe('doSetup', () => {
+    it('creates a missing data directory, nested', async () => {
+      const nested = join(dataDir, 'a', 'b');
+      await new FileDriver({
+        dataDir: nested,
+        capacityGb: 10,
+        maxOverSubscriptionRatio: 20,
+      }).doSetup();
+      expect((await stat(nested)).isDirectory()).toBe(true);
+    });
+  });
+
+  describe('createVolume', () => {
+    it('makes a sparse file of size GiB named after the volume', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 2 });
+
+      expect(d.pathOf(VOLUME_A)).toBe(join(dataDir, `volume-${VOLUME_A}`));
+      const st = await stat(d.pathOf(VOLUME_A));
+      expect(st.size).toBe(2 * GiB);
+      // Sparse: almost nothing is really allocated.
+      expect(st.blocks * 512).toBeLessThan(GiB / 1024);
+    });
+
+    it('keeps bytes already written when the create is repeated', async () => {
+      const d = driver();
+      const offset = 123_456_789;
+      const marker = Buffer.from('still here');
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      const file = await open(d.pathOf(VOLUME_A), 'r+');
+      try {
+        await file.write(marker, 0, marker.length, offset);
+      } finally {
+        await file.close();
+      }
+
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+
+      const reread = await open(d.pathOf(VOLUME_A), 'r');
+      try {
+        const buffer = Buffer.alloc(marker.length);
+        await reread.read(buffer, 0, marker.length, offset);
+        expect(buffer.toString()).toBe('still here');
+        expect((await reread.stat()).size).toBe(GiB);
+      } finally {
+        await reread.close();
+      }
+    });
+
+    it('creates a volume that reads as zeros, one file per volume', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      const file = await open(d.pathOf(VOLUME_A), 'r');
+      try {
+        const buffer = Buffer.alloc(16, 0xff);
+        await file.read(buffer, 0, 16, GiB - 16);
+        expect(buffer.equals(Buffer.alloc(16))).toBe(true);
+      } finally {
+        await file.close();
+      }
+      expect(await readdir(dataDir)).toEqual([`volume-${VOLUME_A}`]);
+    });
+
+    it('grows a file left short by an interrupted create', async () => {
+      const d = driver();
+      await writeFile(d.pathOf(VOLUME_A), 'partial');
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      expect((await stat(d.pathOf(VOLUME_A))).size).toBe(GiB);
+      const head = Buffer.alloc(7);
+      const file = await open(d.pathOf(VOLUME_A), 'r');
+      try {
+        await file.read(head, 0, 7, 0);
+      } finally {
+        await file.close();
+      }
+      expect(head.toString()).toBe('partial');
+    });
+  });
+
+  describe('deleteVolume', () => {
+    it('removes the file', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      await d.createVolume({ id: VOLUME_B, size: 1 });
+
+      await d.deleteVolume({ id: VOLUME_A });
+
+      await expect(stat(d.pathOf(VOLUME_A))).rejects.toMatchObject({ code: 'ENOENT' });
+      expect((await stat(d.pathOf(VOLUME_B))).size).toBe(GiB);
+    });
+
+    it('succeeds when the file is already gone', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      await d.deleteVolume({ id: VOLUME_A });
+      await expect(d.deleteVolume({ id: VOLUME_A })).resolves.toBeUndefined();
+      await expect(d.deleteVolume({ id: VOLUME_B })).resolves.toBeUndefined();
+    });
+  });
+
+  describe('getVolumeStats', () => {
+    /** Writes `bytes` of real (non-zero) data at the start of a volume's file. */
+    async function fill(d: FileDriver, volumeId: string, bytes: number): Promise<void> {
+      const file = await open(d.pathOf(volumeId), 'r+');
+      try {
+        const chunk = Buffer.alloc(MiB, 0xab);
+        for (let written = 0; written < bytes; written += MiB) {
+          await file.write(chunk, 0, MiB, written);
+        }
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+    }
+
+    it('reports an empty backend with all of its configured capacity free', async () => {
+      const stats = await driver(10).getVolumeStats();
+      expect(stats).toEqual({
+        vendor_name: 'cinderflow',
+        driver_version: '1.0.0',
+        storage_protocol: 'file',
+        total_capacity_gb: 10,
+        free_capacity_gb: 10,
+        allocated_capacity_gb: 0,
+        provisioned_capacity_gb: 0,
+        thin_provisioning_support: true,
+        thick_provisioning_support: false,
+        max_over_subscription_ratio: 20,
+        multiattach: true,
+      });
+    });
+
+    it('reports the configured over-subscription ratio', async () => {
+      const d = new FileDriver({ dataDir, capacityGb: 10, maxOverSubscriptionRatio: 1.5 });
+      expect((await d.getVolumeStats()).max_over_subscription_ratio).toBe(1.5);
+    });
+
+    it('counts volume sizes as provisioned, but only written bytes as used (thin)', async () => {
+      const d = driver(10);
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      await d.createVolume({ id: VOLUME_B, size: 3 });
+      // Files that are not volumes do not count.
+      await writeFile(join(dataDir, 'notes.txt'), 'x'.repeat(4096));
+
+      const stats = await d.getVolumeStats();
+
+      expect(stats.total_capacity_gb).toBe(10);
+      expect(stats.provisioned_capacity_gb).toBe(4);
+      expect(stats.allocated_capacity_gb).toBe(4);
+      // Nothing written yet: the sparse files take (next to) no space.
+      expect(stats.free_capacity_gb).toBe(10);
+      expect(stats.thin_provisioning_support).toBe(true);
+      expect(stats.thick_provisioning_support).toBe(false);
+    });
+
+    it('takes written data off the free space', async () => {
+      const d = driver(10);
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      await fill(d, VOLUME_A, 64 * MiB);
+
+      const stats = await d.getVolumeStats();
+
+      // 10 GiB - 64 MiB = 9.9375 GiB, rounded to 2 places (block-map overhead is far below that).
+      expect(stats.free_capacity_gb).toBe(9.94);
+      expect(stats.provisioned_capacity_gb).toBe(1);
+    });
+
+    it('gives the space back when a volume is deleted', async () => {
+      const d = driver(10);
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      await d.createVolume({ id: VOLUME_B, size: 3 });
+      await fill(d, VOLUME_B, 64 * MiB);
+      await d.deleteVolume({ id: VOLUME_B });
+
+      const stats = await d.getVolumeStats();
+      expect(stats.provisioned_capacity_gb).toBe(1);
+      expect(stats.free_capacity_gb).toBe(10);
+    });
+
+    it('lets sizes exceed the capacity (over-subscription) while space is unused', async () => {
+      const d = driver(2);
+      await d.createVolume({ id: VOLUME_A, size: 3 });
+      const stats = await d.getVolumeStats();
+      expect(stats.provisioned_capacity_gb).toBe(3);
+      expect(stats.free_capacity_gb).toBe(2);
+    });
+
+    it('never reports negative free space when more is written than the capacity', async () => {
+      // A capacity of 0.01 GiB (~10 MiB) keeps the test from writing gigabytes.
+      const d = driver(0.01);
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      await fill(d, VOLUME_A, 16 * MiB);
+      expect((await d.getVolumeStats()).free_capacity_gb).toBe(0);
+    });
+
+    it('caps free space at what the filesystem really has', async () => {
+      const fs = await statfs(dataDir);
+      const fsFreeGb = (fs.bavail * fs.bsize) / GiB;
+      // Far more than any test machine has.
+      const capacityGb = Math.ceil(fsFreeGb) * 1000 + 1000;
+
+      const stats = await driver(capacityGb).getVolumeStats();
+
+      expect(stats.total_capacity_gb).toBe(capacityGb);
+      expect(stats.free_capacity_gb).toBeLessThan(capacityGb);
+      // Other processes may write meanwhile: allow 1 GiB of drift.
+      expect(Math.abs(stats.free_capacity_gb - fsFreeGb)).toBeLessThan(1);
+    });
+
+    it('uses the filesystem size when capacityGb is 0', async () => {
+      const fs = await statfs(dataDir);
+      const fsTotalGb = (fs.blocks * fs.bsize) / GiB;
+
+      const stats = await driver(0).getVolumeStats();
+
+      expect(stats.total_capacity_gb).toBeGreaterThan(0);
+      expect(Number.isInteger(stats.total_capacity_gb)).toBe(true);
+      expect(stats.total_capacity_gb).toBe(Math.floor(fsTotalGb));
+      expect(stats.free_capacity_gb).toBeLessThanOrEqual(stats.total_capacity_gb);
+    });
+  });
+});
