@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { ApiConfig } from '@cinderflow/config';
 import type { Logger } from '@cinderflow/logging';
-import { CoreModule, DatabaseModule } from '@cinderflow/service-runtime';
+import { ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { AvailabilityZonesController } from './availability-zones/availability-zones.controller';
 import { AvailabilityZonesService } from './availability-zones/availability-zones.service';
 import { FaultFilter } from './common/fault.filter';
@@ -22,10 +22,7 @@ export class AppModule {
   static forRoot(config: ApiConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        CoreModule.forRoot(config, logger),
-        DatabaseModule.forRoot(config.DATABASE_URL, 10),
-      ],
+      imports: [ServiceRuntimeModule.forRoot({ config, logger, poolSize: 10 })],
       controllers: [
         VersionsController,
         VolumesController,

@@ -2,12 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { BackupConfig } from '@cinderflow/config';
 import { Binaries } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
-import {
-  CoreModule,
-  DatabaseModule,
-  SERVICE_IDENTITY,
-  ServiceLifecycle,
-} from '@cinderflow/service-runtime';
+import { ServiceRuntimeModule } from '@cinderflow/service-runtime';
 
 /**
  * cinder-backup: consumes the `cinder-backup` queue, registers and heartbeats. Its backup and
@@ -18,18 +13,18 @@ export class AppModule {
   static forRoot(config: BackupConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, logger), DatabaseModule.forRoot(config.DATABASE_URL, 3)],
-      providers: [
-        {
-          provide: SERVICE_IDENTITY,
-          useValue: {
+      imports: [
+        ServiceRuntimeModule.forRoot({
+          config,
+          logger,
+          poolSize: 3,
+          identity: {
             host: config.SERVICE_HOST,
             binary: Binaries.backup,
             topic: Binaries.backup,
             availabilityZone: config.AVAILABILITY_ZONE,
           },
-        },
-        ServiceLifecycle,
+        }),
       ],
     };
   }

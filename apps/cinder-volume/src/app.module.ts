@@ -2,12 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { VolumeConfig } from '@cinderflow/config';
 import { Binaries } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
-import {
-  CoreModule,
-  DatabaseModule,
-  SERVICE_IDENTITY,
-  ServiceLifecycle,
-} from '@cinderflow/service-runtime';
+import { ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { CapabilityReporter } from './capabilities/capability-reporter';
 import { createDriver } from './drivers/driver.factory';
 import { VOLUME_DRIVER } from './drivers/volume-driver';
@@ -32,21 +27,23 @@ export class AppModule {
     };
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, logger), DatabaseModule.forRoot(config.DATABASE_URL, 5)],
-      controllers: [VolumeManagerController],
-      providers: [
-        { provide: VOLUME_SERVICE, useValue: info },
-        {
-          provide: SERVICE_IDENTITY,
-          useValue: {
+      imports: [
+        ServiceRuntimeModule.forRoot({
+          config,
+          logger,
+          poolSize: 5,
+          identity: {
             host: info.serviceHost,
             binary: Binaries.volume,
             topic: Binaries.volume,
             availabilityZone: info.availabilityZone,
           },
-        },
+        }),
+      ],
+      controllers: [VolumeManagerController],
+      providers: [
+        { provide: VOLUME_SERVICE, useValue: info },
         { provide: VOLUME_DRIVER, useValue: createDriver(config) },
-        ServiceLifecycle,
         CreateVolumeHandler,
         DeleteVolumeHandler,
         InitHostCleanup,

@@ -5,3 +5,4 @@ export * from './preflight';
 export * from './run-service';
 export * from './service-lifecycle';
 export * from './tokens';
+export * from './service-runtime.module';

@@ -10,6 +10,15 @@ const metadata = {
   additionalProperties: false,
 };
 
+/** What both create and update accept: the names (and their old display_* spellings). */
+const describing = {
+  name: nullableName,
+  description: nullableDescription,
+  display_name: nullableName,
+  display_description: nullableDescription,
+  metadata,
+};
+
 /** Cinder's cinder/api/schemas/volumes.py `create`; from 3.53 unknown keys are refused. */
 export function createVolumeSchema(maxSizeGb: number, strict: boolean): object {
   return {
@@ -18,10 +27,7 @@ export function createVolumeSchema(maxSizeGb: number, strict: boolean): object {
       volume: {
         type: 'object',
         properties: {
-          name: nullableName,
-          description: nullableDescription,
-          display_name: nullableName,
-          display_description: nullableDescription,
+          ...describing,
           // An integer, or a string of digits (Cinder accepts both); checked further below.
           size: {
             type: ['integer', 'string', 'null'],
@@ -31,7 +37,6 @@ export function createVolumeSchema(maxSizeGb: number, strict: boolean): object {
           },
           availability_zone: { type: ['string', 'null'], minLength: 1, maxLength: 255 },
           volume_type: { type: ['string', 'null'], maxLength: 255 },
-          metadata,
           snapshot_id: nullableUuid,
           source_volid: nullableUuid,
           backup_id: nullableUuid,
@@ -56,13 +61,7 @@ export const updateVolumeSchema = {
   properties: {
     volume: {
       type: 'object',
-      properties: {
-        name: nullableName,
-        description: nullableDescription,
-        display_name: nullableName,
-        display_description: nullableDescription,
-        metadata,
-      },
+      properties: describing,
       additionalProperties: false,
     },
   },

@@ -13,6 +13,7 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import type { ApiConfig } from '@cinderflow/config';
+import type { VolumeEntity } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
@@ -118,17 +119,7 @@ export class VolumesController {
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
-    const volume = await this.volumes.get(caller, id);
-    const typeNames = await this.volumes.typeNames();
-    return {
-      volume: volumeDetail(
-        req,
-        { volume, volumeTypeName: typeNames.get(volume.volume_type_id) ?? '' },
-        caller,
-        version,
-        true,
-      ),
-    };
+    return this.shown(req, await this.volumes.get(caller, id), caller, version);
   }
 
   @Put(':id')
@@ -146,16 +137,7 @@ export class VolumesController {
       );
     }
     const volume = await this.volumes.update(caller, id, parsed);
-    const typeNames = await this.volumes.typeNames();
-    return {
-      volume: volumeDetail(
-        req,
-        { volume, volumeTypeName: typeNames.get(volume.volume_type_id) ?? '' },
-        caller,
-        version,
-        true,
-      ),
-    };
+    return this.shown(req, volume, caller, version);
   }
 
   @Delete(':id')
@@ -171,6 +153,18 @@ export class VolumesController {
       throw badRequest('The force parameter needs microversion 3.23 or later.');
     }
     await this.volumes.delete(caller, id, forced);
+  }
+
+  /** `{"volume": <detail>}` with the os-vol-* attributes, as show and update answer. */
+  private async shown(
+    req: Request,
+    volume: VolumeEntity,
+    caller: RequestContext,
+    version: ApiVersion,
+  ) {
+    const typeNames = await this.volumes.typeNames();
+    const volumeTypeName = typeNames.get(volume.volume_type_id) ?? '';
+    return { volume: volumeDetail(req, { volume, volumeTypeName }, caller, version, true) };
   }
 
   private page(
