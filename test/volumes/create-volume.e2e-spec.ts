@@ -205,4 +205,45 @@ describe('create volume: API → scheduler → cinder-volume', () => {
       expect(row.scheduling_attempt).toBe(3);
     });
   });
+
+  describe('several schedulers', () => {
+    const cluster = new Cluster([
+      { name: 'left', capacityGb: 100 },
+      { name: 'right', capacityGb: 100 },
+    ]);
+    let api: ApiClient;
+
+    beforeAll(async () => {
+      await cluster.start();
+      await cluster.startService('cinder-scheduler-2', 'apps/cinder-scheduler/dist/main.js', {
+        SERVICE_HOST: 'e2e-host-2',
+      });
+      api = new ApiClient(cluster.apiUrl, PROJECT_A);
+    });
+    afterAll(() => cluster.stop());
+
+    it('share the work, and each hears every backend', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        ids.push((await api.post('volumes', { volume: { size: 1 } })).body.volume.id as string);
+      }
+      const volumes = await Promise.all(
+        ids.map((id) => api.waitForVolume(id, (v) => v?.status === 'available')),
+      );
+      const hosts = new Set(volumes.map((v) => v?.['os-vol-host-attr:host'] as string));
+      expect(hosts).toEqual(
+        new Set([`${cluster.serviceHost('left')}#left`, `${cluster.serviceHost('right')}#right`]),
+      );
+      for (const scheduler of ['cinder-scheduler', 'cinder-scheduler-2']) {
+        const log = cluster.logOf(scheduler);
+        expect({ scheduler, placed: log.includes('"msg":"volume scheduled"') }).toEqual({
+          scheduler,
+          placed: true,
+        });
+        for (const backend of ['left', 'right']) {
+          expect(log).toContain(`"backend":"${cluster.serviceHost(backend)}"`);
+        }
+      }
+    });
+  });
 });
