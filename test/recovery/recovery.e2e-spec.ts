@@ -63,6 +63,29 @@ describe('crashes and duplicate deliveries', () => {
     expect(existsSync(join(cluster.dataDir('main'), `volume-${id}`))).toBe(false);
   });
 
+  it('a delete interrupted by a crash is finished when cinder-volume restarts', async () => {
+    const res = await api.post('volumes', { volume: { size: 1, name: 'half-deleted' } });
+    const id = res.body.volume.id as string;
+    await api.waitForVolume(id, (v) => v?.status === 'available');
+    await cluster.stopService('cinder-volume@main', 'SIGKILL');
+    // What a crash in the middle of delete_volume leaves: the volume `deleting`, the work noted.
+    await cluster.sql("UPDATE volumes SET status = 'deleting' WHERE id = $1", [id]);
+    await cluster.sql(
+      `INSERT INTO workers (resource_type, resource_id, status, service_host, created_at)
+       VALUES ('volume', $1, 'deleting', $2, now())`,
+      [id, cluster.serviceHost('main')],
+    );
+    expect(existsSync(join(cluster.dataDir('main'), `volume-${id}`))).toBe(true);
+
+    await cluster.startBackend({ name: 'main', capacityGb: 100 });
+    await api.waitForVolume(id, (v) => v === null);
+    expect(existsSync(join(cluster.dataDir('main'), `volume-${id}`))).toBe(false);
+    expect(cluster.logOf('cinder-volume@main')).toContain(
+      'delete interrupted by a restart; resuming',
+    );
+    expect(await cluster.sql('SELECT * FROM workers')).toEqual([]);
+  });
+
   it('a create delivered twice to the scheduler and to cinder-volume changes nothing', async () => {
     const res = await api.post('volumes', { volume: { size: 1, name: 'once' } });
     const id = res.body.volume.id as string;
