@@ -5,5 +5,5 @@ module.exports = {
   testMatch: ['<rootDir>/**/*.e2e-spec.ts'],
   globalSetup: '<rootDir>/support/global-setup.ts',
   globalTeardown: '<rootDir>/support/global-teardown.ts',
-  testTimeout: 120000,
+  setupFilesAfterEnv: ['<rootDir>/support/timeouts.ts'],
 };
