@@ -57,15 +57,23 @@ export async function applyTransition<S extends string, E extends string, T exte
   request: TransitionRequest<S, E, T>,
 ): Promise<T> {
   const { machine, entity, id, event, set, where } = request;
-  const { from, to } = machine.transition(event);
-  const values = { ...set, status: to, updated_at: () => NOW_UTC } as QueryDeepPartialEntity<T>;
+  const { from, to, savePrevious } = machine.transition(event);
+  machine.checkRequired(event, (set ?? {}) as Record<string, unknown>);
+  const values: Record<string, unknown> = { ...set, updated_at: () => NOW_UTC };
+  // In an UPDATE every right-hand side sees the row as it was, so `previous_status = status`
+  // saves the status being left in the same statement.
+  if (savePrevious) values.previous_status = () => 'status';
+  values.status = typeof to === 'string' ? to : () => 'previous_status';
   const update = manager
     .createQueryBuilder()
     .update(entity)
-    .set(values)
+    .set(values as QueryDeepPartialEntity<T>)
     .where('id = :id', { id })
     .andWhere('deleted = false')
     .andWhere('status IN (:...from)', { from });
+  if (typeof to !== 'string') {
+    update.andWhere('previous_status IN (:...previous)', { previous: to.previous });
+  }
   if (where) {
     update.andWhere(where.sql, where.params);
   }

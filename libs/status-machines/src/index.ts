@@ -1,2 +1,27 @@
+export * from './attachment.machine';
+export * from './backup.machine';
+export * from './diagram';
+export * from './image-location.machine';
+export * from './image.machine';
 export * from './machine';
+export * from './task.machine';
 export * from './volume.machine';
+
+import { attachmentMachine } from './attachment.machine';
+import { backupMachine } from './backup.machine';
+import { imageLocationMachine } from './image-location.machine';
+import { imageMachine } from './image.machine';
+import type { StatusMachine } from './machine';
+import { taskMachine } from './task.machine';
+import { volumeMachine } from './volume.machine';
+
+/** Every machine, in the order the documentation shows them. */
+export const MACHINES: readonly StatusMachine<string, string>[] = [
+  volumeMachine,
+  attachmentMachine,
+  backupMachine,
+  imageMachine,
+  imageLocationMachine,
+  taskMachine,
+] as unknown as readonly StatusMachine<string, string>[];
+export * from './document';
