@@ -4,7 +4,11 @@ import { ServiceEntity } from './entities/service.entity';
 import { VolumeTypeEntity } from './entities/volume-type.entity';
 import { VolumeEntity } from './entities/volume.entity';
 import { WorkerEntity } from './entities/worker.entity';
+import { BackupEntity } from './entities/backup.entity';
+import { ImageEntity, ImageLocationEntity, TaskEntity } from './entities/image.entity';
+import { VolumeAttachmentEntity } from './entities/volume-attachment.entity';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
+import { MachineTables1763900000000 } from './migrations/1763900000000-machine-tables';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -12,8 +16,13 @@ export const ENTITIES = [
   VolumeTypeEntity,
   WorkerEntity,
   MessageEntity,
+  VolumeAttachmentEntity,
+  BackupEntity,
+  ImageEntity,
+  ImageLocationEntity,
+  TaskEntity,
 ];
-export const MIGRATIONS = [InitialSchema1763800000000];
+export const MIGRATIONS = [InitialSchema1763800000000, MachineTables1763900000000];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {
   return new DataSource({

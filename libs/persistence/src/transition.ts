@@ -28,10 +28,9 @@ export class StatusConflictError extends InvalidTransitionError {
   }
 }
 
-/** Columns a table needs for its status to be driven by a machine. */
+/** Columns a table needs for its status to be driven by a machine (besides the status). */
 export interface StatusRow extends ObjectLiteral {
-  id: string;
-  status: string;
+  id: string | number;
   deleted: boolean;
   updated_at: Date | null;
 }
@@ -39,8 +38,10 @@ export interface StatusRow extends ObjectLiteral {
 export interface TransitionRequest<S extends string, E extends string, T extends StatusRow> {
   machine: StatusMachine<S, E>;
   entity: EntityTarget<T>;
-  id: string;
+  id: string | number;
   event: E;
+  /** The machine's column: `status` unless the table names it otherwise (`attach_status`). */
+  column?: string;
   /** Other columns to change in the same statement. */
   set?: QueryDeepPartialEntity<T>;
   /** Extra guard, e.g. `host = :host`; a row failing it counts as a conflict. */
@@ -57,20 +58,21 @@ export async function applyTransition<S extends string, E extends string, T exte
   request: TransitionRequest<S, E, T>,
 ): Promise<T> {
   const { machine, entity, id, event, set, where } = request;
+  const column = request.column ?? 'status';
   const { from, to, savePrevious } = machine.transition(event);
   machine.checkRequired(event, (set ?? {}) as Record<string, unknown>);
   const values: Record<string, unknown> = { ...set, updated_at: () => NOW_UTC };
   // In an UPDATE every right-hand side sees the row as it was, so `previous_status = status`
   // saves the status being left in the same statement.
-  if (savePrevious) values.previous_status = () => 'status';
-  values.status = typeof to === 'string' ? to : () => 'previous_status';
+  if (savePrevious) values.previous_status = () => column;
+  values[column] = typeof to === 'string' ? to : () => 'previous_status';
   const update = manager
     .createQueryBuilder()
     .update(entity)
     .set(values as QueryDeepPartialEntity<T>)
     .where('id = :id', { id })
     .andWhere('deleted = false')
-    .andWhere('status IN (:...from)', { from });
+    .andWhere(`${column} IN (:...from)`, { from });
   if (typeof to !== 'string') {
     update.andWhere('previous_status IN (:...previous)', { previous: to.previous });
   }
@@ -84,13 +86,13 @@ export async function applyTransition<S extends string, E extends string, T exte
   }
   const current = await manager
     .createQueryBuilder()
-    .select('t.status', 'status')
+    .select(`t.${column}`, 'status')
     .from(entity, 't')
     .where('t.id = :id', { id })
     .andWhere('t.deleted = false')
     .getRawOne<{ status: string }>();
   if (!current) {
-    throw new RecordNotFoundError(machine.name, id);
+    throw new RecordNotFoundError(machine.name, String(id));
   }
-  throw new StatusConflictError(machine.name, id, current.status, event, from);
+  throw new StatusConflictError(machine.name, String(id), current.status, event, from);
 }

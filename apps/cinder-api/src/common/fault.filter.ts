@@ -12,7 +12,13 @@ import { RecordNotFoundError, StatusConflictError } from '@cinderflow/persistenc
 import { LOGGER } from '@cinderflow/service-runtime';
 import { CinderHttpError, faultBody } from './cinder-errors';
 
-const RESOURCE_NAMES: Record<string, string> = { volume: 'Volume' };
+const RESOURCE_NAMES: Record<string, string> = {
+  volume: 'Volume',
+  attachment: 'Attachment',
+  backup: 'Backup',
+  image: 'Image',
+  task: 'Task',
+};
 
 /** Turns every error into Cinder's fault body with the right status. */
 @Catch()

@@ -1,0 +1,70 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { BackupStatus } from '@cinderflow/status-machines';
+
+/** A volume backup, with Cinder's column names. */
+@Entity({ name: 'backups' })
+export class BackupEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('varchar', { length: 255 })
+  project_id!: string;
+
+  @Column('varchar', { length: 255 })
+  user_id!: string;
+
+  @Column('uuid')
+  volume_id!: string;
+
+  @Column('varchar', { length: 255 })
+  status!: BackupStatus;
+
+  @Column('varchar', { length: 255, nullable: true })
+  display_name!: string | null;
+
+  @Column('varchar', { length: 255, nullable: true })
+  display_description!: string | null;
+
+  @Column('varchar', { length: 255, nullable: true })
+  availability_zone!: string | null;
+
+  /** The cinder-backup host that holds (or makes) it. */
+  @Column('varchar', { length: 255, nullable: true })
+  host!: string | null;
+
+  @Column('varchar', { length: 255, nullable: true })
+  container!: string | null;
+
+  @Column('text', { nullable: true })
+  fail_reason!: string | null;
+
+  @Column('integer')
+  size!: number;
+
+  @Column('integer', { default: 0 })
+  object_count!: number;
+
+  @Column('uuid', { nullable: true })
+  parent_id!: string | null;
+
+  @Column('integer', { default: 0 })
+  num_dependent_backups!: number;
+
+  @Column('uuid', { nullable: true })
+  restore_volume_id!: string | null;
+
+  @Column('timestamp', { precision: 6, nullable: true })
+  data_timestamp!: Date | null;
+
+  @Column('timestamp', { precision: 6 })
+  created_at!: Date;
+
+  @Column('timestamp', { precision: 6, nullable: true })
+  updated_at!: Date | null;
+
+  @Column('timestamp', { precision: 6, nullable: true })
+  deleted_at!: Date | null;
+
+  @Column('boolean', { default: false })
+  deleted!: boolean;
+}

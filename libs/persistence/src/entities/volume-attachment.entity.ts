@@ -1,0 +1,51 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { AttachmentStatus } from '@cinderflow/status-machines';
+
+/** A volume attachment (Cinder's `volume_attachment` table); its machine column is `attach_status`. */
+@Entity({ name: 'volume_attachment' })
+export class VolumeAttachmentEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('uuid')
+  volume_id!: string;
+
+  @Column('varchar', { length: 255 })
+  attach_status!: AttachmentStatus;
+
+  @Column('varchar', { length: 36, nullable: true })
+  instance_uuid!: string | null;
+
+  @Column('varchar', { length: 255, nullable: true })
+  attached_host!: string | null;
+
+  @Column('varchar', { length: 255, nullable: true })
+  mountpoint!: string | null;
+
+  @Column('varchar', { length: 4, nullable: true })
+  attach_mode!: string | null;
+
+  @Column('jsonb', { nullable: true })
+  connector!: Record<string, unknown> | null;
+
+  @Column('jsonb', { nullable: true })
+  connection_info!: Record<string, unknown> | null;
+
+  @Column('timestamp', { precision: 6, nullable: true })
+  attach_time!: Date | null;
+
+  @Column('timestamp', { precision: 6, nullable: true })
+  detach_time!: Date | null;
+
+  @Column('timestamp', { precision: 6 })
+  created_at!: Date;
+
+  @Column('timestamp', { precision: 6, nullable: true })
+  updated_at!: Date | null;
+
+  @Column('timestamp', { precision: 6, nullable: true })
+  deleted_at!: Date | null;
+
+  @Column('boolean', { default: false })
+  deleted!: boolean;
+}
