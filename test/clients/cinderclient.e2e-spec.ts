@@ -99,6 +99,54 @@ describe('the real cinder CLI', () => {
     );
   });
 
+  it('attachment-create, attachment-list, attachment-show and attachment-delete', async () => {
+    const volume = properties(await cinder('create', '--name', 'to-attach', '1'));
+    await cluster.waitFor(
+      async () =>
+        table(await cinder('list')).some((r) => r.ID === volume.id && r.Status === 'available'),
+      20_000,
+      () => 'the volume never became available',
+    );
+    const server = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+    const v = ['--os-volume-api-version', '3.54'];
+    const reserved = properties(await cinder(...v, 'attachment-create', volume.id, server));
+    expect(reserved).toMatchObject({ status: 'reserved', instance: server, volume_id: volume.id });
+
+    const connected = properties(
+      await cinder(
+        ...v,
+        'attachment-update',
+        '--initiator',
+        'iqn.2026-11.test:c1',
+        '--ip',
+        '127.0.0.1',
+        '--host',
+        'compute-1',
+        '--mountpoint',
+        '/dev/vdb',
+        reserved.id,
+      ),
+    );
+    expect(connected).toMatchObject({
+      driver_volume_type: 'local',
+      volume_id: volume.id,
+      attachment_id: reserved.id,
+    });
+
+    expect(table(await cinder(...v, 'attachment-list'))).toEqual([
+      { ID: reserved.id, 'Volume ID': volume.id, Status: 'attaching', 'Server ID': server },
+    ]);
+    await cinder(...v, 'attachment-complete', reserved.id);
+    expect(properties(await cinder(...v, 'attachment-show', reserved.id))).toMatchObject({
+      status: 'attached',
+    });
+    expect(properties(await cinder('show', volume.id))).toMatchObject({ status: 'in-use' });
+
+    await cinder(...v, 'attachment-delete', reserved.id);
+    expect(table(await cinder(...v, 'attachment-list'))).toEqual([]);
+    expect(properties(await cinder('show', volume.id))).toMatchObject({ status: 'available' });
+  });
+
   it("reports a bad request with Cinder's message and code", async () => {
     await expect(cinder('create', '--availability-zone', 'mars', '1')).rejects.toMatchObject({
       stderr: expect.stringContaining("Availability zone 'mars' is invalid. (HTTP 400)"),

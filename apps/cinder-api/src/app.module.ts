@@ -3,6 +3,8 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { ApiConfig } from '@cinderflow/config';
 import type { Logger } from '@cinderflow/logging';
 import { ServiceRuntimeModule } from '@cinderflow/service-runtime';
+import { AttachmentsController } from './attachments/attachments.controller';
+import { AttachmentsService } from './attachments/attachments.service';
 import { AvailabilityZonesController } from './availability-zones/availability-zones.controller';
 import { AvailabilityZonesService } from './availability-zones/availability-zones.service';
 import { FaultFilter } from './common/fault.filter';
@@ -14,6 +16,7 @@ import { ServicesController } from './services/services.controller';
 import { VolumeTypesController } from './types/volume-types.controller';
 import { VolumeTypesService } from './types/volume-types.service';
 import { VersionsController } from './versions/versions.controller';
+import { VolumeActionsController } from './volumes/volume-actions.controller';
 import { VolumesController } from './volumes/volumes.controller';
 import { VolumesService } from './volumes/volumes.service';
 
@@ -26,6 +29,8 @@ export class AppModule {
       controllers: [
         VersionsController,
         VolumesController,
+        VolumeActionsController,
+        AttachmentsController,
         VolumeTypesController,
         ServicesController,
         AvailabilityZonesController,
@@ -36,6 +41,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: FaultFilter },
         { provide: APP_GUARD, useClass: ProjectGuard },
         VolumesService,
+        AttachmentsService,
         VolumeTypesService,
         AvailabilityZonesService,
         CreateVolumeFlow,

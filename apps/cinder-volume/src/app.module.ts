@@ -6,6 +6,7 @@ import { ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { CapabilityReporter } from './capabilities/capability-reporter';
 import { createDriver } from './drivers/driver.factory';
 import { VOLUME_DRIVER } from './drivers/volume-driver';
+import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler';
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
@@ -45,6 +46,7 @@ export class AppModule {
         { provide: VOLUME_SERVICE, useValue: info },
         { provide: VOLUME_DRIVER, useValue: createDriver(config) },
         CreateVolumeHandler,
+        AttachVolumeHandler,
         DeleteVolumeHandler,
         InitHostCleanup,
         CapabilityReporter,

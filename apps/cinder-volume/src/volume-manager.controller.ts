@@ -1,9 +1,10 @@
 import { Controller, Inject, type OnApplicationBootstrap } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { type CreateVolume, VolumeRpc } from '@cinderflow/contracts';
+import { type Connector, type CreateVolume, VolumeRpc } from '@cinderflow/contracts';
 import { RpcHandler } from '@cinderflow/messaging';
 import { CapabilityReporter } from './capabilities/capability-reporter';
 import { VOLUME_DRIVER, type VolumeDriver } from './drivers/volume-driver';
+import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler';
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
@@ -17,6 +18,7 @@ export class VolumeManagerController implements OnApplicationBootstrap {
     private readonly deleteVolume: DeleteVolumeHandler,
     private readonly cleanup: InitHostCleanup,
     private readonly capabilities: CapabilityReporter,
+    private readonly attach: AttachVolumeHandler,
   ) {}
 
   /** Runs before the transport starts consuming: storage ready, leftovers settled, then report. */
@@ -40,5 +42,46 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   @RpcHandler(VolumeRpc.publishServiceCapabilities)
   onPublishServiceCapabilities(): Promise<void> {
     return this.capabilities.report();
+  }
+
+  @RpcHandler(VolumeRpc.attachmentUpdate)
+  onAttachmentUpdate(
+    @Payload() m: { volume_id: string; attachment_id: string; connector: Connector },
+  ) {
+    return this.attach.attachmentUpdate(m.volume_id, m.attachment_id, m.connector);
+  }
+
+  @RpcHandler(VolumeRpc.attachmentDelete)
+  onAttachmentDelete(@Payload() m: { volume_id: string; attachment_id: string }) {
+    return this.attach.attachmentDelete(m.volume_id, m.attachment_id);
+  }
+
+  @RpcHandler(VolumeRpc.initializeConnection)
+  onInitializeConnection(@Payload() m: { volume_id: string; connector: Connector }) {
+    return this.attach.initializeConnection(m.volume_id, m.connector);
+  }
+
+  @RpcHandler(VolumeRpc.terminateConnection)
+  onTerminateConnection(@Payload() m: { volume_id: string; connector: Connector }) {
+    return this.attach.terminateConnection(m.volume_id, m.connector);
+  }
+
+  @RpcHandler(VolumeRpc.attachVolume)
+  onAttachVolume(
+    @Payload()
+    m: {
+      volume_id: string;
+      instance_uuid: string | null;
+      host_name: string | null;
+      mountpoint: string;
+      mode: 'rw' | 'ro';
+    },
+  ) {
+    return this.attach.attachVolume(m);
+  }
+
+  @RpcHandler(VolumeRpc.detachVolume)
+  onDetachVolume(@Payload() m: { volume_id: string; attachment_id: string | null }) {
+    return this.attach.detachVolume(m.volume_id, m.attachment_id);
   }
 }

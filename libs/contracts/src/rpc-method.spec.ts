@@ -23,13 +23,24 @@ describe('castMethod / callMethod', () => {
   });
 });
 
-// Cinder's rpcapi casts everything on the create/delete path; only get_pools waits for an answer.
+// Cinder's rpcapi: the create/delete path is casts; get_pools and everything attach/detach
+// (whose answer the API returns) are calls.
+const CALLS = [
+  'SchedulerRpc.getPools',
+  'VolumeRpc.attachmentUpdate',
+  'VolumeRpc.attachmentDelete',
+  'VolumeRpc.initializeConnection',
+  'VolumeRpc.terminateConnection',
+  'VolumeRpc.attachVolume',
+  'VolumeRpc.detachVolume',
+];
+
 describe('how each RPC method is sent', () => {
   it.each([
     ...methods(SchedulerRpc).map(([key, m]) => [`SchedulerRpc.${key}`, m] as const),
     ...methods(VolumeRpc).map(([key, m]) => [`VolumeRpc.${key}`, m] as const),
   ])('%s', (key, method) => {
-    if (key === 'SchedulerRpc.getPools') {
+    if (CALLS.includes(key)) {
       expect(method.kind).toBe('call');
       expect((method as CallMethod<unknown, unknown>).timeoutMs).toBeGreaterThan(0);
     } else {
@@ -47,6 +58,12 @@ describe('how each RPC method is sent', () => {
       'create_volume',
       'delete_volume',
       'publish_service_capabilities',
+      'attachment_update',
+      'attachment_delete',
+      'initialize_connection',
+      'terminate_connection',
+      'attach_volume',
+      'detach_volume',
     ]);
   });
 });

@@ -42,8 +42,8 @@ export interface TransitionRequest<S extends string, E extends string, T extends
   event: E;
   /** The machine's column: `status` unless the table names it otherwise (`attach_status`). */
   column?: string;
-  /** Other columns to change in the same statement. */
-  set?: QueryDeepPartialEntity<T>;
+  /** Other columns to change in the same statement: values, or SQL as `() => 'now()'`. */
+  set?: { [K in keyof T]?: T[K] | (() => string) };
   /** Extra guard, e.g. `host = :host`; a row failing it counts as a conflict. */
   where?: { sql: string; params: Record<string, unknown> };
 }

@@ -100,7 +100,12 @@ export const volumeMachine = defineMachine({
       from: ['reserved', 'attaching', 'in-use', 'detaching'],
       to: 'available',
     },
-    attachments_remain: { from: ['in-use', 'detaching', 'attaching'], to: 'in-use' },
+    attachments_remain: { from: ['reserved', 'attaching', 'in-use', 'detaching'], to: 'in-use' },
+    connections_pending: {
+      from: ['reserved', 'attaching', 'in-use', 'detaching'],
+      to: 'attaching',
+    },
+    reservations_remain: { from: ['reserved', 'attaching', 'in-use', 'detaching'], to: 'reserved' },
 
     // legacy actions (os-reserve, os-unreserve, os-attach, os-begin_detaching, os-roll_detaching)
     reserve: { from: ['available'], to: 'attaching' },

@@ -1,12 +1,15 @@
 import type { Request } from 'express';
-import type { VolumeEntity } from '@cinderflow/persistence';
+import type { VolumeAttachmentEntity, VolumeEntity } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { resourceLinks, timestamp } from '../common/links';
 import type { ApiVersion } from '../common/microversion';
+import { volumeAttachmentItem } from '../attachments/attachment.views';
 
 export interface VolumeViewInput {
   volume: VolumeEntity;
   volumeTypeName: string;
+  /** Its attached attachments (the volume view lists only those). */
+  attachments?: VolumeAttachmentEntity[];
 }
 
 export function volumeSummary(req: Request, volume: VolumeEntity) {
@@ -23,7 +26,7 @@ export function volumeSummary(req: Request, volume: VolumeEntity) {
  */
 export function volumeDetail(
   req: Request,
-  { volume, volumeTypeName }: VolumeViewInput,
+  { volume, volumeTypeName, attachments = [] }: VolumeViewInput,
   caller: RequestContext,
   version: ApiVersion,
   extended: boolean,
@@ -48,7 +51,7 @@ export function volumeDetail(
     replication_status: 'disabled',
     consistencygroup_id: null,
     multiattach: volume.multiattach,
-    attachments: [],
+    attachments: attachments.map((a) => volumeAttachmentItem(a, caller.isAdmin)),
   };
   if (caller.isAdmin) {
     view.migration_status = null;

@@ -23,6 +23,7 @@ import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
 import { RequestSchema } from '../common/validation';
+import { AttachmentsService } from '../attachments/attachments.service';
 import { CreateVolumeFlow } from '../flows/create-volume/create-volume.flow';
 import {
   type CreateVolumeBody,
@@ -47,6 +48,7 @@ export class VolumesController {
   constructor(
     private readonly volumes: VolumesService,
     private readonly createFlow: CreateVolumeFlow,
+    private readonly attachments: AttachmentsService,
     @Inject(CONFIG) private readonly config: ApiConfig,
   ) {
     this.createSchemaLoose = new RequestSchema(
@@ -96,6 +98,7 @@ export class VolumesController {
     @Version() version: ApiVersion,
   ) {
     const page = await this.page(query, caller, version);
+    const attached = await this.attachments.attachedOf(page.volumes.map((v) => v.id));
     return this.collection(
       req,
       query,
@@ -103,7 +106,11 @@ export class VolumesController {
       page.volumes.map((v) =>
         volumeDetail(
           req,
-          { volume: v, volumeTypeName: page.typeNames.get(v.volume_type_id) ?? '' },
+          {
+            volume: v,
+            volumeTypeName: page.typeNames.get(v.volume_type_id) ?? '',
+            attachments: attached.get(v.id),
+          },
           caller,
           version,
           true,
@@ -164,7 +171,10 @@ export class VolumesController {
   ) {
     const typeNames = await this.volumes.typeNames();
     const volumeTypeName = typeNames.get(volume.volume_type_id) ?? '';
-    return { volume: volumeDetail(req, { volume, volumeTypeName }, caller, version, true) };
+    const attachments = (await this.attachments.attachedOf([volume.id])).get(volume.id);
+    return {
+      volume: volumeDetail(req, { volume, volumeTypeName, attachments }, caller, version, true),
+    };
   }
 
   private page(

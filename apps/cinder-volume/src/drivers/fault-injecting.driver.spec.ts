@@ -41,6 +41,20 @@ class RecordingDriver implements VolumeDriver {
     this.calls.push('stats');
     return STATS;
   }
+
+  async initializeConnection(volume: Pick<DriverVolume, 'id'>, exportId: string) {
+    this.calls.push(`export ${volume.id} ${exportId}`);
+    return { driver_volume_type: 'local', data: { device_path: `/dev/${volume.id}` } };
+  }
+
+  async terminateConnection(volume: Pick<DriverVolume, 'id'>, exportId: string) {
+    this.calls.push(`unexport ${volume.id} ${exportId}`);
+  }
+
+  async listExports(volume: Pick<DriverVolume, 'id'>) {
+    this.calls.push(`exports ${volume.id}`);
+    return [];
+  }
 }
 
 function faults(overrides: Partial<FaultOptions> = {}): FaultOptions {
@@ -184,5 +198,14 @@ describe('FaultInjectingDriver', () => {
     await expect(driver.getVolumeStats()).resolves.toBe(STATS);
 
     expect(inner.calls).toEqual(['setup', `delete ${VOLUME.id}`, 'stats']);
+  });
+
+  it('passes connections through, even when creates are set to fail', async () => {
+    const inner = new RecordingDriver();
+    const driver = new FaultInjectingDriver(inner, faults({ failCreate: true }));
+    await driver.initializeConnection({ id: 'v' }, 'a', {}, 'rw');
+    await driver.terminateConnection({ id: 'v' }, 'a');
+    await driver.listExports({ id: 'v' });
+    expect(inner.calls).toEqual(['export v a', 'unexport v a', 'exports v']);
   });
 });

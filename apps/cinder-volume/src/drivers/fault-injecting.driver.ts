@@ -1,4 +1,4 @@
-import type { DriverStats, DriverVolume, VolumeDriver } from './volume-driver';
+import type { DriverConnection, DriverStats, DriverVolume, VolumeDriver } from './volume-driver';
 
 export interface FaultOptions {
   /** Every create fails. */
@@ -42,5 +42,22 @@ export class FaultInjectingDriver implements VolumeDriver {
 
   getVolumeStats(): Promise<DriverStats> {
     return this.inner.getVolumeStats();
+  }
+
+  initializeConnection(
+    volume: Pick<DriverVolume, 'id'>,
+    exportId: string,
+    connector: Record<string, unknown>,
+    mode: 'rw' | 'ro',
+  ): Promise<DriverConnection> {
+    return this.inner.initializeConnection(volume, exportId, connector, mode);
+  }
+
+  terminateConnection(volume: Pick<DriverVolume, 'id'>, exportId: string): Promise<void> {
+    return this.inner.terminateConnection(volume, exportId);
+  }
+
+  listExports(volume: Pick<DriverVolume, 'id'>): Promise<string[]> {
+    return this.inner.listExports(volume);
   }
 }

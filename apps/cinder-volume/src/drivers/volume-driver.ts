@@ -20,10 +20,15 @@ export interface DriverStats {
   multiattach: boolean;
 }
 
+/** os-brick's connection description: how a consumer reaches the volume's bytes. */
+export interface DriverConnection {
+  driver_volume_type: string;
+  data: Record<string, unknown>;
+}
+
 /**
  * A storage backend. Every method is idempotent: a message delivered twice, or work resumed
- * after a crash, may call it again for the same volume. Attach and backup hooks come with
- * their flows.
+ * after a crash, may call it again for the same volume. Backup hooks come with their flow.
  */
 export interface VolumeDriver {
   /** Checks the storage is usable; the service does not take work until it is. */
@@ -32,6 +37,17 @@ export interface VolumeDriver {
   /** Removes the volume's bytes; a volume that is already gone is not an error. */
   deleteVolume(volume: Pick<DriverVolume, 'id'>): Promise<void>;
   getVolumeStats(): Promise<DriverStats>;
+  /** Makes the volume reachable for a consumer (one export per attachment or connector). */
+  initializeConnection(
+    volume: Pick<DriverVolume, 'id'>,
+    exportId: string,
+    connector: Record<string, unknown>,
+    mode: 'rw' | 'ro',
+  ): Promise<DriverConnection>;
+  /** Removes that export; one already gone is not an error. */
+  terminateConnection(volume: Pick<DriverVolume, 'id'>, exportId: string): Promise<void>;
+  /** The exports a volume still has. */
+  listExports(volume: Pick<DriverVolume, 'id'>): Promise<string[]>;
 }
 
 export const VOLUME_DRIVER = Symbol('VOLUME_DRIVER');

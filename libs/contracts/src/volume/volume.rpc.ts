@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { castMethod } from '../rpc-method';
+import { callMethod, castMethod } from '../rpc-method';
 import { requestSpecSchema, retrySchema } from '../scheduler/scheduler.rpc';
 
 export const createVolumeSchema = z.object({
@@ -9,13 +9,71 @@ export const createVolumeSchema = z.object({
   host: z.string(),
 });
 
+/** What a consumer (Nova, os-brick) says about itself; the shape is driver-specific. */
+export const connectorSchema = z.record(z.unknown());
+
+/** How to reach the volume's bytes: os-brick's `{driver_volume_type, data}`. */
+export const connectionInfoSchema = z.object({
+  driver_volume_type: z.string(),
+  data: z.record(z.unknown()),
+});
+
+const volumeId = z.string().uuid();
+const attachmentId = z.string().uuid();
+
 export const VolumeRpc = {
   /** scheduler → cinder-volume.<host>@<backend> */
   createVolume: castMethod('create_volume', createVolumeSchema),
   /** API → cinder-volume.<host>@<backend> */
-  deleteVolume: castMethod('delete_volume', z.object({ volume_id: z.string().uuid() })),
+  deleteVolume: castMethod('delete_volume', z.object({ volume_id: volumeId })),
   /** scheduler → every cinder-volume (fanout): report capabilities now. */
   publishServiceCapabilities: castMethod('publish_service_capabilities', z.object({})),
+
+  // Attach and detach are calls, as in Cinder's rpcapi: the API answers with their result.
+  /** Export the volume to a connector and record it on the attachment (attachments API). */
+  attachmentUpdate: callMethod(
+    'attachment_update',
+    z.object({ volume_id: volumeId, attachment_id: attachmentId, connector: connectorSchema }),
+    connectionInfoSchema,
+  ),
+  /** Remove an attachment's export and detach it. */
+  attachmentDelete: callMethod(
+    'attachment_delete',
+    z.object({ volume_id: volumeId, attachment_id: attachmentId }),
+    z.null(),
+  ),
+  /** Legacy os-initialize_connection: export and describe, no attachment row. */
+  initializeConnection: callMethod(
+    'initialize_connection',
+    z.object({ volume_id: volumeId, connector: connectorSchema }),
+    connectionInfoSchema,
+  ),
+  /** Legacy os-terminate_connection. */
+  terminateConnection: callMethod(
+    'terminate_connection',
+    z.object({ volume_id: volumeId, connector: connectorSchema }),
+    z.null(),
+  ),
+  /** Legacy os-attach: record the attachment and mark the volume in-use. */
+  attachVolume: callMethod(
+    'attach_volume',
+    z.object({
+      volume_id: volumeId,
+      instance_uuid: z.string().nullable(),
+      host_name: z.string().nullable(),
+      mountpoint: z.string(),
+      mode: z.enum(['rw', 'ro']),
+    }),
+    z.object({ attachment_id: attachmentId }),
+  ),
+  /** Legacy os-detach. */
+  detachVolume: callMethod(
+    'detach_volume',
+    z.object({ volume_id: volumeId, attachment_id: attachmentId.nullable() }),
+    z.null(),
+  ),
 } as const;
 
 export type CreateVolume = z.infer<typeof createVolumeSchema>;
+export type Connector = z.infer<typeof connectorSchema>;
+export type ConnectionInfo = z.infer<typeof connectionInfoSchema>;

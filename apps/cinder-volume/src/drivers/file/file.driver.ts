@@ -1,6 +1,6 @@
-import { mkdir, open, readdir, rm, stat, statfs } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { DriverStats, DriverVolume, VolumeDriver } from '../volume-driver';
+import { mkdir, open, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { DriverConnection, DriverStats, DriverVolume, VolumeDriver } from '../volume-driver';
 
 export const GiB = 1024 ** 3;
 
@@ -46,7 +46,48 @@ export class FileDriver implements VolumeDriver {
   }
 
   async deleteVolume(volume: Pick<DriverVolume, 'id'>): Promise<void> {
+    await rm(this.exportsOf(volume.id), { recursive: true, force: true });
     await rm(this.pathOf(volume.id), { force: true });
+  }
+
+  /**
+   * The file driver's "export" is a record that a consumer may use the file; the connection it
+   * returns is the file's path, for a consumer that shares this storage (os-brick's `local`).
+   */
+  async initializeConnection(
+    volume: Pick<DriverVolume, 'id'>,
+    exportId: string,
+    connector: Record<string, unknown>,
+    mode: 'rw' | 'ro',
+  ): Promise<DriverConnection> {
+    await stat(this.pathOf(volume.id)); // no export of a volume that isn't there
+    await mkdir(this.exportsOf(volume.id), { recursive: true });
+    await writeFile(
+      join(this.exportsOf(volume.id), `${exportId}.json`),
+      JSON.stringify({ connector, mode }),
+    );
+    return {
+      driver_volume_type: 'local',
+      data: {
+        device_path: resolve(this.pathOf(volume.id)),
+        volume_id: volume.id,
+        access_mode: mode,
+        export_id: exportId,
+      },
+    };
+  }
+
+  async terminateConnection(volume: Pick<DriverVolume, 'id'>, exportId: string): Promise<void> {
+    await rm(join(this.exportsOf(volume.id), `${exportId}.json`), { force: true });
+  }
+
+  async listExports(volume: Pick<DriverVolume, 'id'>): Promise<string[]> {
+    const names = await readdir(this.exportsOf(volume.id)).catch(() => [] as string[]);
+    return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length));
+  }
+
+  private exportsOf(volumeId: string): string {
+    return join(this.options.dataDir, 'exports', volumeId);
   }
 
   async getVolumeStats(): Promise<DriverStats> {

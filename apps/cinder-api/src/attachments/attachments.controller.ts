@@ -1,0 +1,172 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import type { Connector } from '@cinderflow/contracts';
+import type { RequestContext } from '@cinderflow/request-context';
+import { Caller, Version } from '../common/api-request';
+import { notFound } from '../common/cinder-errors';
+import type { ApiVersion } from '../common/microversion';
+import { projectRoutes } from '../common/project-routes';
+import { RequestSchema, UUID_PATTERN } from '../common/validation';
+import { attachmentDetail, attachmentSummary } from './attachment.views';
+import { AttachmentsService } from './attachments.service';
+
+interface CreateBody {
+  attachment: {
+    volume_uuid: string;
+    instance_uuid?: string | null;
+    connector?: Connector | null;
+    mode?: 'rw' | 'ro';
+  };
+}
+
+const createSchema = (withMode: boolean) =>
+  new RequestSchema<CreateBody>({
+    type: 'object',
+    properties: {
+      attachment: {
+        type: 'object',
+        properties: {
+          volume_uuid: { type: 'string', pattern: UUID_PATTERN },
+          instance_uuid: { type: ['string', 'null'], pattern: UUID_PATTERN },
+          connector: { type: ['object', 'null'] },
+          ...(withMode ? { mode: { type: 'string', enum: ['rw', 'ro'] } } : {}),
+        },
+        required: ['volume_uuid'],
+        additionalProperties: false,
+      },
+    },
+    required: ['attachment'],
+    additionalProperties: false,
+  });
+
+const updateSchema = new RequestSchema<{ attachment: { connector: Connector } }>({
+  type: 'object',
+  properties: {
+    attachment: {
+      type: 'object',
+      properties: { connector: { type: 'object', minProperties: 1 } },
+      required: ['connector'],
+      additionalProperties: false,
+    },
+  },
+  required: ['attachment'],
+  additionalProperties: false,
+});
+
+const actionSchema = new RequestSchema<{ 'os-complete': Record<string, never> }>({
+  type: 'object',
+  properties: { 'os-complete': { type: ['object', 'null'] } },
+  required: ['os-complete'],
+  additionalProperties: false,
+});
+
+function requireVersion(version: ApiVersion, minimum: string): void {
+  if (!version.atLeast(minimum)) throw notFound('The resource could not be found.');
+}
+
+/** `/attachments` (3.27+; complete 3.44+; mode 3.54+). */
+@Controller(projectRoutes('attachments'))
+export class AttachmentsController {
+  private readonly create = createSchema(false);
+  private readonly createWithMode = createSchema(true);
+
+  constructor(private readonly attachments: AttachmentsService) {}
+
+  @Post()
+  @HttpCode(200)
+  async onCreate(
+    @Body() body: unknown,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
+    requireVersion(version, '3.27');
+    const { attachment: a } = (version.atLeast('3.54') ? this.createWithMode : this.create).check(
+      body,
+    );
+    const created = await this.attachments.create(caller, {
+      volumeId: a.volume_uuid,
+      instanceUuid: a.instance_uuid ?? null,
+      connector: a.connector,
+      mode: a.mode ?? null,
+    });
+    return { attachment: attachmentDetail(created) };
+  }
+
+  @Get()
+  async list(
+    @Query() query: Record<string, string>,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
+    requireVersion(version, '3.27');
+    const rows = await this.attachments.list(
+      caller,
+      query,
+      ['1', 'true'].includes(query.all_tenants ?? ''),
+    );
+    return { attachments: rows.map(attachmentSummary) };
+  }
+
+  @Get('detail')
+  async detail(
+    @Query() query: Record<string, string>,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
+    requireVersion(version, '3.27');
+    const rows = await this.attachments.list(
+      caller,
+      query,
+      ['1', 'true'].includes(query.all_tenants ?? ''),
+    );
+    return { attachments: rows.map(attachmentDetail) };
+  }
+
+  @Get(':id')
+  async show(
+    @Param('id') id: string,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
+    requireVersion(version, '3.27');
+    return { attachment: attachmentDetail(await this.attachments.get(caller, id)) };
+  }
+
+  @Put(':id')
+  async update(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
+    requireVersion(version, '3.27');
+    const { attachment } = updateSchema.check(body);
+    return {
+      attachment: attachmentDetail(await this.attachments.update(caller, id, attachment.connector)),
+    };
+  }
+
+  @Post(':id/action')
+  @HttpCode(204)
+  async action(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
+    requireVersion(version, '3.44');
+    actionSchema.check(body);
+    await this.attachments.complete(caller, id);
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  async remove(
+    @Param('id') id: string,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
+    requireVersion(version, '3.27');
+    const remaining = await this.attachments.delete(caller, id);
+    return { attachments: remaining.map(attachmentSummary) };
+  }
+}

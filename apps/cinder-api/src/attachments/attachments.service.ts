@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, In } from 'typeorm';
+import { Destinations, VolumeRpc, type Connector } from '@cinderflow/contracts';
+import { RemoteError, type RpcClient } from '@cinderflow/messaging';
+import {
+  applyTransition,
+  StatusConflictError,
+  VolumeAttachmentEntity,
+  VolumeEntity,
+} from '@cinderflow/persistence';
+import type { RequestContext } from '@cinderflow/request-context';
+import { RPC_CLIENT } from '@cinderflow/service-runtime';
+import { attachmentMachine, volumeMachine } from '@cinderflow/status-machines';
+import { CinderHttpError, invalidVolume, notFound } from '../common/cinder-errors';
+import { VolumesService } from '../volumes/volumes.service';
+
+const or = (items: readonly string[]) => items.join(' or ');
+
+/**
+ * The attachments API (3.27+, Cinder's volume/api.py attachment_*): reserve in the API with a
+ * conditional update, export through cinder-volume (a call: the answer carries the connection),
+ * complete, delete.
+ */
+@Injectable()
+export class AttachmentsService {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    private readonly volumes: VolumesService,
+  ) {}
+
+  async create(
+    caller: RequestContext,
+    request: {
+      volumeId: string;
+      instanceUuid: string | null;
+      connector?: Connector | null;
+      mode: string | null;
+    },
+  ): Promise<VolumeAttachmentEntity> {
+    const volume = await this.volumes.get(caller, request.volumeId);
+    if (volume.status.includes('error')) {
+      throw invalidVolume(
+        `Volume attachments can not be created if the volume is in an error state. ` +
+          `The Volume ${volume.id} currently has a status of: ${volume.status} `,
+      );
+    }
+    const event = volume.multiattach ? 'attachment_reserve_multiattach' : 'attachment_reserve';
+    const id = randomUUID();
+    try {
+      await this.dataSource.transaction(async (tx) => {
+        await applyTransition(tx, {
+          machine: volumeMachine,
+          entity: VolumeEntity,
+          id: volume.id,
+          event,
+          where: { sql: 'multiattach = :multiattach', params: { multiattach: volume.multiattach } },
+        });
+        await tx.insert(VolumeAttachmentEntity, {
+          id,
+          volume_id: volume.id,
+          attach_status: attachmentMachine.initial,
+          instance_uuid: request.instanceUuid,
+          attach_mode: request.mode,
+          created_at: new Date(),
+        });
+      });
+    } catch (error) {
+      if (error instanceof StatusConflictError) {
+        throw invalidVolume(
+          `Volume ${volume.id} status must be ${or(volumeMachine.allowedFrom(event))} to reserve, ` +
+            `but the current status is ${error.current}.`,
+        );
+      }
+      throw error;
+    }
+    // As in Cinder, an empty connector (python-cinderclient sends one) means "reserve only".
+    if (request.connector && Object.keys(request.connector).length > 0) {
+      await this.connect(volume, id, request.connector, 'Unable to create attachment for volume');
+    }
+    return this.get(caller, id);
+  }
+
+  async update(
+    caller: RequestContext,
+    id: string,
+    connector: Connector,
+  ): Promise<VolumeAttachmentEntity> {
+    const attachment = await this.get(caller, id);
+    const volume = await this.volumes.get(caller, attachment.volume_id);
+    if (volume.status.includes('error')) {
+      throw new CinderHttpError(
+        409,
+        `Volume attachments can not be updated if the volume is in an error state. ` +
+          `The Volume ${volume.id} currently has a status of: ${volume.status} `,
+      );
+    }
+    await this.connect(volume, id, connector, 'Unable to update attachment');
+    return this.get(caller, id);
+  }
+
+  /** os-complete (3.44): the consumer has connected; attachment attached, volume in-use. */
+  async complete(caller: RequestContext, id: string): Promise<void> {
+    const attachment = await this.get(caller, id);
+    await this.dataSource.transaction(async (tx) => {
+      await applyTransition(tx, {
+        machine: attachmentMachine,
+        entity: VolumeAttachmentEntity,
+        column: 'attach_status',
+        id,
+        event: 'complete',
+      });
+      await applyTransition(tx, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: attachment.volume_id,
+        event: 'attachment_complete',
+        set: { attach_status: 'attached' },
+      });
+    });
+  }
+
+  /** Removes the export (a call to cinder-volume) and the attachment; returns what remains. */
+  async delete(caller: RequestContext, id: string): Promise<VolumeAttachmentEntity[]> {
+    const attachment = await this.get(caller, id);
+    const volume = await this.volumes.get(caller, attachment.volume_id);
+    if (!volume.host) throw notFound(`Volume ${volume.id} has no backend to detach from.`);
+    await this.rpc.call(
+      Destinations.volume(volume.host.split('#')[0]),
+      VolumeRpc.attachmentDelete,
+      {
+        volume_id: volume.id,
+        attachment_id: id,
+      },
+    );
+    return this.dataSource.manager.find(VolumeAttachmentEntity, {
+      where: { volume_id: volume.id, deleted: false },
+      order: { created_at: 'ASC' },
+    });
+  }
+
+  async get(caller: RequestContext, id: string): Promise<VolumeAttachmentEntity> {
+    const attachment = /^[0-9a-f-]{36}$/i.test(id)
+      ? await this.dataSource.manager.findOne(VolumeAttachmentEntity, {
+          where: { id, deleted: false },
+        })
+      : null;
+    if (!attachment) throw notFound(`VolumeAttachment ${id} could not be found.`);
+    await this.volumes.get(caller, attachment.volume_id).catch(() => {
+      throw notFound(`VolumeAttachment ${id} could not be found.`);
+    });
+    return attachment;
+  }
+
+  async list(
+    caller: RequestContext,
+    filters: { volume_id?: string; status?: string; instance_id?: string; attach_status?: string },
+    allTenants: boolean,
+  ): Promise<VolumeAttachmentEntity[]> {
+    const qb = this.dataSource
+      .getRepository(VolumeAttachmentEntity)
+      .createQueryBuilder('a')
+      .innerJoin(VolumeEntity, 'v', 'v.id = a.volume_id')
+      .where('a.deleted = false');
+    if (!(allTenants && caller.isAdmin)) qb.andWhere('v.project_id = :p', { p: caller.projectId });
+    if (filters.volume_id) qb.andWhere('a.volume_id = :vid', { vid: filters.volume_id });
+    const status = filters.attach_status ?? filters.status;
+    if (status) qb.andWhere('a.attach_status = :s', { s: status });
+    if (filters.instance_id) qb.andWhere('a.instance_uuid = :i', { i: filters.instance_id });
+    return qb.orderBy('a.created_at', 'DESC').getMany();
+  }
+
+  /** Attached attachments of some volumes, for the volume view's `attachments`. */
+  async attachedOf(volumeIds: string[]): Promise<Map<string, VolumeAttachmentEntity[]>> {
+    const byVolume = new Map<string, VolumeAttachmentEntity[]>();
+    if (volumeIds.length === 0) return byVolume;
+    const rows = await this.dataSource.manager.find(VolumeAttachmentEntity, {
+      where: { volume_id: In(volumeIds), deleted: false, attach_status: 'attached' },
+      order: { created_at: 'ASC' },
+    });
+    for (const row of rows)
+      byVolume.set(row.volume_id, [...(byVolume.get(row.volume_id) ?? []), row]);
+    return byVolume;
+  }
+
+  private async connect(
+    volume: VolumeEntity,
+    attachmentId: string,
+    connector: Connector,
+    failure: string,
+  ) {
+    if (!volume.host) throw invalidVolume(`Volume ${volume.id} has no backend to attach from.`);
+    try {
+      await this.rpc.call(
+        Destinations.volume(volume.host.split('#')[0]),
+        VolumeRpc.attachmentUpdate,
+        {
+          volume_id: volume.id,
+          attachment_id: attachmentId,
+          connector,
+        },
+      );
+    } catch (error) {
+      if (error instanceof RemoteError) {
+        throw new CinderHttpError(500, `${failure} (${error.message}).`);
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,229 @@
+import { Body, Controller, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { DataSource } from 'typeorm';
+import { type Connector, Destinations, VolumeRpc } from '@cinderflow/contracts';
+import type { RpcClient } from '@cinderflow/messaging';
+import {
+  applyTransition,
+  StatusConflictError,
+  VolumeAttachmentEntity,
+  VolumeEntity,
+} from '@cinderflow/persistence';
+import type { RequestContext } from '@cinderflow/request-context';
+import { RPC_CLIENT } from '@cinderflow/service-runtime';
+import {
+  VOLUME_RESETTABLE_STATUSES,
+  type VolumeEvent,
+  volumeMachine,
+} from '@cinderflow/status-machines';
+import { Caller } from '../common/api-request';
+import { badRequest, forbidden, invalidInput, invalidVolume } from '../common/cinder-errors';
+import { projectRoutes } from '../common/project-routes';
+import { RequestSchema, UUID_PATTERN } from '../common/validation';
+import { VolumesService } from './volumes.service';
+
+type ActionBody = Record<string, Record<string, unknown> | null>;
+
+const connectorBody = new RequestSchema<{ connector: Connector }>({
+  type: 'object',
+  properties: { connector: { type: 'object' } },
+  required: ['connector'],
+});
+
+const attachBody = new RequestSchema<{
+  instance_uuid?: string;
+  host_name?: string;
+  mountpoint: string;
+  mode?: 'rw' | 'ro';
+}>({
+  type: 'object',
+  properties: {
+    instance_uuid: { type: 'string', pattern: UUID_PATTERN },
+    host_name: { type: 'string', maxLength: 255 },
+    mountpoint: { type: 'string', maxLength: 255 },
+    mode: { type: 'string', enum: ['rw', 'ro'] },
+  },
+  required: ['mountpoint'],
+  additionalProperties: false,
+});
+
+const detachBody = new RequestSchema<{ attachment_id?: string | null }>({
+  type: ['object', 'null'],
+  properties: { attachment_id: { type: ['string', 'null'], pattern: UUID_PATTERN } },
+});
+
+const resetBody = new RequestSchema<{
+  status?: string;
+  attach_status?: string;
+  migration_status?: string;
+}>({
+  type: 'object',
+  properties: {
+    status: { type: 'string' },
+    attach_status: { type: 'string', enum: ['attached', 'detached'] },
+    migration_status: { type: ['string', 'null'] },
+  },
+  minProperties: 1,
+  additionalProperties: false,
+});
+
+/**
+ * `POST /volumes/{id}/action`: the legacy attach/detach actions python-cinderclient and Nova
+ * still use, force-delete and reset-status. Status changes are the volume machine's events.
+ */
+@Controller(projectRoutes('volumes'))
+export class VolumeActionsController {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    private readonly volumes: VolumesService,
+  ) {}
+
+  @Post(':id/action')
+  @HttpCode(202)
+  async act(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Caller() caller: RequestContext,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    if (!body || typeof body !== 'object' || Object.keys(body).length !== 1) {
+      throw badRequest('Malformed request body');
+    }
+    const [action, args] = Object.entries(body as ActionBody)[0];
+    const volume = await this.volumes.get(caller, id);
+    switch (action) {
+      case 'os-reserve':
+        return this.transition(
+          volume,
+          volume.multiattach ? 'reserve_multiattach' : 'reserve',
+          'reserve',
+        );
+      case 'os-unreserve':
+        return this.unreserve(volume);
+      case 'os-begin_detaching':
+        return this.transition(
+          volume,
+          'begin_detaching',
+          'begin detaching',
+          "attach_status = 'attached'",
+        );
+      case 'os-roll_detaching':
+        return this.transition(volume, 'roll_detaching', 'roll detaching');
+      case 'os-initialize_connection': {
+        this.notInMaintenance(volume);
+        const { connector } = connectorBody.check(args);
+        const info = await this.rpc.call(this.backendOf(volume), VolumeRpc.initializeConnection, {
+          volume_id: volume.id,
+          connector,
+        });
+        res.status(200);
+        return { connection_info: { ...info, enforce_multipath: false } };
+      }
+      case 'os-terminate_connection': {
+        const { connector } = connectorBody.check(args);
+        await this.rpc.call(this.backendOf(volume), VolumeRpc.terminateConnection, {
+          volume_id: volume.id,
+          connector,
+        });
+        return this.unreserve(await this.volumes.get(caller, id));
+      }
+      case 'os-attach': {
+        this.notInMaintenance(volume);
+        const a = attachBody.check(args);
+        if (!a.instance_uuid && !a.host_name) {
+          throw invalidVolume('Invalid request to attach volume to an invalid target');
+        }
+        await this.rpc.call(this.backendOf(volume), VolumeRpc.attachVolume, {
+          volume_id: volume.id,
+          instance_uuid: a.instance_uuid ?? null,
+          host_name: a.host_name ?? null,
+          mountpoint: a.mountpoint,
+          mode: a.mode ?? 'rw',
+        });
+        return;
+      }
+      case 'os-detach': {
+        this.notInMaintenance(volume);
+        const { attachment_id } = detachBody.check(args) ?? {};
+        await this.rpc.call(this.backendOf(volume), VolumeRpc.detachVolume, {
+          volume_id: volume.id,
+          attachment_id: attachment_id ?? null,
+        });
+        return;
+      }
+      case 'os-force_delete':
+        return this.volumes.delete(caller, id, true);
+      case 'os-reset_status':
+        return this.resetStatus(caller, volume, args);
+      default:
+        throw badRequest(`There is no such action: ${action}`);
+    }
+  }
+
+  private async transition(volume: VolumeEntity, event: VolumeEvent, verb: string, guard?: string) {
+    try {
+      await applyTransition(this.dataSource.manager, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: volume.id,
+        event,
+        where: guard ? { sql: guard, params: {} } : undefined,
+      });
+    } catch (error) {
+      if (error instanceof StatusConflictError) {
+        throw invalidVolume(
+          `Volume status must be ${volumeMachine.allowedFrom(event).join(' or ')} to ${verb}, ` +
+            `but the status is ${error.current}.`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** os-unreserve: `attaching` goes back to in-use or available; anything else is left alone. */
+  private async unreserve(volume: VolumeEntity) {
+    const attached = await this.dataSource.manager.count(VolumeAttachmentEntity, {
+      where: { volume_id: volume.id, deleted: false, attach_status: 'attached' },
+    });
+    await applyTransition(this.dataSource.manager, {
+      machine: volumeMachine,
+      entity: VolumeEntity,
+      id: volume.id,
+      event: attached > 0 ? 'unreserve_attached' : 'unreserve',
+    }).catch((error: unknown) => {
+      if (!(error instanceof StatusConflictError)) throw error;
+    });
+  }
+
+  private async resetStatus(caller: RequestContext, volume: VolumeEntity, args: unknown) {
+    if (!caller.isAdmin)
+      throw forbidden(
+        "Policy doesn't allow volume_extension:volume_admin_actions:reset_status to be performed.",
+      );
+    const request = resetBody.check(args);
+    if (request.status !== undefined) {
+      if (!(VOLUME_RESETTABLE_STATUSES as readonly string[]).includes(request.status)) {
+        throw invalidInput(`Invalid volume status: ${request.status}`);
+      }
+      await applyTransition(this.dataSource.manager, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: volume.id,
+        event: `reset_to_${request.status}` as VolumeEvent,
+        set: request.attach_status ? { attach_status: request.attach_status } : {},
+      });
+    }
+  }
+
+  private notInMaintenance(volume: VolumeEntity): void {
+    if (volume.status === 'maintenance') {
+      throw invalidVolume('Volume is in maintenance status, cannot be attached or detached.');
+    }
+  }
+
+  private backendOf(volume: VolumeEntity) {
+    if (!volume.host) throw invalidVolume(`Volume ${volume.id} has no backend.`);
+    return Destinations.volume(volume.host.split('#')[0]);
+  }
+}

@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { ConnectionInfo, Connector } from '@cinderflow/contracts';
+import type { Logger } from '@cinderflow/logging';
+import {
+  applyTransition,
+  NOW_UTC,
+  RecordNotFoundError,
+  VolumeAttachmentEntity,
+  VolumeEntity,
+} from '@cinderflow/persistence';
+import { LOGGER } from '@cinderflow/service-runtime';
+import { attachmentMachine, volumeMachine } from '@cinderflow/status-machines';
+import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
+import { detachAttachment, lockVolume } from './attachments';
+
+/** The export a legacy (attachment-less) connection gets: one per consumer host. */
+export function legacyExportId(connector: Connector): string {
+  const host = typeof connector.host === 'string' && connector.host ? connector.host : 'unknown';
+  return `legacy-${host.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+}
+
+function modeOf(requested: unknown): 'rw' | 'ro' {
+  return requested === 'ro' ? 'ro' : 'rw';
+}
+
+/**
+ * cinder-volume's side of attach and detach (Cinder's VolumeManager attachment_update,
+ * attachment_delete, initialize/terminate_connection, attach_volume, detach_volume): the
+ * driver exports the volume and says how to reach it; the rows follow the machines.
+ */
+@Injectable()
+export class AttachVolumeHandler {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(VOLUME_DRIVER) private readonly driver: VolumeDriver,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async attachmentUpdate(
+    volumeId: string,
+    attachmentId: string,
+    connector: Connector,
+  ): Promise<ConnectionInfo> {
+    const attachment = await this.attachment(volumeId, attachmentId);
+    const mode = modeOf(attachment.attach_mode ?? connector.mode);
+    const connection = await this.driver.initializeConnection(
+      { id: volumeId },
+      attachmentId,
+      connector,
+      mode,
+    );
+    // The attachments API shows connection_info flattened (Cinder's _connection_create).
+    const flat = {
+      ...connection.data,
+      driver_volume_type: connection.driver_volume_type,
+      attachment_id: attachmentId,
+    };
+    await this.dataSource.transaction(async (tx) => {
+      await lockVolume(tx, volumeId);
+      await applyTransition(tx, {
+        machine: attachmentMachine,
+        entity: VolumeAttachmentEntity,
+        column: 'attach_status',
+        id: attachmentId,
+        event: 'connect',
+        set: {
+          connector,
+          connection_info: flat,
+          attached_host: typeof connector.host === 'string' ? connector.host : null,
+          mountpoint: typeof connector.mountpoint === 'string' ? connector.mountpoint : null,
+          attach_mode: mode,
+          attach_time: () => NOW_UTC,
+        },
+      });
+      await applyTransition(tx, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: volumeId,
+        event: 'attachment_update',
+        set: { attach_status: 'attaching' },
+      });
+    });
+    this.logger.info({ volume_id: volumeId, attachment_id: attachmentId }, 'volume exported');
+    return connection;
+  }
+
+  async attachmentDelete(volumeId: string, attachmentId: string): Promise<null> {
+    await this.driver.terminateConnection({ id: volumeId }, attachmentId);
+    await this.dataSource.transaction(async (tx) => {
+      await lockVolume(tx, volumeId);
+      await detachAttachment(tx, volumeId, attachmentId, this.logger);
+    });
+    this.logger.info({ volume_id: volumeId, attachment_id: attachmentId }, 'attachment deleted');
+    return null;
+  }
+
+  async initializeConnection(volumeId: string, connector: Connector): Promise<ConnectionInfo> {
+    await this.volume(volumeId);
+    return this.driver.initializeConnection(
+      { id: volumeId },
+      legacyExportId(connector),
+      connector,
+      modeOf(connector.mode),
+    );
+  }
+
+  async terminateConnection(volumeId: string, connector: Connector): Promise<null> {
+    await this.driver.terminateConnection({ id: volumeId }, legacyExportId(connector));
+    return null;
+  }
+
+  /** Legacy os-attach: one row, reserved → attaching → attached, and the volume in-use. */
+  async attachVolume(request: {
+    volume_id: string;
+    instance_uuid: string | null;
+    host_name: string | null;
+    mountpoint: string;
+    mode: 'rw' | 'ro';
+  }): Promise<{ attachment_id: string }> {
+    const id = randomUUID();
+    await this.dataSource.transaction(async (tx) => {
+      await lockVolume(tx, request.volume_id);
+      await tx.insert(VolumeAttachmentEntity, {
+        id,
+        volume_id: request.volume_id,
+        attach_status: attachmentMachine.initial,
+        instance_uuid: request.instance_uuid,
+        attached_host: request.host_name,
+        mountpoint: request.mountpoint,
+        attach_mode: request.mode,
+        created_at: new Date(),
+      });
+      for (const event of ['connect', 'complete'] as const) {
+        await applyTransition(tx, {
+          machine: attachmentMachine,
+          entity: VolumeAttachmentEntity,
+          column: 'attach_status',
+          id,
+          event,
+          set: { attach_time: () => NOW_UTC },
+        });
+      }
+      await applyTransition(tx, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: request.volume_id,
+        event: 'attach',
+        set: { attach_status: 'attached' },
+        // A volume that is not multiattach takes one attachment only.
+        where: { sql: "(multiattach OR status <> 'in-use')", params: {} },
+      });
+    });
+    this.logger.info({ volume_id: request.volume_id, attachment_id: id }, 'volume attached');
+    return { attachment_id: id };
+  }
+
+  /** Legacy os-detach: the named attachment, or the only one. */
+  async detachVolume(volumeId: string, attachmentId: string | null): Promise<null> {
+    let id = attachmentId;
+    if (!id) {
+      const live = await this.dataSource.manager.find(VolumeAttachmentEntity, {
+        where: { volume_id: volumeId, deleted: false },
+      });
+      if (live.length !== 1) {
+        throw new Error(
+          live.length === 0
+            ? `Volume ${volumeId} has no attachment to detach.`
+            : `Volume ${volumeId} has ${live.length} attachments: say which to detach (attachment_id).`,
+        );
+      }
+      id = live[0].id;
+    }
+    return this.attachmentDelete(volumeId, id);
+  }
+
+  private async volume(volumeId: string): Promise<VolumeEntity> {
+    const volume = await this.dataSource.manager.findOne(VolumeEntity, {
+      where: { id: volumeId, deleted: false },
+    });
+    if (!volume) throw new RecordNotFoundError('volume', volumeId);
+    return volume;
+  }
+
+  private async attachment(
+    volumeId: string,
+    attachmentId: string,
+  ): Promise<VolumeAttachmentEntity> {
+    const attachment = await this.dataSource.manager.findOne(VolumeAttachmentEntity, {
+      where: { id: attachmentId, volume_id: volumeId, deleted: false },
+    });
+    if (!attachment) throw new RecordNotFoundError('attachment', attachmentId);
+    return attachment;
+  }
+}
