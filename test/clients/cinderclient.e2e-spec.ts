@@ -147,6 +147,54 @@ describe('the real cinder CLI', () => {
     expect(properties(await cinder('show', volume.id))).toMatchObject({ status: 'available' });
   });
 
+  it('backup-create, backup-list, backup-restore and backup-delete', async () => {
+    const volume = properties(await cinder('create', '--name', 'to-back-up', '1'));
+    await cluster.waitFor(
+      async () =>
+        table(await cinder('list')).some((r) => r.ID === volume.id && r.Status === 'available'),
+      20_000,
+      () => 'the volume never became available',
+    );
+    const created = properties(await cinder('backup-create', '--name', 'nightly', volume.id));
+    expect(created).toMatchObject({ name: 'nightly', volume_id: volume.id });
+    await cluster.waitFor(
+      async () =>
+        table(await cinder('backup-list')).some(
+          (r) => r.ID === created.id && r.Status === 'available',
+        ),
+      30_000,
+      () => 'the backup never became available',
+    );
+    expect(table(await cinder('backup-list'))).toEqual([
+      expect.objectContaining({
+        ID: created.id,
+        'Volume ID': volume.id,
+        Status: 'available',
+        Name: 'nightly',
+        Size: '1',
+      }),
+    ]);
+    const restore = properties(await cinder('backup-restore', '--volume', volume.id, created.id));
+    expect(restore).toMatchObject({
+      backup_id: created.id,
+      volume_id: volume.id,
+      volume_name: 'to-back-up',
+    });
+    await cluster.waitFor(
+      async () => properties(await cinder('show', volume.id)).status === 'available',
+      30_000,
+      () => 'the restore never finished',
+    );
+    expect(await cinder('backup-delete', created.id)).toContain(
+      `Request to delete backup ${created.id} has been accepted.`,
+    );
+    await cluster.waitFor(
+      async () => table(await cinder('backup-list')).length === 0,
+      30_000,
+      () => 'the backup never left backup-list',
+    );
+  });
+
   it("reports a bad request with Cinder's message and code", async () => {
     await expect(cinder('create', '--availability-zone', 'mars', '1')).rejects.toMatchObject({
       stderr: expect.stringContaining("Availability zone 'mars' is invalid. (HTTP 400)"),

@@ -66,7 +66,10 @@ export class Cluster {
   private readonly running = new Map<string, Running>();
   private db?: Client;
 
-  constructor(private readonly backends: BackendOptions[]) {
+  constructor(
+    private readonly backends: BackendOptions[],
+    private readonly backupEnv: Record<string, string> = {},
+  ) {
     const infra = infrastructure();
     const url = new URL(infra.databaseUrl);
     url.pathname = `/cinderflow_e2e_${this.id}`;
@@ -81,6 +84,10 @@ export class Cluster {
   /** `host@backend` of a backend, as it appears in `services` and in volume hosts. */
   serviceHost(backend: string): string {
     return `e2e-host@${backend}`;
+  }
+
+  get backupDir(): string {
+    return join(this.workDir, 'backups');
   }
 
   dataDir(backend: string): string {
@@ -99,7 +106,10 @@ export class Cluster {
     );
     await Promise.all([
       this.startService('cinder-scheduler', 'apps/cinder-scheduler/dist/main.js', {}),
-      this.startService('cinder-backup', 'apps/cinder-backup/dist/main.js', {}),
+      this.startService('cinder-backup', 'apps/cinder-backup/dist/main.js', {
+        BACKUP_DIR: this.backupDir,
+        ...this.backupEnv,
+      }),
       ...this.backends.map((b) => this.startBackend(b)),
     ]);
   }

@@ -5,6 +5,8 @@ import type { Logger } from '@cinderflow/logging';
 import { ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { AttachmentsController } from './attachments/attachments.controller';
 import { AttachmentsService } from './attachments/attachments.service';
+import { BackupsController } from './backups/backups.controller';
+import { BackupsService } from './backups/backups.service';
 import { AvailabilityZonesController } from './availability-zones/availability-zones.controller';
 import { AvailabilityZonesService } from './availability-zones/availability-zones.service';
 import { FaultFilter } from './common/fault.filter';
@@ -31,6 +33,7 @@ export class AppModule {
         VolumesController,
         VolumeActionsController,
         AttachmentsController,
+        BackupsController,
         VolumeTypesController,
         ServicesController,
         AvailabilityZonesController,
@@ -42,6 +45,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ProjectGuard },
         VolumesService,
         AttachmentsService,
+        BackupsService,
         VolumeTypesService,
         AvailabilityZonesService,
         CreateVolumeFlow,

@@ -3,11 +3,16 @@ import type { BackupConfig } from '@cinderflow/config';
 import { Binaries } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import { ServiceRuntimeModule } from '@cinderflow/service-runtime';
+import { BackupManagerController } from './backup-manager.controller';
+import { BACKUP_DRIVER, BACKUP_HOST, backupHostOf } from './backup-service';
+import { ChunkedBackupDriver, type Compression } from './chunked/chunked-backup.driver';
+import { CreateBackupHandler } from './flows/create-backup/create-backup.handler';
+import { DeleteBackupHandler } from './flows/delete-backup/delete-backup.handler';
+import { RestoreBackupHandler } from './flows/restore-backup/restore-backup.handler';
+import { InitHostCleanup } from './init-host/init-host.cleanup';
+import { VolumeConnection } from './volume-connection';
 
-/**
- * cinder-backup: consumes the `cinder-backup` queue, registers and heartbeats. Its backup and
- * restore flows arrive with their issue; until then no method is handled.
- */
+/** cinder-backup: chunked, checksummed, compressed, incremental backups and their restores. */
 @Module({})
 export class AppModule {
   static forRoot(config: BackupConfig, logger: Logger): DynamicModule {
@@ -19,12 +24,29 @@ export class AppModule {
           logger,
           poolSize: 3,
           identity: {
-            host: config.SERVICE_HOST,
+            host: backupHostOf(config),
             binary: Binaries.backup,
             topic: Binaries.backup,
             availabilityZone: config.AVAILABILITY_ZONE,
           },
         }),
+      ],
+      controllers: [BackupManagerController],
+      providers: [
+        { provide: BACKUP_HOST, useValue: backupHostOf(config) },
+        {
+          provide: BACKUP_DRIVER,
+          useValue: new ChunkedBackupDriver({
+            repository: config.BACKUP_DIR,
+            chunkSize: config.BACKUP_CHUNK_SIZE,
+            compression: config.BACKUP_COMPRESSION as Compression,
+          }),
+        },
+        VolumeConnection,
+        CreateBackupHandler,
+        RestoreBackupHandler,
+        DeleteBackupHandler,
+        InitHostCleanup,
       ],
     };
   }

@@ -2,11 +2,12 @@ import { type BackupConfig, backupSpec } from '@cinderflow/config';
 import { Binaries, Destinations } from '@cinderflow/contracts';
 import { runService } from '@cinderflow/service-runtime';
 import { AppModule } from './app.module';
+import { backupHostOf } from './backup-service';
 
 void runService<BackupConfig>({
   binary: Binaries.backup,
   spec: backupSpec,
   module: (config, logger) => AppModule.forRoot(config, logger),
-  destinations: () => [Destinations.backup()],
-  owner: (config) => config.SERVICE_HOST,
+  destinations: (config) => [Destinations.backup(), Destinations.backupHost(backupHostOf(config))],
+  owner: (config) => backupHostOf(config),
 });

@@ -29,7 +29,13 @@ export const Destinations = {
   }),
   /** Every cinder-volume hears this (e.g. a new scheduler asking for capabilities). */
   volumeFanout: (): Destination => ({ kind: 'fanout', name: `${Binaries.volume}_fanout` }),
+  /** Any backup service (new backups). */
   backup: (): Destination => ({ kind: 'queue', name: Binaries.backup }),
+  /** The backup service on one host (restores and deletes of the backups it holds). */
+  backupHost: (host: string): Destination => ({
+    kind: 'queue',
+    name: `${Binaries.backup}.${host}`,
+  }),
 } as const;
 
 /** `host@backend#pool` → `host@backend`, Cinder's volume_utils.extract_host(level='backend'). */

@@ -9,6 +9,7 @@ import { ImageEntity, ImageLocationEntity, TaskEntity } from './entities/image.e
 import { VolumeAttachmentEntity } from './entities/volume-attachment.entity';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 import { MachineTables1763900000000 } from './migrations/1763900000000-machine-tables';
+import { BackupProgress1764000000000 } from './migrations/1764000000000-backup-progress';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -22,7 +23,11 @@ export const ENTITIES = [
   ImageLocationEntity,
   TaskEntity,
 ];
-export const MIGRATIONS = [InitialSchema1763800000000, MachineTables1763900000000];
+export const MIGRATIONS = [
+  InitialSchema1763800000000,
+  MachineTables1763900000000,
+  BackupProgress1764000000000,
+];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {
   return new DataSource({

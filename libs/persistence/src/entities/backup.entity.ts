@@ -44,6 +44,10 @@ export class BackupEntity {
   @Column('integer', { default: 0 })
   object_count!: number;
 
+  /** Percent done while creating or restoring. */
+  @Column('integer', { default: 0 })
+  progress!: number;
+
   @Column('uuid', { nullable: true })
   parent_id!: string | null;
 

@@ -1,0 +1,153 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import type { RequestContext } from '@cinderflow/request-context';
+import { Caller, Version } from '../common/api-request';
+import type { ApiVersion } from '../common/microversion';
+import { projectRoutes } from '../common/project-routes';
+import { RequestSchema, UUID_PATTERN } from '../common/validation';
+import { backupDetail, backupSummary } from './backup.views';
+import { BackupsService } from './backups.service';
+
+interface CreateBody {
+  backup: {
+    volume_id: string;
+    container?: string | null;
+    name?: string | null;
+    description?: string | null;
+    incremental?: boolean;
+    force?: boolean;
+    snapshot_id?: string | null;
+    metadata?: Record<string, string>;
+    availability_zone?: string | null;
+  };
+}
+
+const nullableString = { type: ['string', 'null'], maxLength: 255 };
+
+/** Cinder's cinder/api/schemas/backups.py `create` (no other keys). */
+const createSchema = new RequestSchema<CreateBody>({
+  type: 'object',
+  properties: {
+    backup: {
+      type: 'object',
+      properties: {
+        volume_id: { type: 'string', pattern: UUID_PATTERN },
+        container: nullableString,
+        name: nullableString,
+        description: nullableString,
+        incremental: { type: ['boolean', 'null'] },
+        force: { type: ['boolean', 'null'] },
+        snapshot_id: { type: ['string', 'null'], pattern: UUID_PATTERN },
+        metadata: { type: 'object', additionalProperties: { type: 'string', maxLength: 255 } },
+        availability_zone: nullableString,
+      },
+      required: ['volume_id'],
+      additionalProperties: false,
+    },
+  },
+  required: ['backup'],
+  additionalProperties: false,
+});
+
+const restoreSchema = new RequestSchema<{
+  restore: { volume_id?: string | null; name?: string | null };
+}>({
+  type: 'object',
+  properties: {
+    restore: {
+      type: ['object', 'null'],
+      properties: {
+        volume_id: { type: ['string', 'null'], pattern: UUID_PATTERN },
+        name: nullableString,
+      },
+      additionalProperties: false,
+    },
+  },
+  required: ['restore'],
+  additionalProperties: false,
+});
+
+@Controller(projectRoutes('backups'))
+export class BackupsController {
+  constructor(private readonly backups: BackupsService) {}
+
+  @Post()
+  @HttpCode(202)
+  async create(@Req() req: Request, @Body() body: unknown, @Caller() caller: RequestContext) {
+    const { backup: b } = createSchema.check(body);
+    const backup = await this.backups.create(caller, {
+      volumeId: b.volume_id,
+      name: b.name ?? null,
+      description: b.description ?? null,
+      container: b.container ?? null,
+      incremental: b.incremental === true,
+      force: b.force === true,
+    });
+    return { backup: backupSummary(req, backup) };
+  }
+
+  @Get()
+  async list(
+    @Req() req: Request,
+    @Query() query: Record<string, string>,
+    @Caller() caller: RequestContext,
+  ) {
+    const rows = await this.backups.list(
+      caller,
+      query,
+      ['1', 'true'].includes(query.all_tenants ?? ''),
+    );
+    return { backups: rows.map((b) => backupSummary(req, b)) };
+  }
+
+  @Get('detail')
+  async detail(
+    @Req() req: Request,
+    @Query() query: Record<string, string>,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
+    const rows = await this.backups.list(
+      caller,
+      query,
+      ['1', 'true'].includes(query.all_tenants ?? ''),
+    );
+    return { backups: rows.map((b) => backupDetail(req, b, caller, version)) };
+  }
+
+  @Get(':id')
+  async show(
+    @Req() req: Request,
+    @Param('id') id: string,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
+    return { backup: backupDetail(req, await this.backups.get(caller, id), caller, version) };
+  }
+
+  @Delete(':id')
+  @HttpCode(202)
+  async remove(
+    @Param('id') id: string,
+    @Query('force') force: string | undefined,
+    @Caller() caller: RequestContext,
+  ) {
+    await this.backups.delete(
+      caller,
+      id,
+      force !== undefined && ['1', 'true'].includes(force.toLowerCase()),
+    );
+  }
+
+  @Post(':id/restore')
+  @HttpCode(202)
+  async restore(@Param('id') id: string, @Body() body: unknown, @Caller() caller: RequestContext) {
+    const { restore } = restoreSchema.check(body);
+    return {
+      restore: await this.backups.restore(caller, id, {
+        volumeId: restore?.volume_id ?? null,
+        name: restore?.name ?? null,
+      }),
+    };
+  }
+}

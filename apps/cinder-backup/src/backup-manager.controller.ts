@@ -1,0 +1,39 @@
+import { Controller, type OnApplicationBootstrap } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { BackupRpc } from '@cinderflow/contracts';
+import { RpcHandler } from '@cinderflow/messaging';
+import { CreateBackupHandler } from './flows/create-backup/create-backup.handler';
+import { DeleteBackupHandler } from './flows/delete-backup/delete-backup.handler';
+import { RestoreBackupHandler } from './flows/restore-backup/restore-backup.handler';
+import { InitHostCleanup } from './init-host/init-host.cleanup';
+
+/** cinder-backup's RPC surface; each handler lives with its flow. */
+@Controller()
+export class BackupManagerController implements OnApplicationBootstrap {
+  constructor(
+    private readonly create: CreateBackupHandler,
+    private readonly restore: RestoreBackupHandler,
+    private readonly remove: DeleteBackupHandler,
+    private readonly cleanup: InitHostCleanup,
+  ) {}
+
+  /** Before the transport consumes: settle what a previous run left unfinished. */
+  onApplicationBootstrap(): Promise<void> {
+    return this.cleanup.run();
+  }
+
+  @RpcHandler(BackupRpc.createBackup)
+  onCreateBackup(@Payload() m: { backup_id: string }): Promise<void> {
+    return this.create.handle(m.backup_id);
+  }
+
+  @RpcHandler(BackupRpc.restoreBackup)
+  onRestoreBackup(@Payload() m: { backup_id: string; volume_id: string; volume_is_new: boolean }) {
+    return this.restore.handle(m.backup_id, m.volume_id, m.volume_is_new);
+  }
+
+  @RpcHandler(BackupRpc.deleteBackup)
+  onDeleteBackup(@Payload() m: { backup_id: string }): Promise<void> {
+    return this.remove.handle(m.backup_id);
+  }
+}

@@ -1,0 +1,43 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Destinations, VolumeRpc } from '@cinderflow/contracts';
+import type { RpcClient } from '@cinderflow/messaging';
+import type { VolumeEntity } from '@cinderflow/persistence';
+import { RPC_CLIENT } from '@cinderflow/service-runtime';
+import { BACKUP_HOST } from './backup-service';
+
+/**
+ * Reaches a volume's bytes the way any consumer does: ask its cinder-volume for a connection
+ * (a call), use the path it names, and end the connection afterwards. The file driver's path
+ * is on storage the backup service shares with the volume service.
+ */
+@Injectable()
+export class VolumeConnection {
+  constructor(
+    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    @Inject(BACKUP_HOST) private readonly host: string,
+  ) {}
+
+  async with<T>(volume: VolumeEntity, use: (devicePath: string) => Promise<T>): Promise<T> {
+    if (!volume.host) throw new Error(`volume ${volume.id} has no backend`);
+    const destination = Destinations.volume(volume.host.split('#')[0]);
+    const connector = {
+      host: `cinder-backup-${this.host}`,
+      platform: process.arch,
+      os_type: process.platform,
+    };
+    const info = await this.rpc.call(destination, VolumeRpc.initializeConnection, {
+      volume_id: volume.id,
+      connector,
+    });
+    const path = info.data.device_path;
+    if (typeof path !== 'string')
+      throw new Error(`no device_path in the connection to volume ${volume.id}`);
+    try {
+      return await use(path);
+    } finally {
+      await this.rpc
+        .call(destination, VolumeRpc.terminateConnection, { volume_id: volume.id, connector })
+        .catch(() => undefined);
+    }
+  }
+}

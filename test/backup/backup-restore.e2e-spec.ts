@@ -1,0 +1,237 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- API bodies are JSON the test picks apart */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import {
+  createReadStream,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { ApiClient, PROJECT_A } from '../support/api-client';
+import { Cluster } from '../support/cluster';
+
+const MiB = 1024 * 1024;
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 8 * MiB }))
+    hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function writeAt(path: string, offset: number, bytes: Buffer): void {
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, bytes, 0, bytes.length, offset);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Every chunk file under a backup's container. */
+function chunksIn(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith('chunk-')) : [];
+}
+
+describe('backup and restore, on real bytes', () => {
+  const cluster = new Cluster([{ name: 'disk', capacityGb: 100 }], {
+    BACKUP_CHUNK_SIZE: String(MiB),
+  });
+  let api: ApiClient;
+  const connector = { host: 'compute-9', mountpoint: '/dev/vdd' };
+
+  beforeAll(async () => {
+    await cluster.start();
+    api = new ApiClient(cluster.apiUrl, PROJECT_A).withVersion('3.44');
+  });
+  afterAll(() => cluster.stop());
+
+  async function volume(size: number, name: string): Promise<{ id: string; path: string }> {
+    const res = await api.post('volumes', { volume: { size, name } });
+    const id = res.body.volume.id as string;
+    await api.waitForVolume(id, (v) => v?.status === 'available');
+    return { id, path: join(cluster.dataDir('disk'), `volume-${id}`) };
+  }
+
+  async function backup(body: Record<string, unknown>): Promise<Record<string, any>> {
+    const res = await api.post('backups', { backup: body });
+    expect(res.status).toBe(202);
+    const id = res.body.backup.id as string;
+    let last: Record<string, any> = {};
+    await cluster.waitFor(
+      async () => {
+        last = (await api.get(`backups/${id}`)).body.backup;
+        return last.status === 'available' || last.status === 'error';
+      },
+      60_000,
+      () => `backup ${id} never finished: ${JSON.stringify(last)}`,
+    );
+    return last;
+  }
+
+  const container = (id: string) => join(cluster.backupDir, id.slice(0, 2), id.slice(2, 4), id);
+
+  it('full and incremental backups, restored into new and existing volumes, byte for byte', async () => {
+    const source = await volume(2, 'source');
+    // Write known bytes through an attachment's connection, then detach.
+    const att = await api.post('attachments', {
+      attachment: { volume_uuid: source.id, instance_uuid: randomUUID(), connector },
+    });
+    const devicePath = att.body.attachment.connection_info.device_path as string;
+    writeAt(devicePath, 0, randomBytes(3 * MiB));
+    writeAt(devicePath, 1024 * MiB + 17, randomBytes(MiB / 2));
+    await api.post(`attachments/${att.body.attachment.id as string}/action`, { 'os-complete': {} });
+    await api.delete(`attachments/${att.body.attachment.id as string}`);
+    const original = await sha256OfFile(source.path);
+
+    const full = await backup({ volume_id: source.id, name: 'full' });
+    expect(full).toMatchObject({
+      status: 'available',
+      size: 2,
+      is_incremental: false,
+      progress: 100,
+      volume_id: source.id,
+    });
+    // 3 MiB at the start and half a MiB across at most two chunks: all-zero chunks cost nothing.
+    expect(chunksIn(container(full.id as string)).length).toBeGreaterThanOrEqual(4);
+    expect(chunksIn(container(full.id as string)).length).toBeLessThanOrEqual(5);
+    expect(full.object_count).toBe(chunksIn(container(full.id as string)).length);
+    expect((await api.get(`volumes/${source.id}`)).body.volume.status).toBe('available');
+    expect(cluster.logOf('cinder-backup')).toContain('"msg":"backup progress"');
+
+    // Change bytes in one chunk: the incremental stores that chunk only.
+    writeAt(source.path, MiB + 10, Buffer.from('changed bytes'));
+    const changed = await sha256OfFile(source.path);
+    const incremental = await backup({ volume_id: source.id, name: 'incr', incremental: true });
+    expect(incremental).toMatchObject({
+      status: 'available',
+      is_incremental: true,
+      object_count: 1,
+    });
+    expect(chunksIn(container(incremental.id as string))).toEqual(['chunk-00001']);
+    expect((await api.get(`backups/${full.id as string}`)).body.backup.has_dependent_backups).toBe(
+      true,
+    );
+
+    // Restore the full backup into a new volume.
+    const restored = await api.post(`backups/${full.id as string}/restore`, {
+      restore: { name: 'from-full' },
+    });
+    expect(restored.status).toBe(202);
+    expect(restored.body.restore).toMatchObject({ backup_id: full.id, volume_name: 'from-full' });
+    const newId = restored.body.restore.volume_id as string;
+    const newVolume = await api.waitForVolume(newId, (v) => v?.status === 'available', 60_000);
+    expect(newVolume?.size).toBe(2);
+    expect(newVolume?.metadata).toMatchObject({ src_backup_id: full.id });
+    expect(await sha256OfFile(join(cluster.dataDir('disk'), `volume-${newId}`))).toBe(original);
+
+    // Restore the incremental into an existing volume full of other bytes.
+    const target = await volume(2, 'target');
+    writeAt(target.path, 0, randomBytes(4 * MiB));
+    const into = await api.post(`backups/${incremental.id as string}/restore`, {
+      restore: { volume_id: target.id },
+    });
+    expect(into.body.restore).toMatchObject({
+      backup_id: incremental.id,
+      volume_id: target.id,
+      volume_name: 'target',
+    });
+    await api.waitForVolume(target.id, (v) => v?.status === 'available', 60_000);
+    expect(await sha256OfFile(target.path)).toBe(changed);
+    expect((await api.get(`backups/${incremental.id as string}`)).body.backup.status).toBe(
+      'available',
+    );
+
+    // Illegal actions: each its Cinder error, nothing changed.
+    expect((await api.delete(`backups/${full.id as string}`)).body).toEqual({
+      badRequest: {
+        code: 400,
+        message: 'Invalid backup: Incremental backups exist for this backup.',
+      },
+    });
+    const small = await volume(1, 'small');
+    expect(
+      (await api.post(`backups/${full.id as string}/restore`, { restore: { volume_id: small.id } }))
+        .body,
+    ).toEqual({
+      badRequest: {
+        code: 400,
+        message: 'Invalid volume: volume size 1 is too small to restore backup of size 2.',
+      },
+    });
+    const busy = await api.post('attachments', {
+      attachment: { volume_uuid: small.id, instance_uuid: randomUUID(), connector },
+    });
+    expect((await api.post('backups', { backup: { volume_id: small.id } })).status).toBe(400);
+    await api.delete(`attachments/${busy.body.attachment.id as string}`);
+    expect((await api.get(`volumes/${small.id}`)).body.volume.status).toBe('available');
+
+    // Corrupt one stored chunk of the full backup: the restore fails loudly.
+    const victim = join(container(full.id as string), chunksIn(container(full.id as string))[0]);
+    const bytes = readFileSync(victim);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    writeFileSync(victim, bytes);
+    const spoiled = await volume(2, 'spoiled');
+    await api.post(`backups/${full.id as string}/restore`, { restore: { volume_id: spoiled.id } });
+    await api.waitForVolume(spoiled.id, (v) => v?.status === 'error_restoring', 60_000);
+    const afterCorruption = (await api.get(`backups/${full.id as string}`)).body.backup;
+    expect(afterCorruption.status).toBe('available');
+    expect(afterCorruption.fail_reason).toMatch(/chunk/i);
+
+    // Deletes: the incremental first, then the full; their data leaves the repository.
+    expect((await api.delete(`backups/${incremental.id as string}`)).status).toBe(202);
+    await cluster.waitFor(
+      async () => (await api.get(`backups/${incremental.id as string}`)).status === 404,
+      20_000,
+      () => 'incremental backup never deleted',
+    );
+    expect(existsSync(container(incremental.id as string))).toBe(false);
+    expect((await api.delete(`backups/${full.id as string}`)).status).toBe(202);
+    await cluster.waitFor(
+      async () => (await api.get(`backups/${full.id as string}`)).status === 404,
+      20_000,
+      () => 'full backup never deleted',
+    );
+    expect(existsSync(container(full.id as string))).toBe(false);
+  });
+
+  it("lists backups with Cinder's shapes", async () => {
+    const v = await volume(1, 'listed');
+    const b = await backup({ volume_id: v.id, name: 'shown', description: 'd' });
+    const list = await api.get('backups');
+    expect(list.body.backups).toContainEqual(
+      expect.objectContaining({ id: b.id, name: 'shown', links: expect.any(Array) }),
+    );
+    const detail = (await api.get('backups/detail')).body.backups.find(
+      (x: { id: string }) => x.id === b.id,
+    );
+    expect(Object.keys(detail).sort()).toEqual(
+      [
+        'availability_zone',
+        'container',
+        'created_at',
+        'data_timestamp',
+        'description',
+        'fail_reason',
+        'has_dependent_backups',
+        'id',
+        'is_incremental',
+        'links',
+        'metadata',
+        'name',
+        'object_count',
+        'progress',
+        'size',
+        'snapshot_id',
+        'status',
+        'updated_at',
+        'volume_id',
+        'os-backup-project-attr:project_id',
+      ].sort(),
+    );
+  });
+});
