@@ -199,6 +199,38 @@ describe('backup and restore, on real bytes', () => {
     expect(existsSync(container(full.id as string))).toBe(false);
   });
 
+  it('a backup left creating by a crashed cinder-backup is set to error on restart, its volume freed', async () => {
+    const v = await volume(1, 'crashed-backup');
+    await cluster.stopService('cinder-backup', 'SIGKILL');
+    // What a crash in the middle of create_backup leaves behind.
+    const id = randomUUID();
+    await cluster.sql(
+      "UPDATE volumes SET status = 'backing-up', previous_status = 'available' WHERE id = $1",
+      [v.id],
+    );
+    await cluster.sql(
+      `INSERT INTO backups (id, project_id, user_id, volume_id, status, size, host, created_at)
+       VALUES ($1, $2, 'e2e-user', $3, 'creating', 1, 'e2e-host', now())`,
+      [id, PROJECT_A, v.id],
+    );
+    await cluster.sql(
+      `INSERT INTO workers (resource_type, resource_id, status, service_host, created_at)
+       VALUES ('backup', $1, 'creating', 'e2e-host', now())`,
+      [id],
+    );
+    await cluster.startService('cinder-backup', 'apps/cinder-backup/dist/main.js', {
+      BACKUP_DIR: cluster.backupDir,
+      BACKUP_CHUNK_SIZE: String(MiB),
+    });
+    const backup = (await api.get(`backups/${id}`)).body.backup;
+    expect(backup).toMatchObject({
+      status: 'error',
+      fail_reason: 'incomplete backup reset on manager restart',
+    });
+    expect((await api.get(`volumes/${v.id}`)).body.volume.status).toBe('available');
+    expect(await cluster.sql('SELECT * FROM workers')).toEqual([]);
+  });
+
   it("lists backups with Cinder's shapes", async () => {
     const v = await volume(1, 'listed');
     const b = await backup({ volume_id: v.id, name: 'shown', description: 'd' });

@@ -134,6 +134,8 @@ export class Cluster {
     readyLine = '"msg":"started"',
   ): Promise<void> {
     const logPath = join(this.workDir, `${name}.log`);
+    // A restarted service appends to its log: only what this run writes can say it started.
+    const from = readLog(logPath).length;
     const log = createWriteStream(logPath, { flags: 'a' });
     const child = spawn(process.execPath, [join(ROOT, main)], {
       cwd: ROOT,
@@ -154,7 +156,7 @@ export class Cluster {
     child.stderr?.pipe(log);
     this.running.set(name, { child, log, logPath });
     await this.waitFor(
-      () => readLog(logPath).includes(readyLine),
+      () => readLog(logPath).slice(from).includes(readyLine),
       20_000,
       () => `${name} did not start:\n${readLog(logPath).slice(-3000)}`,
       () => child.exitCode !== null,

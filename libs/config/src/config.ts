@@ -116,7 +116,7 @@ export const backupSpec = {
   /** The backup repository (Cinder's posix driver: backup_posix_path). */
   BACKUP_DIR: str({ default: './var/backups' }),
   /** Bytes per stored chunk; a multiple of 4096. */
-  BACKUP_CHUNK_SIZE: positiveInt({ default: 8 * 1024 * 1024 }),
+  BACKUP_CHUNK_SIZE: positiveInt({ default: 1024 * 1024 }),
   BACKUP_COMPRESSION: str({ default: 'zlib', choices: ['zlib', 'none'] }),
 };
 

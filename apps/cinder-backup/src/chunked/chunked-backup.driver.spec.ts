@@ -390,6 +390,24 @@ describe('ChunkedBackupDriver', () => {
     }
   });
 
+  it('skips deflate on large chunks whose sample does not shrink, and still restores them', async () => {
+    const big = 512 * 1024;
+    const data = Buffer.concat([randomBytes(big), Buffer.alloc(big, 'cinderflow ')]);
+    fs.writeFileSync(sourcePath, data);
+    const d = driver({ chunkSize: big });
+    const { metadata } = await d.backup({
+      backupId: FULL_ID,
+      volumeId: VOLUME_ID,
+      sourcePath,
+      sizeBytes: data.length,
+      parentId: null,
+    });
+    expect(metadata.chunks.map((c) => c.compression)).toEqual(['none', 'zlib']);
+    freshTarget(data.length);
+    await d.restore({ backupId: FULL_ID, targetPath });
+    expect(fs.readFileSync(targetPath).equals(data)).toBe(true);
+  });
+
   it('deletes the container, and a second delete is fine', async () => {
     const d = driver();
     await fullBackup(d);

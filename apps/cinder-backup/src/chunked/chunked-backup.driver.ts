@@ -3,9 +3,22 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { deflate as deflateCb, inflate as inflateCb } from 'node:zlib';
+import { constants as zlibConstants, deflate as deflateCb, inflate as inflateCb } from 'node:zlib';
 
 const deflate = promisify(deflateCb);
+
+const SAMPLE_BYTES = 64 * 1024;
+
+/**
+ * Deflate gains nothing on random or already-compressed data and is slow on it: try a sample
+ * first and skip the chunk when the sample barely shrinks (the idea of ZFS's early abort).
+ */
+async function worthCompressing(data: Buffer): Promise<boolean> {
+  if (data.length <= SAMPLE_BYTES * 2) return true;
+  const sample = data.subarray(0, SAMPLE_BYTES);
+  const packed = await deflate(sample, { level: zlibConstants.Z_BEST_SPEED });
+  return packed.length < sample.length * 0.95;
+}
 const inflate = promisify(inflateCb);
 
 export type Compression = 'zlib' | 'none';
@@ -192,8 +205,9 @@ export class ChunkedBackupDriver {
         } else {
           let payload: Buffer = data;
           let compression: Compression = 'none';
-          if (this.compression === 'zlib') {
-            const packed = await deflate(data);
+          if (this.compression === 'zlib' && (await worthCompressing(data))) {
+            // Fastest level: most of the gain on compressible data, several times the speed.
+            const packed = await deflate(data, { level: zlibConstants.Z_BEST_SPEED });
             // Random data grows under deflate; storing it raw saves space and CPU on restore.
             if (packed.length < length) {
               payload = packed;
