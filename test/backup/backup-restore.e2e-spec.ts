@@ -163,12 +163,33 @@ describe('backup and restore, on real bytes', () => {
         message: 'Invalid volume: volume size 1 is too small to restore backup of size 2.',
       },
     });
+    // A volume being attached can't be backed up; an in-use one only with force, and it stays in-use.
     const busy = await api.post('attachments', {
       attachment: { volume_uuid: small.id, instance_uuid: randomUUID(), connector },
     });
-    expect((await api.post('backups', { backup: { volume_id: small.id } })).status).toBe(400);
+    expect((await api.get(`volumes/${small.id}`)).body.volume.status).toBe('attaching');
+    expect(
+      (await api.post('backups', { backup: { volume_id: small.id } })).body.badRequest.message,
+    ).toBe(
+      'Invalid volume: Volume to be backed up must be available or in-use, but the current status is "attaching".',
+    );
+    await api.post(`attachments/${busy.body.attachment.id as string}/action`, {
+      'os-complete': {},
+    });
+    expect(
+      (await api.post('backups', { backup: { volume_id: small.id } })).body.badRequest.message,
+    ).toBe('Invalid volume: Backing up an in-use volume must use the force flag.');
+    const forced = await backup({ volume_id: small.id, force: true });
+    expect(forced.status).toBe('available');
+    expect((await api.get(`volumes/${small.id}`)).body.volume.status).toBe('in-use');
     await api.delete(`attachments/${busy.body.attachment.id as string}`);
     expect((await api.get(`volumes/${small.id}`)).body.volume.status).toBe('available');
+
+    // The incremental restores into a new volume as well.
+    const again = await api.post(`backups/${incremental.id as string}/restore`, { restore: {} });
+    const againId = again.body.restore.volume_id as string;
+    await api.waitForVolume(againId, (v) => v?.status === 'available', 60_000);
+    expect(await sha256OfFile(join(cluster.dataDir('disk'), `volume-${againId}`))).toBe(changed);
 
     // Corrupt one stored chunk of the full backup: the restore fails loudly.
     const victim = join(container(full.id as string), chunksIn(container(full.id as string))[0]);
