@@ -1,9 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { BackupStatus } from '@cinderflow/status-machines';
+import { SoftDeletedRow } from './soft-deleted-row';
 
 /** A volume backup, with Cinder's column names. */
 @Entity({ name: 'backups' })
-export class BackupEntity {
+export class BackupEntity extends SoftDeletedRow {
   @PrimaryColumn('uuid')
   id!: string;
 
@@ -59,16 +60,4 @@ export class BackupEntity {
 
   @Column('timestamp', { precision: 6, nullable: true })
   data_timestamp!: Date | null;
-
-  @Column('timestamp', { precision: 6 })
-  created_at!: Date;
-
-  @Column('timestamp', { precision: 6, nullable: true })
-  updated_at!: Date | null;
-
-  @Column('timestamp', { precision: 6, nullable: true })
-  deleted_at!: Date | null;
-
-  @Column('boolean', { default: false })
-  deleted!: boolean;
 }

@@ -1,9 +1,10 @@
 import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import type { ImageLocationStatus, ImageStatus, TaskStatus } from '@cinderflow/status-machines';
+import { SoftDeletedRow } from './soft-deleted-row';
 
 /** A Glance image (the image service to come keeps its state here). */
 @Entity({ name: 'images' })
-export class ImageEntity {
+export class ImageEntity extends SoftDeletedRow {
   @PrimaryColumn('uuid')
   id!: string;
 
@@ -30,23 +31,11 @@ export class ImageEntity {
 
   @Column('boolean', { default: false })
   protected!: boolean;
-
-  @Column('timestamp', { precision: 6 })
-  created_at!: Date;
-
-  @Column('timestamp', { precision: 6, nullable: true })
-  updated_at!: Date | null;
-
-  @Column('timestamp', { precision: 6, nullable: true })
-  deleted_at!: Date | null;
-
-  @Column('boolean', { default: false })
-  deleted!: boolean;
 }
 
 /** Where an image's data lives; each location has its own status (seed 002). */
 @Entity({ name: 'image_locations' })
-export class ImageLocationEntity {
+export class ImageLocationEntity extends SoftDeletedRow {
   @PrimaryGeneratedColumn('increment')
   id!: number;
 
@@ -61,23 +50,11 @@ export class ImageLocationEntity {
 
   @Column('varchar', { length: 30 })
   status!: ImageLocationStatus;
-
-  @Column('timestamp', { precision: 6 })
-  created_at!: Date;
-
-  @Column('timestamp', { precision: 6, nullable: true })
-  updated_at!: Date | null;
-
-  @Column('timestamp', { precision: 6, nullable: true })
-  deleted_at!: Date | null;
-
-  @Column('boolean', { default: false })
-  deleted!: boolean;
 }
 
 /** A Glance task (image import and the like). */
 @Entity({ name: 'tasks' })
-export class TaskEntity {
+export class TaskEntity extends SoftDeletedRow {
   @PrimaryColumn('uuid')
   id!: string;
 
@@ -101,16 +78,4 @@ export class TaskEntity {
 
   @Column('timestamp', { precision: 6, nullable: true })
   expires_at!: Date | null;
-
-  @Column('timestamp', { precision: 6 })
-  created_at!: Date;
-
-  @Column('timestamp', { precision: 6, nullable: true })
-  updated_at!: Date | null;
-
-  @Column('timestamp', { precision: 6, nullable: true })
-  deleted_at!: Date | null;
-
-  @Column('boolean', { default: false })
-  deleted!: boolean;
 }

@@ -1,9 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { AttachmentStatus } from '@cinderflow/status-machines';
+import { SoftDeletedRow } from './soft-deleted-row';
 
 /** A volume attachment (Cinder's `volume_attachment` table); its machine column is `attach_status`. */
 @Entity({ name: 'volume_attachment' })
-export class VolumeAttachmentEntity {
+export class VolumeAttachmentEntity extends SoftDeletedRow {
   @PrimaryColumn('uuid')
   id!: string;
 
@@ -36,16 +37,4 @@ export class VolumeAttachmentEntity {
 
   @Column('timestamp', { precision: 6, nullable: true })
   detach_time!: Date | null;
-
-  @Column('timestamp', { precision: 6 })
-  created_at!: Date;
-
-  @Column('timestamp', { precision: 6, nullable: true })
-  updated_at!: Date | null;
-
-  @Column('timestamp', { precision: 6, nullable: true })
-  deleted_at!: Date | null;
-
-  @Column('boolean', { default: false })
-  deleted!: boolean;
 }

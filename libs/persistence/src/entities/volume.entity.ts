@@ -1,9 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { VolumeStatus } from '@cinderflow/status-machines';
+import { SoftDeletedRow } from './soft-deleted-row';
 
 /** A volume row, with Cinder's column names. Rows are soft-deleted (`deleted`, `deleted_at`). */
 @Entity({ name: 'volumes' })
-export class VolumeEntity {
+export class VolumeEntity extends SoftDeletedRow {
   @PrimaryColumn('uuid')
   id!: string;
 
@@ -54,21 +55,9 @@ export class VolumeEntity {
   @Column('varchar', { length: 255, nullable: true })
   previous_status!: string | null;
 
-  @Column('timestamp', { precision: 6 })
-  created_at!: Date;
-
-  @Column('timestamp', { precision: 6, nullable: true })
-  updated_at!: Date | null;
-
   @Column('timestamp', { precision: 6, nullable: true })
   launched_at!: Date | null;
 
   @Column('timestamp', { precision: 6, nullable: true })
   terminated_at!: Date | null;
-
-  @Column('timestamp', { precision: 6, nullable: true })
-  deleted_at!: Date | null;
-
-  @Column('boolean', { default: false })
-  deleted!: boolean;
 }
