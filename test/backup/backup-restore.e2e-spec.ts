@@ -252,6 +252,34 @@ describe('backup and restore, on real bytes', () => {
     expect(await cluster.sql('SELECT * FROM workers')).toEqual([]);
   });
 
+  it('a restore cut short by a crash leaves the backup available and the volume error_restoring', async () => {
+    const source = await volume(1, 'restore-source');
+    const b = await backup({ volume_id: source.id });
+    const target = await volume(1, 'restore-target');
+    await cluster.stopService('cinder-backup', 'SIGKILL');
+    // What a crash in the middle of restore_backup leaves behind.
+    await cluster.sql(
+      "UPDATE backups SET status = 'restoring', restore_volume_id = $2 WHERE id = $1",
+      [b.id, target.id],
+    );
+    await cluster.sql("UPDATE volumes SET status = 'restoring-backup' WHERE id = $1", [target.id]);
+    await cluster.sql(
+      `INSERT INTO workers (resource_type, resource_id, status, service_host, created_at)
+       VALUES ('backup', $1, 'restoring', 'e2e-host', now())`,
+      [b.id],
+    );
+    await cluster.startService('cinder-backup', 'apps/cinder-backup/dist/main.js', {
+      BACKUP_DIR: cluster.backupDir,
+      BACKUP_CHUNK_SIZE: String(MiB),
+    });
+    expect((await api.get(`backups/${b.id as string}`)).body.backup).toMatchObject({
+      status: 'available',
+      fail_reason: 'restore interrupted by a manager restart',
+    });
+    expect((await api.get(`volumes/${target.id}`)).body.volume.status).toBe('error_restoring');
+    expect(await cluster.sql('SELECT * FROM workers')).toEqual([]);
+  });
+
   it("lists backups with Cinder's shapes", async () => {
     const v = await volume(1, 'listed');
     const b = await backup({ volume_id: v.id, name: 'shown', description: 'd' });
