@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { taskMachine, volumeMachine } from '@cinderflow/status-machines';
-import { DEFAULT_VOLUME_TYPE_ID } from './entities/volume-type.entity';
 import { TaskEntity } from './entities/image.entity';
 import { VolumeEntity } from './entities/volume.entity';
-import { conflictCases } from './testing/conflict-cases';
+import { conflictCases, insertVolume } from './testing/conflict-cases';
 import { createTestDatabase } from './testing/test-database';
 import { applyTransition, StatusConflictError } from './transition';
 
@@ -53,30 +52,10 @@ describe('50 concurrent conflicting events on one row, for every machine', () =>
   });
 });
 
-async function volumeRow(
-  ds: DataSource,
-  status: string,
-  extra: Partial<VolumeEntity> = {},
-): Promise<string> {
-  const id = randomUUID();
-  await ds.manager.insert(VolumeEntity, {
-    id,
-    project_id: 'p',
-    user_id: 'u',
-    size: 1,
-    status: status as VolumeEntity['status'],
-    availability_zone: 'nova',
-    volume_type_id: DEFAULT_VOLUME_TYPE_ID,
-    created_at: new Date(),
-    ...extra,
-  });
-  return id;
-}
-
 describe('transitions that remember where they came from', () => {
   it('a backed-up volume returns to the status it had', async () => {
     for (const start of ['available', 'in-use'] as const) {
-      const id = await volumeRow(ds, start);
+      const id = await insertVolume(ds, start);
       const event = 'backup_start_forced';
       const during = await applyTransition(ds.manager, {
         machine: volumeMachine,
@@ -96,7 +75,7 @@ describe('transitions that remember where they came from', () => {
   });
 
   it('refuses to return to a previous status the table does not allow', async () => {
-    const id = await volumeRow(ds, 'backing-up', { previous_status: 'error' });
+    const id = await insertVolume(ds, 'backing-up', { previous_status: 'error' });
     await expect(
       applyTransition(ds.manager, {
         machine: volumeMachine,

@@ -97,13 +97,7 @@ export class AttachmentsController {
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
-    requireVersion(version, '3.27');
-    const rows = await this.attachments.list(
-      caller,
-      query,
-      ['1', 'true'].includes(query.all_tenants ?? ''),
-    );
-    return { attachments: rows.map(attachmentSummary) };
+    return { attachments: (await this.rows(query, caller, version)).map(attachmentSummary) };
   }
 
   @Get('detail')
@@ -112,13 +106,7 @@ export class AttachmentsController {
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
-    requireVersion(version, '3.27');
-    const rows = await this.attachments.list(
-      caller,
-      query,
-      ['1', 'true'].includes(query.all_tenants ?? ''),
-    );
-    return { attachments: rows.map(attachmentDetail) };
+    return { attachments: (await this.rows(query, caller, version)).map(attachmentDetail) };
   }
 
   @Get(':id')
@@ -168,5 +156,10 @@ export class AttachmentsController {
     requireVersion(version, '3.27');
     const remaining = await this.attachments.delete(caller, id);
     return { attachments: remaining.map(attachmentSummary) };
+  }
+
+  private rows(query: Record<string, string>, caller: RequestContext, version: ApiVersion) {
+    requireVersion(version, '3.27');
+    return this.attachments.list(caller, query, ['1', 'true'].includes(query.all_tenants ?? ''));
   }
 }

@@ -32,24 +32,29 @@ export interface ConflictCase {
  * For each machine, a row and an event that only one of many concurrent requests may win:
  * shared by the concurrency tests and `npm run bench:cas`.
  */
+/** Inserts a volume row in the given status (and any other columns); returns its id. */
+export async function insertVolume(
+  ds: DataSource,
+  status: string,
+  extra: Partial<VolumeEntity> = {},
+): Promise<string> {
+  const id = randomUUID();
+  await ds.manager.insert(VolumeEntity, {
+    id,
+    project_id: 'p',
+    user_id: 'u',
+    size: 1,
+    status: status as VolumeEntity['status'],
+    availability_zone: 'nova',
+    volume_type_id: DEFAULT_VOLUME_TYPE_ID,
+    created_at: new Date(),
+    ...extra,
+  });
+  return id;
+}
+
 export function conflictCases(ds: DataSource): ConflictCase[] {
   const now = () => new Date();
-
-  async function volumeRow(status: string, extra: Partial<VolumeEntity> = {}): Promise<string> {
-    const id = randomUUID();
-    await ds.manager.insert(VolumeEntity, {
-      id,
-      project_id: 'p',
-      user_id: 'u',
-      size: 1,
-      status: status as VolumeEntity['status'],
-      availability_zone: 'nova',
-      volume_type_id: DEFAULT_VOLUME_TYPE_ID,
-      created_at: now(),
-      ...extra,
-    });
-    return id;
-  }
 
   async function imageRow(status: string): Promise<string> {
     const id = randomUUID();
@@ -66,7 +71,7 @@ export function conflictCases(ds: DataSource): ConflictCase[] {
       name: 'volume: attachment reservations of one available volume',
       machine: volumeMachine as never,
       entity: VolumeEntity,
-      row: () => volumeRow('available'),
+      row: () => insertVolume(ds, 'available'),
       event: 'attachment_reserve',
       to: 'reserved',
     },
@@ -79,7 +84,7 @@ export function conflictCases(ds: DataSource): ConflictCase[] {
         const id = randomUUID();
         await ds.manager.insert(VolumeAttachmentEntity, {
           id,
-          volume_id: await volumeRow('attaching'),
+          volume_id: await insertVolume(ds, 'attaching'),
           attach_status: 'attaching',
           created_at: now(),
         });
