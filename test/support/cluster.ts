@@ -8,13 +8,13 @@ import {
   rmSync,
   type WriteStream,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import amqplib from 'amqplib';
 import { Client } from 'pg';
 import { dropDatabase, ensureDatabase } from '@cinderflow/persistence';
 import { infrastructure } from './infrastructure';
+import { freePort } from './ports';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -36,20 +36,6 @@ function readLog(path: string): string {
   } catch {
     return ''; // not opened yet
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolvePort(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /**

@@ -1,19 +1,89 @@
+import { constants } from 'node:os';
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { RabbitMQContainer, type StartedRabbitMQContainer } from '@testcontainers/rabbitmq';
+import { getContainerRuntimeClient } from 'testcontainers';
 import type { Infrastructure } from './infrastructure';
 
+/** Marks the suite's containers with the pid of the jest process that owns them. */
+const OWNER_LABEL = 'org.cinderflow.e2e.owner-pid';
+
+type PortBindings = Record<string, { HostIp?: string; HostPort?: string }[]>;
+
+/**
+ * testcontainers (v10) publishes on every interface and has no option for the host address, so
+ * the bindings are rewritten just before the container is created.
+ */
+function publishOnLoopback(hostConfig: { PortBindings?: PortBindings }): void {
+  for (const bindings of Object.values(hostConfig.PortBindings ?? {})) {
+    for (const binding of bindings) binding.HostIp = '127.0.0.1';
+  }
+}
+
+class LoopbackPostgreSqlContainer extends PostgreSqlContainer {
+  protected override async beforeContainerCreated(): Promise<void> {
+    publishOnLoopback(this.hostConfig);
+  }
+}
+
+class LoopbackRabbitMQContainer extends RabbitMQContainer {
+  protected override async beforeContainerCreated(): Promise<void> {
+    publishOnLoopback(this.hostConfig);
+  }
+}
+
 interface Started {
-  postgres: StartedPostgreSqlContainer;
-  rabbitmq: StartedRabbitMQContainer;
+  postgres?: StartedPostgreSqlContainer;
+  rabbitmq?: StartedRabbitMQContainer;
 }
 
 const KEY = Symbol.for('cinderflow.e2e.containers');
 type Holder = typeof globalThis & { [KEY]?: Started };
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Without the resource reaper (its image can't be pulled everywhere), a run killed with SIGKILL
+ * leaves its containers behind: the next run removes those whose owner process is gone.
+ */
+async function removeOrphans(): Promise<void> {
+  const { container } = await getContainerRuntimeClient();
+  const found = await container.dockerode.listContainers({
+    all: true,
+    filters: { label: [OWNER_LABEL] },
+  });
+  for (const info of found) {
+    const owner = Number(info.Labels[OWNER_LABEL]);
+    if (Number.isInteger(owner) && owner !== process.pid && !isAlive(owner)) {
+      process.stdout.write(
+        `[e2e] removing container ${info.Names[0] ?? info.Id} left by pid ${owner}\n`,
+      );
+      await container.getById(info.Id).remove({ force: true, v: true });
+    }
+  }
+}
+
 /** One PostgreSQL and one RabbitMQ for the whole run, published on 127.0.0.1 only. */
 export async function startContainers(): Promise<Infrastructure> {
-  const [postgres, rabbitmq] = await Promise.all([
-    new PostgreSqlContainer('postgres:15')
+  await removeOrphans();
+  const labels = { [OWNER_LABEL]: String(process.pid) };
+  const started: Started = {};
+  (globalThis as Holder)[KEY] = started;
+  // Ctrl-C or a kill while the suite runs: stop the containers, then exit as the signal would.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      void stopContainers().finally(() => process.exit(128 + constants.signals[signal]));
+    });
+  }
+  const results = await Promise.allSettled([
+    new LoopbackPostgreSqlContainer('postgres:15')
+      .withLabels(labels)
       .withDatabase('postgres')
       .withUsername('postgres')
       .withPassword('postgres')
@@ -26,17 +96,22 @@ export async function startContainers(): Promise<Infrastructure> {
         '-c',
         'full_page_writes=off',
       ])
-      .start(),
-    new RabbitMQContainer('rabbitmq:3-management').start(),
+      .start()
+      .then((c) => (started.postgres = c)),
+    new LoopbackRabbitMQContainer('rabbitmq:3-management')
+      .withLabels(labels)
+      .start()
+      .then((c) => (started.rabbitmq = c)),
   ]);
-  (globalThis as Holder)[KEY] = { postgres, rabbitmq };
-  const stop = () => void stopContainers();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed || !started.postgres || !started.rabbitmq) {
+    await stopContainers(); // the one that did start must not outlive the run
+    throw failed?.reason ?? new Error('containers did not start');
+  }
   return {
     source: 'testcontainers',
-    databaseUrl: `postgres://postgres:postgres@127.0.0.1:${postgres.getMappedPort(5432)}/postgres`,
-    amqpUrl: `amqp://guest:guest@127.0.0.1:${rabbitmq.getMappedPort(5672)}`,
+    databaseUrl: `postgres://postgres:postgres@127.0.0.1:${started.postgres.getMappedPort(5432)}/postgres`,
+    amqpUrl: `amqp://guest:guest@127.0.0.1:${started.rabbitmq.getMappedPort(5672)}`,
   };
 }
 
@@ -44,5 +119,5 @@ export async function stopContainers(): Promise<void> {
   const started = (globalThis as Holder)[KEY];
   if (!started) return;
   (globalThis as Holder)[KEY] = undefined;
-  await Promise.allSettled([started.postgres.stop(), started.rabbitmq.stop()]);
+  await Promise.allSettled([started.postgres?.stop(), started.rabbitmq?.stop()]);
 }

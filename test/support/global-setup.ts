@@ -1,4 +1,10 @@
-import { dockerEngineAnswers, INFRA_ENV, type Infrastructure } from './infrastructure';
+import {
+  containersRequired,
+  dockerEngineAnswers,
+  INFRA_ENV,
+  REQUIRE_CONTAINERS_ENV,
+  type Infrastructure,
+} from './infrastructure';
 
 /**
  * Starts PostgreSQL and RabbitMQ once per run with testcontainers when a container engine
@@ -7,9 +13,14 @@ import { dockerEngineAnswers, INFRA_ENV, type Infrastructure } from './infrastru
  */
 export default async function globalSetup(): Promise<void> {
   let infra: Infrastructure;
-  if (process.env.CINDERFLOW_E2E_NO_CONTAINERS !== '1' && (await dockerEngineAnswers())) {
+  const engine = process.env.CINDERFLOW_E2E_NO_CONTAINERS !== '1' && (await dockerEngineAnswers());
+  if (engine) {
     const { startContainers } = await import('./containers');
     infra = await startContainers();
+  } else if (containersRequired()) {
+    throw new Error(
+      `${REQUIRE_CONTAINERS_ENV}=1 but no container engine answers on DOCKER_HOST (${process.env.DOCKER_HOST ?? 'unset'})`,
+    );
   } else {
     infra = {
       source: 'environment',
@@ -19,7 +30,7 @@ export default async function globalSetup(): Promise<void> {
   }
   process.env[INFRA_ENV] = JSON.stringify(infra);
   process.stdout.write(
-    `\n[e2e] PostgreSQL and RabbitMQ from ${infra.source === 'testcontainers' ? 'testcontainers' : 'DATABASE_URL/AMQP_URL (no container engine answered)'}: ` +
+    `\n[e2e] PostgreSQL and RabbitMQ from ${infra.source === 'testcontainers' ? 'testcontainers (published on 127.0.0.1)' : 'DATABASE_URL/AMQP_URL (no container engine answered)'}: ` +
       `${infra.databaseUrl.replace(/:[^:@/]*@/, ':***@')}, ${infra.amqpUrl.replace(/:[^:@/]*@/, ':***@')}\n`,
   );
 }

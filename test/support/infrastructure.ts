@@ -10,25 +10,58 @@ export interface Infrastructure {
 
 export const INFRA_ENV = 'CINDERFLOW_E2E_INFRA';
 
-/** True when a Docker-compatible engine answers on DOCKER_HOST or the default socket. */
-export async function dockerEngineAnswers(): Promise<boolean> {
+/**
+ * Set (to 1) by `.ci/run` once it has a container engine: then a missing engine fails the run
+ * instead of quietly falling back to local services and skipping the compose smoke test.
+ */
+export const REQUIRE_CONTAINERS_ENV = 'CINDERFLOW_REQUIRE_CONTAINERS';
+
+export function containersRequired(): boolean {
+  return process.env[REQUIRE_CONTAINERS_ENV] === '1';
+}
+
+/** The engine's unix socket: DOCKER_HOST (unix:// only) or Docker's default socket. */
+function engineSocket(): string | undefined {
   const host = process.env.DOCKER_HOST;
-  let socketPath: string | undefined;
-  if (host?.startsWith('unix://')) socketPath = host.slice('unix://'.length);
-  else if (!host && existsSync('/var/run/docker.sock')) socketPath = '/var/run/docker.sock';
-  if (!socketPath || !existsSync(socketPath)) return false;
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
+  if (host?.startsWith('unix://')) return host.slice('unix://'.length);
+  if (!host && existsSync('/var/run/docker.sock')) return '/var/run/docker.sock';
+  return undefined;
+}
+
+/** GET on the Docker Engine API; resolves with the status code and parsed JSON body. */
+export function engineGet<T = unknown>(path: string): Promise<{ status: number; body: T }> {
+  const socketPath = engineSocket();
+  if (!socketPath || !existsSync(socketPath)) {
+    return Promise.reject(new Error('no container engine socket (DOCKER_HOST)'));
+  }
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method: 'GET', timeout: 5000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // `/_ping` answers plain text
+        }
+        resolve({ status: res.statusCode ?? 0, body: body as T });
+      });
     });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => {
-      req.destroy();
-      resolve(false);
-    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`container engine: GET ${path} timed out`)));
     req.end();
   });
+}
+
+/** True when a Docker-compatible engine answers on DOCKER_HOST or the default socket. */
+export async function dockerEngineAnswers(): Promise<boolean> {
+  try {
+    return (await engineGet('/_ping')).status === 200;
+  } catch {
+    return false;
+  }
 }
 
 export function infrastructure(): Infrastructure {
