@@ -1,0 +1,245 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- API bodies are JSON the test picks apart */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { ApiClient, PROJECT_A } from '../support/api-client';
+import { freePort } from '../support/ports';
+import { engineGet } from '../support/infrastructure';
+import { ComposeProject, ROOT, SMOKE_PROJECT } from './compose-cli';
+import { COMPOSE_ENV } from './global-setup';
+
+const MiB = 1024 * 1024;
+const command = process.env[COMPOSE_ENV]
+  ? (JSON.parse(process.env[COMPOSE_ENV]) as string[])
+  : undefined;
+const SERVICES = [
+  'cinder-api',
+  'cinder-backup',
+  'cinder-scheduler',
+  'cinder-volume-1',
+  'cinder-volume-2',
+  'postgres',
+  'rabbitmq',
+];
+
+/** SHA-256 of `data` followed by zeros up to `size` bytes: a volume holding just `data`. */
+function sha256ZeroPadded(data: Buffer, size: number): string {
+  const hash = createHash('sha256').update(data);
+  const zeros = Buffer.alloc(MiB);
+  for (let left = size - data.length; left > 0; left -= zeros.length) {
+    hash.update(left >= zeros.length ? zeros : zeros.subarray(0, left));
+  }
+  return hash.digest('hex');
+}
+
+function log(line: string): void {
+  process.stdout.write(`[compose] ${line}\n`);
+}
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(
+    `${what} within ${timeoutMs / 1000} s${lastError ? `: ${String(lastError)}` : ''}`,
+  );
+}
+
+// The whole cluster, as a user runs it: the image built from host output, `up`, the API on
+// loopback, a volume's bytes through backup and restore, `down -v`.
+(command ? describe : describe.skip)('docker-compose cluster', () => {
+  let project: ComposeProject;
+  let api: ApiClient;
+  let apiPort: number;
+
+  beforeAll(async () => {
+    apiPort = await freePort();
+    project = new ComposeProject(command!, SMOKE_PROJECT, {
+      CINDER_API_PORT: String(apiPort),
+    });
+    api = new ApiClient(`http://127.0.0.1:${apiPort}`, PROJECT_A).withVersion('3.44');
+    // A run killed earlier may have left the project up.
+    await project.run(['down', '-v', '--remove-orphans']);
+  });
+
+  // The last test takes the cluster down and checks for leftovers; this is for when it did not run.
+  afterAll(async () => {
+    await project?.run(['down', '-v', '--remove-orphans']).catch((e: Error) => log(e.message));
+  });
+
+  it('`npm run image` builds a small, non-root image from host-built output', async () => {
+    const started = Date.now();
+    // As the README says: the image every service runs, built from host-built output.
+    await promisify(execFile)('npm', ['run', '--silent', 'image'], {
+      cwd: ROOT,
+      maxBuffer: 64 * MiB,
+    });
+    const { body: image } = await engineGet<any>('/images/cinderflow:local/json');
+    const { body: base } = await engineGet<any>('/images/node:20-bookworm-slim/json');
+    log(
+      `image cinderflow:local staged and built in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
+        `${(image.Size / 1e6).toFixed(0)} MB, of which ${((image.Size - base.Size) / 1e6).toFixed(0)} MB ` +
+        `on top of node:20-bookworm-slim; runs as ${image.Config.User}`,
+    );
+    expect(image.Config.User).toBe('cinder');
+
+    // No sources, tests or dev dependencies inside.
+    const inside = await project.run([
+      'run',
+      '--rm',
+      '--no-deps',
+      '-T',
+      'cinder-api',
+      'sh',
+      '-c',
+      'id -u; find /app -path /app/node_modules -prune -o -name "*.ts" -print -o -name testing -print | head -n 5; ' +
+        'ls /app/node_modules | grep -xE "typescript|jest|ts-jest|nx|eslint|testcontainers" || true',
+    ]);
+    const [uid, ...rest] = inside.trim().split('\n');
+    expect(Number(uid)).toBeGreaterThan(0);
+    expect(rest.filter(Boolean)).toEqual([]);
+  });
+
+  it('comes up healthy, with only the API published, on 127.0.0.1', async () => {
+    const started = Date.now();
+    await project.run(['up', '-d']);
+    const upReturned = Date.now();
+    await until(
+      'the API did not answer',
+      async () => ((await fetch(`http://127.0.0.1:${apiPort}/`)).status === 300 ? true : undefined),
+      120_000,
+    );
+    const answered = Date.now();
+    const containers = await until(
+      'not every service became healthy',
+      async () => {
+        const all = await project.health();
+        return all.length === SERVICES.length && all.every((c) => c.health === 'healthy')
+          ? all
+          : undefined;
+      },
+      180_000,
+    );
+    log(
+      `up: \`up -d\` returned after ${((upReturned - started) / 1000).toFixed(1)} s, the API answered ` +
+        `after ${((answered - started) / 1000).toFixed(1)} s, all ${containers.length} services ` +
+        `healthy after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    expect(containers.map((c) => c.service).sort()).toEqual(SERVICES);
+    const published = containers.filter((c) => Object.keys(c.ports).length > 0);
+    expect(published.map((c) => [c.service, c.ports])).toEqual([
+      ['cinder-api', { '8776/tcp': [{ HostIp: '127.0.0.1', HostPort: String(apiPort) }] }],
+    ]);
+  });
+
+  /** The compose service that owns a volume (its host is `<service>@<backend>#<pool>`). */
+  const serviceOf = (volume: Record<string, any>) =>
+    (volume['os-vol-host-attr:host'] as string).split('@')[0]!;
+
+  /** Runs `work` on the volume's file as a consumer on the shared storage sees it. */
+  async function withConnection<T>(
+    volume: Record<string, any>,
+    work: (devicePath: string) => Promise<T>,
+  ): Promise<T> {
+    const att = await api.post('attachments', {
+      attachment: {
+        volume_uuid: volume.id,
+        instance_uuid: randomUUID(),
+        connector: { host: 'compose-smoke', mountpoint: '/dev/vdb' },
+      },
+    });
+    expect(att.status).toBe(200);
+    try {
+      return await work(att.body.attachment.connection_info.device_path as string);
+    } finally {
+      expect((await api.delete(`attachments/${att.body.attachment.id as string}`)).status).toBe(
+        200,
+      );
+    }
+  }
+
+  const sha256Inside = async (service: string, path: string) =>
+    (await project.run(['exec', '-T', service, 'sha256sum', path])).split(' ')[0];
+
+  async function waitForBackup(id: string): Promise<Record<string, any>> {
+    return until(
+      `backup ${id} did not finish`,
+      async () => {
+        const backup = (await api.get(`backups/${id}`)).body.backup;
+        return ['available', 'error'].includes(backup.status) ? backup : undefined;
+      },
+      60_000,
+    );
+  }
+
+  it('creates a volume, backs it up and restores it, byte for byte', async () => {
+    const created = await api.post('volumes', { volume: { size: 1, name: 'compose-smoke' } });
+    expect(created.status).toBe(202);
+    const volume = (await api.waitForVolume(
+      created.body.volume.id as string,
+      (v) => v?.status === 'available' || v?.status === 'error',
+      60_000,
+    ))!;
+    expect(volume.status).toBe('available');
+
+    // Bytes written through the connection cinder-volume hands out, inside its container.
+    const data = randomBytes(3 * MiB);
+    await withConnection(volume, (path) =>
+      project.run(
+        [
+          'exec',
+          '-T',
+          serviceOf(volume),
+          'dd',
+          `of=${path}`,
+          'bs=1M',
+          'conv=notrunc',
+          'status=none',
+        ],
+        data,
+      ),
+    );
+    const expected = sha256ZeroPadded(data, 1024 * MiB);
+    expect(await withConnection(volume, (path) => sha256Inside(serviceOf(volume), path))).toBe(
+      expected,
+    );
+
+    const posted = await api.post('backups', { backup: { volume_id: volume.id, name: 'smoke' } });
+    expect(posted.status).toBe(202);
+    const backup = await waitForBackup(posted.body.backup.id as string);
+    expect(backup).toMatchObject({ status: 'available', size: 1, object_count: 3 });
+
+    const restore = await api.post(`backups/${backup.id as string}/restore`, {
+      restore: { name: 'compose-smoke-restored' },
+    });
+    expect(restore.status).toBe(202);
+    const restored = (await api.waitForVolume(
+      restore.body.restore.volume_id as string,
+      (v) => v?.status === 'available' || v?.status === 'error_restoring',
+      60_000,
+    ))!;
+    expect(restored.status).toBe('available');
+    expect(await withConnection(restored, (path) => sha256Inside(serviceOf(restored), path))).toBe(
+      expected,
+    );
+  });
+
+  it('goes down with `down -v`, leaving nothing behind', async () => {
+    const started = Date.now();
+    await project.run(['down', '-v', '--remove-orphans']);
+    log(`down -v took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(await project.leftovers()).toEqual([]);
+  });
+});

@@ -1,0 +1,109 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { engineGet } from '../support/infrastructure';
+
+export const ROOT = resolve(__dirname, '../..');
+
+/** The smoke test's compose project: fixed, so that any run can clean up after an earlier one. */
+export const SMOKE_PROJECT = 'cinderflowsmoke';
+
+/** `docker compose` (v2) where the plugin is installed, otherwise `docker-compose` (v1). */
+export function findCompose(): string[] | undefined {
+  for (const command of [['docker', 'compose'], ['docker-compose']]) {
+    try {
+      execFileSync(command[0]!, [...command.slice(1), 'version'], { stdio: 'ignore' });
+      return command;
+    } catch {
+      // not installed, or no compose plugin for this docker CLI
+    }
+  }
+  return undefined;
+}
+
+/** One compose project (`-p`) of the repository's docker-compose.yml. */
+export class ComposeProject {
+  constructor(
+    private readonly command: string[],
+    readonly name: string,
+    private readonly env: Record<string, string> = {},
+  ) {}
+
+  /** Runs a compose subcommand; rejects with its output when it exits non-zero. */
+  run(args: string[], input?: Buffer): Promise<string> {
+    const [bin, ...pre] = this.command;
+    const child = spawn(bin!, [...pre, '-p', this.name, '-f', 'docker-compose.yml', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end(input);
+    return new Promise((done, fail) => {
+      child.on('error', fail);
+      child.on('close', (code) =>
+        code === 0
+          ? done(stdout)
+          : fail(
+              new Error(
+                `${this.command.join(' ')} ${args.join(' ')} exited ${code}:\n${stderr}${stdout}`,
+              ),
+            ),
+      );
+    });
+  }
+
+  /** Synchronous teardown, for signal handlers that must finish before the process exits. */
+  downSync(): void {
+    const [bin, ...pre] = this.command;
+    execFileSync(
+      bin!,
+      [...pre, '-p', this.name, '-f', 'docker-compose.yml', 'down', '-v', '--remove-orphans'],
+      { cwd: ROOT, env: { ...process.env, ...this.env }, stdio: 'ignore' },
+    );
+  }
+
+  /** The project's containers, volumes and networks that the engine still has. */
+  async leftovers(): Promise<string[]> {
+    const filters = encodeURIComponent(
+      JSON.stringify({ label: [`com.docker.compose.project=${this.name}`] }),
+    );
+    const [containers, volumes, networks] = await Promise.all([
+      engineGet<{ Names: string[] }[]>(`/containers/json?all=1&filters=${filters}`),
+      engineGet<{ Volumes: { Name: string }[] | null }>(`/volumes?filters=${filters}`),
+      engineGet<{ Name: string }[]>(`/networks?filters=${filters}`),
+    ]);
+    return [
+      ...containers.body.map((c) => `container ${c.Names[0] ?? '?'}`),
+      ...(volumes.body.Volumes ?? []).map((v) => `volume ${v.Name}`),
+      ...networks.body.map((n) => `network ${n.Name}`),
+    ];
+  }
+
+  /** Each of the project's containers with its health (`healthy`, `starting`, ... or `none`). */
+  async health(): Promise<{ service: string; health: string; ports: Record<string, unknown> }[]> {
+    const filters = encodeURIComponent(
+      JSON.stringify({ label: [`com.docker.compose.project=${this.name}`] }),
+    );
+    const { body } = await engineGet<{ Id: string }[]>(`/containers/json?filters=${filters}`);
+    return Promise.all(
+      body.map(async ({ Id }) => {
+        const { body: c } = await engineGet<{
+          Config: { Labels: Record<string, string> };
+          State: { Health?: { Status: string } };
+          HostConfig: { PortBindings?: Record<string, unknown> | null };
+        }>(`/containers/${Id}/json`);
+        return {
+          service: c.Config.Labels['com.docker.compose.service'] ?? Id,
+          health: c.State.Health?.Status ?? 'none',
+          // exposed-only ports come back as `null`
+          ports: Object.fromEntries(
+            Object.entries(c.HostConfig.PortBindings ?? {}).filter(([, b]) => b !== null),
+          ),
+        };
+      }),
+    );
+  }
+}

@@ -1,0 +1,93 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the compose file is YAML picked apart here */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv from 'ajv';
+import { parse } from 'yaml';
+import { ROOT } from './compose-cli';
+
+// compose-spec.schema.json is schema/compose-spec.json of github.com/compose-spec/compose-spec
+// (commit 170098ba, Apache-2.0): the schema `docker compose` v2 validates files against. Only
+// compose v1 runs on CI's machine, so this is how v2 compatibility is checked there.
+const schema = JSON.parse(readFileSync(join(__dirname, 'compose-spec.schema.json'), 'utf8'));
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), {
+  merge: true,
+}) as Record<string, any>;
+const services = compose.services as Record<string, Record<string, any>>;
+const ours = Object.keys(services).filter((name) => name.startsWith('cinder-'));
+
+describe('docker-compose.yml', () => {
+  it('is valid against the Compose specification that compose v2 uses', () => {
+    const validate = new Ajv({ strict: false, allErrors: true, validateSchema: false }).compile(
+      schema,
+    );
+    const valid = validate(compose);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+    expect(compose.version).toBeUndefined(); // obsolete in v2, and it would cap v1's features
+  });
+
+  it('runs every service, each with a health check', () => {
+    expect(Object.keys(services).sort()).toEqual([
+      'cinder-api',
+      'cinder-backup',
+      'cinder-scheduler',
+      'cinder-volume-1',
+      'cinder-volume-2',
+      'postgres',
+      'rabbitmq',
+    ]);
+    for (const [name, service] of Object.entries(services)) {
+      expect([name, service.healthcheck?.test]).toEqual([name, expect.any(Array)]);
+    }
+  });
+
+  it('starts the services only once what they need is healthy', () => {
+    for (const name of ours) {
+      expect([name, services[name]!.depends_on]).toEqual([
+        name,
+        {
+          postgres: { condition: 'service_healthy' },
+          rabbitmq: { condition: 'service_healthy' },
+        },
+      ]);
+    }
+  });
+
+  it('builds one image from the repository and configures it by environment only', () => {
+    for (const name of ours) {
+      const service = services[name]!;
+      expect([name, service.build, service.image]).toEqual([name, '.', 'cinderflow:local']);
+      expect(service.env_file).toBeUndefined();
+      expect(service.configs).toBeUndefined();
+      for (const mount of (service.volumes ?? []) as string[]) {
+        // named volumes only: no host folder or config file bind-mounted in
+        expect(Object.keys(compose.volumes)).toContain(mount.split(':')[0]);
+      }
+    }
+  });
+
+  it('keeps data in named volumes, the backends shared with cinder-backup', () => {
+    expect(Object.keys(compose.volumes).sort()).toEqual([
+      'backups',
+      'pgdata',
+      'volumes-1',
+      'volumes-2',
+    ]);
+    expect(services.postgres!.volumes).toEqual(['pgdata:/var/lib/postgresql/data']);
+    // cinder-backup reads and writes volumes at the paths their cinder-volume hands out
+    const backupMounts = services['cinder-backup']!.volumes as string[];
+    expect(backupMounts).toContain(`backups:${services['cinder-backup']!.environment.BACKUP_DIR}`);
+    for (const name of ['cinder-volume-1', 'cinder-volume-2']) {
+      expect(services[name]!.volumes).toEqual([
+        expect.stringMatching(`^volumes-\\d:${services[name]!.environment.VOLUME_DATA_DIR}$`),
+      ]);
+      expect(backupMounts).toEqual(expect.arrayContaining(services[name]!.volumes));
+    }
+  });
+
+  it('publishes the API only, and only on 127.0.0.1', () => {
+    const published = Object.entries(services).filter(([, s]) => s.ports);
+    expect(published.map(([name]) => name)).toEqual(['cinder-api']);
+    expect(services['cinder-api']!.ports).toEqual(['127.0.0.1:${CINDER_API_PORT:-8776}:8776']);
+  });
+});
