@@ -127,7 +127,11 @@ try {
     incremental,
     `  (${incremental.result.objectCount} objects, ${(incremental.result.storedBytes / MiB).toFixed(0)} MiB stored)`,
   );
-  line('restore (full + incr.)', restore);
+  line(
+    'restore (full + incr.)',
+    restore,
+    `  (restored file allocates ${(((await stat(restored)).blocks * 512) / MiB).toFixed(0)} of ${size / MiB} MiB)`,
+  );
   console.log(`\nrestored bytes identical to the volume: ${same}`);
   console.log(
     `repository size on disk: ${((await du(join(work, 'repository'))) / MiB).toFixed(0)} MiB`,

@@ -156,6 +156,18 @@ describe('ChunkedBackupDriver', () => {
     expect(sha(targetPath)).toBe(sha(sourcePath));
   });
 
+  it('leaves zero chunks as holes in a new sparse target', async () => {
+    const d = driver();
+    await fullBackup(d);
+    fs.writeFileSync(targetPath, '');
+    fs.truncateSync(targetPath, SIZE); // what the volume driver creates: all hole
+    await d.restore({ backupId: FULL_ID, targetPath });
+    expect(sha(targetPath)).toBe(sha(sourcePath));
+    const nonZero = LAYOUT.filter((k) => k !== 'zero').length * CHUNK;
+    // 4 of the 9 chunks are zeros: had they been written, the file would take all of SIZE.
+    expect(fs.statSync(targetPath).blocks * 512).toBeLessThanOrEqual(nonZero);
+  });
+
   it('refuses to overwrite an existing backup', async () => {
     const d = driver();
     await fullBackup(d);

@@ -253,6 +253,7 @@ export class ChunkedBackupDriver {
     const chain = new AncestorChain(meta, (id) => this.metadata(id));
     // Sized from the backup's own chunk_size, so backups made with another setting still restore.
     const zeros = Buffer.alloc(meta.chunk_size);
+    const current = Buffer.alloc(meta.chunk_size);
     const progress = new ProgressReporter(meta.size_bytes, onProgress);
 
     const target = await fs.open(targetPath, 'r+');
@@ -263,7 +264,12 @@ export class ChunkedBackupDriver {
         if (data.length !== record.length || sha256 !== record.sha256) {
           throw new BackupCorruptError(backupId, record.index, 'sha256 mismatch');
         }
-        await writeFully(target, data, record.offset);
+        // A zero chunk over a region that already reads as zeros (a hole in a new thin volume) is
+        // not written: the restored volume stays as sparse as the source was.
+        const keep =
+          data.equals(zeros.subarray(0, data.length)) &&
+          (await readsAsZeros(target, record.offset, current.subarray(0, data.length), zeros));
+        if (!keep) await writeFully(target, data, record.offset);
         await progress.update(record.offset + record.length);
       }
       await target.sync();
@@ -465,6 +471,22 @@ async function readFully(
     }
     filled += bytesRead;
   }
+}
+
+/** Whether `into.length` bytes at `position` of the file are all zeros (read into `into`). */
+async function readsAsZeros(
+  handle: FileHandle,
+  position: number,
+  into: Buffer,
+  zeros: Buffer,
+): Promise<boolean> {
+  let filled = 0;
+  while (filled < into.length) {
+    const { bytesRead } = await handle.read(into, filled, into.length - filled, position + filled);
+    if (bytesRead === 0) return false; // past the end: the write has to extend the file
+    filled += bytesRead;
+  }
+  return into.equals(zeros.subarray(0, into.length));
 }
 
 async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {
