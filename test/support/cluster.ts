@@ -55,12 +55,14 @@ export class Cluster {
   constructor(
     private readonly backends: BackendOptions[],
     private readonly backupEnv: Record<string, string> = {},
+    /** A RabbitMQ of the test file's own, instead of the run's shared one. */
+    amqpUrl?: string,
   ) {
     const infra = infrastructure();
     const url = new URL(infra.databaseUrl);
     url.pathname = `/cinderflow_e2e_${this.id}`;
     this.databaseUrl = url.toString();
-    this.amqpUrl = infra.amqpUrl;
+    this.amqpUrl = amqpUrl ?? infra.amqpUrl;
   }
 
   get apiUrl(): string {

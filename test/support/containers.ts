@@ -69,10 +69,21 @@ async function removeOrphans(): Promise<void> {
   }
 }
 
+const ownerLabel = () => ({ [OWNER_LABEL]: String(process.pid) });
+
+/**
+ * A RabbitMQ on 127.0.0.1. With `amqpPort`, AMQP is published on that fixed host port, so that
+ * the broker keeps its address across a restart. The caller stops it.
+ */
+export function startRabbitMq(amqpPort?: number): Promise<StartedRabbitMQContainer> {
+  const container = new LoopbackRabbitMQContainer('rabbitmq:3-management').withLabels(ownerLabel());
+  if (amqpPort !== undefined) container.withExposedPorts({ container: 5672, host: amqpPort });
+  return container.start();
+}
+
 /** One PostgreSQL and one RabbitMQ for the whole run, published on 127.0.0.1 only. */
 export async function startContainers(): Promise<Infrastructure> {
   await removeOrphans();
-  const labels = { [OWNER_LABEL]: String(process.pid) };
   const started: Started = {};
   (globalThis as Holder)[KEY] = started;
   // Ctrl-C or a kill while the suite runs: stop the containers, then exit as the signal would.
@@ -83,7 +94,7 @@ export async function startContainers(): Promise<Infrastructure> {
   }
   const results = await Promise.allSettled([
     new LoopbackPostgreSqlContainer('postgres:15')
-      .withLabels(labels)
+      .withLabels(ownerLabel())
       .withDatabase('postgres')
       .withUsername('postgres')
       .withPassword('postgres')
@@ -98,10 +109,7 @@ export async function startContainers(): Promise<Infrastructure> {
       ])
       .start()
       .then((c) => (started.postgres = c)),
-    new LoopbackRabbitMQContainer('rabbitmq:3-management')
-      .withLabels(labels)
-      .start()
-      .then((c) => (started.rabbitmq = c)),
+    startRabbitMq().then((c) => (started.rabbitmq = c)),
   ]);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed || !started.postgres || !started.rabbitmq) {

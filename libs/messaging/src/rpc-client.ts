@@ -45,6 +45,10 @@ export class RpcClient {
   ) {
     this.log = logger.child({ component: 'rpc-client' });
     this.connection = amqp.connect([url], { heartbeatIntervalInSeconds: 10 });
+    // Calls waiting on the old reply queue time out; casts are held until the channel is back.
+    this.connection.on('disconnect', ({ err }) =>
+      this.log.warn({ err: err?.message }, 'disconnected from RabbitMQ; reconnecting'),
+    );
     this.channel = this.connection.createChannel({
       confirm: true,
       setup: async (channel: Channel) => {
