@@ -3,7 +3,7 @@
 #
 #   npm ci && npm run image       # scripts/build-image.sh: npm run build, production node_modules
 #                                 # into .image/, then docker build -t cinderflow:local .
-#   docker run --rm cinderflow:local node apps/cinder-scheduler/dist/main.js
+#   docker run --rm --init cinderflow:local node apps/cinder-scheduler/dist/main.js
 #
 # .dockerignore sends only .image/ as the build context.
 FROM node:20-bookworm-slim
@@ -11,22 +11,13 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 
-# PID 1: tini where the base image has it (it reaps zombies and forwards signals to node); otherwise
-# a shim that just execs the command, so the image still runs on a base without tini.
 # The services run as `cinder` (as Cinder's own packages do), not root. The data folders are created
 # here, owned by it, so that named volumes mounted on them start out writable by the service.
-RUN set -eu; \
-    if tini_path="$(command -v tini)"; then \
-      ln -s "$tini_path" /usr/local/bin/cinder-init; \
-    else \
-      printf '#!/bin/sh\n[ "${1:-}" = "--" ] && shift\nexec "$@"\n' > /usr/local/bin/cinder-init; \
-      chmod 0755 /usr/local/bin/cinder-init; \
-    fi; \
-    groupadd --system --gid 10001 cinder; \
-    useradd --system --uid 10001 --gid cinder --home-dir /var/lib/cinder --no-create-home \
-      --shell /usr/sbin/nologin cinder; \
-    mkdir -p /var/lib/cinder/volumes /var/lib/cinder/backups; \
-    chown -R cinder:cinder /var/lib/cinder
+RUN groupadd --system --gid 10001 cinder \
+    && useradd --system --uid 10001 --gid cinder --home-dir /var/lib/cinder --no-create-home \
+      --shell /usr/sbin/nologin cinder \
+    && mkdir -p /var/lib/cinder/volumes /var/lib/cinder/backups \
+    && chown -R cinder:cinder /var/lib/cinder
 
 # Application code stays owned by root (read-only to the service user).
 COPY .image/ /app/
@@ -34,5 +25,5 @@ COPY .image/ /app/
 USER cinder
 EXPOSE 8776
 
-ENTRYPOINT ["cinder-init", "--"]
+# No init of its own: compose gives each service one (`init: true`), `docker run --init` does too.
 CMD ["node", "apps/cinder-api/dist/main.js"]

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { engineGet } from '../support/infrastructure';
+import { containerEngine } from '../support/infrastructure';
 
 export const ROOT = resolve(__dirname, '../..');
 
@@ -65,36 +65,33 @@ export class ComposeProject {
     );
   }
 
+  private get labelFilter() {
+    return { label: [`com.docker.compose.project=${this.name}`] };
+  }
+
   /** The project's containers, volumes and networks that the engine still has. */
   async leftovers(): Promise<string[]> {
-    const filters = encodeURIComponent(
-      JSON.stringify({ label: [`com.docker.compose.project=${this.name}`] }),
-    );
+    const engine = await requireEngine();
+    const filters = this.labelFilter;
     const [containers, volumes, networks] = await Promise.all([
-      engineGet<{ Names: string[] }[]>(`/containers/json?all=1&filters=${filters}`),
-      engineGet<{ Volumes: { Name: string }[] | null }>(`/volumes?filters=${filters}`),
-      engineGet<{ Name: string }[]>(`/networks?filters=${filters}`),
+      engine.listContainers({ all: true, filters }),
+      engine.listVolumes({ filters }),
+      engine.listNetworks({ filters }),
     ]);
     return [
-      ...containers.body.map((c) => `container ${c.Names[0] ?? '?'}`),
-      ...(volumes.body.Volumes ?? []).map((v) => `volume ${v.Name}`),
-      ...networks.body.map((n) => `network ${n.Name}`),
+      ...containers.map((c) => `container ${c.Names[0] ?? c.Id}`),
+      ...(volumes.Volumes ?? []).map((v) => `volume ${v.Name}`),
+      ...networks.map((n) => `network ${n.Name}`),
     ];
   }
 
-  /** Each of the project's containers with its health (`healthy`, `starting`, ... or `none`). */
+  /** Each running container of the project: its service, health and published ports. */
   async health(): Promise<{ service: string; health: string; ports: Record<string, unknown> }[]> {
-    const filters = encodeURIComponent(
-      JSON.stringify({ label: [`com.docker.compose.project=${this.name}`] }),
-    );
-    const { body } = await engineGet<{ Id: string }[]>(`/containers/json?filters=${filters}`);
+    const engine = await requireEngine();
+    const running = await engine.listContainers({ filters: this.labelFilter });
     return Promise.all(
-      body.map(async ({ Id }) => {
-        const { body: c } = await engineGet<{
-          Config: { Labels: Record<string, string> };
-          State: { Health?: { Status: string } };
-          HostConfig: { PortBindings?: Record<string, unknown> | null };
-        }>(`/containers/${Id}/json`);
+      running.map(async ({ Id }) => {
+        const c = await engine.getContainer(Id).inspect();
         return {
           service: c.Config.Labels['com.docker.compose.service'] ?? Id,
           health: c.State.Health?.Status ?? 'none',
@@ -106,4 +103,10 @@ export class ComposeProject {
       }),
     );
   }
+}
+
+export async function requireEngine() {
+  const engine = await containerEngine();
+  if (!engine) throw new Error('no container engine answers');
+  return engine;
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
-import { ROOT } from './compose-cli';
+import { ComposeProject, findCompose, ROOT, SMOKE_PROJECT } from './compose-cli';
 
 // compose-spec.schema.json is schema/compose-spec.json of github.com/compose-spec/compose-spec
 // (commit 170098ba, Apache-2.0): the schema `docker compose` v2 validates files against. Only
@@ -24,6 +24,11 @@ describe('docker-compose.yml', () => {
     expect(validate.errors ?? []).toEqual([]);
     expect(valid).toBe(true);
     expect(compose.version).toBeUndefined(); // obsolete in v2, and it would cap v1's features
+  });
+
+  const cli = findCompose();
+  (cli ? it : it.skip)(`parses with the compose CLI here (${cli?.join(' ')} config)`, async () => {
+    await new ComposeProject(cli!, SMOKE_PROJECT).run(['config', '-q']);
   });
 
   it('runs every service, each with a health check', () => {
@@ -56,7 +61,12 @@ describe('docker-compose.yml', () => {
   it('builds one image from the repository and configures it by environment only', () => {
     for (const name of ours) {
       const service = services[name]!;
-      expect([name, service.build, service.image]).toEqual([name, '.', 'cinderflow:local']);
+      expect([name, service.build, service.image, service.init]).toEqual([
+        name,
+        '.',
+        'cinderflow:local',
+        true, // the image has no init of its own
+      ]);
       expect(service.env_file).toBeUndefined();
       expect(service.configs).toBeUndefined();
       for (const mount of (service.volumes ?? []) as string[]) {

@@ -1,5 +1,5 @@
-import { containersRequired, dockerEngineAnswers } from '../support/infrastructure';
 import { constants } from 'node:os';
+import { containerEngine, containersRequired } from '../support/infrastructure';
 import { ComposeProject, findCompose, SMOKE_PROJECT } from './compose-cli';
 
 export const COMPOSE_ENV = 'CINDERFLOW_COMPOSE_COMMAND';
@@ -10,21 +10,24 @@ export const COMPOSE_ENV = 'CINDERFLOW_COMPOSE_COMMAND';
  */
 export default async function globalSetup(): Promise<void> {
   const command = findCompose();
-  const engine = await dockerEngineAnswers();
+  const engine = (await containerEngine()) !== undefined;
   if (command && engine) {
     process.env[COMPOSE_ENV] = JSON.stringify(command);
+    process.stdout.write(
+      `\n[compose] using \`${command.join(' ')}\` on ${process.env.DOCKER_HOST ?? 'the default engine'}\n`,
+    );
     // Ctrl-C or a kill mid-run: take the cluster down before exiting. Here, not in the spec:
-    // jest hands test files a copy of \`process\` whose signal handlers never fire.
+    // jest hands test files a copy of `process` whose signal handlers never fire.
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
       process.once(signal, () => {
         process.stdout.write(`\n[compose] ${signal}: taking ${SMOKE_PROJECT} down\n`);
-        new ComposeProject(command, SMOKE_PROJECT).downSync();
-        process.exit(128 + constants.signals[signal]);
+        try {
+          new ComposeProject(command, SMOKE_PROJECT).downSync();
+        } finally {
+          process.exit(128 + constants.signals[signal]);
+        }
       });
     }
-    process.stdout.write(
-      `\n[compose] using \`${command.join(' ')}\` on ${process.env.DOCKER_HOST ?? 'the default Docker socket'}\n`,
-    );
     return;
   }
   const missing = [!engine && 'no container engine answers', !command && 'no compose CLI found']

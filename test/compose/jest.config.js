@@ -6,5 +6,6 @@ module.exports = {
   rootDir: __dirname,
   testMatch: ['<rootDir>/**/*.compose-spec.ts'],
   globalSetup: '<rootDir>/global-setup.ts',
+  globalTeardown: '<rootDir>/global-teardown.ts',
   testTimeout: 300_000,
 };

@@ -1,11 +1,16 @@
-import { constants } from 'node:os';
+import { constants, hostname } from 'node:os';
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { RabbitMQContainer, type StartedRabbitMQContainer } from '@testcontainers/rabbitmq';
 import { getContainerRuntimeClient } from 'testcontainers';
 import type { Infrastructure } from './infrastructure';
 
-/** Marks the suite's containers with the pid of the jest process that owns them. */
-const OWNER_LABEL = 'org.cinderflow.e2e.owner-pid';
+/**
+ * Marks the suite's containers with the host and pid of the jest process that owns them, so
+ * that a run only ever removes what a dead run on the same host left (`.ci/run` filters on the
+ * host label too).
+ */
+const HOST_LABEL = 'org.cinderflow.e2e.host';
+const PID_LABEL = 'org.cinderflow.e2e.pid';
 
 type PortBindings = Record<string, { HostIp?: string; HostPort?: string }[]>;
 
@@ -56,10 +61,10 @@ async function removeOrphans(): Promise<void> {
   const { container } = await getContainerRuntimeClient();
   const found = await container.dockerode.listContainers({
     all: true,
-    filters: { label: [OWNER_LABEL] },
+    filters: { label: [`${HOST_LABEL}=${hostname()}`] },
   });
   for (const info of found) {
-    const owner = Number(info.Labels[OWNER_LABEL]);
+    const owner = Number(info.Labels[PID_LABEL]);
     if (Number.isInteger(owner) && owner !== process.pid && !isAlive(owner)) {
       process.stdout.write(
         `[e2e] removing container ${info.Names[0] ?? info.Id} left by pid ${owner}\n`,
@@ -69,7 +74,7 @@ async function removeOrphans(): Promise<void> {
   }
 }
 
-const ownerLabel = () => ({ [OWNER_LABEL]: String(process.pid) });
+const ownerLabel = () => ({ [HOST_LABEL]: hostname(), [PID_LABEL]: String(process.pid) });
 
 /**
  * A RabbitMQ on 127.0.0.1. With `amqpPort`, AMQP is published on that fixed host port, so that

@@ -1,6 +1,6 @@
 import {
   containersRequired,
-  dockerEngineAnswers,
+  containerEngine,
   INFRA_ENV,
   REQUIRE_CONTAINERS_ENV,
   type Infrastructure,
@@ -13,13 +13,14 @@ import {
  */
 export default async function globalSetup(): Promise<void> {
   let infra: Infrastructure;
-  const engine = process.env.CINDERFLOW_E2E_NO_CONTAINERS !== '1' && (await dockerEngineAnswers());
+  const engine =
+    process.env.CINDERFLOW_E2E_NO_CONTAINERS !== '1' && (await containerEngine()) !== undefined;
   if (engine) {
     const { startContainers } = await import('./containers');
     infra = await startContainers();
   } else if (containersRequired()) {
     throw new Error(
-      `${REQUIRE_CONTAINERS_ENV}=1 but no container engine answers on DOCKER_HOST (${process.env.DOCKER_HOST ?? 'unset'})`,
+      `${REQUIRE_CONTAINERS_ENV}=1 but no container engine answers (DOCKER_HOST=${process.env.DOCKER_HOST ?? 'unset'})`,
     );
   } else {
     infra = {

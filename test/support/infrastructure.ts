@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { request } from 'node:http';
+import type { getContainerRuntimeClient } from 'testcontainers';
 
 /** Where the suite's PostgreSQL and RabbitMQ are, and who started them. */
 export interface Infrastructure {
@@ -20,47 +19,18 @@ export function containersRequired(): boolean {
   return process.env[REQUIRE_CONTAINERS_ENV] === '1';
 }
 
-/** The engine's unix socket: DOCKER_HOST (unix:// only) or Docker's default socket. */
-function engineSocket(): string | undefined {
-  const host = process.env.DOCKER_HOST;
-  if (host?.startsWith('unix://')) return host.slice('unix://'.length);
-  if (!host && existsSync('/var/run/docker.sock')) return '/var/run/docker.sock';
-  return undefined;
-}
+type Engine = Awaited<ReturnType<typeof getContainerRuntimeClient>>['container']['dockerode'];
 
-/** GET on the Docker Engine API; resolves with the status code and parsed JSON body. */
-export function engineGet<T = unknown>(path: string): Promise<{ status: number; body: T }> {
-  const socketPath = engineSocket();
-  if (!socketPath || !existsSync(socketPath)) {
-    return Promise.reject(new Error('no container engine socket (DOCKER_HOST)'));
-  }
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, method: 'GET', timeout: 5000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // `/_ping` answers plain text
-        }
-        resolve({ status: res.statusCode ?? 0, body: body as T });
-      });
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error(`container engine: GET ${path} timed out`)));
-    req.end();
-  });
-}
-
-/** True when a Docker-compatible engine answers on DOCKER_HOST or the default socket. */
-export async function dockerEngineAnswers(): Promise<boolean> {
+/**
+ * The Docker-compatible engine as testcontainers finds it (DOCKER_HOST, a docker context, the
+ * default socket, ...), as a dockerode client; undefined when none answers.
+ */
+export async function containerEngine(): Promise<Engine | undefined> {
   try {
-    return (await engineGet('/_ping')).status === 200;
+    const { getContainerRuntimeClient } = await import('testcontainers');
+    return (await getContainerRuntimeClient()).container.dockerode;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
