@@ -4,22 +4,19 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ApiClient, PROJECT_A } from '../support/api-client';
 import { freePort } from '../support/ports';
-import { ComposeProject, requireEngine, ROOT, SMOKE_PROJECT } from './compose-cli';
+import {
+  COMPOSE_SERVICES,
+  ComposeProject,
+  requireEngine,
+  ROOT,
+  SMOKE_PROJECT,
+} from './compose-cli';
 import { COMPOSE_ENV } from './global-setup';
 
 const MiB = 1024 * 1024;
 const command = process.env[COMPOSE_ENV]
   ? (JSON.parse(process.env[COMPOSE_ENV]) as string[])
   : undefined;
-const SERVICES = [
-  'cinder-api',
-  'cinder-backup',
-  'cinder-scheduler',
-  'cinder-volume-1',
-  'cinder-volume-2',
-  'postgres',
-  'rabbitmq',
-];
 
 /** SHA-256 of `data` followed by zeros up to `size` bytes: a volume holding just `data`. */
 function sha256ZeroPadded(data: Buffer, size: number): string {
@@ -138,7 +135,7 @@ async function until<T>(
       'not every service became healthy',
       async () => {
         const all = await project.health();
-        return all.length === SERVICES.length && all.every((c) => c.health === 'healthy')
+        return all.length === COMPOSE_SERVICES.length && all.every((c) => c.health === 'healthy')
           ? all
           : undefined;
       },
@@ -149,7 +146,7 @@ async function until<T>(
         `after ${((answered - started) / 1000).toFixed(1)} s, all ${containers.length} services ` +
         `healthy after ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
-    expect(containers.map((c) => c.service).sort()).toEqual(SERVICES);
+    expect(containers.map((c) => c.service).sort()).toEqual(COMPOSE_SERVICES);
     const published = containers.filter((c) => Object.keys(c.ports).length > 0);
     expect(published.map((c) => [c.service, c.ports])).toEqual([
       ['cinder-api', { '8776/tcp': [{ HostIp: '127.0.0.1', HostPort: String(apiPort) }] }],

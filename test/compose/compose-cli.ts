@@ -4,6 +4,17 @@ import { containerEngine } from '../support/infrastructure';
 
 export const ROOT = resolve(__dirname, '../..');
 
+/** Every service docker-compose.yml runs, sorted. */
+export const COMPOSE_SERVICES = [
+  'cinder-api',
+  'cinder-backup',
+  'cinder-scheduler',
+  'cinder-volume-1',
+  'cinder-volume-2',
+  'postgres',
+  'rabbitmq',
+];
+
 /** The smoke test's compose project: fixed, so that any run can clean up after an earlier one. */
 export const SMOKE_PROJECT = 'cinderflowsmoke';
 
