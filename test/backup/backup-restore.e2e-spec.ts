@@ -220,6 +220,45 @@ describe('backup and restore, on real bytes', () => {
     expect(existsSync(container(full.id as string))).toBe(false);
   });
 
+  it("a restore brings back the volume's name, description and metadata, as Cinder's does", async () => {
+    const created = await api.post('volumes', {
+      volume: { size: 1, name: 'records', description: 'ledger', metadata: { tier: 'gold' } },
+    });
+    const source = created.body.volume.id as string;
+    await api.waitForVolume(source, (v) => v?.status === 'available');
+    const made = await backup({ volume_id: source });
+    expect(made.status).toBe('available');
+
+    // Into a volume made for the restore: it becomes what was backed up.
+    const restored = await api.post(`backups/${made.id as string}/restore`, { restore: {} });
+    expect(restored.body.restore.volume_name).toBe(`restore_backup_${made.id as string}`);
+    const fresh = await api.waitForVolume(
+      restored.body.restore.volume_id as string,
+      (v) => v?.status === 'available',
+      60_000,
+    );
+    expect(fresh).toMatchObject({
+      name: 'records',
+      description: 'ledger',
+      metadata: { tier: 'gold', src_backup_id: made.id },
+    });
+
+    // Into a volume the user named: the name stays, the metadata is the backup's.
+    const mine = await api.post('volumes', {
+      volume: { size: 1, name: 'mine', metadata: { scratch: 'yes' } },
+    });
+    const target = mine.body.volume.id as string;
+    await api.waitForVolume(target, (v) => v?.status === 'available');
+    await api.post(`backups/${made.id as string}/restore`, { restore: { volume_id: target } });
+    const over = await api.waitForVolume(
+      target,
+      (v) => v?.status === 'available' && v.metadata.src_backup_id !== undefined,
+      60_000,
+    );
+    expect(over).toMatchObject({ name: 'mine', description: null });
+    expect(over?.metadata).toEqual({ tier: 'gold', src_backup_id: made.id });
+  });
+
   it('a backup left creating by a crashed cinder-backup is set to error on restart, its volume freed', async () => {
     const v = await volume(1, 'crashed-backup');
     await cluster.stopService('cinder-backup', 'SIGKILL');

@@ -168,6 +168,29 @@ describe('ChunkedBackupDriver', () => {
     expect(fs.statSync(targetPath).blocks * 512).toBeLessThanOrEqual(nonZero);
   });
 
+  it('keeps the volume meta it is given in metadata.json, and refuses a malformed one', async () => {
+    const d = driver();
+    const volumeMeta = {
+      version: 2 as const,
+      'volume-base-metadata': { display_name: 'db' },
+      'volume-metadata': { purpose: 'db' },
+    };
+    await d.backup({
+      backupId: FULL_ID,
+      volumeId: VOLUME_ID,
+      sourcePath,
+      sizeBytes: SIZE,
+      parentId: null,
+      volumeMeta,
+    });
+    expect((await d.metadata(FULL_ID)).volume_meta).toEqual(volumeMeta);
+
+    const file = path.join(containerDir(d, FULL_ID), 'metadata.json');
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8'));
+    fs.writeFileSync(file, JSON.stringify({ ...stored, volume_meta: { version: 2 } }));
+    await expect(d.metadata(FULL_ID)).rejects.toThrow(/volume_meta invalid/);
+  });
+
   it('refuses to overwrite an existing backup', async () => {
     const d = driver();
     await fullBackup(d);

@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { constants as zlibConstants, deflate as deflateCb, inflate as inflateCb } from 'node:zlib';
+import { isVolumeMeta, type VolumeMeta } from '../volume-meta';
 
 const deflate = promisify(deflateCb);
 
@@ -51,6 +52,8 @@ export interface BackupMetadata {
   size_bytes: number;
   chunk_size: number;
   created_at: string;
+  /** The volume's fields and metadata when the backup was taken (absent in older backups). */
+  volume_meta?: VolumeMeta;
   chunks: ChunkRecord[];
 }
 
@@ -62,6 +65,7 @@ export interface BackupInput {
   sourcePath: string;
   sizeBytes: number;
   parentId: string | null;
+  volumeMeta?: VolumeMeta;
   onProgress?: ProgressCallback;
 }
 
@@ -234,6 +238,7 @@ export class ChunkedBackupDriver {
       size_bytes: sizeBytes,
       chunk_size: chunkSize,
       created_at: new Date().toISOString(),
+      ...(input.volumeMeta ? { volume_meta: input.volumeMeta } : {}),
       chunks,
     };
     // Metadata goes last: its presence is what marks the backup as complete.
@@ -574,6 +579,7 @@ function validateMetadata(value: unknown, backupId: string): string | null {
     return 'chunk_size invalid';
   }
   if (typeof m.created_at !== 'string') return 'created_at missing';
+  if (m.volume_meta !== undefined && !isVolumeMeta(m.volume_meta)) return 'volume_meta invalid';
   if (!Array.isArray(m.chunks)) return 'chunks missing';
 
   const chunkSize = m.chunk_size;

@@ -13,6 +13,7 @@ import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
 import { BACKUP_DRIVER, BACKUP_HOST, GiB } from '../../backup-service';
 import type { ChunkedBackupDriver } from '../../chunked/chunked-backup.driver';
 import { progressReporter } from '../../progress';
+import { captureVolumeMeta } from '../../volume-meta';
 import { VolumeConnection } from '../../volume-connection';
 
 /**
@@ -68,6 +69,7 @@ export class CreateBackupHandler {
           sourcePath,
           sizeBytes: volume.size * GiB,
           parentId: claimed.parent_id,
+          volumeMeta: captureVolumeMeta(volume),
           onProgress: progressReporter(this.dataSource, backupId, 'backup', log),
         }),
       );

@@ -13,11 +13,12 @@ import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
 import { BACKUP_DRIVER, BACKUP_HOST } from '../../backup-service';
 import type { ChunkedBackupDriver } from '../../chunked/chunked-backup.driver';
 import { progressReporter } from '../../progress';
+import { restoredFields } from '../../volume-meta';
 import { VolumeConnection } from '../../volume-connection';
 
 /**
  * Cinder's restore_backup: write the backup chain onto the volume, checking every chunk's
- * SHA-256. The backup is `available` again either way; the volume is `available`, or
+ * SHA-256, then bring back what the backup recorded of its volume (see volume-meta.ts). The backup is `available` again either way; the volume is `available`, or
  * `error_restoring` (`error` if it was made for this restore) — never silently wrong.
  */
 @Injectable()
@@ -55,7 +56,16 @@ export class RestoreBackupHandler {
           onProgress: progressReporter(this.dataSource, backupId, 'restore', log),
         }),
       );
-      await this.finish(backup, volume, volumeIsNew, null);
+      // The requested backup's record of its volume (Cinder restores each backup's in chain
+      // order, so the last one's wins).
+      const { volume_meta: meta } = await this.driver.metadata(backupId);
+      await this.finish(
+        backup,
+        volume,
+        volumeIsNew,
+        null,
+        restoredFields(meta ?? null, volume, backup),
+      );
       log.info('backup restored');
     } catch (error) {
       const reason = (error as Error).message;
@@ -69,6 +79,7 @@ export class RestoreBackupHandler {
     volume: VolumeEntity,
     volumeIsNew: boolean,
     failure: string | null,
+    restored: Partial<VolumeEntity> = {},
   ) {
     await this.dataSource.transaction(async (tx) => {
       await applyTransition(tx, {
@@ -87,7 +98,7 @@ export class RestoreBackupHandler {
             ? 'restore_new_volume_failed'
             : 'restore_failed'
           : 'restore_succeeded',
-        set: failure ? {} : { metadata: { ...volume.metadata, src_backup_id: backup.id } },
+        set: failure ? {} : restored,
       });
       await finishWork(tx, 'backup', backup.id);
     });

@@ -1,0 +1,76 @@
+import type { VolumeEntity } from '@cinderflow/persistence';
+
+/**
+ * What a backup keeps of the volume besides its bytes, as Cinder's backup metadata (version 2):
+ * the volume's own fields, and its metadata key/values when it has any.
+ */
+export interface VolumeMeta {
+  version: 2;
+  'volume-base-metadata': Record<string, unknown>;
+  'volume-metadata'?: Record<string, string>;
+}
+
+/** Taken when the backup starts, from the volume row. */
+export function captureVolumeMeta(volume: VolumeEntity): VolumeMeta {
+  const { metadata, ...fields } = volume;
+  return {
+    version: 2,
+    // Dates become ISO strings, as they would in any JSON.
+    'volume-base-metadata': JSON.parse(JSON.stringify(fields)) as Record<string, unknown>,
+    ...(Object.keys(metadata).length > 0 ? { 'volume-metadata': { ...metadata } } : {}),
+  };
+}
+
+/** Whether a backup's stored `volume_meta` has the shape above (old backups have none). */
+export function isVolumeMeta(value: unknown): value is VolumeMeta {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  const base = m['volume-base-metadata'];
+  const meta = m['volume-metadata'];
+  return (
+    m.version === 2 &&
+    typeof base === 'object' &&
+    base !== null &&
+    (meta === undefined ||
+      (typeof meta === 'object' &&
+        meta !== null &&
+        Object.values(meta).every((v) => typeof v === 'string')))
+  );
+}
+
+type Restored = Pick<VolumeEntity, 'metadata'> &
+  Partial<Pick<VolumeEntity, 'display_name' | 'display_description'>>;
+
+/**
+ * The target volume's fields after a restore, by Cinder's rules:
+ * - name and description come back only onto a volume made for the restore
+ *   (`restore_backup_<id>`) or one without a name, and only when the backup has a name;
+ * - the backup's metadata key/values replace the target's, when the backup has any;
+ * - `src_backup_id` records the backup when it came from another volume, or when the target
+ *   already named a different one.
+ */
+export function restoredFields(
+  meta: VolumeMeta | null,
+  target: Pick<VolumeEntity, 'id' | 'display_name' | 'metadata'>,
+  backup: { id: string; volume_id: string },
+): Restored {
+  const base = meta?.['volume-base-metadata'] ?? {};
+  const name = typeof base.display_name === 'string' ? base.display_name : '';
+  const restoreName =
+    name !== '' && (!target.display_name || target.display_name.startsWith('restore_backup_'));
+  const metadata = { ...(meta?.['volume-metadata'] ?? target.metadata) };
+  const previous = metadata.src_backup_id;
+  if (backup.volume_id !== target.id || (previous !== undefined && previous !== backup.id)) {
+    metadata.src_backup_id = backup.id;
+  }
+  return {
+    metadata,
+    ...(restoreName
+      ? {
+          display_name: name,
+          display_description:
+            typeof base.display_description === 'string' ? base.display_description : null,
+        }
+      : {}),
+  };
+}
