@@ -20,6 +20,24 @@ export async function recordWork(
   );
 }
 
+/**
+ * Notes the work only if no note exists for the resource: false means another delivery of the
+ * same request is at it already (notes of a dead process are gone once its service restarted).
+ */
+export async function claimWork(
+  manager: EntityManager,
+  work: { resourceType: string; resourceId: string; status: string; serviceHost: string },
+): Promise<boolean> {
+  const inserted = (await manager.query(
+    `INSERT INTO workers (resource_type, resource_id, status, service_host, created_at)
+     VALUES ($1, $2, $3, $4, ${NOW_UTC})
+     ON CONFLICT (resource_type, resource_id) DO NOTHING
+     RETURNING id`,
+    [work.resourceType, work.resourceId, work.status, work.serviceHost],
+  )) as unknown[];
+  return inserted.length === 1;
+}
+
 export async function finishWork(
   manager: EntityManager,
   resourceType: string,

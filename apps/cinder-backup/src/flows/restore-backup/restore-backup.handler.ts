@@ -4,8 +4,8 @@ import type { Logger } from '@cinderflow/logging';
 import {
   applyTransition,
   BackupEntity,
+  claimWork,
   finishWork,
-  recordWork,
   VolumeEntity,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
@@ -41,12 +41,16 @@ export class RestoreBackupHandler {
       log.info('no restore waiting for this volume; nothing to do');
       return;
     }
-    await recordWork(this.dataSource.manager, {
+    const claimed = await claimWork(this.dataSource.manager, {
       resourceType: 'backup',
       resourceId: backupId,
       status: 'restoring',
       serviceHost: this.host,
     });
+    if (!claimed) {
+      log.info('this restore is already under way; nothing to do');
+      return;
+    }
     const volume = await this.dataSource.manager.findOneByOrFail(VolumeEntity, { id: volumeId });
     try {
       await this.connection.with(volume, (targetPath) =>
