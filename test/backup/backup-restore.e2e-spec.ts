@@ -259,6 +259,59 @@ describe('backup and restore, on real bytes', () => {
     expect(over?.metadata).toEqual({ tier: 'gold', src_backup_id: made.id });
   });
 
+  it('creates a volume from a backup (3.47): cinder-volume makes it, cinder-backup fills it', async () => {
+    const v347 = api.withVersion('3.47');
+    const created = await v347.post('volumes', {
+      volume: { size: 2, name: 'origin', metadata: { app: 'ledger' } },
+    });
+    const origin = created.body.volume.id as string;
+    await api.waitForVolume(origin, (v) => v?.status === 'available');
+    const originPath = join(cluster.dataDir('disk'), `volume-${origin}`);
+    writeAt(originPath, 5 * MiB + 3, randomBytes(2 * MiB));
+    const bytes = await sha256OfFile(originPath);
+    const made = await backup({ volume_id: origin });
+    expect(made.status).toBe('available');
+
+    // Refused before anything is written: each with Cinder's error.
+    const missing = randomUUID();
+    expect((await v347.post('volumes', { volume: { backup_id: missing } })).body).toEqual({
+      itemNotFound: { code: 404, message: `Backup ${missing} could not be found.` },
+    });
+    expect(
+      (await v347.post('volumes', { volume: { backup_id: made.id, size: 1 } })).body.badRequest
+        .message,
+    ).toBe(
+      'Invalid input received: Volume size 1GB cannot be smaller than the backup size 2GB. It must be >= backup size.',
+    );
+    const failed = await backup({ volume_id: origin });
+    await cluster.sql(`UPDATE backups SET status = 'error' WHERE id = $1`, [failed.id]);
+    expect(
+      (await v347.post('volumes', { volume: { backup_id: failed.id } })).body.badRequest.message,
+    ).toBe("Invalid backup: Originating backup status must be one of 'available' values");
+
+    // Size, and with no name given the name, come from the backup; the bytes too.
+    const res = await v347.post('volumes', { volume: { backup_id: made.id } });
+    expect(res.status).toBe(202);
+    expect(res.body.volume).toMatchObject({ size: 2, status: 'creating', name: null });
+    const id = res.body.volume.id as string;
+    const volume = await api.waitForVolume(
+      id,
+      (v) => v?.status === 'available' || v?.status === 'error',
+      60_000,
+    );
+    expect(volume).toMatchObject({
+      status: 'available',
+      size: 2,
+      name: 'origin',
+      metadata: { app: 'ledger', src_backup_id: made.id },
+    });
+    expect(await sha256OfFile(join(cluster.dataDir('disk'), `volume-${id}`))).toBe(bytes);
+    expect((await api.get(`backups/${made.id as string}`)).body.backup).toMatchObject({
+      status: 'available',
+    });
+    expect(await cluster.sql('SELECT * FROM workers')).toEqual([]);
+  });
+
   it('a backup left creating by a crashed cinder-backup is set to error on restart, its volume freed', async () => {
     const v = await volume(1, 'crashed-backup');
     await cluster.stopService('cinder-backup', 'SIGKILL');

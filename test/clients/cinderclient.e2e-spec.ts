@@ -185,6 +185,24 @@ describe('the real cinder CLI', () => {
       30_000,
       () => 'the restore never finished',
     );
+    // 3.47: a new volume made from the backup.
+    const fromBackup = properties(
+      await cinder(
+        '--os-volume-api-version',
+        '3.47',
+        'create',
+        '--backup-id',
+        created.id,
+        '--name',
+        'from-nightly',
+      ),
+    );
+    expect(fromBackup).toMatchObject({ name: 'from-nightly', size: '1', status: 'creating' });
+    await cluster.waitFor(
+      async () => properties(await cinder('show', fromBackup.id!)).status === 'available',
+      30_000,
+      () => 'the volume from the backup never became available',
+    );
     expect(await cinder('backup-delete', created.id)).toContain(
       `Request to delete backup ${created.id} has been accepted.`,
     );

@@ -16,11 +16,10 @@ import {
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, RPC_CLIENT } from '@cinderflow/service-runtime';
 import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
-import { CinderHttpError, invalidVolume, notFound } from '../common/cinder-errors';
+import { CinderHttpError, invalidBackup, invalidVolume } from '../common/cinder-errors';
 import { CreateVolumeFlow } from '../flows/create-volume/create-volume.flow';
 import { VolumesService } from '../volumes/volumes.service';
-
-const invalidBackup = (reason: string) => new CinderHttpError(400, `Invalid backup: ${reason}`);
+import { findBackup } from './find-backup';
 
 export interface CreateBackupRequest {
   volumeId: string;
@@ -190,14 +189,8 @@ export class BackupsService {
     return { backup_id: id, volume_id: volume.id, volume_name: volume.display_name };
   }
 
-  async get(caller: RequestContext, id: string): Promise<BackupEntity> {
-    const backup = /^[0-9a-f-]{36}$/i.test(id)
-      ? await this.dataSource.manager.findOne(BackupEntity, { where: { id, deleted: false } })
-      : null;
-    if (!backup || (!caller.isAdmin && backup.project_id !== caller.projectId)) {
-      throw notFound(`Backup ${id} could not be found.`);
-    }
-    return backup;
+  get(caller: RequestContext, id: string): Promise<BackupEntity> {
+    return findBackup(this.dataSource.manager, caller, id);
   }
 
   async list(

@@ -43,6 +43,9 @@ export const invalidInput = (reason: string) =>
 /** Cinder's InvalidVolume. */
 export const invalidVolume = (reason: string) =>
   new CinderHttpError(400, `Invalid volume: ${reason}`);
+/** Cinder's InvalidBackup. */
+export const invalidBackup = (reason: string) =>
+  new CinderHttpError(400, `Invalid backup: ${reason}`);
 export const badRequest = (message: string) => new CinderHttpError(400, message);
 export const notFound = (message: string) => new CinderHttpError(404, message);
 export const forbidden = (message: string) => new CinderHttpError(403, message);

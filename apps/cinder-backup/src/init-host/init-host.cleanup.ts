@@ -73,11 +73,13 @@ export class InitHostCleanup {
             },
           });
           if (backup.restore_volume_id) {
+            // A volume still `creating` was being made from the backup: it never was usable.
+            const target = await tx.findOneBy(VolumeEntity, { id: backup.restore_volume_id });
             await applyTransition(tx, {
               machine: volumeMachine,
               entity: VolumeEntity,
               id: backup.restore_volume_id,
-              event: 'restore_failed',
+              event: target?.status === 'creating' ? 'restore_new_volume_failed' : 'restore_failed',
             }).catch(() => undefined);
           }
         }

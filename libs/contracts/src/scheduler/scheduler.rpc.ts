@@ -14,6 +14,8 @@ export const requestSpecSchema = z.object({
   size: z.number().int().positive(),
   availability_zone: z.string(),
   volume_type: volumeTypeSpecSchema,
+  /** Create from this backup: cinder-volume makes the volume, cinder-backup fills it. */
+  backup_id: z.string().uuid().optional(),
 });
 
 /** Retry bookkeeping that travels with a create (Cinder's filter_properties['retry']). */

@@ -10,7 +10,8 @@ import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { AvailabilityZonesService } from '../../availability-zones/availability-zones.service';
-import { badRequest, invalidInput } from '../../common/cinder-errors';
+import { findBackup } from '../../backups/find-backup';
+import { badRequest, invalidBackup, invalidInput } from '../../common/cinder-errors';
 import { VolumeTypesService } from '../../types/volume-types.service';
 import type { CreateVolumeBody } from '../../volumes/volume.schemas';
 
@@ -34,13 +35,13 @@ export class CreateVolumeFlow {
     caller: RequestContext,
     body: CreateVolumeBody,
   ): Promise<{ volume: VolumeEntity; typeName: string }> {
-    const request = await this.extract(body);
+    const request = await this.extract(caller, body);
     const volume = await this.entryCreate(caller, request);
-    await this.castToScheduler(volume, request.extraSpecs, request.typeName);
+    await this.castToScheduler(volume, request.extraSpecs, request.typeName, request.backupId);
     return { volume, typeName: request.typeName };
   }
 
-  private async extract(body: CreateVolumeBody) {
+  private async extract(caller: RequestContext, body: CreateVolumeBody) {
     const v = body.volume;
     if (v.multiattach === true) {
       throw invalidInput(
@@ -53,18 +54,30 @@ export class CreateVolumeFlow {
     if (sources.length > 1) {
       throw invalidInput(`Only one of ${sources.join(', ')} may be given.`);
     }
-    if (sources.length === 1) {
+    if (sources.length === 1 && sources[0] !== 'backup_id') {
       throw badRequest(
         `Creating a volume from ${sources[0]} is not supported by this deployment yet.`,
       );
     }
+    // From a backup (3.47): an empty volume here, its bytes then restored by cinder-backup.
+    const backup = v.backup_id
+      ? await findBackup(this.dataSource.manager, caller, v.backup_id)
+      : null;
+    if (backup && backup.status !== 'available') {
+      throw invalidBackup("Originating backup status must be one of 'available' values");
+    }
     if (v.consistencygroup_id || v.group_id) {
       throw badRequest('Creating a volume in a group is not supported by this deployment yet.');
     }
-    const size = v.size === undefined || v.size === null ? undefined : Number(v.size);
+    const size = v.size === undefined || v.size === null ? backup?.size : Number(v.size);
     if (size === undefined || !Number.isInteger(size) || size <= 0) {
       throw invalidInput(
         `Volume size '${v.size === undefined || v.size === null ? 'None' : String(v.size)}' must be an integer and greater than 0`,
+      );
+    }
+    if (backup && size < backup.size) {
+      throw invalidInput(
+        `Volume size ${size}GB cannot be smaller than the backup size ${backup.size}GB. It must be >= backup size.`,
       );
     }
     if (size > this.config.MAX_VOLUME_SIZE_GB) {
@@ -86,6 +99,7 @@ export class CreateVolumeFlow {
       name: v.name !== undefined ? v.name : (v.display_name ?? null),
       description: v.description !== undefined ? v.description : (v.display_description ?? null),
       metadata: v.metadata ?? {},
+      backupId: backup?.id ?? null,
     };
   }
 
@@ -125,6 +139,7 @@ export class CreateVolumeFlow {
     volume: VolumeEntity,
     extraSpecs: Record<string, string>,
     typeName: string,
+    backupId: string | null,
   ): Promise<void> {
     try {
       await this.rpc.cast(Destinations.scheduler(), SchedulerRpc.createVolume, {
@@ -133,6 +148,7 @@ export class CreateVolumeFlow {
           size: volume.size,
           availability_zone: volume.availability_zone,
           volume_type: { id: volume.volume_type_id, name: typeName, extra_specs: extraSpecs },
+          ...(backupId ? { backup_id: backupId } : {}),
         },
         retry: { num_attempts: 1, backends: [], exc_reasons: [] },
       });

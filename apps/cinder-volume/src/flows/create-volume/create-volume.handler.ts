@@ -1,17 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { backendOf, type CreateVolume, Destinations, SchedulerRpc } from '@cinderflow/contracts';
+import { DataSource, type EntityManager } from 'typeorm';
+import {
+  backendOf,
+  BackupRpc,
+  type CreateVolume,
+  Destinations,
+  SchedulerRpc,
+} from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import type { RpcClient } from '@cinderflow/messaging';
 import {
   applyTransition,
+  BackupEntity,
   finishWork,
   recordWork,
   StatusConflictError,
   VolumeEntity,
 } from '@cinderflow/persistence';
 import { LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
-import { volumeMachine } from '@cinderflow/status-machines';
+import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
 import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
 import { VOLUME_SERVICE, type VolumeServiceInfo } from '../../volume-service.identity';
 
@@ -49,7 +56,10 @@ export class CreateVolumeHandler {
         volume.host !== host ||
         volume.scheduling_attempt !== retry.num_attempts
       ) {
-        return false;
+        return 'skip';
+      }
+      if (spec.backup_id !== undefined && (await handedToBackup(tx, spec.backup_id, volume.id))) {
+        return 'handed';
       }
       await recordWork(tx, {
         resourceType: 'volume',
@@ -57,10 +67,16 @@ export class CreateVolumeHandler {
         status: 'creating',
         serviceHost: this.service.serviceHost,
       });
-      return true;
+      return 'claimed';
     });
-    if (!claimed) {
+    if (claimed === 'skip') {
       log.info('create already handled or superseded; nothing to do');
+      return;
+    }
+    if (claimed === 'handed') {
+      // A delivery before this one handed the volume over but may have died before its cast
+      // went out; cinder-backup runs one restore at a time, so casting again is safe.
+      await this.castRestore(spec.backup_id!, spec.volume_id, log);
       return;
     }
 
@@ -68,6 +84,11 @@ export class CreateVolumeHandler {
       await this.driver.createVolume({ id: spec.volume_id, size: spec.size });
     } catch (error) {
       await this.reschedule(message, error as Error, log);
+      return;
+    }
+
+    if (spec.backup_id !== undefined) {
+      await this.handToBackup(message, spec.backup_id, log);
       return;
     }
 
@@ -97,6 +118,63 @@ export class CreateVolumeHandler {
     }
   }
 
+  /**
+   * Cinder's _create_from_backup for a driver that cannot do it itself: the volume made here
+   * stays `creating` while cinder-backup restores the backup into it, and leaves it `available`
+   * (or `error`). This service's part of the work ends with the hand-over.
+   */
+  private async handToBackup(message: CreateVolume, backupId: string, log: Logger) {
+    const { request_spec: spec, host } = message;
+    try {
+      await this.dataSource.transaction(async (tx) => {
+        await applyTransition(tx, {
+          machine: backupMachine,
+          entity: BackupEntity,
+          id: backupId,
+          event: 'restore_start',
+          set: { restore_volume_id: spec.volume_id },
+        });
+        await finishWork(tx, 'volume', spec.volume_id);
+      });
+    } catch (error) {
+      if (!(error instanceof StatusConflictError)) throw error;
+      if (await handedToBackup(this.dataSource.manager, backupId, spec.volume_id)) {
+        log.info('another delivery already handed this volume to cinder-backup');
+        // This delivery's own note must not make a restart fail a volume being restored.
+        await this.dataSource.transaction((tx) => finishWork(tx, 'volume', spec.volume_id));
+        return;
+      }
+      // The backup was taken for something else (a restore, a delete) since the API checked it.
+      log.warn({ backup_id: backupId, status: error.current }, 'backup no longer available');
+      await this.driver.deleteVolume({ id: spec.volume_id }).catch(() => undefined);
+      await this.dataSource.transaction(async (tx) => {
+        await applyTransition(tx, {
+          machine: volumeMachine,
+          entity: VolumeEntity,
+          id: spec.volume_id,
+          event: 'create_failed',
+          where: { sql: 'host = :host', params: { host } },
+        });
+        await finishWork(tx, 'volume', spec.volume_id);
+      });
+      return;
+    }
+    await this.castRestore(backupId, spec.volume_id, log);
+  }
+
+  private async castRestore(backupId: string, volumeId: string, log: Logger): Promise<void> {
+    const backup = await this.dataSource.manager.findOneByOrFail(BackupEntity, { id: backupId });
+    await this.rpc.cast(
+      backup.host ? Destinations.backupHost(backup.host) : Destinations.backup(),
+      BackupRpc.restoreBackup,
+      { backup_id: backupId, volume_id: volumeId, volume_is_new: true },
+    );
+    log.info(
+      { backup_id: backupId, backup_host: backup.host },
+      'volume created; restore of the backup handed to cinder-backup',
+    );
+  }
+
   private async reschedule(message: CreateVolume, error: Error, log: Logger): Promise<void> {
     const { request_spec: spec, retry } = message;
     log.warn({ err: error.message }, 'driver failed to create the volume; rescheduling');
@@ -112,4 +190,14 @@ export class CreateVolumeHandler {
       },
     });
   }
+}
+
+/** Whether the backup is already being restored into this volume (an earlier delivery did it). */
+async function handedToBackup(
+  manager: EntityManager,
+  backupId: string,
+  volumeId: string,
+): Promise<boolean> {
+  const backup = await manager.findOneBy(BackupEntity, { id: backupId });
+  return backup?.status === 'restoring' && backup.restore_volume_id === volumeId;
 }
