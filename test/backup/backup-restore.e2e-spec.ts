@@ -310,6 +310,32 @@ describe('backup and restore, on real bytes', () => {
       status: 'available',
     });
     expect(await cluster.sql('SELECT * FROM workers')).toEqual([]);
+
+    // The restore message delivered again afterwards: nothing is written, nothing changes.
+    writeAt(join(cluster.dataDir('disk'), `volume-${id}`), 0, Buffer.from('in use since'));
+    const inUse = await sha256OfFile(join(cluster.dataDir('disk'), `volume-${id}`));
+    await cluster.publish('cinder-backup.e2e-host', {
+      method: 'restore_backup',
+      context: {
+        request_id: 'req-7e57d0b1-e000-4000-8000-0000000dup2',
+        user_id: 'e2e-user',
+        project_id: PROJECT_A,
+        roles: ['admin'],
+        is_admin: true,
+        sent_at: new Date().toISOString(),
+      },
+      payload: { backup_id: made.id, volume_id: id, volume_is_new: true },
+    });
+    await cluster.waitFor(
+      () => cluster.logOf('cinder-backup').includes('req-7e57d0b1-e000-4000-8000-0000000dup2'),
+      10_000,
+      () => 'the repeated restore was never delivered',
+    );
+    expect(cluster.logOf('cinder-backup')).toMatch(
+      /"request_id":"req-7e57d0b1-e000-4000-8000-0000000dup2".*no restore waiting for this volume/,
+    );
+    expect(await sha256OfFile(join(cluster.dataDir('disk'), `volume-${id}`))).toBe(inUse);
+    expect((await api.get(`volumes/${id}`)).body.volume.status).toBe('available');
   });
 
   it('a backup left creating by a crashed cinder-backup is set to error on restart, its volume freed', async () => {
@@ -344,33 +370,39 @@ describe('backup and restore, on real bytes', () => {
     expect(await cluster.sql('SELECT * FROM workers')).toEqual([]);
   });
 
-  it('a restore cut short by a crash leaves the backup available and the volume error_restoring', async () => {
-    const source = await volume(1, 'restore-source');
-    const b = await backup({ volume_id: source.id });
-    const target = await volume(1, 'restore-target');
-    await cluster.stopService('cinder-backup', 'SIGKILL');
-    // What a crash in the middle of restore_backup leaves behind.
-    await cluster.sql(
-      "UPDATE backups SET status = 'restoring', restore_volume_id = $2 WHERE id = $1",
-      [b.id, target.id],
-    );
-    await cluster.sql("UPDATE volumes SET status = 'restoring-backup' WHERE id = $1", [target.id]);
-    await cluster.sql(
-      `INSERT INTO workers (resource_type, resource_id, status, service_host, created_at)
-       VALUES ('backup', $1, 'restoring', 'e2e-host', now())`,
-      [b.id],
-    );
-    await cluster.startService('cinder-backup', 'apps/cinder-backup/dist/main.js', {
-      BACKUP_DIR: cluster.backupDir,
-      BACKUP_CHUNK_SIZE: String(MiB),
-    });
-    expect((await api.get(`backups/${b.id as string}`)).body.backup).toMatchObject({
-      status: 'available',
-      fail_reason: 'restore interrupted by a manager restart',
-    });
-    expect((await api.get(`volumes/${target.id}`)).body.volume.status).toBe('error_restoring');
-    expect(await cluster.sql('SELECT * FROM workers')).toEqual([]);
-  });
+  it.each([
+    ['a restore into a volume', 'restoring-backup', 'error_restoring'],
+    ['the restore of a volume being created from the backup', 'creating', 'error'],
+  ])(
+    '%s cut short by a crash leaves the backup available and the volume %s -> %s',
+    async (_what, during, after) => {
+      const source = await volume(1, 'restore-source');
+      const b = await backup({ volume_id: source.id });
+      const target = await volume(1, 'restore-target');
+      await cluster.stopService('cinder-backup', 'SIGKILL');
+      // What a crash in the middle of restore_backup leaves behind.
+      await cluster.sql(
+        "UPDATE backups SET status = 'restoring', restore_volume_id = $2 WHERE id = $1",
+        [b.id, target.id],
+      );
+      await cluster.sql('UPDATE volumes SET status = $2 WHERE id = $1', [target.id, during]);
+      await cluster.sql(
+        `INSERT INTO workers (resource_type, resource_id, status, service_host, created_at)
+         VALUES ('backup', $1, 'restoring', 'e2e-host', now())`,
+        [b.id],
+      );
+      await cluster.startService('cinder-backup', 'apps/cinder-backup/dist/main.js', {
+        BACKUP_DIR: cluster.backupDir,
+        BACKUP_CHUNK_SIZE: String(MiB),
+      });
+      expect((await api.get(`backups/${b.id as string}`)).body.backup).toMatchObject({
+        status: 'available',
+        fail_reason: 'restore interrupted by a manager restart',
+      });
+      expect((await api.get(`volumes/${target.id}`)).body.volume.status).toBe(after);
+      expect(await cluster.sql('SELECT * FROM workers')).toEqual([]);
+    },
+  );
 
   it("lists backups with Cinder's shapes", async () => {
     const v = await volume(1, 'listed');

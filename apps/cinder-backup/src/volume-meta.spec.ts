@@ -50,47 +50,82 @@ describe('captureVolumeMeta', () => {
 
 describe('restoredFields', () => {
   it('gives a volume made for the restore the source name, description and metadata', () => {
-    const target = { id: OTHER, display_name: `restore_backup_${BACKUP.id}`, metadata: {} };
-    expect(restoredFields(meta({ purpose: 'db' }), target, BACKUP)).toEqual({
+    const target = {
+      id: OTHER,
+      display_name: `restore_backup_${BACKUP.id}`,
+      display_description: 'auto-created_from_restore_from_backup',
+      metadata: {},
+    };
+    expect(restoredFields([meta({ purpose: 'db' })], target, BACKUP)).toEqual({
       display_name: 'db',
       display_description: 'postgres data',
       metadata: { purpose: 'db', src_backup_id: BACKUP.id },
     });
     // Also a volume without a name.
-    expect(restoredFields(meta({}), { ...target, display_name: null }, BACKUP)).toMatchObject({
+    expect(restoredFields([meta({})], { ...target, display_name: null }, BACKUP)).toMatchObject({
       display_name: 'db',
     });
   });
 
   it('keeps the name of a volume the user named, and replaces its metadata', () => {
-    const target = { id: OTHER, display_name: 'mine', metadata: { keep: 'no' } };
-    expect(restoredFields(meta({ purpose: 'db' }), target, BACKUP)).toEqual({
+    const target = {
+      id: OTHER,
+      display_name: 'mine',
+      display_description: null,
+      metadata: { keep: 'no' },
+    };
+    expect(restoredFields([meta({ purpose: 'db' })], target, BACKUP)).toEqual({
       metadata: { purpose: 'db', src_backup_id: BACKUP.id },
     });
   });
 
   it("leaves the target's metadata when the backup recorded none", () => {
-    const target = { id: OTHER, display_name: 'mine', metadata: { keep: 'yes' } };
-    expect(restoredFields(meta({}), target, BACKUP).metadata).toEqual({
+    const target = {
+      id: OTHER,
+      display_name: 'mine',
+      display_description: null,
+      metadata: { keep: 'yes' },
+    };
+    expect(restoredFields([meta({})], target, BACKUP).metadata).toEqual({
       keep: 'yes',
       src_backup_id: BACKUP.id,
     });
     // A backup from before volume_meta existed.
-    expect(restoredFields(null, target, BACKUP)).toEqual({
+    expect(restoredFields([], target, BACKUP)).toEqual({
       metadata: { keep: 'yes', src_backup_id: BACKUP.id },
     });
   });
 
   it('marks its own volume only when it names a different backup already', () => {
-    const own = { id: SOURCE, display_name: 'db', metadata: {} };
-    expect(restoredFields(meta({ a: 'b' }), own, BACKUP).metadata).toEqual({ a: 'b' });
+    const own = { id: SOURCE, display_name: 'db', display_description: null, metadata: {} };
+    expect(restoredFields([meta({ a: 'b' })], own, BACKUP).metadata).toEqual({ a: 'b' });
     const earlier = meta({ src_backup_id: 'older' });
-    expect(restoredFields(earlier, own, BACKUP).metadata).toEqual({ src_backup_id: BACKUP.id });
+    expect(restoredFields([earlier], own, BACKUP).metadata).toEqual({ src_backup_id: BACKUP.id });
+  });
+
+  it('along an incremental chain, the oldest recorded name and the newest metadata win', () => {
+    const full = captureVolumeMeta(volume({ display_name: 'first', metadata: { v: '1' } }));
+    const renamed = captureVolumeMeta(volume({ display_name: 'second', metadata: {} }));
+    const later = captureVolumeMeta(volume({ display_name: 'third', metadata: { v: '3' } }));
+    const target = { id: OTHER, display_name: null, display_description: null, metadata: {} };
+    expect(restoredFields([full, renamed, later], target, BACKUP)).toMatchObject({
+      display_name: 'first',
+      metadata: { v: '3', src_backup_id: BACKUP.id },
+    });
+    expect(restoredFields([full, renamed], target, BACKUP).metadata).toEqual({
+      v: '1',
+      src_backup_id: BACKUP.id,
+    });
   });
 
   it('restores no name when the backup had none', () => {
     const unnamed = captureVolumeMeta(volume({ display_name: null }));
-    const target = { id: OTHER, display_name: `restore_backup_${BACKUP.id}`, metadata: {} };
-    expect(restoredFields(unnamed, target, BACKUP)).not.toHaveProperty('display_name');
+    const target = {
+      id: OTHER,
+      display_name: `restore_backup_${BACKUP.id}`,
+      display_description: 'auto-created_from_restore_from_backup',
+      metadata: {},
+    };
+    expect(restoredFields([unnamed], target, BACKUP)).not.toHaveProperty('display_name');
   });
 });

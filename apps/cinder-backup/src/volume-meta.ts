@@ -42,35 +42,36 @@ type Restored = Pick<VolumeEntity, 'metadata'> &
   Partial<Pick<VolumeEntity, 'display_name' | 'display_description'>>;
 
 /**
- * The target volume's fields after a restore, by Cinder's rules:
- * - name and description come back only onto a volume made for the restore
- *   (`restore_backup_<id>`) or one without a name, and only when the backup has a name;
- * - the backup's metadata key/values replace the target's, when the backup has any;
- * - `src_backup_id` records the backup when it came from another volume, or when the target
- *   already named a different one.
+ * The target volume's fields after a restore, by Cinder's rules, applying what each backup of
+ * the chain recorded, the full backup first:
+ * - a name (with its description) comes back only onto a volume made for the restore
+ *   (`restore_backup_<id>`) or one without a name — so the oldest recorded name wins;
+ * - recorded metadata key/values replace the target's — so the newest recorded set wins;
+ * - `src_backup_id` then records the backup when it came from another volume, or when the
+ *   target already named a different one.
  */
 export function restoredFields(
-  meta: VolumeMeta | null,
-  target: Pick<VolumeEntity, 'id' | 'display_name' | 'metadata'>,
+  chain: (VolumeMeta | null)[],
+  target: Pick<VolumeEntity, 'id' | 'display_name' | 'display_description' | 'metadata'>,
   backup: { id: string; volume_id: string },
 ): Restored {
-  const base = meta?.['volume-base-metadata'] ?? {};
-  const name = typeof base.display_name === 'string' ? base.display_name : '';
-  const restoreName =
-    name !== '' && (!target.display_name || target.display_name.startsWith('restore_backup_'));
-  const metadata = { ...(meta?.['volume-metadata'] ?? target.metadata) };
+  let { display_name: name, display_description: description } = target;
+  let renamed = false;
+  let metadata = target.metadata;
+  for (const meta of chain) {
+    const base = meta?.['volume-base-metadata'] ?? {};
+    const recorded = typeof base.display_name === 'string' ? base.display_name : '';
+    if (recorded !== '' && (!name || name.startsWith('restore_backup_'))) {
+      name = recorded;
+      description = typeof base.display_description === 'string' ? base.display_description : null;
+      renamed = true;
+    }
+    metadata = meta?.['volume-metadata'] ?? metadata;
+  }
+  metadata = { ...metadata };
   const previous = metadata.src_backup_id;
   if (backup.volume_id !== target.id || (previous !== undefined && previous !== backup.id)) {
     metadata.src_backup_id = backup.id;
   }
-  return {
-    metadata,
-    ...(restoreName
-      ? {
-          display_name: name,
-          display_description:
-            typeof base.display_description === 'string' ? base.display_description : null,
-        }
-      : {}),
-  };
+  return { metadata, ...(renamed ? { display_name: name, display_description: description } : {}) };
 }

@@ -13,13 +13,18 @@ import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
 import { BACKUP_DRIVER, BACKUP_HOST } from '../../backup-service';
 import type { ChunkedBackupDriver } from '../../chunked/chunked-backup.driver';
 import { progressReporter } from '../../progress';
-import { restoredFields } from '../../volume-meta';
+import { restoredFields, type VolumeMeta } from '../../volume-meta';
 import { VolumeConnection } from '../../volume-connection';
+
+/** Cinder's restore_backup refuses any other volume status. */
+const RESTORABLE: string[] = ['restoring-backup', 'creating'];
 
 /**
  * Cinder's restore_backup: write the backup chain onto the volume, checking every chunk's
- * SHA-256, then bring back what the backup recorded of its volume (see volume-meta.ts). The backup is `available` again either way; the volume is `available`, or
- * `error_restoring` (`error` if it was made for this restore) — never silently wrong.
+ * SHA-256, then bring back what the backup recorded of its volume (see volume-meta.ts). The
+ * backup is `available` again either way; the volume is `available`, or `error_restoring`
+ * (`error` if it was made for this restore — Cinder means to, though a slip in its manager
+ * compares the backup's status instead) — never silently wrong.
  */
 @Injectable()
 export class RestoreBackupHandler {
@@ -33,14 +38,8 @@ export class RestoreBackupHandler {
 
   async handle(backupId: string, volumeId: string, volumeIsNew: boolean): Promise<void> {
     const log = this.logger.child({ backup_id: backupId, volume_id: volumeId });
-    const backup = await this.dataSource.manager.findOneBy(BackupEntity, {
-      id: backupId,
-      deleted: false,
-    });
-    if (!backup || backup.status !== 'restoring' || backup.restore_volume_id !== volumeId) {
-      log.info('no restore waiting for this volume; nothing to do');
-      return;
-    }
+    // Claim first, check second: a duplicate that arrives after the first delivery finished
+    // then sees the backup `available` again instead of restoring over a volume in use.
     const claimed = await claimWork(this.dataSource.manager, {
       resourceType: 'backup',
       resourceId: backupId,
@@ -51,31 +50,69 @@ export class RestoreBackupHandler {
       log.info('this restore is already under way; nothing to do');
       return;
     }
-    const volume = await this.dataSource.manager.findOneByOrFail(VolumeEntity, { id: volumeId });
+    try {
+      const [backup, volume] = await Promise.all([
+        this.dataSource.manager.findOneBy(BackupEntity, { id: backupId, deleted: false }),
+        this.dataSource.manager.findOneBy(VolumeEntity, { id: volumeId, deleted: false }),
+      ]);
+      if (
+        !backup ||
+        !volume ||
+        backup.status !== 'restoring' ||
+        backup.restore_volume_id !== volumeId ||
+        !RESTORABLE.includes(volume.status)
+      ) {
+        log.info('no restore waiting for this volume; nothing to do');
+        await this.release(backupId);
+        return;
+      }
+      await this.restore(backup, volume, volumeIsNew, log);
+    } catch (error) {
+      // Unexpected (the database, say): give the claim back so that the redelivery can retry.
+      await this.release(backupId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async restore(
+    backup: BackupEntity,
+    volume: VolumeEntity,
+    volumeIsNew: boolean,
+    log: Logger,
+  ): Promise<void> {
+    let chain: (VolumeMeta | null)[];
     try {
       await this.connection.with(volume, (targetPath) =>
         this.driver.restore({
-          backupId,
+          backupId: backup.id,
           targetPath,
-          onProgress: progressReporter(this.dataSource, backupId, 'restore', log),
+          onProgress: progressReporter(this.dataSource, backup.id, 'restore', log),
         }),
       );
-      // The requested backup's record of its volume (Cinder restores each backup's in chain
-      // order, so the last one's wins).
-      const { volume_meta: meta } = await this.driver.metadata(backupId);
-      await this.finish(
-        backup,
-        volume,
-        volumeIsNew,
-        null,
-        restoredFields(meta ?? null, volume, backup),
-      );
-      log.info('backup restored');
+      chain = await this.volumeMetaChain(backup.id);
     } catch (error) {
       const reason = (error as Error).message;
       log.error({ err: reason }, 'restore failed');
       await this.finish(backup, volume, volumeIsNew, reason);
+      return;
     }
+    await this.finish(backup, volume, volumeIsNew, null, chain);
+    log.info('backup restored');
+  }
+
+  /** What each backup of the chain recorded of its volume, the full backup first. */
+  private async volumeMetaChain(backupId: string): Promise<(VolumeMeta | null)[]> {
+    const chain: (VolumeMeta | null)[] = [];
+    for (let id: string | null = backupId; id !== null;) {
+      const meta = await this.driver.metadata(id);
+      chain.unshift(meta.volume_meta ?? null);
+      id = meta.parent_id;
+    }
+    return chain;
+  }
+
+  private release(backupId: string): Promise<void> {
+    return this.dataSource.transaction((tx) => finishWork(tx, 'backup', backupId));
   }
 
   async finish(
@@ -83,7 +120,7 @@ export class RestoreBackupHandler {
     volume: VolumeEntity,
     volumeIsNew: boolean,
     failure: string | null,
-    restored: Partial<VolumeEntity> = {},
+    chain: (VolumeMeta | null)[] = [],
   ) {
     await this.dataSource.transaction(async (tx) => {
       await applyTransition(tx, {
@@ -92,6 +129,11 @@ export class RestoreBackupHandler {
         id: backup.id,
         event: 'restore_finished',
         set: { restore_volume_id: null, progress: 100, fail_reason: failure },
+      });
+      // Fields from the row as it is now: edits made while the restore ran are kept.
+      const current = await tx.findOne(VolumeEntity, {
+        where: { id: volume.id },
+        lock: { mode: 'pessimistic_write' },
       });
       await applyTransition(tx, {
         machine: volumeMachine,
@@ -102,7 +144,14 @@ export class RestoreBackupHandler {
             ? 'restore_new_volume_failed'
             : 'restore_failed'
           : 'restore_succeeded',
-        set: failure ? {} : restored,
+        set:
+          failure || !current
+            ? {}
+            : {
+                ...restoredFields(chain, current, backup),
+                // a volume made from the backup is launched now, as one made empty would be
+                ...(current.status === 'creating' ? { launched_at: new Date() } : {}),
+              },
       });
       await finishWork(tx, 'backup', backup.id);
     });

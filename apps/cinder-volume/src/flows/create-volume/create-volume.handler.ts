@@ -124,9 +124,14 @@ export class CreateVolumeHandler {
    * (or `error`). This service's part of the work ends with the hand-over.
    */
   private async handToBackup(message: CreateVolume, backupId: string, log: Logger) {
-    const { request_spec: spec, host } = message;
-    try {
-      await this.dataSource.transaction(async (tx) => {
+    const { request_spec: spec, host, retry } = message;
+    const ours = { host, attempt: retry.num_attempts };
+    const outcome = await this.dataSource.transaction(async (tx) => {
+      // This service's part ends here, whatever the outcome.
+      await finishWork(tx, 'volume', spec.volume_id);
+      // Locked, so that a concurrent delivery cannot hand over a volume that moved on meanwhile.
+      if (!(await lockCreating(tx, spec.volume_id, ours))) return 'moved-on' as const;
+      try {
         await applyTransition(tx, {
           machine: backupMachine,
           entity: BackupEntity,
@@ -134,41 +139,60 @@ export class CreateVolumeHandler {
           event: 'restore_start',
           set: { restore_volume_id: spec.volume_id },
         });
-        await finishWork(tx, 'volume', spec.volume_id);
-      });
-    } catch (error) {
-      if (!(error instanceof StatusConflictError)) throw error;
-      if (await handedToBackup(this.dataSource.manager, backupId, spec.volume_id)) {
-        log.info('another delivery already handed this volume to cinder-backup');
-        // This delivery's own note must not make a restart fail a volume being restored.
-        await this.dataSource.transaction((tx) => finishWork(tx, 'volume', spec.volume_id));
-        return;
-      }
-      // The backup was taken for something else (a restore, a delete) since the API checked it.
-      log.warn({ backup_id: backupId, status: error.current }, 'backup no longer available');
-      await this.driver.deleteVolume({ id: spec.volume_id }).catch(() => undefined);
-      await this.dataSource.transaction(async (tx) => {
+        return 'handed' as const;
+      } catch (error) {
+        if (!(error instanceof StatusConflictError)) throw error;
+        if (await handedToBackup(tx, backupId, spec.volume_id)) return 'already-handed' as const;
+        // The backup was taken for something else (a restore, a delete) since the API checked
+        // it: this volume cannot be made from it.
+        log.warn({ backup_id: backupId, status: error.current }, 'backup no longer available');
         await applyTransition(tx, {
           machine: volumeMachine,
           entity: VolumeEntity,
           id: spec.volume_id,
           event: 'create_failed',
-          where: { sql: 'host = :host', params: { host } },
         });
-        await finishWork(tx, 'volume', spec.volume_id);
+        return 'failed' as const;
+      }
+    });
+    if (outcome === 'moved-on' || outcome === 'already-handed') {
+      log.info({ outcome }, 'another delivery already took this volume further');
+    } else if (outcome === 'failed') {
+      await this.driver.deleteVolume({ id: spec.volume_id }).catch(() => undefined);
+    } else {
+      await this.castRestore(backupId, spec.volume_id, log);
+    }
+  }
+
+  /** Tells cinder-backup to fill the volume; if that cannot be sent, undoes the hand-over. */
+  private async castRestore(backupId: string, volumeId: string, log: Logger): Promise<void> {
+    const backup = await this.dataSource.manager.findOneByOrFail(BackupEntity, { id: backupId });
+    try {
+      await this.rpc.cast(Destinations.backupHost(backup.host!), BackupRpc.restoreBackup, {
+        backup_id: backupId,
+        volume_id: volumeId,
+        volume_is_new: true,
+      });
+    } catch (error) {
+      log.error({ err: (error as Error).message }, 'restore cast failed; volume set to error');
+      await this.dataSource.transaction(async (tx) => {
+        await applyTransition(tx, {
+          machine: backupMachine,
+          entity: BackupEntity,
+          id: backupId,
+          event: 'restore_finished',
+          set: { restore_volume_id: null },
+          where: { sql: 'restore_volume_id = :volumeId', params: { volumeId } },
+        });
+        await applyTransition(tx, {
+          machine: volumeMachine,
+          entity: VolumeEntity,
+          id: volumeId,
+          event: 'create_failed',
+        });
       });
       return;
     }
-    await this.castRestore(backupId, spec.volume_id, log);
-  }
-
-  private async castRestore(backupId: string, volumeId: string, log: Logger): Promise<void> {
-    const backup = await this.dataSource.manager.findOneByOrFail(BackupEntity, { id: backupId });
-    await this.rpc.cast(
-      backup.host ? Destinations.backupHost(backup.host) : Destinations.backup(),
-      BackupRpc.restoreBackup,
-      { backup_id: backupId, volume_id: volumeId, volume_is_new: true },
-    );
     log.info(
       { backup_id: backupId, backup_host: backup.host },
       'volume created; restore of the backup handed to cinder-backup',
@@ -190,6 +214,24 @@ export class CreateVolumeHandler {
       },
     });
   }
+}
+
+/** The volume, locked, if it is still `creating` on this attempt at this host. */
+async function lockCreating(
+  manager: EntityManager,
+  volumeId: string,
+  ours: { host: string; attempt: number },
+): Promise<boolean> {
+  const volume = await manager
+    .createQueryBuilder(VolumeEntity, 'v')
+    .setLock('pessimistic_write')
+    .where("v.id = :id AND v.status = 'creating' AND v.host = :host", {
+      id: volumeId,
+      host: ours.host,
+    })
+    .andWhere('v.scheduling_attempt = :attempt', { attempt: ours.attempt })
+    .getOne();
+  return volume !== null;
 }
 
 /** Whether the backup is already being restored into this volume (an earlier delivery did it). */
