@@ -370,6 +370,44 @@ describe('backup and restore, on real bytes', () => {
     expect(await cluster.sql('SELECT * FROM workers')).toEqual([]);
   });
 
+  it('a volume whose backup was taken before cinder-volume got to it ends error, with a user message', async () => {
+    const source = await volume(1, 'contended');
+    const made = await backup({ volume_id: source.id });
+    const other = await volume(1, 'other-restore');
+    // cinder-volume is away: the create waits in its queue while the backup gets taken.
+    await cluster.stopService('cinder-volume@disk');
+    const res = await api.withVersion('3.47').post('volumes', { volume: { backup_id: made.id } });
+    expect(res.status).toBe(202);
+    const id = res.body.volume.id as string;
+    await cluster.waitFor(
+      async () => (await api.get(`volumes/${id}`)).body.volume['os-vol-host-attr:host'] !== null,
+      10_000,
+      () => 'the scheduler never placed the volume',
+    );
+    await cluster.sql(
+      "UPDATE backups SET status = 'restoring', restore_volume_id = $2 WHERE id = $1",
+      [made.id, other.id],
+    );
+    await cluster.startBackend({ name: 'disk', capacityGb: 100 });
+    expect((await api.waitForVolume(id, (v) => v?.status !== 'creating', 20_000))?.status).toBe(
+      'error',
+    );
+    expect(existsSync(join(cluster.dataDir('disk'), `volume-${id}`))).toBe(false);
+    const messages = await api.withVersion('3.3').get(`messages?resource_uuid=${id}`);
+    expect(messages.body.messages).toEqual([
+      expect.objectContaining({
+        resource_uuid: id,
+        user_message: 'restore backup: Backup status is invalid.',
+      }),
+    ]);
+    // The restore that holds the backup is not disturbed.
+    expect((await api.get(`backups/${made.id as string}`)).body.backup.status).toBe('restoring');
+    await cluster.sql(
+      "UPDATE backups SET status = 'available', restore_volume_id = NULL WHERE id = $1",
+      [made.id],
+    );
+  });
+
   it.each([
     ['a restore into a volume', 'restoring-backup', 'error_restoring'],
     ['the restore of a volume being created from the backup', 'creating', 'error'],

@@ -8,11 +8,13 @@ import { MessageEntity } from './entities/message.entity';
  */
 export const MessageActions = {
   SCHEDULE_ALLOCATE_VOLUME: { id: '001', text: 'schedule allocate volume' },
+  BACKUP_RESTORE: { id: '015', text: 'restore backup' },
 } as const;
 
 export const MessageDetails = {
   UNKNOWN_ERROR: { id: '001', text: 'An unknown error occurred.' },
   NO_BACKEND_AVAILABLE: { id: '003', text: 'Could not find any available weighted backend.' },
+  BACKUP_INVALID_STATE: { id: '017', text: 'Backup status is invalid.' },
 } as const;
 
 export type MessageAction = (typeof MessageActions)[keyof typeof MessageActions];

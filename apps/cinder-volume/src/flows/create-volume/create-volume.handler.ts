@@ -9,10 +9,14 @@ import {
 } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import type { RpcClient } from '@cinderflow/messaging';
+import { currentContext } from '@cinderflow/request-context';
 import {
   applyTransition,
   BackupEntity,
   finishWork,
+  MessageActions,
+  MessageDetails,
+  recordUserMessage,
   recordWork,
   StatusConflictError,
   VolumeEntity,
@@ -146,11 +150,19 @@ export class CreateVolumeHandler {
         // The backup was taken for something else (a restore, a delete) since the API checked
         // it: this volume cannot be made from it.
         log.warn({ backup_id: backupId, status: error.current }, 'backup no longer available');
-        await applyTransition(tx, {
+        const volume = await applyTransition(tx, {
           machine: volumeMachine,
           entity: VolumeEntity,
           id: spec.volume_id,
           event: 'create_failed',
+        });
+        await recordUserMessage(tx, {
+          projectId: volume.project_id,
+          requestId: currentContext()?.requestId ?? '-',
+          resourceUuid: volume.id,
+          action: MessageActions.BACKUP_RESTORE,
+          detail: MessageDetails.BACKUP_INVALID_STATE,
+          explanation: `backup ${backupId} is ${error.current ?? 'gone'}, not available`,
         });
         return 'failed' as const;
       }
