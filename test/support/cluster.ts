@@ -57,9 +57,13 @@ export class Cluster {
     private readonly backupEnv: Record<string, string> = {},
     /** A RabbitMQ of the test file's own, instead of the run's shared one. */
     amqpUrl?: string,
+    /** A PostgreSQL server of the test file's own (any database; this cluster makes its own). */
+    databaseServerUrl?: string,
+    /** Environment for every service (e.g. fault injection). */
+    private readonly commonEnv: Record<string, string> = {},
   ) {
     const infra = infrastructure();
-    const url = new URL(infra.databaseUrl);
+    const url = new URL(databaseServerUrl ?? infra.databaseUrl);
     url.pathname = `/cinderflow_e2e_${this.id}`;
     this.databaseUrl = url.toString();
     this.amqpUrl = amqpUrl ?? infra.amqpUrl;
@@ -136,6 +140,7 @@ export class Cluster {
         LOG_LEVEL: 'debug',
         REPORT_INTERVAL_S: '1',
         CAPABILITY_REPORT_INTERVAL_S: '1',
+        ...this.commonEnv,
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -149,6 +154,17 @@ export class Cluster {
       () => `${name} did not start:\n${readLog(logPath).slice(-3000)}`,
       () => child.exitCode !== null,
     );
+  }
+
+  /** Whether a service started by this cluster is still running (did not crash). */
+  isRunning(name: string): boolean {
+    const running = this.running.get(name);
+    return !!running && running.child.exitCode === null && running.child.signalCode === null;
+  }
+
+  /** The names of the services this cluster runs. */
+  get services(): string[] {
+    return [...this.running.keys()];
   }
 
   logOf(name: string): string {
@@ -184,10 +200,31 @@ export class Cluster {
   /** Direct SQL on this cluster's database, for checks the API doesn't show. */
   async sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
     if (!this.db) {
-      this.db = new Client({ connectionString: this.databaseUrl });
-      await this.db.connect();
+      const db = new Client({ connectionString: this.databaseUrl });
+      // A database restarted under a test: forget this connection, the next query reconnects.
+      db.on('error', () => {
+        if (this.db === db) this.db = undefined;
+      });
+      this.db = db;
+      try {
+        await db.connect();
+      } catch (error) {
+        this.db = undefined;
+        throw error;
+      }
     }
-    return (await this.db.query(text, params)).rows as T[];
+    const db = this.db;
+    try {
+      return (await db.query(text, params)).rows as T[];
+    } catch (error) {
+      // A SQL error leaves the connection usable; anything else (the server went away) does not.
+      const code = (error as { code?: string }).code ?? '';
+      if (!/^[0-9A-Z]{5}$/.test(code) || /^(08|57)/.test(code)) {
+        if (this.db === db) this.db = undefined;
+        await db.end().catch(() => undefined);
+      }
+      throw error;
+    }
   }
 
   /** Publishes a raw message to one of this cluster's queues (to replay a delivery). */

@@ -86,6 +86,29 @@ export function startRabbitMq(amqpPort?: number): Promise<StartedRabbitMQContain
   return container.start();
 }
 
+/**
+ * A PostgreSQL on 127.0.0.1 (user and password `postgres`). With `port`, published on that fixed
+ * host port, so that it keeps its address across a restart. The caller stops it.
+ */
+export function startPostgres(port?: number): Promise<StartedPostgreSqlContainer> {
+  const container = new LoopbackPostgreSqlContainer('postgres:15')
+    .withLabels(ownerLabel())
+    .withDatabase('postgres')
+    .withUsername('postgres')
+    .withPassword('postgres')
+    .withCommand([
+      'postgres',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+    ]);
+  if (port !== undefined) container.withExposedPorts({ container: 5432, host: port });
+  return container.start();
+}
+
 /** One PostgreSQL and one RabbitMQ for the whole run, published on 127.0.0.1 only. */
 export async function startContainers(): Promise<Infrastructure> {
   await removeOrphans();
@@ -98,22 +121,7 @@ export async function startContainers(): Promise<Infrastructure> {
     });
   }
   const results = await Promise.allSettled([
-    new LoopbackPostgreSqlContainer('postgres:15')
-      .withLabels(ownerLabel())
-      .withDatabase('postgres')
-      .withUsername('postgres')
-      .withPassword('postgres')
-      .withCommand([
-        'postgres',
-        '-c',
-        'fsync=off',
-        '-c',
-        'synchronous_commit=off',
-        '-c',
-        'full_page_writes=off',
-      ])
-      .start()
-      .then((c) => (started.postgres = c)),
+    startPostgres().then((c) => (started.postgres = c)),
     startRabbitMq().then((c) => (started.rabbitmq = c)),
   ]);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

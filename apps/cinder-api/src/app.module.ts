@@ -10,6 +10,7 @@ import { BackupsService } from './backups/backups.service';
 import { AvailabilityZonesController } from './availability-zones/availability-zones.controller';
 import { AvailabilityZonesService } from './availability-zones/availability-zones.service';
 import { FaultFilter } from './common/fault.filter';
+import { HealthController } from './health/health.controller';
 import { ProjectGuard } from './common/project.guard';
 import { CreateVolumeFlow } from './flows/create-volume/create-volume.flow';
 import { MessagesController } from './messages/messages.controller';
@@ -30,6 +31,7 @@ export class AppModule {
       imports: [ServiceRuntimeModule.forRoot({ config, logger, poolSize: 10 })],
       controllers: [
         VersionsController,
+        HealthController,
         VolumesController,
         VolumeActionsController,
         AttachmentsController,

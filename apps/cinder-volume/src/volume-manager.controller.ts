@@ -1,7 +1,17 @@
 import { Controller, Inject, type OnApplicationBootstrap } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
 import { type Connector, type CreateVolume, VolumeRpc } from '@cinderflow/contracts';
-import { RpcHandler } from '@cinderflow/messaging';
+import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
+import {
+  MessageActions,
+  MessageDetails,
+  settleResource,
+  VolumeEntity,
+} from '@cinderflow/persistence';
+import { currentContext } from '@cinderflow/request-context';
+import { volumeMachine } from '@cinderflow/status-machines';
 import { CapabilityReporter } from './capabilities/capability-reporter';
 import { VOLUME_DRIVER, type VolumeDriver } from './drivers/volume-driver';
 import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler';
@@ -19,6 +29,7 @@ export class VolumeManagerController implements OnApplicationBootstrap {
     private readonly cleanup: InitHostCleanup,
     private readonly capabilities: CapabilityReporter,
     private readonly attach: AttachVolumeHandler,
+    @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
 
   /** Runs before the transport starts consuming: storage ready, leftovers settled, then report. */
@@ -32,6 +43,42 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   @RpcHandler(VolumeRpc.createVolume)
   onCreateVolume(@Payload() message: CreateVolume): Promise<void> {
     return this.createVolume.handle(message);
+  }
+
+  /** A create that can never succeed here: the volume ends `error`, with a user message. */
+  @RpcDeadLetter(VolumeRpc.createVolume)
+  async onCreateVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = z
+      .object({ request_spec: z.object({ volume_id: z.string().uuid() }) })
+      .safeParse(letter.payload);
+    if (!parsed.success) return;
+    await settleResource(this.dataSource.manager, {
+      machine: volumeMachine,
+      entity: VolumeEntity,
+      id: parsed.data.request_spec.volume_id,
+      events: ['create_failed'],
+      resourceType: 'volume',
+      message: {
+        requestId: currentContext()?.requestId ?? '-',
+        action: MessageActions.SCHEDULE_ALLOCATE_VOLUME,
+        detail: MessageDetails.UNKNOWN_ERROR,
+        explanation: letter.reason,
+      },
+    });
+  }
+
+  /** A delete that can never succeed: `error_deleting`, from which a user may delete again. */
+  @RpcDeadLetter(VolumeRpc.deleteVolume)
+  async onDeleteVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = z.object({ volume_id: z.string().uuid() }).safeParse(letter.payload);
+    if (!parsed.success) return;
+    await settleResource(this.dataSource.manager, {
+      machine: volumeMachine,
+      entity: VolumeEntity,
+      id: parsed.data.volume_id,
+      events: ['delete_failed'],
+      resourceType: 'volume',
+    });
   }
 
   @RpcHandler(VolumeRpc.deleteVolume)

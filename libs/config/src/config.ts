@@ -71,6 +71,11 @@ export const commonSpec = {
   AVAILABILITY_ZONE: str({ default: 'nova' }),
   REPORT_INTERVAL_S: positiveInt({ default: 10, desc: 'heartbeat period' }),
   SERVICE_DOWN_TIME_S: positiveInt({ default: 60 }),
+  /**
+   * Fault injection, for testing: the share of outgoing casts the outbox relay publishes twice,
+   * the copy after a random delay of up to a second (a duplicated and reordered delivery).
+   */
+  FAULT_DUPLICATE_CASTS: ratio({ default: 0 }),
 };
 
 export const apiSpec = {

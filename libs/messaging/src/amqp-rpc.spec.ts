@@ -7,8 +7,9 @@ import { currentContext, type RequestContext, systemContext } from '@cinderflow/
 import { AmqpServer } from './amqp-server';
 import { AmqpTopology } from './amqp-topology';
 import { RpcClient } from './rpc-client';
-import { RemoteError, RpcTimeoutError } from './rpc-errors';
-import { CONTRACT_EXTRA } from './rpc-handler.decorator';
+import { BrokerUnavailableError, RemoteError, RpcTimeoutError } from './rpc-errors';
+import { CONTRACT_EXTRA, deadLetterPattern } from './rpc-handler.decorator';
+import { RetryLaterError } from './transient';
 
 // Against the real broker (AMQP_URL, default the local RabbitMQ), under a prefix of its own.
 const url = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -25,6 +26,8 @@ const echo = callMethod(
 const explode = callMethod('explode', z.object({}), z.null(), 5000);
 const record = castMethod('record', z.object({ n: z.number() }));
 const flaky = castMethod('flaky', z.object({ n: z.number() }));
+const outage = castMethod('outage', z.object({ n: z.number() }));
+const slow = castMethod('slow', z.object({ n: z.number() }));
 
 describe('AmqpServer and RpcClient on RabbitMQ', () => {
   const server = new AmqpServer({
@@ -39,6 +42,10 @@ describe('AmqpServer and RpcClient on RabbitMQ', () => {
   const context: RequestContext = { ...systemContext('unit'), projectId: 'p1' };
   const recorded: { n: number; ctx?: RequestContext; redelivered: boolean }[] = [];
   let flakyCalls = 0;
+  let outageCalls = 0;
+  const outageDone: number[] = [];
+  const settled: unknown[] = [];
+  const slowRuns: { n: number; start: number; end: number }[] = [];
 
   const handle = (
     method: { name: string; payload: z.ZodTypeAny; kind: 'cast' | 'call' },
@@ -62,6 +69,20 @@ describe('AmqpServer and RpcClient on RabbitMQ', () => {
     handle(flaky, () => {
       flakyCalls += 1;
       throw new Error('always fails');
+    });
+    server.addHandler(deadLetterPattern(flaky.name), ((letter: unknown) => {
+      settled.push(letter);
+    }) as never);
+    handle(outage, (data: { n: number }) => {
+      outageCalls += 1;
+      // The database is "away" for the first three runs.
+      if (outageCalls <= 3) throw new RetryLaterError('PostgreSQL is unreachable');
+      outageDone.push(data.n);
+    });
+    handle(slow, async (data: { n: number }) => {
+      const start = Date.now();
+      await new Promise((r) => setTimeout(r, 100));
+      slowRuns.push({ n: data.n, start, end: Date.now() });
     });
     await new Promise<void>(
       (resolve, reject) => void server.listen((e?: unknown) => (e ? reject(e) : resolve())),
@@ -149,6 +170,55 @@ describe('AmqpServer and RpcClient on RabbitMQ', () => {
     const dead = await deadLetters();
     expect(dead.map((b) => (JSON.parse(b) as { method: string }).method)).toContain('flaky');
   });
+
+  it('a failed cast is settled by its dead-letter handler, with the payload and the reason', () => {
+    expect(settled).toContainEqual({ payload: { n: 7 }, reason: 'always fails' });
+  });
+
+  it('a handler failing for a transient reason waits with backoff and runs again until it succeeds', async () => {
+    await client.cast(queue, outage, { n: 5 }, context);
+    await until(() => outageDone.length === 1, 'the outage to pass');
+    expect(outageCalls).toBe(4);
+    expect(
+      (await deadLetters()).map((b) => (JSON.parse(b) as { method: string }).method),
+    ).not.toContain('outage');
+  });
+
+  it('duplicates of a message run one after the other, different messages side by side', async () => {
+    await Promise.all([
+      client.cast(queue, slow, { n: 1 }, context),
+      client.cast(queue, slow, { n: 1 }, context),
+      client.cast(queue, slow, { n: 2 }, context),
+    ]);
+    await until(() => slowRuns.length === 3, 'three runs');
+    const [a, b] = slowRuns.filter((r) => r.n === 1);
+    expect(b.start).toBeGreaterThanOrEqual(a.end);
+    const other = slowRuns.find((r) => r.n === 2)!;
+    expect(other.start).toBeLessThan(a.end);
+  });
+
+  it('a call waiting on a connection that drops fails at once, not at its timeout', async () => {
+    const nowhere: Destination = { kind: 'queue', name: 'nobody-home-2' };
+    const started = Date.now();
+    const pending = client
+      .call(nowhere, echo, { text: 'x' }, { context, timeoutMs: 20_000 })
+      .catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 200));
+    const connection = (
+      client as unknown as { connection: { connection?: { close(): Promise<void> } } }
+    ).connection.connection;
+    await connection?.close();
+    const error = await pending;
+    expect(error).toBeInstanceOf(BrokerUnavailableError);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await client.waitForConnect();
+    await expect(client.call(queue, echo, { text: 'back' }, { context })).resolves.toMatchObject({
+      text: 'back',
+    });
+    const cleanup = await amqplib.connect(url);
+    await (await cleanup.createChannel()).deleteQueue(topology.name(nowhere));
+    await cleanup.close();
+  }, 20_000);
 
   it('a message that breaks its contract on arrival is dead-lettered without reaching the handler', async () => {
     const connection = await amqplib.connect(url);

@@ -16,7 +16,7 @@ import {
   type RequestContext,
 } from '@cinderflow/request-context';
 import { AmqpTopology } from './amqp-topology';
-import { RemoteError, RpcTimeoutError } from './rpc-errors';
+import { BrokerUnavailableError, RemoteError, RpcTimeoutError } from './rpc-errors';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -25,10 +25,17 @@ interface Pending {
   method: string;
 }
 
+export interface RpcClientOptions {
+  /** How long a cast may wait for the broker to confirm it before it fails. */
+  publishTimeoutMs?: number;
+}
+
 /**
  * Sends contract methods: `cast` resolves once the broker has the message on disk (publisher
  * confirm), `call` once the peer replied. Messages carry the request context of the caller,
- * taken from the current request unless one is given.
+ * taken from the current request unless one is given. Every wait is bounded: a cast by its
+ * publish timeout, a call by its timeout counted from the moment it starts, and calls waiting
+ * on a connection that drops fail at once.
  */
 export class RpcClient {
   private readonly connection: AmqpConnectionManager;
@@ -37,20 +44,33 @@ export class RpcClient {
   private readonly pending = new Map<string, Pending>();
   private replyQueue?: string;
   private readonly log: Logger;
+  private readonly publishTimeoutMs: number;
 
   constructor(
     url: string,
     private readonly topology: AmqpTopology,
     logger: Logger,
+    options: RpcClientOptions = {},
   ) {
     this.log = logger.child({ component: 'rpc-client' });
-    this.connection = amqp.connect([url], { heartbeatIntervalInSeconds: 10 });
-    // Calls waiting on the old reply queue time out; casts are held until the channel is back.
-    this.connection.on('disconnect', ({ err }) =>
-      this.log.warn({ err: err?.message }, 'disconnected from RabbitMQ; reconnecting'),
-    );
+    this.publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
+    this.connection = amqp.connect([url], {
+      heartbeatIntervalInSeconds: 10,
+      reconnectTimeInSeconds: 1,
+    });
+    this.connection.on('disconnect', ({ err }) => {
+      this.log.warn({ err: err?.message }, 'disconnected from RabbitMQ; reconnecting');
+      // Their replies would come to a reply queue that is gone with the connection.
+      this.failPending(
+        (method) =>
+          new BrokerUnavailableError(
+            `The connection to RabbitMQ dropped while waiting for a reply to ${method}`,
+          ),
+      );
+    });
     this.channel = this.connection.createChannel({
       confirm: true,
+      publishTimeout: this.publishTimeoutMs,
       setup: async (channel: Channel) => {
         // A new channel after a reconnect: destinations may have to be declared again.
         this.declared.clear();
@@ -65,29 +85,51 @@ export class RpcClient {
     await this.channel.waitForConnect();
   }
 
+  /** Whether the broker connection is up right now (health reports). */
+  isConnected(): boolean {
+    return this.connection.isConnected();
+  }
+
   async cast<P>(
     destination: Destination,
     method: CastMethod<P>,
     payload: P,
     context?: RequestContext,
   ): Promise<void> {
-    const body = this.envelope(method.name, method.payload.parse(payload), context);
-    const target = await this.declare(destination);
+    const body = buildEnvelope(method.name, method.payload.parse(payload), context);
+    await this.publish(destination, body, randomUUID());
+  }
+
+  /**
+   * Publishes an envelope that is already built (the outbox relay's way, keeping the message id
+   * it was written with, so that consumers and logs can tell a re-publication).
+   */
+  async publish(destination: Destination, body: Envelope, messageId: string): Promise<void> {
     const options = {
       persistent: true,
       contentType: 'application/json',
-      messageId: randomUUID(),
-      type: method.name,
+      messageId,
+      type: body.method,
       timestamp: Math.floor(Date.now() / 1000),
       headers: { [REQUEST_ID_HEADER]: body.context.request_id },
     };
     const content = Buffer.from(JSON.stringify(body));
-    if (destination.kind === 'fanout') {
-      await this.channel.publish(target, '', content, options);
-    } else {
-      await this.channel.sendToQueue(target, content, options);
-    }
-    this.log.debug({ method: method.name, destination: target }, 'cast sent');
+    await this.bounded(
+      (async () => {
+        const target = await this.declare(destination);
+        if (destination.kind === 'fanout') {
+          await this.channel.publish(target, '', content, options);
+        } else {
+          await this.channel.sendToQueue(target, content, options);
+        }
+        this.log.debug({ method: body.method, destination: target }, 'cast sent');
+      })(),
+      this.publishTimeoutMs,
+      () =>
+        new BrokerUnavailableError(
+          `RabbitMQ did not confirm ${body.method} to ${this.topology.name(destination)} within ${this.publishTimeoutMs} ms`,
+        ),
+    );
   }
 
   async call<P, R>(
@@ -99,11 +141,11 @@ export class RpcClient {
     if (destination.kind !== 'queue') {
       throw new Error(`a call needs a queue, not the fanout ${destination.name}`);
     }
-    const body = this.envelope(method.name, method.payload.parse(payload), options.context);
-    const target = await this.declare(destination);
-    await this.channel.waitForConnect();
-    const correlationId = randomUUID();
+    const body = buildEnvelope(method.name, method.payload.parse(payload), options.context);
     const timeoutMs = options.timeoutMs ?? method.timeoutMs;
+    const target = this.topology.name(destination);
+    const correlationId = randomUUID();
+    // The caller's patience starts now, not once the broker is reachable again.
     const reply = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(correlationId);
@@ -111,43 +153,66 @@ export class RpcClient {
       }, timeoutMs);
       this.pending.set(correlationId, { resolve, reject, timer, method: method.name });
     });
+    reply.catch(() => undefined); // observed below; a rejection before then is not unhandled
+    const started = Date.now();
     try {
-      await this.channel.sendToQueue(target, Buffer.from(JSON.stringify(body)), {
-        // A call nobody waits for anymore is worthless: it expires with the caller's patience.
-        expiration: String(timeoutMs),
-        contentType: 'application/json',
-        correlationId,
-        replyTo: this.replyQueue,
-        type: method.name,
-        headers: { [REQUEST_ID_HEADER]: body.context.request_id },
-      });
+      await Promise.race([
+        (async () => {
+          await this.declare(destination);
+          await this.channel.sendToQueue(target, Buffer.from(JSON.stringify(body)), {
+            // A call nobody waits for anymore is worthless: it expires with the caller's patience.
+            expiration: String(Math.max(1, timeoutMs - (Date.now() - started))),
+            contentType: 'application/json',
+            correlationId,
+            replyTo: this.replyQueue,
+            type: method.name,
+            headers: { [REQUEST_ID_HEADER]: body.context.request_id },
+          });
+        })(),
+        reply,
+      ]);
     } catch (error) {
-      const entry = this.pending.get(correlationId);
-      if (entry) {
-        clearTimeout(entry.timer);
-        this.pending.delete(correlationId);
-      }
+      this.settle(correlationId);
       throw error;
     }
     return method.reply.parse(await reply);
   }
 
   async close(): Promise<void> {
-    for (const [id, entry] of this.pending) {
-      clearTimeout(entry.timer);
-      entry.reject(new Error(`client closed before ${entry.method} was answered`));
-      this.pending.delete(id);
-    }
+    this.failPending((method) => new Error(`client closed before ${method} was answered`));
     await this.channel.close().catch(() => undefined);
     await this.connection.close().catch(() => undefined);
   }
 
-  private envelope(method: string, payload: unknown, context?: RequestContext): Envelope {
-    const ctx = context ?? currentContext();
-    if (!ctx) {
-      throw new Error(`no request context to send ${method} with`);
+  private failPending(error: (method: string) => Error): void {
+    for (const [id, entry] of this.pending) {
+      clearTimeout(entry.timer);
+      this.pending.delete(id);
+      entry.reject(error(entry.method));
     }
-    return { method, context: toMessageContext(ctx), payload };
+  }
+
+  private settle(correlationId: string): void {
+    const entry = this.pending.get(correlationId);
+    if (entry) {
+      clearTimeout(entry.timer);
+      this.pending.delete(correlationId);
+    }
+  }
+
+  private async bounded<T>(work: Promise<T>, ms: number, error: () => Error): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    work.catch(() => undefined); // may settle after the timeout; nobody waits for it then
+    try {
+      return await Promise.race([
+        work,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(error()), ms);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private declare(destination: Destination): Promise<string> {
@@ -182,4 +247,17 @@ export class RpcClient {
       entry.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
+}
+
+/** The message body every cast and call travels in, with the sender's request context. */
+export function buildEnvelope(
+  method: string,
+  payload: unknown,
+  context?: RequestContext,
+): Envelope {
+  const ctx = context ?? currentContext();
+  if (!ctx) {
+    throw new Error(`no request context to send ${method} with`);
+  }
+  return { method, context: toMessageContext(ctx), payload };
 }

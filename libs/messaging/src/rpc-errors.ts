@@ -1,5 +1,6 @@
 /** A call got no reply in time: the peer is down, overloaded, or the request was lost. */
 export class RpcTimeoutError extends Error {
+  readonly transient = true;
   constructor(
     readonly method: string,
     readonly destination: string,
@@ -19,5 +20,14 @@ export class RemoteError extends Error {
   ) {
     super(message);
     this.name = 'RemoteError';
+  }
+}
+
+/** RabbitMQ did not take a message in time, or the connection a call waited on dropped. */
+export class BrokerUnavailableError extends Error {
+  readonly transient = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BrokerUnavailableError';
   }
 }

@@ -10,6 +10,7 @@ import { VolumeAttachmentEntity } from './entities/volume-attachment.entity';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 import { MachineTables1763900000000 } from './migrations/1763900000000-machine-tables';
 import { BackupProgress1764000000000 } from './migrations/1764000000000-backup-progress';
+import { Outbox1764100000000 } from './migrations/1764100000000-outbox';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   InitialSchema1763800000000,
   MachineTables1763900000000,
   BackupProgress1764000000000,
+  Outbox1764100000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {
@@ -38,7 +40,9 @@ export function createDataSource(url: string, poolSize = 10): DataSource {
     // The schema comes from migrations only.
     synchronize: false,
     migrationsRun: false,
-    extra: { max: poolSize },
+    // A database that is away fails a query within seconds (the caller retries or answers 503)
+    // instead of queueing it for ever.
+    extra: { max: poolSize, connectionTimeoutMillis: 10_000, keepAlive: true },
   });
 }
 

@@ -8,6 +8,8 @@ import { MessageEntity } from './entities/message.entity';
  */
 export const MessageActions = {
   SCHEDULE_ALLOCATE_VOLUME: { id: '001', text: 'schedule allocate volume' },
+  BACKUP_CREATE: { id: '013', text: 'create backup' },
+  BACKUP_DELETE: { id: '014', text: 'delete backup' },
   BACKUP_RESTORE: { id: '015', text: 'restore backup' },
 } as const;
 

@@ -12,6 +12,8 @@ export class Heartbeat {
     private readonly identity: ServiceIdentity,
     private readonly intervalS: number,
     private readonly logger: Logger,
+    /** A service cut off from RabbitMQ cannot do its work: it lets its heartbeat go stale. */
+    private readonly brokerConnected: () => boolean = () => true,
   ) {
     this.registry = new ServiceRegistry(dataSource);
   }
@@ -23,6 +25,10 @@ export class Heartbeat {
       'service registered',
     );
     this.timer = setInterval(() => {
+      if (!this.brokerConnected()) {
+        this.logger.warn('no heartbeat while RabbitMQ is unreachable');
+        return;
+      }
       this.registry
         .heartbeat(this.identity.host, this.identity.binary)
         .catch((error: Error) => this.logger.warn({ err: error.message }, 'heartbeat failed'));

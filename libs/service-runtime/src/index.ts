@@ -1,6 +1,7 @@
 export * from './core.module';
 export * from './database.module';
 export * from './heartbeat';
+export * from './outbox.module';
 export * from './preflight';
 export * from './run-service';
 export * from './service-lifecycle';

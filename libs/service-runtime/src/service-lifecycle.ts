@@ -9,7 +9,8 @@ import type { CommonConfig } from '@cinderflow/config';
 import type { Logger } from '@cinderflow/logging';
 import type { ServiceIdentity } from '@cinderflow/persistence';
 import { Heartbeat } from './heartbeat';
-import { CONFIG, LOGGER, SERVICE_IDENTITY } from './tokens';
+import type { RpcClient } from '@cinderflow/messaging';
+import { CONFIG, LOGGER, RPC_CLIENT, SERVICE_IDENTITY } from './tokens';
 
 /** Registers the service and heartbeats until shutdown. */
 @Injectable()
@@ -21,8 +22,11 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnApplicationSh
     @Inject(SERVICE_IDENTITY) identity: ServiceIdentity,
     @Inject(CONFIG) config: CommonConfig,
     @Inject(LOGGER) logger: Logger,
+    @Inject(RPC_CLIENT) rpc: RpcClient,
   ) {
-    this.heartbeat = new Heartbeat(dataSource, identity, config.REPORT_INTERVAL_S, logger);
+    this.heartbeat = new Heartbeat(dataSource, identity, config.REPORT_INTERVAL_S, logger, () =>
+      rpc.isConnected(),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -4,6 +4,7 @@ import type { Logger } from '@cinderflow/logging';
 import type { ServiceIdentity } from '@cinderflow/persistence';
 import { CoreModule } from './core.module';
 import { DatabaseModule } from './database.module';
+import { OutboxModule } from './outbox.module';
 import { ServiceLifecycle } from './service-lifecycle';
 import { SERVICE_IDENTITY } from './tokens';
 
@@ -16,7 +17,10 @@ export interface RuntimeOptions {
   identity?: ServiceIdentity;
 }
 
-/** What every service's root module imports: config, logger, RPC client, database, heartbeat. */
+/**
+ * What every service's root module imports: config, logger, RPC client, database, outbox,
+ * heartbeat.
+ */
 @Module({})
 export class ServiceRuntimeModule {
   static forRoot({ config, logger, poolSize, identity }: RuntimeOptions): DynamicModule {
@@ -25,6 +29,7 @@ export class ServiceRuntimeModule {
       imports: [
         CoreModule.forRoot(config, logger),
         DatabaseModule.forRoot(config.DATABASE_URL, poolSize),
+        OutboxModule,
       ],
       providers: identity
         ? [{ provide: SERVICE_IDENTITY, useValue: identity }, ServiceLifecycle]

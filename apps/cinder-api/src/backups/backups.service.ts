@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { ApiConfig } from '@cinderflow/config';
 import { BackupRpc, Binaries, Destinations } from '@cinderflow/contracts';
-import type { RpcClient } from '@cinderflow/messaging';
+import type { Outbox } from '@cinderflow/messaging';
 import {
   applyTransition,
   BackupEntity,
@@ -14,7 +14,7 @@ import {
   VolumeEntity,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
-import { CONFIG, RPC_CLIENT } from '@cinderflow/service-runtime';
+import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
 import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
 import { CinderHttpError, invalidBackup, invalidVolume } from '../common/cinder-errors';
 import { CreateVolumeFlow } from '../flows/create-volume/create-volume.flow';
@@ -35,7 +35,7 @@ export interface CreateBackupRequest {
 export class BackupsService {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    @Inject(OUTBOX) private readonly outbox: Outbox,
     @Inject(CONFIG) private readonly config: ApiConfig,
     private readonly volumes: VolumesService,
     private readonly createVolume: CreateVolumeFlow,
@@ -86,6 +86,9 @@ export class BackupsService {
           event: request.force ? 'backup_start_forced' : 'backup_start',
         });
         await tx.insert(BackupEntity, backup);
+        await this.outbox.send(tx, Destinations.backup(), BackupRpc.createBackup, {
+          backup_id: id,
+        });
       });
     } catch (error) {
       if (error instanceof StatusConflictError) {
@@ -95,7 +98,6 @@ export class BackupsService {
       }
       throw error;
     }
-    await this.rpc.cast(Destinations.backup(), BackupRpc.createBackup, { backup_id: id });
     return this.get(caller, id);
   }
 
@@ -121,17 +123,16 @@ export class BackupsService {
             event: 'delete_succeeded',
             set: { deleted: true, deleted_at: () => NOW_UTC },
           });
+        } else {
+          await this.outbox.send(tx, Destinations.backupHost(backup.host), BackupRpc.deleteBackup, {
+            backup_id: id,
+          });
         }
       });
     } catch (error) {
       if (error instanceof StatusConflictError)
         throw invalidBackup('Backup status must be available or error');
       throw error;
-    }
-    if (backup.host) {
-      await this.rpc.cast(Destinations.backupHost(backup.host), BackupRpc.deleteBackup, {
-        backup_id: id,
-      });
     }
   }
 
@@ -142,7 +143,8 @@ export class BackupsService {
   ): Promise<{ backup_id: string; volume_id: string; volume_name: string | null }> {
     const backup = await this.get(caller, id);
     if (backup.status !== 'available') throw invalidBackup('Backup status must be available');
-    if (!backup.host) throw invalidBackup('Backup has no backup service to restore from');
+    const host = backup.host;
+    if (!host) throw invalidBackup('Backup has no backup service to restore from');
     let volume: VolumeEntity;
     const isNew = request.volumeId === null;
     if (request.volumeId) {
@@ -172,6 +174,11 @@ export class BackupsService {
           id: volume.id,
           event: 'restore_start',
         });
+        await this.outbox.send(tx, Destinations.backupHost(host), BackupRpc.restoreBackup, {
+          backup_id: id,
+          volume_id: volume.id,
+          volume_is_new: isNew,
+        });
       });
     } catch (error) {
       if (error instanceof StatusConflictError) {
@@ -181,11 +188,6 @@ export class BackupsService {
       }
       throw error;
     }
-    await this.rpc.cast(Destinations.backupHost(backup.host), BackupRpc.restoreBackup, {
-      backup_id: id,
-      volume_id: volume.id,
-      volume_is_new: isNew,
-    });
     return { backup_id: id, volume_id: volume.id, volume_name: volume.display_name };
   }
 

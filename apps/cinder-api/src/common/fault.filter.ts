@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Logger } from '@cinderflow/logging';
-import { RemoteError, RpcTimeoutError } from '@cinderflow/messaging';
+import { isTransientError, RemoteError, RpcTimeoutError } from '@cinderflow/messaging';
 import { RecordNotFoundError, StatusConflictError } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
 import { CinderHttpError, faultBody } from './cinder-errors';
@@ -20,6 +20,9 @@ const RESOURCE_NAMES: Record<string, string> = {
   task: 'Task',
 };
 
+/** Seconds a client is told to wait after a 503. */
+const RETRY_AFTER_S = 2;
+
 /** Turns every error into Cinder's fault body with the right status. */
 @Catch()
 export class FaultFilter implements ExceptionFilter {
@@ -28,7 +31,11 @@ export class FaultFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const [status, message] = this.describe(error);
-    if (status >= 500) {
+    if (status === 503) {
+      // The database or the broker is away for a moment: the client may try again.
+      res.setHeader('Retry-After', String(RETRY_AFTER_S));
+      this.logger.warn({ err: (error as Error).message }, 'dependency unavailable');
+    } else if (status >= 500) {
       this.logger.error(
         { err: (error as Error).message, stack: (error as Error).stack },
         'request failed',
@@ -56,6 +63,12 @@ export class FaultFilter implements ExceptionFilter {
     }
     if (error instanceof RpcTimeoutError) {
       return [503, `The ${error.destination} service did not answer in time; try again later.`];
+    }
+    if (isTransientError(error)) {
+      return [
+        503,
+        'The service is temporarily unavailable (database or message broker unreachable); try again later.',
+      ];
     }
     if (error instanceof RemoteError) {
       return [500, `The request failed in a backing service: ${error.message}`];

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Destinations, VolumeRpc } from '@cinderflow/contracts';
-import type { RpcClient } from '@cinderflow/messaging';
+import { backendOf, Destinations, VolumeRpc } from '@cinderflow/contracts';
+import type { Outbox } from '@cinderflow/messaging';
 import {
   applyTransition,
   NOW_UTC,
@@ -10,7 +10,7 @@ import {
   VolumeTypeEntity,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
-import { RPC_CLIENT } from '@cinderflow/service-runtime';
+import { OUTBOX } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { badRequest, invalidInput, invalidVolume, notFound } from '../common/cinder-errors';
 import { applyKeysetPage } from '../common/keyset-page';
@@ -49,7 +49,7 @@ export interface VolumePage {
 export class VolumesService {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    @Inject(OUTBOX) private readonly outbox: Outbox,
   ) {}
 
   async list(caller: RequestContext, params: ListParams): Promise<VolumePage> {
@@ -128,14 +128,15 @@ export class VolumesService {
   }
 
   /**
-   * Cinder's delete: one conditional update to `deleting`, then a cast to the volume's backend.
+   * Cinder's delete: one conditional update to `deleting` and, in the same transaction, the cast
+   * to the volume's backend.
    * A volume that never reached a backend has no bytes anywhere and is deleted on the spot.
    */
   async delete(caller: RequestContext, id: string, force: boolean): Promise<void> {
     const volume = await this.get(caller, id);
     const event = force ? 'force_delete' : 'delete';
     try {
-      const claimed = await this.dataSource.transaction(async (tx) => {
+      await this.dataSource.transaction(async (tx) => {
         const row = await applyTransition(tx, {
           machine: volumeMachine,
           entity: VolumeEntity,
@@ -145,23 +146,24 @@ export class VolumesService {
           where: { sql: "attach_status <> 'attached'", params: {} },
         });
         if (!row.host) {
-          return applyTransition(tx, {
+          await applyTransition(tx, {
             machine: volumeMachine,
             entity: VolumeEntity,
             id: volume.id,
             event: 'delete_succeeded',
             set: { deleted: true, deleted_at: () => NOW_UTC },
           });
+          return;
         }
-        return row;
-      });
-      if (claimed.host) {
-        await this.rpc.cast(
-          Destinations.volume(claimed.host.split('#')[0]),
+        await this.outbox.send(
+          tx,
+          Destinations.volume(backendOf(row.host)),
           VolumeRpc.deleteVolume,
-          { volume_id: id },
+          {
+            volume_id: id,
+          },
         );
-      }
+      });
     } catch (error) {
       if (error instanceof StatusConflictError) {
         throw invalidVolume(

@@ -3,11 +3,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { ApiConfig } from '@cinderflow/config';
 import { Destinations, SchedulerRpc } from '@cinderflow/contracts';
-import type { Logger } from '@cinderflow/logging';
-import type { RpcClient } from '@cinderflow/messaging';
-import { applyTransition, VolumeEntity } from '@cinderflow/persistence';
+import type { Outbox } from '@cinderflow/messaging';
+import { VolumeEntity } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
-import { CONFIG, LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
+import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { AvailabilityZonesService } from '../../availability-zones/availability-zones.service';
 import { findBackup } from '../../backups/find-backup';
@@ -17,8 +16,8 @@ import type { CreateVolumeBody } from '../../volumes/volume.schemas';
 
 /**
  * The API side of create (Cinder's volume_create_api flow): extract and check the request,
- * write the volume in `creating`, cast it to the schedulers. Every check happens before the
- * write, so a refused request leaves nothing behind.
+ * write the volume in `creating` together with its cast to the schedulers. Every check happens
+ * before the write, so a refused request leaves nothing behind.
  */
 @Injectable()
 export class CreateVolumeFlow {
@@ -26,9 +25,8 @@ export class CreateVolumeFlow {
     @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly types: VolumeTypesService,
     private readonly zones: AvailabilityZonesService,
-    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    @Inject(OUTBOX) private readonly outbox: Outbox,
     @Inject(CONFIG) private readonly config: ApiConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async run(
@@ -37,7 +35,6 @@ export class CreateVolumeFlow {
   ): Promise<{ volume: VolumeEntity; typeName: string }> {
     const request = await this.extract(caller, body);
     const volume = await this.entryCreate(caller, request);
-    await this.castToScheduler(volume, request.extraSpecs, request.typeName, request.backupId);
     return { volume, typeName: request.typeName };
   }
 
@@ -103,6 +100,10 @@ export class CreateVolumeFlow {
     };
   }
 
+  /**
+   * Writes the volume and the cast to the schedulers in one transaction (the outbox relays the
+   * cast after the commit): an accepted request is never left `creating` with nobody to build it.
+   */
   private async entryCreate(
     caller: RequestContext,
     request: Awaited<ReturnType<CreateVolumeFlow['extract']>>,
@@ -131,40 +132,23 @@ export class CreateVolumeFlow {
       deleted_at: null,
       deleted: false,
     };
-    await this.dataSource.manager.insert(VolumeEntity, volume);
-    return volume;
-  }
-
-  private async castToScheduler(
-    volume: VolumeEntity,
-    extraSpecs: Record<string, string>,
-    typeName: string,
-    backupId: string | null,
-  ): Promise<void> {
-    try {
-      await this.rpc.cast(Destinations.scheduler(), SchedulerRpc.createVolume, {
+    await this.dataSource.transaction(async (tx) => {
+      await tx.insert(VolumeEntity, volume);
+      await this.outbox.send(tx, Destinations.scheduler(), SchedulerRpc.createVolume, {
         request_spec: {
           volume_id: volume.id,
           size: volume.size,
           availability_zone: volume.availability_zone,
-          volume_type: { id: volume.volume_type_id, name: typeName, extra_specs: extraSpecs },
-          ...(backupId ? { backup_id: backupId } : {}),
+          volume_type: {
+            id: volume.volume_type_id,
+            name: request.typeName,
+            extra_specs: request.extraSpecs,
+          },
+          ...(request.backupId ? { backup_id: request.backupId } : {}),
         },
         retry: { num_attempts: 1, backends: [], exc_reasons: [] },
       });
-    } catch (error) {
-      // VolumeCastTask's revert: a volume nobody will ever schedule must not stay `creating`.
-      this.logger.error(
-        { volume_id: volume.id, err: (error as Error).message },
-        'cast to scheduler failed',
-      );
-      await applyTransition(this.dataSource.manager, {
-        machine: volumeMachine,
-        entity: VolumeEntity,
-        id: volume.id,
-        event: 'create_failed',
-      }).catch(() => undefined);
-      throw error;
-    }
+    });
+    return volume;
   }
 }

@@ -8,7 +8,7 @@ import {
   SchedulerRpc,
 } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
-import type { RpcClient } from '@cinderflow/messaging';
+import type { Outbox } from '@cinderflow/messaging';
 import { currentContext } from '@cinderflow/request-context';
 import {
   applyTransition,
@@ -21,7 +21,7 @@ import {
   StatusConflictError,
   VolumeEntity,
 } from '@cinderflow/persistence';
-import { LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
+import { LOGGER, OUTBOX } from '@cinderflow/service-runtime';
 import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
 import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
 import { VOLUME_SERVICE, type VolumeServiceInfo } from '../../volume-service.identity';
@@ -36,7 +36,7 @@ export class CreateVolumeHandler {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(VOLUME_DRIVER) private readonly driver: VolumeDriver,
-    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    @Inject(OUTBOX) private readonly outbox: Outbox,
     @Inject(VOLUME_SERVICE) private readonly service: VolumeServiceInfo,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -78,9 +78,8 @@ export class CreateVolumeHandler {
       return;
     }
     if (claimed === 'handed') {
-      // A delivery before this one handed the volume over but may have died before its cast
-      // went out; cinder-backup runs one restore at a time, so casting again is safe.
-      await this.castRestore(spec.backup_id!, spec.volume_id, log);
+      // A delivery before this one handed the volume over; its restore cast went out with it.
+      log.info('volume already handed to cinder-backup; nothing to do');
       return;
     }
 
@@ -136,12 +135,17 @@ export class CreateVolumeHandler {
       // Locked, so that a concurrent delivery cannot hand over a volume that moved on meanwhile.
       if (!(await lockCreating(tx, spec.volume_id, ours))) return 'moved-on' as const;
       try {
-        await applyTransition(tx, {
+        const backup = await applyTransition(tx, {
           machine: backupMachine,
           entity: BackupEntity,
           id: backupId,
           event: 'restore_start',
           set: { restore_volume_id: spec.volume_id },
+        });
+        await this.outbox.send(tx, Destinations.backupHost(backup.host!), BackupRpc.restoreBackup, {
+          backup_id: backupId,
+          volume_id: spec.volume_id,
+          volume_is_new: true,
         });
         return 'handed' as const;
       } catch (error) {
@@ -172,43 +176,11 @@ export class CreateVolumeHandler {
     } else if (outcome === 'failed') {
       await this.driver.deleteVolume({ id: spec.volume_id }).catch(() => undefined);
     } else {
-      await this.castRestore(backupId, spec.volume_id, log);
+      log.info(
+        { backup_id: backupId },
+        'volume created; restore of the backup handed to cinder-backup',
+      );
     }
-  }
-
-  /** Tells cinder-backup to fill the volume; if that cannot be sent, undoes the hand-over. */
-  private async castRestore(backupId: string, volumeId: string, log: Logger): Promise<void> {
-    const backup = await this.dataSource.manager.findOneByOrFail(BackupEntity, { id: backupId });
-    try {
-      await this.rpc.cast(Destinations.backupHost(backup.host!), BackupRpc.restoreBackup, {
-        backup_id: backupId,
-        volume_id: volumeId,
-        volume_is_new: true,
-      });
-    } catch (error) {
-      log.error({ err: (error as Error).message }, 'restore cast failed; volume set to error');
-      await this.dataSource.transaction(async (tx) => {
-        await applyTransition(tx, {
-          machine: backupMachine,
-          entity: BackupEntity,
-          id: backupId,
-          event: 'restore_finished',
-          set: { restore_volume_id: null },
-          where: { sql: 'restore_volume_id = :volumeId', params: { volumeId } },
-        });
-        await applyTransition(tx, {
-          machine: volumeMachine,
-          entity: VolumeEntity,
-          id: volumeId,
-          event: 'create_failed',
-        });
-      });
-      return;
-    }
-    log.info(
-      { backup_id: backupId, backup_host: backup.host },
-      'volume created; restore of the backup handed to cinder-backup',
-    );
   }
 
   private async reschedule(message: CreateVolume, error: Error, log: Logger): Promise<void> {
@@ -216,14 +188,16 @@ export class CreateVolumeHandler {
     log.warn({ err: error.message }, 'driver failed to create the volume; rescheduling');
     // Leave no half-made volume behind on this backend.
     await this.driver.deleteVolume({ id: spec.volume_id }).catch(() => undefined);
-    await this.dataSource.transaction((tx) => finishWork(tx, 'volume', spec.volume_id));
-    await this.rpc.cast(Destinations.scheduler(), SchedulerRpc.createVolume, {
-      request_spec: spec,
-      retry: {
-        num_attempts: retry.num_attempts + 1,
-        backends: [...retry.backends, this.service.serviceHost],
-        exc_reasons: [...retry.exc_reasons, `${this.service.serviceHost}: ${error.message}`],
-      },
+    await this.dataSource.transaction(async (tx) => {
+      await finishWork(tx, 'volume', spec.volume_id);
+      await this.outbox.send(tx, Destinations.scheduler(), SchedulerRpc.createVolume, {
+        request_spec: spec,
+        retry: {
+          num_attempts: retry.num_attempts + 1,
+          backends: [...retry.backends, this.service.serviceHost],
+          exc_reasons: [...retry.exc_reasons, `${this.service.serviceHost}: ${error.message}`],
+        },
+      });
     });
   }
 }
