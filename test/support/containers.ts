@@ -90,13 +90,18 @@ export function startRabbitMq(amqpPort?: number): Promise<StartedRabbitMQContain
  * A PostgreSQL on 127.0.0.1 (user and password `postgres`). With `port`, published on that fixed
  * host port, so that it keeps its address across a restart. The caller stops it.
  */
-export function startPostgres(port?: number): Promise<StartedPostgreSqlContainer> {
+export function startPostgres(
+  options: { port?: number; durable?: boolean } = {},
+): Promise<StartedPostgreSqlContainer> {
   const container = new LoopbackPostgreSqlContainer('postgres:15')
     .withLabels(ownerLabel())
     .withDatabase('postgres')
     .withUsername('postgres')
-    .withPassword('postgres')
-    .withCommand([
+    .withPassword('postgres');
+  // Faster for the run's throw-away databases; a test that restarts its server needs what a
+  // real deployment has: a commit that was acknowledged survives.
+  if (!options.durable) {
+    container.withCommand([
       'postgres',
       '-c',
       'fsync=off',
@@ -105,7 +110,10 @@ export function startPostgres(port?: number): Promise<StartedPostgreSqlContainer
       '-c',
       'full_page_writes=off',
     ]);
-  if (port !== undefined) container.withExposedPorts({ container: 5432, host: port });
+  }
+  if (options.port !== undefined) {
+    container.withExposedPorts({ container: 5432, host: options.port });
+  }
   return container.start();
 }
 

@@ -16,6 +16,10 @@ describe('isTransientError', () => {
     ['a serialization failure', { code: '40001', message: 'could not serialize' }],
     ['a pool timeout', new Error('timeout exceeded when trying to connect')],
     ['a dropped connection', new Error('Connection terminated unexpectedly')],
+    [
+      'TypeORM after the connection died',
+      new Error('Query runner already released. Cannot run queries anymore.'),
+    ],
     ['TypeORM wrapping the driver', { message: 'x', driverError: { code: '57P01' } }],
     ['a closed AMQP channel', new Error('Channel closed')],
     ['a broker that did not confirm', new BrokerUnavailableError('no confirm')],

@@ -34,6 +34,9 @@ const TRANSIENT_MESSAGES = [
   /socket (closed|hang up)/i,
   /terminating connection due to administrator command/i,
   /the database system is (starting up|shutting down|in recovery mode)/i,
+  // TypeORM gives up a transaction's connection when it dies under it.
+  /query runner already released/i,
+  /connection provided by a query runner was already released/i,
 ];
 
 export function isTransientError(error: unknown): boolean {
