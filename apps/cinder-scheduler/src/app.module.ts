@@ -5,6 +5,7 @@ import type { Logger } from '@cinderflow/logging';
 import { ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { CreateVolumeScheduler } from './flows/create-volume/create-volume.scheduler';
 import { HostManager } from './host-manager/host-manager';
+import { ReportRequests } from './host-manager/report-requests';
 import { SchedulerController } from './scheduler.controller';
 
 @Module({})
@@ -26,7 +27,11 @@ export class AppModule {
         }),
       ],
       controllers: [SchedulerController],
-      providers: [{ provide: HostManager, useValue: new HostManager() }, CreateVolumeScheduler],
+      providers: [
+        { provide: HostManager, useValue: new HostManager() },
+        ReportRequests,
+        CreateVolumeScheduler,
+      ],
     };
   }
 }

@@ -1,5 +1,6 @@
 import './utc';
 
+export * from './backend-capacity';
 export * from './data-source';
 export * from './entities/backup.entity';
 export * from './entities/image.entity';

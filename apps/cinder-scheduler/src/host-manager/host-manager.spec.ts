@@ -196,6 +196,67 @@ describe('HostManager', () => {
     });
   });
 
+  describe('reconcile', () => {
+    it('counts what the database holds beyond the report as consumed', () => {
+      const hosts = new HostManager();
+      hosts.update(
+        report('node1@file', T0, {
+          free_capacity_gb: 60,
+          allocated_capacity_gb: 40,
+          provisioned_capacity_gb: 40,
+        }),
+      );
+
+      const state = hosts.reconcile('node1@file', 55);
+
+      const expected = capabilities({
+        free_capacity_gb: 45,
+        allocated_capacity_gb: 55,
+        provisioned_capacity_gb: 55,
+      });
+      expect(state).toEqual({
+        name: 'node1@file#file',
+        serviceHost: 'node1@file',
+        capabilities: expected,
+      });
+      // Held too: the next request is filtered with it.
+      expect(hosts.backendStates(live('node1@file'))[0].capabilities).toEqual(expected);
+    });
+
+    it('adds nothing for what it consumed itself already', () => {
+      const hosts = new HostManager();
+      hosts.update(report('node1@file', T0, { provisioned_capacity_gb: 40 }));
+      hosts.consume('node1@file', 10);
+
+      hosts.reconcile('node1@file', 50);
+
+      expect(hosts.backendStates(live('node1@file'))[0].capabilities).toMatchObject({
+        free_capacity_gb: 50,
+        provisioned_capacity_gb: 50,
+      });
+    });
+
+    it('never lowers the picture: a report may know of space the database does not', () => {
+      const hosts = new HostManager();
+      hosts.update(report('node1@file', T0, { free_capacity_gb: 60, provisioned_capacity_gb: 40 }));
+
+      const state = hosts.reconcile('node1@file', 12);
+
+      expect(state?.capabilities).toEqual(capabilities());
+      expect(hosts.backendStates(live('node1@file'))[0].capabilities).toEqual(capabilities());
+    });
+
+    it('returns a copy, and nothing for a backend it has no report for', () => {
+      const hosts = new HostManager();
+      hosts.update(report('node1@file', T0));
+      const state = hosts.reconcile('node1@file', 0);
+      state!.capabilities.free_capacity_gb = -1;
+      expect(hosts.backendStates(live('node1@file'))[0].capabilities.free_capacity_gb).toBe(60);
+      expect(hosts.reconcile('ghost@file', 10)).toBeUndefined();
+      expect(hosts.unknown(live('ghost@file'))).toEqual(['ghost@file']);
+    });
+  });
+
   describe('unknown', () => {
     it('lists the live hosts without a report', () => {
       const hosts = new HostManager();

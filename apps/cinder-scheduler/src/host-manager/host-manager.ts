@@ -8,9 +8,11 @@ interface Entry {
 }
 
 /**
- * The scheduler's picture of the backends, built only from their capability reports (Cinder's
+ * The scheduler's picture of the backends, built from their capability reports (Cinder's
  * HostManager). Each scheduler keeps its own; between two reports it subtracts what it placed
- * itself, so back-to-back requests spread instead of piling onto one backend.
+ * itself, so back-to-back requests spread instead of piling onto one backend, and what the
+ * database showed it when it claimed (`reconcile`). The picture only pre-selects: the claim
+ * re-checks capacity against the database.
  */
 export class HostManager {
   private readonly entries = new Map<string, Entry>();
@@ -56,6 +58,24 @@ export class HostManager {
     c.free_capacity_gb -= sizeGb;
     c.allocated_capacity_gb += sizeGb;
     c.provisioned_capacity_gb += sizeGb;
+  }
+
+  /**
+   * Brings a backend's picture up to what the database says is provisioned on it (placements
+   * its last report did not include yet: those of other schedulers, volumes still being
+   * created). What the database holds beyond the picture counts as consumed; a picture that
+   * already shows as much or more is left as it is. Returns the backend's state afterwards.
+   */
+  reconcile(serviceHost: string, provisionedGb: number): BackendState | undefined {
+    const entry = this.entries.get(serviceHost);
+    if (!entry) return undefined;
+    const unseen = provisionedGb - entry.capabilities.provisioned_capacity_gb;
+    if (unseen > 0) this.consume(serviceHost, unseen);
+    return {
+      name: poolName(entry),
+      serviceHost: entry.serviceHost,
+      capabilities: { ...entry.capabilities },
+    };
   }
 
   pools(filter: { backend?: string; volume_backend_name?: string } = {}): Pool[] {

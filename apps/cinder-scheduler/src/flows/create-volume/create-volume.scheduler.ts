@@ -6,9 +6,11 @@ import type { Logger } from '@cinderflow/logging';
 import type { RpcClient } from '@cinderflow/messaging';
 import {
   applyTransition,
+  lockBackend,
   MessageActions,
   MessageDetails,
   recordUserMessage,
+  provisionedOnBackend,
   StatusConflictError,
   RecordNotFoundError,
   VolumeEntity,
@@ -22,24 +24,31 @@ import {
   CapacityFilter,
   filterBackends,
 } from '../../filters';
+import type { BackendState } from '../../filters/backend-state';
 import { HostManager } from '../../host-manager/host-manager';
 import { liveVolumeServices } from '../../host-manager/live-services';
-import { CapacityWeigher, weighBackends } from '../../weighers';
+import { ReportRequests } from '../../host-manager/report-requests';
+import { CapacityWeigher, type WeighedBackend, weighBackends } from '../../weighers';
+import { BackendReportsPendingError } from './backend-reports-pending.error';
+
+/** How long a create waits for reports from live backends this scheduler has not heard from. */
+const REPORT_WAIT_MS = 3_000;
+
+type ClaimOutcome = 'claimed' | 'full' | 'moved-on';
 
 /**
  * Places a new volume (Cinder's FilterScheduler.schedule_create_volume): filter the live
- * backends, weigh them, claim the volume for the best one and cast the create to it. Attempts
- * beyond the limit, or no backend left, end the volume in `error` with a user message.
+ * backends, weigh them, claim the volume for the best one that still has room once every
+ * placement in the database is counted, and cast the create to it. Attempts beyond the limit,
+ * or no backend left, end the volume in `error` with a user message — unless live backends
+ * have not reported yet: then the message is to be retried (BackendReportsPendingError).
  */
-const REPORT_REQUEST_INTERVAL_MS = 5_000;
-const REPORT_WAIT_MS = 3_000;
-
 @Injectable()
 export class CreateVolumeScheduler {
-  private lastReportRequest = 0;
+  private readonly capacity = new CapacityFilter();
   private readonly filters = [
     new AvailabilityZoneFilter(),
-    new CapacityFilter(),
+    this.capacity,
     new CapabilitiesFilter(),
   ];
   private readonly weighers;
@@ -47,6 +56,7 @@ export class CreateVolumeScheduler {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly hosts: HostManager,
+    private readonly reports: ReportRequests,
     @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
     @Inject(CONFIG) private readonly config: SchedulerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -78,8 +88,17 @@ export class CreateVolumeScheduler {
       .backendStates(live)
       .filter((backend) => !failed.has(backend.serviceHost));
     const passing = filterBackends(candidates, spec, this.filters);
-    const [best] = weighBackends(passing, spec, this.weighers);
+    const best = await this.claimBest(weighBackends(passing, spec, this.weighers), message, log);
+    if (best === 'moved-on') {
+      log.info('volume no longer waiting for this attempt; nothing to do');
+      return;
+    }
     if (!best) {
+      const pending = this.hosts.unknown(live).filter((host) => !failed.has(host));
+      if (pending.length > 0) {
+        // One of them may well have room: not a reason to fail the volume.
+        throw new BackendReportsPendingError(spec.volume_id, pending);
+      }
       await this.fail(
         message,
         `No valid backend was found among ${candidates.length} live candidate(s)`,
@@ -88,21 +107,6 @@ export class CreateVolumeScheduler {
       return;
     }
     const host = best.backend.name;
-    const claim = await this.dataSource
-      .createQueryBuilder()
-      .update(VolumeEntity)
-      .set({ host, scheduling_attempt: attempt })
-      .where('id = :id AND deleted = false AND status = :status', {
-        id: spec.volume_id,
-        status: 'creating',
-      })
-      .andWhere('scheduling_attempt = :previous', { previous: attempt - 1 })
-      .execute();
-    if (claim.affected !== 1) {
-      log.info('volume no longer waiting for this attempt; nothing to do');
-      return;
-    }
-    this.hosts.consume(best.backend.serviceHost, spec.size);
     log.info({ host, weight: best.weight, candidates: passing.length }, 'volume scheduled');
     await this.rpc.cast(Destinations.volume(best.backend.serviceHost), VolumeRpc.createVolume, {
       request_spec: spec,
@@ -111,23 +115,75 @@ export class CreateVolumeScheduler {
     });
   }
 
+  /** Claims the volume for the first backend, best first, that still has room for it. */
+  private async claimBest(
+    weighed: readonly WeighedBackend[],
+    message: ScheduleCreateVolume,
+    log: Logger,
+  ): Promise<WeighedBackend | 'moved-on' | undefined> {
+    for (const candidate of weighed) {
+      const outcome = await this.claim(candidate.backend, message);
+      if (outcome === 'claimed') return candidate;
+      if (outcome === 'moved-on') return outcome;
+      log.info(
+        { backend: candidate.backend.serviceHost },
+        'no room once the placements in the database are counted; trying the next backend',
+      );
+    }
+    return undefined;
+  }
+
+  /**
+   * Claims the volume for `backend` if it has room once everything the database places there
+   * is counted. The claim holds the backend's lock, so claims on one backend, from any number
+   * of schedulers, take turns and each sees the ones before it; the capability report alone
+   * does not count volumes still being created, nor other schedulers' placements.
+   */
+  private claim(backend: BackendState, message: ScheduleCreateVolume): Promise<ClaimOutcome> {
+    const { request_spec: spec, retry } = message;
+    const attempt = retry.num_attempts;
+    return this.dataSource.transaction(async (tx) => {
+      await lockBackend(tx, backend.serviceHost);
+      const provisioned = await provisionedOnBackend(tx, backend.serviceHost, {
+        excludeVolumeId: spec.volume_id,
+      });
+      const current = this.hosts.reconcile(backend.serviceHost, provisioned) ?? backend;
+      if (!this.capacity.passes(current, spec)) return 'full';
+      const claim = await tx
+        .createQueryBuilder()
+        .update(VolumeEntity)
+        .set({ host: backend.name, scheduling_attempt: attempt })
+        .where('id = :id AND deleted = false AND status = :status', {
+          id: spec.volume_id,
+          status: 'creating',
+        })
+        .andWhere('scheduling_attempt = :previous', { previous: attempt - 1 })
+        .execute();
+      if (claim.affected !== 1) return 'moved-on';
+      // Counted before the commit lets the next claim on this backend in, so that this
+      // scheduler's next claim does not count it a second time as unseen.
+      this.hosts.consume(backend.serviceHost, spec.size);
+      return 'claimed';
+    });
+  }
+
   /**
    * A backend that is up but has not reported to this scheduler (which may have just started)
-   * would be passed over: ask all backends to report, and give them a moment.
+   * would be passed over: ask all backends to report — once this scheduler can hear the
+   * answers — and give them a moment.
    */
   private async awaitReports(live: ReadonlySet<string>, log: Logger): Promise<void> {
     if (this.hosts.unknown(live).length === 0) return;
-    if (Date.now() - this.lastReportRequest > REPORT_REQUEST_INTERVAL_MS) {
-      this.lastReportRequest = Date.now();
-      await this.rpc.cast(Destinations.volumeFanout(), VolumeRpc.publishServiceCapabilities, {});
-    }
     const deadline = Date.now() + REPORT_WAIT_MS;
+    if (await this.reports.waitUntilBound(REPORT_WAIT_MS)) {
+      await this.reports.requestIfDue();
+    }
     while (this.hosts.unknown(live).length > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const missing = this.hosts.unknown(live);
     if (missing.length > 0) {
-      log.warn({ missing }, 'scheduling without reports from some live backends');
+      log.warn({ missing }, 'some live backends have not reported yet');
     }
   }
 
