@@ -30,7 +30,10 @@ const BACKENDS: BackendOptions[] = [
   beforeAll(async () => {
     const { startPostgres, startRabbitMq } = await import('../support/containers');
     const [pgPort, mqPort] = [await freePort(), await freePort()];
-    [postgres, broker] = await Promise.all([startPostgres(pgPort), startRabbitMq(mqPort)]);
+    [postgres, broker] = await Promise.all([
+      startPostgres({ port: pgPort, durable: true }),
+      startRabbitMq(mqPort),
+    ]);
     cluster = new Cluster(
       BACKENDS,
       {},

@@ -10,6 +10,7 @@ void runService<SchedulerConfig>({
   module: (config, logger) => AppModule.forRoot(config, logger),
   destinations: () => [Destinations.scheduler(), Destinations.schedulerFanout()],
   owner: (config) => config.SERVICE_HOST,
-  // runService resolves once the AMQP server consumes, its fanout queue bound: only then can
-  // the reports asked for reach this scheduler.
-}).then((app) => app.get(ReportRequests).listening());
+  // Only once its fanout queue is bound (at start, and again after a broker reconnect made a
+  // new one) can the reports asked for reach this scheduler.
+  onConsuming: (app) => void app.get(ReportRequests).listening(),
+});

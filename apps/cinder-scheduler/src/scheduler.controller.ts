@@ -1,13 +1,17 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
+import { DataSource } from 'typeorm';
 import {
   type CapabilityReport,
   type Pool,
   type ScheduleCreateVolume,
   SchedulerRpc,
+  volumeIdOfCreate,
 } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
-import { RpcHandler } from '@cinderflow/messaging';
+import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
+import { settleVolumeCreate } from '@cinderflow/persistence';
+import { currentContext } from '@cinderflow/request-context';
 import { LOGGER } from '@cinderflow/service-runtime';
 import { CreateVolumeScheduler } from './flows/create-volume/create-volume.scheduler';
 import { HostManager } from './host-manager/host-manager';
@@ -18,11 +22,25 @@ export class SchedulerController {
     private readonly hosts: HostManager,
     private readonly scheduleCreate: CreateVolumeScheduler,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
 
   @RpcHandler(SchedulerRpc.createVolume)
   onCreateVolume(@Payload() message: ScheduleCreateVolume): Promise<void> {
     return this.scheduleCreate.handle(message);
+  }
+
+  /** A create no retry can place (a bug, a broken message): the volume ends `error`. */
+  @RpcDeadLetter(SchedulerRpc.createVolume)
+  async onCreateVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
+    const volumeId = volumeIdOfCreate(letter.payload);
+    if (!volumeId) return;
+    await settleVolumeCreate(
+      this.dataSource.manager,
+      volumeId,
+      currentContext()?.requestId ?? '-',
+      letter.reason,
+    );
   }
 
   @RpcHandler(SchedulerRpc.updateServiceCapabilities)

@@ -2,14 +2,14 @@ import { Controller, Inject, type OnApplicationBootstrap } from '@nestjs/common'
 import { Payload } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { type Connector, type CreateVolume, VolumeRpc } from '@cinderflow/contracts';
-import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
 import {
-  MessageActions,
-  MessageDetails,
-  settleResource,
-  VolumeEntity,
-} from '@cinderflow/persistence';
+  type Connector,
+  type CreateVolume,
+  volumeIdOfCreate,
+  VolumeRpc,
+} from '@cinderflow/contracts';
+import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
+import { settleResource, settleVolumeCreate, VolumeEntity } from '@cinderflow/persistence';
 import { currentContext } from '@cinderflow/request-context';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { CapabilityReporter } from './capabilities/capability-reporter';
@@ -48,23 +48,14 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   /** A create that can never succeed here: the volume ends `error`, with a user message. */
   @RpcDeadLetter(VolumeRpc.createVolume)
   async onCreateVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
-    const parsed = z
-      .object({ request_spec: z.object({ volume_id: z.string().uuid() }) })
-      .safeParse(letter.payload);
-    if (!parsed.success) return;
-    await settleResource(this.dataSource.manager, {
-      machine: volumeMachine,
-      entity: VolumeEntity,
-      id: parsed.data.request_spec.volume_id,
-      events: ['create_failed'],
-      resourceType: 'volume',
-      message: {
-        requestId: currentContext()?.requestId ?? '-',
-        action: MessageActions.SCHEDULE_ALLOCATE_VOLUME,
-        detail: MessageDetails.UNKNOWN_ERROR,
-        explanation: letter.reason,
-      },
-    });
+    const volumeId = volumeIdOfCreate(letter.payload);
+    if (!volumeId) return;
+    await settleVolumeCreate(
+      this.dataSource.manager,
+      volumeId,
+      currentContext()?.requestId ?? '-',
+      letter.reason,
+    );
   }
 
   /** A delete that can never succeed: `error_deleting`, from which a user may delete again. */

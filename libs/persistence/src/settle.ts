@@ -1,5 +1,6 @@
 import type { EntityManager, EntityTarget } from 'typeorm';
-import type { StatusMachine } from '@cinderflow/status-machines';
+import { type StatusMachine, volumeMachine } from '@cinderflow/status-machines';
+import { VolumeEntity } from './entities/volume.entity';
 import {
   applyTransition,
   RecordNotFoundError,
@@ -7,7 +8,13 @@ import {
   StatusConflictError,
 } from './transition';
 import { finishWork } from './workers';
-import { type MessageAction, type MessageDetail, recordUserMessage } from './user-messages';
+import {
+  type MessageAction,
+  MessageActions,
+  type MessageDetail,
+  MessageDetails,
+  recordUserMessage,
+} from './user-messages';
 
 /**
  * Leaves a resource whose work can no longer be carried on (its message is being
@@ -62,5 +69,27 @@ export async function settleResource<S extends string, E extends string, T exten
       }
     }
     return false;
+  });
+}
+
+/** A volume whose create message is dead-lettered (by the scheduler or cinder-volume). */
+export function settleVolumeCreate(
+  manager: EntityManager,
+  volumeId: string,
+  requestId: string,
+  reason: string,
+): Promise<boolean> {
+  return settleResource(manager, {
+    machine: volumeMachine,
+    entity: VolumeEntity,
+    id: volumeId,
+    events: ['create_failed'],
+    resourceType: 'volume',
+    message: {
+      requestId,
+      action: MessageActions.SCHEDULE_ALLOCATE_VOLUME,
+      detail: MessageDetails.UNKNOWN_ERROR,
+      explanation: reason,
+    },
   });
 }

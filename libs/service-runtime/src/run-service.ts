@@ -16,6 +16,8 @@ export interface ServiceDefinition<C extends CommonConfig> {
   destinations(config: C): Destination[];
   /** Names this process in the broker's queue list. */
   owner(config: C): string;
+  /** Runs each time the service's consumers are bound, at start and after every reconnect. */
+  onConsuming?(app: INestMicroservice): void;
 }
 
 /**
@@ -39,7 +41,12 @@ export async function runService<C extends CommonConfig>(
     problems.forEach((problem) => logger.fatal(problem));
     process.exit(1);
   }
+  // The server binds its consumers (and calls back) from inside app.listen() below.
+  const started: { app?: INestMicroservice } = {};
   const server = new AmqpServer({
+    onConsuming: () => {
+      if (started.app) definition.onConsuming?.(started.app);
+    },
     url: config.AMQP_URL,
     topology: new AmqpTopology(config.AMQP_PREFIX),
     destinations: definition.destinations(config),
@@ -51,6 +58,7 @@ export async function runService<C extends CommonConfig>(
     strategy: server,
     logger: new NestPinoLogger(logger),
   });
+  started.app = app;
   app.useGlobalFilters(new PassThroughRpcFilter());
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen();

@@ -65,3 +65,14 @@ export type RequestSpec = z.infer<typeof requestSpecSchema>;
 export type Retry = z.infer<typeof retrySchema>;
 export type CapabilityReport = z.infer<typeof capabilityReportSchema>;
 export type Pool = z.infer<typeof poolSchema>;
+
+/**
+ * The volume a create message (to a scheduler or to cinder-volume) is about, read leniently:
+ * a dead-lettered message may break its contract elsewhere.
+ */
+export function volumeIdOfCreate(payload: unknown): string | undefined {
+  const parsed = z
+    .object({ request_spec: z.object({ volume_id: z.string().uuid() }) })
+    .safeParse(payload);
+  return parsed.success ? parsed.data.request_spec.volume_id : undefined;
+}

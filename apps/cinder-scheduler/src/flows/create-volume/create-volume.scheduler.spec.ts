@@ -9,7 +9,7 @@ import {
   Destinations,
 } from '@cinderflow/contracts';
 import { createLogger } from '@cinderflow/logging';
-import { AmqpTopology, RpcClient } from '@cinderflow/messaging';
+import { AmqpTopology, Outbox, OutboxRelay, RpcClient } from '@cinderflow/messaging';
 import {
   createDataSource,
   DEFAULT_VOLUME_TYPE_ID,
@@ -59,6 +59,8 @@ function capabilities(overrides: Partial<BackendCapabilities>): BackendCapabilit
 describe('CreateVolumeScheduler against PostgreSQL and RabbitMQ', () => {
   let ds: DataSource;
   let rpc: RpcClient;
+  let outbox: Outbox;
+  let relay: OutboxRelay;
   const createQueues = new Set<string>();
 
   beforeAll(async () => {
@@ -68,9 +70,13 @@ describe('CreateVolumeScheduler against PostgreSQL and RabbitMQ', () => {
     await runMigrations(ds);
     rpc = new RpcClient(amqpUrl, topology, logger);
     await rpc.waitForConnect();
+    outbox = new Outbox(ds);
+    relay = new OutboxRelay(ds, rpc, outbox, logger);
+    relay.start();
   });
 
   afterAll(async () => {
+    await relay.stop();
     await rpc.close();
     const connection = await amqplib.connect(amqpUrl);
     const channel = await connection.createChannel();
@@ -114,7 +120,7 @@ describe('CreateVolumeScheduler against PostgreSQL and RabbitMQ', () => {
   async function scheduler(hosts: HostManager): Promise<CreateVolumeScheduler> {
     const reports = new ReportRequests(rpc, logger);
     await reports.listening();
-    return new CreateVolumeScheduler(ds, hosts, reports, rpc, config, logger);
+    return new CreateVolumeScheduler(ds, hosts, reports, outbox, config, logger);
   }
 
   async function volume(size: number, extra: Partial<VolumeEntity> = {}): Promise<string> {
@@ -156,6 +162,7 @@ describe('CreateVolumeScheduler against PostgreSQL and RabbitMQ', () => {
   }
 
   async function creates(serviceHost: string): Promise<number> {
+    await relay.flush(); // the casts leave with their claims' commits, through the outbox
     const connection = await amqplib.connect(amqpUrl);
     try {
       const channel = await connection.createChannel();
@@ -281,7 +288,7 @@ describe('CreateVolumeScheduler against PostgreSQL and RabbitMQ', () => {
     try {
       const hosts = new HostManager();
       const reports = new ReportRequests(rpc, logger);
-      const on = new CreateVolumeScheduler(ds, hosts, reports, rpc, config, logger);
+      const on = new CreateVolumeScheduler(ds, hosts, reports, outbox, config, logger);
       const id = await volume(1);
 
       const scheduled = schedule(on, id, 1);

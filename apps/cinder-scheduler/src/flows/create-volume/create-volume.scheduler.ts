@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { SchedulerConfig } from '@cinderflow/config';
 import { Destinations, type ScheduleCreateVolume, VolumeRpc } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
-import type { RpcClient } from '@cinderflow/messaging';
+import type { Outbox } from '@cinderflow/messaging';
 import {
   applyTransition,
   lockBackend,
@@ -16,7 +16,7 @@ import {
   VolumeEntity,
 } from '@cinderflow/persistence';
 import { currentContext } from '@cinderflow/request-context';
-import { CONFIG, LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
+import { CONFIG, LOGGER, OUTBOX } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import {
   AvailabilityZoneFilter,
@@ -39,7 +39,7 @@ type ClaimOutcome = 'claimed' | 'full' | 'moved-on';
 /**
  * Places a new volume (Cinder's FilterScheduler.schedule_create_volume): filter the live
  * backends, weigh them, claim the volume for the best one that still has room once every
- * placement in the database is counted, and cast the create to it. Attempts beyond the limit,
+ * placement in the database is counted, and cast the create to it in the same transaction. Attempts beyond the limit,
  * or no backend left, end the volume in `error` with a user message — unless live backends
  * have not reported yet: then the message is to be retried (BackendReportsPendingError).
  */
@@ -57,7 +57,7 @@ export class CreateVolumeScheduler {
     @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly hosts: HostManager,
     private readonly reports: ReportRequests,
-    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    @Inject(OUTBOX) private readonly outbox: Outbox,
     @Inject(CONFIG) private readonly config: SchedulerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -69,9 +69,6 @@ export class CreateVolumeScheduler {
     const attempt = retry.num_attempts;
     const log = this.logger.child({ volume_id: spec.volume_id, attempt });
 
-    if (await this.resendIfDuplicate(message, log)) {
-      return;
-    }
     const max = this.config.SCHEDULER_MAX_ATTEMPTS;
     if (attempt > max) {
       await this.fail(
@@ -106,13 +103,10 @@ export class CreateVolumeScheduler {
       );
       return;
     }
-    const host = best.backend.name;
-    log.info({ host, weight: best.weight, candidates: passing.length }, 'volume scheduled');
-    await this.rpc.cast(Destinations.volume(best.backend.serviceHost), VolumeRpc.createVolume, {
-      request_spec: spec,
-      retry,
-      host,
-    });
+    log.info(
+      { host: best.backend.name, weight: best.weight, candidates: passing.length },
+      'volume scheduled',
+    );
   }
 
   /** Claims the volume for the first backend, best first, that still has room for it. */
@@ -160,6 +154,13 @@ export class CreateVolumeScheduler {
         .andWhere('scheduling_attempt = :previous', { previous: attempt - 1 })
         .execute();
       if (claim.affected !== 1) return 'moved-on';
+      // With the claim, so that a claimed volume always has its create on the way (a duplicate
+      // of this message finds the attempt claimed and does nothing).
+      await this.outbox.send(tx, Destinations.volume(backend.serviceHost), VolumeRpc.createVolume, {
+        request_spec: spec,
+        retry,
+        host: backend.name,
+      });
       // Counted before the commit lets the next claim on this backend in, so that this
       // scheduler's next claim does not count it a second time as unseen.
       this.hosts.consume(backend.serviceHost, spec.size);
@@ -185,32 +186,6 @@ export class CreateVolumeScheduler {
     if (missing.length > 0) {
       log.warn({ missing }, 'some live backends have not reported yet');
     }
-  }
-
-  /**
-   * A redelivered message whose claim already committed: the cast that followed may not have
-   * gone out, so send it again (cinder-volume ignores a create it has already done).
-   */
-  private async resendIfDuplicate(message: ScheduleCreateVolume, log: Logger): Promise<boolean> {
-    const { request_spec: spec, retry } = message;
-    const volume = await this.dataSource.manager.findOne(VolumeEntity, {
-      where: { id: spec.volume_id, deleted: false },
-    });
-    if (
-      !volume ||
-      volume.status !== 'creating' ||
-      volume.scheduling_attempt !== retry.num_attempts ||
-      !volume.host
-    ) {
-      return false;
-    }
-    log.info({ host: volume.host }, 'attempt already scheduled; re-sending the create');
-    await this.rpc.cast(Destinations.volume(volume.host.split('#')[0]), VolumeRpc.createVolume, {
-      request_spec: spec,
-      retry,
-      host: volume.host,
-    });
-    return true;
   }
 
   private async fail(message: ScheduleCreateVolume, reason: string, log: Logger): Promise<void> {
