@@ -6,6 +6,7 @@ import { ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { BackupManagerController } from './backup-manager.controller';
 import { BACKUP_DRIVER, BACKUP_HOST, backupHostOf } from './backup-service';
 import { ChunkedBackupDriver, type Compression } from './chunked/chunked-backup.driver';
+import { DelayedBackupDriver } from './chunked/delayed-backup.driver';
 import { CreateBackupHandler } from './flows/create-backup/create-backup.handler';
 import { DeleteBackupHandler } from './flows/delete-backup/delete-backup.handler';
 import { RestoreBackupHandler } from './flows/restore-backup/restore-backup.handler';
@@ -34,14 +35,7 @@ export class AppModule {
       controllers: [BackupManagerController],
       providers: [
         { provide: BACKUP_HOST, useValue: backupHostOf(config) },
-        {
-          provide: BACKUP_DRIVER,
-          useValue: new ChunkedBackupDriver({
-            repository: config.BACKUP_DIR,
-            chunkSize: config.BACKUP_CHUNK_SIZE,
-            compression: config.BACKUP_COMPRESSION as Compression,
-          }),
-        },
+        { provide: BACKUP_DRIVER, useValue: backupDriver(config) },
         VolumeConnection,
         CreateBackupHandler,
         RestoreBackupHandler,
@@ -50,4 +44,15 @@ export class AppModule {
       ],
     };
   }
+}
+
+export function backupDriver(config: BackupConfig): ChunkedBackupDriver {
+  const options = {
+    repository: config.BACKUP_DIR,
+    chunkSize: config.BACKUP_CHUNK_SIZE,
+    compression: config.BACKUP_COMPRESSION as Compression,
+  };
+  return config.BACKUP_DRIVER_DELAY_MS > 0
+    ? new DelayedBackupDriver(options, config.BACKUP_DRIVER_DELAY_MS)
+    : new ChunkedBackupDriver(options);
 }

@@ -123,6 +123,8 @@ export const backupSpec = {
   /** Bytes per stored chunk; a multiple of 4096. */
   BACKUP_CHUNK_SIZE: positiveInt({ default: 1024 * 1024 }),
   BACKUP_COMPRESSION: str({ default: 'zlib', choices: ['zlib', 'none'] }),
+  /** Testing aid: each backup and restore pauses this long after its first chunk, mid-way. */
+  BACKUP_DRIVER_DELAY_MS: nonNegativeInt({ default: 0 }),
 };
 
 export type ApiConfig = CleanedEnv<typeof apiSpec>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase } from './testing/test-database';
-import { claimWork, finishWork, recordWork, unfinishedWork } from './workers';
+import { claimWork, finishWork, recordWork, takeOverWork, unfinishedWork } from './workers';
 
 describe('workers', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -31,5 +31,30 @@ describe('workers', () => {
 
     await finishWork(db.dataSource.manager, 'backup', id);
     expect(await claimWork(db.dataSource.manager, work(id))).toBe(true);
+  });
+
+  it('lets one of several concurrent takeovers replace a note of other work, and only that', async () => {
+    const id = randomUUID();
+    const deleting = { ...work(id), status: 'deleting' };
+    // nothing to take over: no note, or a note of the same work
+    expect(await db.dataSource.transaction((tx) => takeOverWork(tx, deleting, ['creating']))).toBe(
+      false,
+    );
+    await claimWork(db.dataSource.manager, { ...work(id), status: 'creating' });
+    const takeovers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        db.dataSource.transaction((tx) => takeOverWork(tx, deleting, ['creating', 'restoring'])),
+      ),
+    );
+    expect(takeovers.filter(Boolean)).toHaveLength(1);
+    expect(
+      (await unfinishedWork(db.dataSource.manager, 'host-a')).map((w) => [w.resource_id, w.status]),
+    ).toContainEqual([id, 'deleting']);
+
+    // The work taken over finishes its own note only: the new owner's stays.
+    await finishWork(db.dataSource.manager, 'backup', id, 'creating');
+    expect(await claimWork(db.dataSource.manager, deleting)).toBe(false);
+    await finishWork(db.dataSource.manager, 'backup', id, 'deleting');
+    expect(await claimWork(db.dataSource.manager, deleting)).toBe(true);
   });
 });

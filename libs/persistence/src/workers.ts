@@ -38,12 +38,39 @@ export async function claimWork(
   return inserted.length === 1;
 }
 
+/**
+ * Notes the work in place of a note of other work on the resource (one of `from`), e.g. a
+ * force-delete taking a backup from the create that is still running. Run it in a transaction:
+ * of several concurrent takeovers only one finds the old note, so only one goes ahead.
+ */
+export async function takeOverWork(
+  manager: EntityManager,
+  work: { resourceType: string; resourceId: string; status: string; serviceHost: string },
+  from: readonly string[],
+): Promise<boolean> {
+  const removed = (await manager.query(
+    `DELETE FROM workers WHERE resource_type = $1 AND resource_id = $2 AND status = ANY($3)
+     RETURNING id`,
+    [work.resourceType, work.resourceId, [...from]],
+  )) as [unknown[], number];
+  return removed[1] === 1 && claimWork(manager, work);
+}
+
+/**
+ * Removes the note; with `status`, only a note of that work, so that a handler whose work was
+ * taken over (see takeOverWork) leaves the new owner's note alone.
+ */
 export async function finishWork(
   manager: EntityManager,
   resourceType: string,
   resourceId: string,
+  status?: string,
 ): Promise<void> {
-  await manager.delete(WorkerEntity, { resource_type: resourceType, resource_id: resourceId });
+  await manager.delete(WorkerEntity, {
+    resource_type: resourceType,
+    resource_id: resourceId,
+    ...(status === undefined ? {} : { status }),
+  });
 }
 
 export function unfinishedWork(

@@ -198,11 +198,12 @@ export class ChunkedBackupDriver {
         const length = Math.min(chunkSize, sizeBytes - offset);
         await readFully(source, buffer, length, offset, sourcePath);
         const data = buffer.subarray(0, length);
-        const sha256 = createHash('sha256').update(data).digest('hex');
+        const zero = data.equals(zeros.subarray(0, length));
+        const sha256 = sha256Of(data, zero);
 
         const base = { index, offset, length, sha256 };
         const previous = parent?.chunks[index];
-        if (data.equals(zeros.subarray(0, length))) {
+        if (zero) {
           chunks.push({ ...base, stored: 'zero' });
         } else if (previous && previous.sha256 === sha256 && previous.length === length) {
           chunks.push({ ...base, stored: 'parent' });
@@ -265,14 +266,14 @@ export class ChunkedBackupDriver {
     try {
       for (const record of meta.chunks) {
         const data = await this.resolveChunk(meta, record, chain, zeros);
-        const sha256 = createHash('sha256').update(data).digest('hex');
-        if (data.length !== record.length || sha256 !== record.sha256) {
+        const zero = data.equals(zeros.subarray(0, data.length));
+        if (data.length !== record.length || sha256Of(data, zero) !== record.sha256) {
           throw new BackupCorruptError(backupId, record.index, 'sha256 mismatch');
         }
         // A zero chunk over a region that already reads as zeros (a hole in a new thin volume) is
         // not written: the restored volume stays as sparse as the source was.
         const keep =
-          data.equals(zeros.subarray(0, data.length)) &&
+          zero &&
           (await readsAsZeros(target, record.offset, current.subarray(0, data.length), zeros));
         if (!keep) await writeFully(target, data, record.offset);
         await progress.update(record.offset + record.length);
@@ -447,6 +448,19 @@ class ProgressReporter {
     this.last = percent;
     await this.callback?.(percent);
   }
+}
+
+const zeroHashes = new Map<number, string>();
+
+/** SHA-256 (hex); sparse volumes are mostly zeros, whose hash is computed once per length. */
+function sha256Of(data: Buffer, allZeros: boolean): string {
+  if (!allZeros) return createHash('sha256').update(data).digest('hex');
+  let known = zeroHashes.get(data.length);
+  if (known === undefined) {
+    known = createHash('sha256').update(data).digest('hex');
+    zeroHashes.set(data.length, known);
+  }
+  return known;
 }
 
 function objectName(index: number): string {

@@ -43,7 +43,7 @@ export class InitHostCleanup {
       }
       if (work.status === 'deleting') {
         log.warn('delete interrupted by a restart; resuming');
-        await this.deleteBackup.handle(backup.id);
+        await this.deleteBackup.resume(backup.id); // the note is this service's already
         continue;
       }
       await this.dataSource.transaction(async (tx) => {

@@ -1,25 +1,43 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { Logger } from '@cinderflow/logging';
 import {
   applyTransition,
   BackupEntity,
+  claimWork,
   finishWork,
-  recordWork,
   VolumeEntity,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
 import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
 import { BACKUP_DRIVER, BACKUP_HOST, GiB } from '../../backup-service';
-import type { ChunkedBackupDriver } from '../../chunked/chunked-backup.driver';
+import type { BackupResult, ChunkedBackupDriver } from '../../chunked/chunked-backup.driver';
 import { progressReporter } from '../../progress';
 import { captureVolumeMeta } from '../../volume-meta';
 import { VolumeConnection } from '../../volume-connection';
+
+/** The workers note of a running create (see claimWork). */
+const CREATING = 'creating';
+
+/** The backup and its volume as they are now, both rows locked until the transaction ends. */
+interface Standing {
+  /** The backup's status; `deleting`/`deleted` means a force-delete cancelled the create. */
+  backup: string;
+  /** null while the volume is still `backing-up` for this backup; else why it is not. */
+  volumeLeft: string | null;
+}
 
 /**
  * Cinder's backup manager create_backup: read the volume through a connection, store its
  * chunks, then the backup is `available` (or `error` with its reason) and the volume returns to
  * the status it had.
+ *
+ * One delivery at a time does the work: it notes it in `workers` (claimWork), and a duplicate
+ * that finds the note, or a backup no longer `creating`, changes nothing. The stored data is
+ * this handler's own only while the backup is `creating` under its note: that is the only time
+ * it removes it (a force-delete that cancelled the backup aside, whose data is garbage anyway).
+ * If the volume was reset or deleted meanwhile, the backup cannot be trusted: it ends `error`
+ * and the volume is left as the admin left it.
  */
 @Injectable()
 export class CreateBackupHandler {
@@ -33,8 +51,37 @@ export class CreateBackupHandler {
 
   async handle(backupId: string): Promise<void> {
     const log = this.logger.child({ backup_id: backupId });
-    // Claim it for this host; a duplicate, or a backup another service took, changes nothing.
-    const claimed = await this.dataSource.transaction(async (tx) => {
+    const claim = await this.claim(backupId);
+    if (claim === 'busy') {
+      log.info('this backup is already being created; nothing to do');
+      return;
+    }
+    if (claim === 'not-ours') {
+      log.info('backup not waiting to be created here; nothing to do');
+      return;
+    }
+    try {
+      await this.create(claim, log);
+    } catch (error) {
+      // Unexpected (the database, say): give the claim back so that the redelivery can retry.
+      await this.release(backupId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Notes the work and takes the backup for this host, or neither: a backup another host took,
+   * or one no longer `creating` (a duplicate after the first delivery finished) stays as it is.
+   */
+  private claim(backupId: string): Promise<BackupEntity | 'busy' | 'not-ours'> {
+    return this.dataSource.transaction(async (tx) => {
+      const noted = await claimWork(tx, {
+        resourceType: 'backup',
+        resourceId: backupId,
+        status: CREATING,
+        serviceHost: this.host,
+      });
+      if (!noted) return 'busy';
       const result = await tx
         .createQueryBuilder()
         .update(BackupEntity)
@@ -44,72 +91,164 @@ export class CreateBackupHandler {
         .returning('*')
         .execute();
       const backup = (result.raw as BackupEntity[])[0];
-      if (backup) {
-        await recordWork(tx, {
-          resourceType: 'backup',
-          resourceId: backupId,
-          status: 'creating',
-          serviceHost: this.host,
-        });
+      if (!backup) {
+        await finishWork(tx, 'backup', backupId, CREATING);
+        return 'not-ours';
       }
       return backup;
     });
-    if (!claimed) {
-      log.info('backup not waiting to be created here; nothing to do');
+  }
+
+  private async create(backup: BackupEntity, log: Logger): Promise<void> {
+    const manager = this.dataSource.manager;
+    const volume = await manager.findOneBy(VolumeEntity, { id: backup.volume_id });
+    if (volume?.status !== 'backing-up') {
+      // Cinder checks this before it reads anything (a reset while the cast was queued).
+      const got = volume?.status ?? 'deleted';
+      const reason = `Create backup aborted, expected volume status backing-up but got ${got}.`;
+      await this.fail(backup, reason, log);
       return;
     }
-    const volume = await this.dataSource.manager.findOneByOrFail(VolumeEntity, {
-      id: claimed.volume_id,
-    });
+    if (await this.otherBackupOf(manager, backup)) {
+      const reason = `Create backup aborted, volume ${volume.id} was reset and another backup now reads it.`;
+      await this.fail(backup, reason, log);
+      return;
+    }
+    let result: BackupResult;
     try {
-      const result = await this.connection.with(volume, (sourcePath) =>
+      // What an earlier delivery left before it gave its claim back is ours now.
+      await this.driver.delete(backup.id);
+      result = await this.connection.with(volume, (sourcePath) =>
         this.driver.backup({
-          backupId,
+          backupId: backup.id,
           volumeId: volume.id,
           sourcePath,
           sizeBytes: volume.size * GiB,
-          parentId: claimed.parent_id,
+          parentId: backup.parent_id,
           volumeMeta: captureVolumeMeta(volume),
-          onProgress: progressReporter(this.dataSource, backupId, 'backup', log),
+          onProgress: progressReporter(this.dataSource, backup.id, 'backup', log),
         }),
       );
-      await this.finish(claimed, 'create_succeeded', {
-        object_count: result.objectCount,
-        container: claimed.container ?? this.driver.containerOf(backupId),
-        progress: 100,
-      });
-      log.info({ objects: result.objectCount, stored_bytes: result.storedBytes }, 'backup created');
     } catch (error) {
-      const reason = (error as Error).message;
-      log.error({ err: reason }, 'backup failed');
-      await this.driver.delete(backupId).catch(() => undefined);
-      await this.finish(claimed, 'create_failed', { fail_reason: reason });
+      await this.fail(backup, (error as Error).message, log);
+      return;
     }
-  }
-
-  private async finish(
-    backup: BackupEntity,
-    event: 'create_succeeded' | 'create_failed',
-    set: Partial<BackupEntity>,
-  ): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
+    const end = await this.dataSource.transaction(async (tx) => {
+      const now = await this.standing(tx, backup);
+      if (now.backup !== 'creating') return 'cancelled';
+      if (now.volumeLeft) return now.volumeLeft;
       await applyTransition(tx, {
         machine: backupMachine,
         entity: BackupEntity,
         id: backup.id,
-        event,
-        set,
+        event: 'create_succeeded',
+        set: {
+          object_count: result.objectCount,
+          container: backup.container ?? this.driver.containerOf(backup.id),
+          progress: 100,
+        },
       });
-      await applyTransition(tx, {
-        machine: volumeMachine,
-        entity: VolumeEntity,
-        id: backup.volume_id,
-        event: 'backup_finished',
-      });
-      if (event === 'create_succeeded' && backup.parent_id) {
+      await this.returnVolume(tx, backup);
+      if (backup.parent_id) {
         await tx.increment(BackupEntity, { id: backup.parent_id }, 'num_dependent_backups', 1);
       }
-      await finishWork(tx, 'backup', backup.id);
+      await finishWork(tx, 'backup', backup.id, CREATING);
+      return 'created';
     });
+    if (end === 'created') {
+      log.info({ objects: result.objectCount, stored_bytes: result.storedBytes }, 'backup created');
+    } else if (end === 'cancelled') {
+      await this.abandon(backup, log);
+    } else {
+      await this.fail(backup, end, log);
+    }
+  }
+
+  /** The backup ends `error` with `reason`, without its data; the volume returns if it can. */
+  private async fail(backup: BackupEntity, reason: string, log: Logger): Promise<void> {
+    log.error({ err: reason }, 'backup failed');
+    const still = await this.dataSource.manager.findOneBy(BackupEntity, { id: backup.id });
+    if (still?.status === 'creating') {
+      // Removed before the row says `error`: a crash in between leaves the note, and the
+      // restart cleanup removes it again.
+      await this.driver.delete(backup.id).catch((error: Error) => {
+        log.error({ err: error.message }, 'could not remove the failed backup data');
+      });
+    }
+    const end = await this.dataSource.transaction(async (tx) => {
+      const now = await this.standing(tx, backup);
+      if (now.backup !== 'creating') return 'cancelled';
+      await applyTransition(tx, {
+        machine: backupMachine,
+        entity: BackupEntity,
+        id: backup.id,
+        event: 'create_failed',
+        set: { fail_reason: reason },
+      });
+      if (!now.volumeLeft) await this.returnVolume(tx, backup);
+      await finishWork(tx, 'backup', backup.id, CREATING);
+      return 'failed';
+    });
+    if (end === 'cancelled') await this.abandon(backup, log);
+  }
+
+  /**
+   * The backup left `creating` under us: a force-delete cancelled it (its data is garbage, and
+   * the delete may have run before the last chunks were written), or an admin set it. The
+   * status stays as it is; the volume is no longer read.
+   */
+  private async abandon(backup: BackupEntity, log: Logger): Promise<void> {
+    const status = await this.dataSource.transaction(async (tx) => {
+      const now = await this.standing(tx, backup);
+      if (!now.volumeLeft) await this.returnVolume(tx, backup);
+      await finishWork(tx, 'backup', backup.id, CREATING);
+      return now.backup;
+    });
+    if (status === 'deleting' || status === 'deleted') {
+      await this.driver.delete(backup.id).catch((error: Error) => {
+        log.error({ err: error.message }, 'could not remove the cancelled backup data');
+      });
+    }
+    log.warn({ status }, 'backup no longer creating; create abandoned');
+  }
+
+  private async standing(tx: EntityManager, backup: BackupEntity): Promise<Standing> {
+    const lock = { mode: 'pessimistic_write' } as const;
+    const row = await tx.findOne(BackupEntity, { where: { id: backup.id }, lock });
+    const volume = await tx.findOne(VolumeEntity, { where: { id: backup.volume_id }, lock });
+    let volumeLeft: string | null = null;
+    if (!volume || volume.deleted) {
+      volumeLeft = `volume ${backup.volume_id} was deleted while the backup ran`;
+    } else if (volume.status !== 'backing-up') {
+      volumeLeft = `volume ${volume.id} left backing-up (it is ${volume.status}) while the backup ran`;
+    } else if (await this.otherBackupOf(tx, backup)) {
+      volumeLeft = `volume ${volume.id} was reset while the backup ran and another backup now reads it`;
+    }
+    return { backup: row ? row.status : 'deleted', volumeLeft };
+  }
+
+  /** Another backup of the volume being created: the volume is `backing-up` for that one. */
+  private otherBackupOf(manager: EntityManager, backup: BackupEntity): Promise<boolean> {
+    return manager
+      .createQueryBuilder(BackupEntity, 'b')
+      .where("b.volume_id = :volume AND b.id <> :id AND b.status = 'creating'", {
+        volume: backup.volume_id,
+        id: backup.id,
+      })
+      .andWhere('b.deleted = false')
+      .getExists();
+  }
+
+  private returnVolume(tx: EntityManager, backup: BackupEntity): Promise<VolumeEntity> {
+    return applyTransition(tx, {
+      machine: volumeMachine,
+      entity: VolumeEntity,
+      id: backup.volume_id,
+      event: 'backup_finished',
+    });
+  }
+
+  private release(backupId: string): Promise<void> {
+    return this.dataSource.transaction((tx) => finishWork(tx, 'backup', backupId, CREATING));
   }
 }

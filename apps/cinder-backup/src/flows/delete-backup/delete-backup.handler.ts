@@ -4,16 +4,24 @@ import type { Logger } from '@cinderflow/logging';
 import {
   applyTransition,
   BackupEntity,
+  claimWork,
   finishWork,
   NOW_UTC,
-  recordWork,
+  takeOverWork,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
 import { backupMachine } from '@cinderflow/status-machines';
 import { BACKUP_DRIVER, BACKUP_HOST } from '../../backup-service';
 import type { ChunkedBackupDriver } from '../../chunked/chunked-backup.driver';
 
-/** Removes a backup's chunks and metadata from the repository, then the row. */
+/** The workers note of a running delete. */
+const DELETING = 'deleting';
+
+/**
+ * Removes a backup's chunks and metadata from the repository, then the row. One delivery at a
+ * time does it (claimWork); a force-delete takes the note over from a create or restore still
+ * running, which then leave the backup to it.
+ */
 @Injectable()
 export class DeleteBackupHandler {
   constructor(
@@ -25,20 +33,45 @@ export class DeleteBackupHandler {
 
   async handle(backupId: string): Promise<void> {
     const log = this.logger.child({ backup_id: backupId });
+    const work = {
+      resourceType: 'backup',
+      resourceId: backupId,
+      status: DELETING,
+      serviceHost: this.host,
+    };
+    // Claim first, check second: a duplicate that arrives after the first delivery finished
+    // then finds the row deleted.
+    const claimed = await this.dataSource.transaction(
+      async (tx) =>
+        (await claimWork(tx, work)) || takeOverWork(tx, work, ['creating', 'restoring']),
+    );
+    if (!claimed) {
+      log.info('this backup is already being deleted; nothing to do');
+      return;
+    }
+    try {
+      await this.resume(backupId);
+    } catch (error) {
+      // Unexpected (the database, say): give the claim back so that the redelivery can retry.
+      await this.dataSource
+        .transaction((tx) => finishWork(tx, 'backup', backupId, DELETING))
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The delete itself, once this service holds the note (also: a restart resuming it). */
+  async resume(backupId: string): Promise<void> {
+    const log = this.logger.child({ backup_id: backupId });
     const backup = await this.dataSource.manager.findOneBy(BackupEntity, {
       id: backupId,
       deleted: false,
     });
     if (!backup || backup.status !== 'deleting') {
       log.info('backup not deleting; nothing to do');
+      await this.dataSource.transaction((tx) => finishWork(tx, 'backup', backupId, DELETING));
       return;
     }
-    await recordWork(this.dataSource.manager, {
-      resourceType: 'backup',
-      resourceId: backupId,
-      status: 'deleting',
-      serviceHost: this.host,
-    });
     try {
       await this.driver.delete(backupId);
     } catch (error) {
@@ -51,7 +84,7 @@ export class DeleteBackupHandler {
           event: 'delete_failed',
           set: { fail_reason: (error as Error).message },
         });
-        await finishWork(tx, 'backup', backupId);
+        await finishWork(tx, 'backup', backupId, DELETING);
       });
       return;
     }
@@ -66,7 +99,7 @@ export class DeleteBackupHandler {
       if (backup.parent_id) {
         await tx.decrement(BackupEntity, { id: backup.parent_id }, 'num_dependent_backups', 1);
       }
-      await finishWork(tx, 'backup', backupId);
+      await finishWork(tx, 'backup', backupId, DELETING);
     });
     log.info('backup deleted');
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { Logger } from '@cinderflow/logging';
 import {
   applyTransition,
@@ -19,12 +19,17 @@ import { VolumeConnection } from '../../volume-connection';
 /** Cinder's restore_backup refuses any other volume status. */
 const RESTORABLE: string[] = ['restoring-backup', 'creating'];
 
+/** The workers note of a running restore. */
+const RESTORING = 'restoring';
+
 /**
  * Cinder's restore_backup: write the backup chain onto the volume, checking every chunk's
  * SHA-256, then bring back what the backup recorded of its volume (see volume-meta.ts). The
  * backup is `available` again either way; the volume is `available`, or `error_restoring`
  * (`error` if it was made for this restore — Cinder means to, though a slip in its manager
- * compares the backup's status instead) — never silently wrong.
+ * compares the backup's status instead) — never silently wrong. A volume reset or deleted
+ * before or while the restore runs is left as the admin left it; the backup is `available`
+ * again with the reason in fail_reason. A backup force-deleted meanwhile is the delete's.
  */
 @Injectable()
 export class RestoreBackupHandler {
@@ -43,7 +48,7 @@ export class RestoreBackupHandler {
     const claimed = await claimWork(this.dataSource.manager, {
       resourceType: 'backup',
       resourceId: backupId,
-      status: 'restoring',
+      status: RESTORING,
       serviceHost: this.host,
     });
     if (!claimed) {
@@ -55,15 +60,25 @@ export class RestoreBackupHandler {
         this.dataSource.manager.findOneBy(BackupEntity, { id: backupId, deleted: false }),
         this.dataSource.manager.findOneBy(VolumeEntity, { id: volumeId, deleted: false }),
       ]);
-      if (
-        !backup ||
-        !volume ||
-        backup.status !== 'restoring' ||
-        backup.restore_volume_id !== volumeId ||
-        !RESTORABLE.includes(volume.status)
-      ) {
+      if (!backup || backup.status !== 'restoring' || backup.restore_volume_id !== volumeId) {
         log.info('no restore waiting for this volume; nothing to do');
         await this.release(backupId);
+        return;
+      }
+      // Reset or deleted before the restore began (Cinder checks the same).
+      if (!volume) {
+        await this.abort(backup, `Restore backup aborted, volume ${volumeId} was deleted.`, log);
+        return;
+      }
+      if (!RESTORABLE.includes(volume.status)) {
+        const expected = RESTORABLE.join(',');
+        const reason = `Restore backup aborted, expected volume status ${expected} but got ${volume.status}.`;
+        await this.abort(backup, reason, log);
+        return;
+      }
+      if (await this.otherRestoreOnto(this.dataSource.manager, backup)) {
+        const reason = `Restore backup aborted, volume ${volumeId} was reset and another backup now restores onto it.`;
+        await this.abort(backup, reason, log);
         return;
       }
       await this.restore(backup, volume, volumeIsNew, log);
@@ -112,7 +127,34 @@ export class RestoreBackupHandler {
   }
 
   private release(backupId: string): Promise<void> {
-    return this.dataSource.transaction((tx) => finishWork(tx, 'backup', backupId));
+    return this.dataSource.transaction((tx) => finishWork(tx, 'backup', backupId, RESTORING));
+  }
+
+  /** Nothing was written: the backup is `available` again, the volume as someone left it. */
+  private async abort(backup: BackupEntity, reason: string, log: Logger): Promise<void> {
+    log.error({ err: reason }, 'restore aborted');
+    await this.dataSource.transaction(async (tx) => {
+      await applyTransition(tx, {
+        machine: backupMachine,
+        entity: BackupEntity,
+        id: backup.id,
+        event: 'restore_finished',
+        set: { restore_volume_id: null, fail_reason: reason },
+      });
+      await finishWork(tx, 'backup', backup.id, RESTORING);
+    });
+  }
+
+  /** Another backup being restored onto the volume: it is `restoring-backup` for that one. */
+  private otherRestoreOnto(manager: EntityManager, backup: BackupEntity): Promise<boolean> {
+    return manager
+      .createQueryBuilder(BackupEntity, 'b')
+      .where("b.restore_volume_id = :volume AND b.id <> :id AND b.status = 'restoring'", {
+        volume: backup.restore_volume_id,
+        id: backup.id,
+      })
+      .andWhere('b.deleted = false')
+      .getExists();
   }
 
   async finish(
@@ -123,37 +165,48 @@ export class RestoreBackupHandler {
     chain: (VolumeMeta | null)[] = [],
   ) {
     await this.dataSource.transaction(async (tx) => {
-      await applyTransition(tx, {
-        machine: backupMachine,
-        entity: BackupEntity,
-        id: backup.id,
-        event: 'restore_finished',
-        set: { restore_volume_id: null, progress: 100, fail_reason: failure },
-      });
+      const lock = { mode: 'pessimistic_write' } as const;
+      const row = await tx.findOne(BackupEntity, { where: { id: backup.id }, lock });
       // Fields from the row as it is now: edits made while the restore ran are kept.
-      const current = await tx.findOne(VolumeEntity, {
-        where: { id: volume.id },
-        lock: { mode: 'pessimistic_write' },
-      });
-      await applyTransition(tx, {
-        machine: volumeMachine,
-        entity: VolumeEntity,
-        id: volume.id,
-        event: failure
-          ? volumeIsNew
-            ? 'restore_new_volume_failed'
-            : 'restore_failed'
-          : 'restore_succeeded',
-        set:
-          failure || !current
+      const current = await tx.findOne(VolumeEntity, { where: { id: volume.id }, lock });
+      const volumeLeft =
+        !current || current.deleted
+          ? `volume ${volume.id} was deleted while the restore ran`
+          : !RESTORABLE.includes(current.status)
+            ? `volume ${volume.id} left ${volume.status} (it is ${current.status}) while the restore ran`
+            : (await this.otherRestoreOnto(tx, backup))
+              ? `volume ${volume.id} was reset while the restore ran and another backup now restores onto it`
+              : null;
+      // A force-delete took the backup over meanwhile: its status is the delete's now.
+      if (row && !row.deleted && row.status === 'restoring') {
+        await applyTransition(tx, {
+          machine: backupMachine,
+          entity: BackupEntity,
+          id: backup.id,
+          event: 'restore_finished',
+          set: { restore_volume_id: null, progress: 100, fail_reason: volumeLeft ?? failure },
+        });
+      }
+      if (current && !volumeLeft) {
+        await applyTransition(tx, {
+          machine: volumeMachine,
+          entity: VolumeEntity,
+          id: volume.id,
+          event: failure
+            ? volumeIsNew
+              ? 'restore_new_volume_failed'
+              : 'restore_failed'
+            : 'restore_succeeded',
+          set: failure
             ? {}
             : {
                 ...restoredFields(chain, current, backup),
                 // a volume made from the backup is launched now, as one made empty would be
                 ...(current.status === 'creating' ? { launched_at: new Date() } : {}),
               },
-      });
-      await finishWork(tx, 'backup', backup.id);
+        });
+      }
+      await finishWork(tx, 'backup', backup.id, RESTORING);
     });
   }
 }

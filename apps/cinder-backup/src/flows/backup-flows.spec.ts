@@ -1,0 +1,472 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { createLogger } from '@cinderflow/logging';
+import {
+  applyTransition,
+  BackupEntity,
+  createDataSource,
+  DEFAULT_VOLUME_TYPE_ID,
+  dropDatabase,
+  ensureDatabase,
+  NOW_UTC,
+  runMigrations,
+  VolumeEntity,
+  WorkerEntity,
+} from '@cinderflow/persistence';
+import { backupMachine, type BackupEvent, volumeMachine } from '@cinderflow/status-machines';
+import { ChunkedBackupDriver } from '../chunked/chunked-backup.driver';
+import { InitHostCleanup } from '../init-host/init-host.cleanup';
+import type { VolumeConnection } from '../volume-connection';
+import { CreateBackupHandler } from './create-backup/create-backup.handler';
+import { DeleteBackupHandler } from './delete-backup/delete-backup.handler';
+import { RestoreBackupHandler } from './restore-backup/restore-backup.handler';
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const HOST = 'backup-host-a';
+
+// Each backup or restore reads or writes a whole 1 GiB (sparse) volume.
+jest.setTimeout(60_000);
+
+/**
+ * Stands in for cinder-volume's side of VolumeConnection (an RPC call away): the connection's
+ * device path is the volume's file here. `before`/`after` run once while the connection is open,
+ * before and after the driver used it: the moments a test interferes with a running handler.
+ */
+class LocalConnection {
+  before: (() => Promise<void>) | null = null;
+  after: (() => Promise<void>) | null = null;
+  uses = 0;
+
+  constructor(private readonly dir: string) {}
+
+  path(volumeId: string): string {
+    return join(this.dir, `volume-${volumeId}`);
+  }
+
+  async with<T>(volume: VolumeEntity, use: (devicePath: string) => Promise<T>): Promise<T> {
+    this.uses++;
+    await fs.stat(this.path(volume.id)); // as the file driver: no connection to a missing volume
+    const [before, after] = [this.before, this.after];
+    this.before = this.after = null;
+    await before?.();
+    const result = await use(this.path(volume.id));
+    await after?.();
+    return result;
+  }
+}
+
+describe('cinder-backup flows against a volume reset, deleted or delivered twice', () => {
+  let url: string;
+  let ds: DataSource;
+  let dir: string;
+  let driver: ChunkedBackupDriver;
+  let connection: LocalConnection;
+  let create: CreateBackupHandler;
+  let restore: RestoreBackupHandler;
+  let remove: DeleteBackupHandler;
+  let cleanup: InitHostCleanup;
+
+  beforeAll(async () => {
+    const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+    base.pathname = `/cinderflow_test_${randomBytes(4).toString('hex')}`;
+    url = base.toString();
+    await ensureDatabase(url);
+    ds = createDataSource(url, 10);
+    await ds.initialize();
+    await runMigrations(ds);
+    dir = await fs.mkdtemp(join(tmpdir(), 'cinder-backup-flows-'));
+    driver = new ChunkedBackupDriver({
+      repository: join(dir, 'backups'),
+      chunkSize: 4 * MiB,
+      compression: 'zlib',
+    });
+    connection = new LocalConnection(dir);
+    const logger = createLogger('test', { level: 'silent' });
+    const conn = connection as unknown as VolumeConnection;
+    create = new CreateBackupHandler(ds, driver, HOST, conn, logger);
+    restore = new RestoreBackupHandler(ds, driver, HOST, conn, logger);
+    remove = new DeleteBackupHandler(ds, driver, HOST, logger);
+    cleanup = new InitHostCleanup(ds, driver, HOST, remove, logger);
+  });
+  afterAll(async () => {
+    await ds.destroy();
+    await dropDatabase(url);
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    connection.before = connection.after = null;
+    connection.uses = 0;
+  });
+
+  /** A 1 GiB volume row in `status`, its file holding some random bytes. */
+  async function volume(status: string, extra: Partial<VolumeEntity> = {}): Promise<string> {
+    const id = randomUUID();
+    await ds.manager.insert(VolumeEntity, {
+      id,
+      project_id: 'p',
+      user_id: 'u',
+      size: 1,
+      status: status as VolumeEntity['status'],
+      availability_zone: 'nova',
+      volume_type_id: DEFAULT_VOLUME_TYPE_ID,
+      host: 'volume-host@disk#disk',
+      created_at: new Date(),
+      ...extra,
+    });
+    const file = await fs.open(connection.path(id), 'w');
+    await file.truncate(GiB);
+    await file.write(randomBytes(6 * MiB), 0, 6 * MiB, 3 * MiB);
+    await file.close();
+    return id;
+  }
+
+  /** A backup row as the API leaves it: `creating`, the volume `backing-up`. */
+  async function creatingBackup(volumeId: string, parentId: string | null = null) {
+    await applyTransition(ds.manager, {
+      machine: volumeMachine,
+      entity: VolumeEntity,
+      id: volumeId,
+      event: 'backup_start',
+    });
+    const id = randomUUID();
+    await ds.manager.insert(BackupEntity, {
+      id,
+      project_id: 'p',
+      user_id: 'u',
+      volume_id: volumeId,
+      status: 'creating',
+      size: 1,
+      parent_id: parentId,
+      created_at: new Date(),
+    });
+    return id;
+  }
+
+  async function availableBackup(volumeId: string, parentId: string | null = null) {
+    const id = await creatingBackup(volumeId, parentId);
+    await create.handle(id);
+    expect(await backup(id)).toMatchObject({ status: 'available' });
+    return id;
+  }
+
+  const backup = (id: string) => ds.manager.findOneByOrFail(BackupEntity, { id });
+  const volumeRow = (id: string) => ds.manager.findOneByOrFail(VolumeEntity, { id });
+  const notes = () => ds.manager.find(WorkerEntity);
+
+  function backupEvent(id: string, event: BackupEvent, set: Partial<BackupEntity> = {}) {
+    return applyTransition(ds.manager, {
+      machine: backupMachine,
+      entity: BackupEntity,
+      id,
+      event,
+      set,
+    });
+  }
+
+  /** os-reset_status, then the API's delete and cinder-volume's, file and row. */
+  async function resetAndDelete(volumeId: string): Promise<void> {
+    const step = (event: 'reset_to_available' | 'delete' | 'delete_succeeded', set = {}) =>
+      applyTransition(ds.manager, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: volumeId,
+        event,
+        set,
+      });
+    await step('reset_to_available');
+    await step('delete');
+    await fs.rm(connection.path(volumeId));
+    await step('delete_succeeded', { deleted: true, deleted_at: () => NOW_UTC });
+  }
+
+  /** Every file of a backup's container with its SHA-256, or null without a container. */
+  async function stored(backupId: string): Promise<Record<string, string> | null> {
+    const container = join(dir, 'backups', driver.containerOf(backupId));
+    const names = await fs.readdir(container).catch(() => null);
+    if (!names) return null;
+    const files: Record<string, string> = {};
+    for (const name of names.sort()) {
+      const bytes = await fs.readFile(join(container, name));
+      files[name] = createHash('sha256').update(bytes).digest('hex');
+    }
+    return files;
+  }
+
+  /** The file's bytes, summed up: SHA-256 per 4 MiB, all-zero blocks (most of them) as `0`. */
+  async function bytesOf(path: string): Promise<string[]> {
+    const file = await fs.open(path, 'r');
+    const block = Buffer.alloc(4 * MiB);
+    const zeros = Buffer.alloc(4 * MiB);
+    const sums: string[] = [];
+    try {
+      for (;;) {
+        const { bytesRead } = await file.read(block, 0, block.length);
+        if (bytesRead === 0) return sums;
+        const data = block.subarray(0, bytesRead);
+        sums.push(
+          data.equals(zeros.subarray(0, bytesRead))
+            ? '0'
+            : createHash('sha256').update(data).digest('hex'),
+        );
+      }
+    } finally {
+      await file.close();
+    }
+  }
+
+  describe('create_backup', () => {
+    it('a duplicate delivered while the backup runs, and again after it finished, changes nothing', async () => {
+      const v = await volume('available');
+      const id = await creatingBackup(v);
+      let during: WorkerEntity[] = [];
+      connection.before = async () => {
+        await create.handle(id);
+        during = await notes();
+      };
+      await create.handle(id);
+      expect(connection.uses).toBe(1);
+      expect(during).toEqual([
+        expect.objectContaining({ resource_id: id, status: 'creating', service_host: HOST }),
+      ]);
+      const once = await backup(id);
+      expect(once).toMatchObject({ status: 'available', fail_reason: null, host: HOST });
+      expect(once.object_count).toBeGreaterThan(0);
+      const bytes = await stored(id);
+      expect(bytes).toHaveProperty(['metadata.json']);
+      expect((await volumeRow(v)).status).toBe('available');
+      expect(await notes()).toEqual([]);
+
+      await create.handle(id);
+      expect(connection.uses).toBe(1);
+      expect(await backup(id)).toEqual(once);
+      expect(await stored(id)).toEqual(bytes);
+    });
+
+    it('the volume reset and deleted while the backup ran: error with the reason, no data left, nothing thrown', async () => {
+      const v = await volume('available');
+      const id = await creatingBackup(v);
+      connection.after = () => resetAndDelete(v);
+      await expect(create.handle(id)).resolves.toBeUndefined();
+      expect(await backup(id)).toMatchObject({
+        status: 'error',
+        fail_reason: `volume ${v} was deleted while the backup ran`,
+      });
+      expect(await stored(id)).toBeNull();
+      expect(await notes()).toEqual([]);
+    });
+
+    it('the volume reset while the backup ran: error, and the volume stays as the admin set it', async () => {
+      const v = await volume('available');
+      const id = await creatingBackup(v);
+      connection.after = async () => {
+        await applyTransition(ds.manager, {
+          machine: volumeMachine,
+          entity: VolumeEntity,
+          id: v,
+          event: 'reset_to_error',
+        });
+      };
+      await create.handle(id);
+      expect(await backup(id)).toMatchObject({
+        status: 'error',
+        fail_reason: `volume ${v} left backing-up (it is error) while the backup ran`,
+      });
+      expect(await stored(id)).toBeNull();
+      expect((await volumeRow(v)).status).toBe('error');
+      expect(await notes()).toEqual([]);
+    });
+
+    it('the volume reset and backed up again by another backup: neither frees it for the other', async () => {
+      const v = await volume('available');
+      const first = await creatingBackup(v);
+      let second = '';
+      connection.after = async () => {
+        await applyTransition(ds.manager, {
+          machine: volumeMachine,
+          entity: VolumeEntity,
+          id: v,
+          event: 'reset_to_available',
+        });
+        second = await creatingBackup(v);
+      };
+      await create.handle(first);
+      expect(await backup(first)).toMatchObject({
+        status: 'error',
+        fail_reason: `volume ${v} was reset while the backup ran and another backup now reads it`,
+      });
+      expect((await volumeRow(v)).status).toBe('backing-up');
+      await create.handle(second);
+      expect(await backup(second)).toMatchObject({ status: 'available' });
+      expect((await volumeRow(v)).status).toBe('available');
+    });
+
+    it("the volume deleted before the driver read it: error with the driver's reason", async () => {
+      const v = await volume('available');
+      const id = await creatingBackup(v);
+      connection.before = () => resetAndDelete(v);
+      await expect(create.handle(id)).resolves.toBeUndefined();
+      const failed = await backup(id);
+      expect(failed.status).toBe('error');
+      expect(failed.fail_reason).toMatch(/ENOENT/);
+      expect(await stored(id)).toBeNull();
+      expect(await notes()).toEqual([]);
+    });
+
+    it("the volume reset before the delivery: Cinder's abort, nothing read", async () => {
+      const v = await volume('available');
+      const id = await creatingBackup(v);
+      await applyTransition(ds.manager, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: v,
+        event: 'reset_to_available',
+      });
+      await create.handle(id);
+      expect(connection.uses).toBe(0);
+      expect(await backup(id)).toMatchObject({
+        status: 'error',
+        fail_reason: 'Create backup aborted, expected volume status backing-up but got available.',
+      });
+      expect(await notes()).toEqual([]);
+    });
+
+    it('a force-delete while the backup runs takes it over: the data goes, the volume is freed', async () => {
+      const v = await volume('available');
+      const id = await creatingBackup(v);
+      connection.before = async () => {
+        await backupEvent(id, 'force_delete');
+        await remove.handle(id);
+      };
+      await expect(create.handle(id)).resolves.toBeUndefined();
+      expect(await backup(id)).toMatchObject({ status: 'deleted', deleted: true });
+      // written after the delete ran, removed by the create that saw it cancelled
+      expect(await stored(id)).toBeNull();
+      expect((await volumeRow(v)).status).toBe('available');
+      expect(await notes()).toEqual([]);
+    });
+  });
+
+  describe('restore_backup', () => {
+    async function restoring(into: string): Promise<string> {
+      const source = await volume('available');
+      const id = await availableBackup(source);
+      await backupEvent(id, 'restore_start', { restore_volume_id: into });
+      await applyTransition(ds.manager, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: into,
+        event: 'restore_start',
+      });
+      connection.uses = 0;
+      return id;
+    }
+
+    it('the target reset and deleted while restoring: the backup is available again, with the reason', async () => {
+      const target = await volume('available');
+      const id = await restoring(target);
+      connection.after = () => resetAndDelete(target);
+      await expect(restore.handle(id, target, false)).resolves.toBeUndefined();
+      expect(await backup(id)).toMatchObject({
+        status: 'available',
+        restore_volume_id: null,
+        fail_reason: `volume ${target} was deleted while the restore ran`,
+      });
+      expect(await notes()).toEqual([]);
+    });
+
+    it('the target reset before the delivery: the backup is available again, the volume as left', async () => {
+      const target = await volume('available');
+      const id = await restoring(target);
+      await applyTransition(ds.manager, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: target,
+        event: 'reset_to_error',
+      });
+      await expect(restore.handle(id, target, false)).resolves.toBeUndefined();
+      expect(connection.uses).toBe(0);
+      expect(await backup(id)).toMatchObject({
+        status: 'available',
+        restore_volume_id: null,
+        fail_reason:
+          'Restore backup aborted, expected volume status restoring-backup,creating but got error.',
+      });
+      expect((await volumeRow(target)).status).toBe('error');
+      expect(await notes()).toEqual([]);
+    });
+
+    it('a duplicate delivered while restoring, and again after it finished, writes nothing more', async () => {
+      const target = await volume('available');
+      const id = await restoring(target);
+      const source = (await backup(id)).volume_id;
+      connection.before = () => restore.handle(id, target, false);
+      await restore.handle(id, target, false);
+      expect(connection.uses).toBe(1);
+      expect(await bytesOf(connection.path(target))).toEqual(
+        await bytesOf(connection.path(source)),
+      );
+      expect((await volumeRow(target)).status).toBe('available');
+      const once = await backup(id);
+      expect(once).toMatchObject({ status: 'available', fail_reason: null });
+
+      const inUse = randomBytes(MiB);
+      const file = await fs.open(connection.path(target), 'r+');
+      await file.write(inUse, 0, MiB, 0);
+      await file.close();
+      const written = await bytesOf(connection.path(target));
+      await restore.handle(id, target, false);
+      expect(connection.uses).toBe(1);
+      expect(await bytesOf(connection.path(target))).toEqual(written);
+      expect(await backup(id)).toEqual(once);
+      expect(await notes()).toEqual([]);
+    });
+  });
+
+  describe('delete_backup', () => {
+    it('three deliveries at once delete once; another after it finished changes nothing', async () => {
+      const v = await volume('available');
+      const full = await availableBackup(v);
+      const incremental = await availableBackup(v, full);
+      expect((await backup(full)).num_dependent_backups).toBe(1);
+      const fullBytes = await stored(full);
+      await backupEvent(incremental, 'delete');
+
+      await expect(Promise.all([1, 2, 3].map(() => remove.handle(incremental)))).resolves.toEqual([
+        undefined,
+        undefined,
+        undefined,
+      ]);
+      expect(await backup(incremental)).toMatchObject({ status: 'deleted', deleted: true });
+      expect(await stored(incremental)).toBeNull();
+      const parent = await backup(full);
+      expect(parent.num_dependent_backups).toBe(0);
+      expect(await stored(full)).toEqual(fullBytes);
+      expect(await notes()).toEqual([]);
+
+      await remove.handle(incremental);
+      expect(await backup(full)).toEqual(parent);
+      expect(await stored(full)).toEqual(fullBytes);
+    });
+
+    it('a delete noted before a restart is resumed on start', async () => {
+      const v = await volume('available');
+      const id = await availableBackup(v);
+      await backupEvent(id, 'delete');
+      await ds.manager.insert(WorkerEntity, {
+        resource_type: 'backup',
+        resource_id: id,
+        status: 'deleting',
+        service_host: HOST,
+        created_at: new Date(),
+      });
+      await cleanup.run();
+      expect(await backup(id)).toMatchObject({ status: 'deleted' });
+      expect(await stored(id)).toBeNull();
+      expect(await notes()).toEqual([]);
+    });
+  });
+});
