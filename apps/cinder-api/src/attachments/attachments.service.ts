@@ -11,7 +11,7 @@ import {
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { RPC_CLIENT } from '@cinderflow/service-runtime';
-import { attachmentMachine, volumeMachine } from '@cinderflow/status-machines';
+import { attachmentMachine, volumeAttachMachine, volumeMachine } from '@cinderflow/status-machines';
 import { CinderHttpError, invalidVolume, notFound } from '../common/cinder-errors';
 import { VolumesService } from '../volumes/volumes.service';
 
@@ -116,7 +116,13 @@ export class AttachmentsService {
         entity: VolumeEntity,
         id: attachment.volume_id,
         event: 'attachment_complete',
-        set: { attach_status: 'attached' },
+      });
+      await applyTransition(tx, {
+        machine: volumeAttachMachine,
+        entity: VolumeEntity,
+        column: 'attach_status',
+        id: attachment.volume_id,
+        event: 'complete',
       });
     });
   }

@@ -8,7 +8,7 @@ import type { RpcClient } from '@cinderflow/messaging';
 import { applyTransition, VolumeEntity } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
-import { volumeMachine } from '@cinderflow/status-machines';
+import { volumeAttachMachine, volumeMachine } from '@cinderflow/status-machines';
 import { AvailabilityZonesService } from '../../availability-zones/availability-zones.service';
 import { findBackup } from '../../backups/find-backup';
 import { badRequest, invalidBackup, invalidInput } from '../../common/cinder-errors';
@@ -115,7 +115,7 @@ export class CreateVolumeFlow {
       display_description: request.description,
       size: request.size,
       status: volumeMachine.initial,
-      attach_status: 'detached',
+      attach_status: volumeAttachMachine.initial,
       availability_zone: request.availabilityZone,
       host: null,
       volume_type_id: request.typeId,
