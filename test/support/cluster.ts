@@ -57,6 +57,8 @@ export class Cluster {
     private readonly backupEnv: Record<string, string> = {},
     /** A RabbitMQ of the test file's own, instead of the run's shared one. */
     amqpUrl?: string,
+    /** More environment for cinder-api (e.g. OSAPI_MAX_LIMIT). */
+    private readonly apiEnv: Record<string, string> = {},
   ) {
     const infra = infrastructure();
     const url = new URL(infra.databaseUrl);
@@ -89,7 +91,7 @@ export class Cluster {
     await this.startService(
       'cinder-api',
       'apps/cinder-api/dist/main.js',
-      { API_PORT: String(this.apiPort) },
+      { API_PORT: String(this.apiPort), ...this.apiEnv },
       'cinder-api listening',
     );
     await Promise.all([
