@@ -53,6 +53,14 @@ describe('attach and detach through the REST API', () => {
 
   const status = async (id: string) =>
     (await api.get(`volumes/${id}`)).body.volume.status as string;
+  /** The volume's attach_status (not in the API's views; Cinder keeps it beside the status). */
+  const attachStatus = async (id: string) =>
+    (
+      await cluster.sql<{ attach_status: string }>(
+        'SELECT attach_status FROM volumes WHERE id = $1',
+        [id],
+      )
+    )[0].attach_status;
   const exportsOf = (id: string) => {
     const dir = join(cluster.dataDir('disk'), 'exports', id);
     return existsSync(dir) ? readdirSync(dir) : [];
@@ -75,6 +83,7 @@ describe('attach and detach through the REST API', () => {
       connection_info: {},
     });
     expect(await status(id)).toBe('reserved');
+    expect(await attachStatus(id)).toBe('detached');
 
     const updated = await api.request('PUT', `attachments/${attachment.id as string}`, {
       attachment: { connector },
@@ -89,6 +98,7 @@ describe('attach and detach through the REST API', () => {
     });
     expect(updated.body.attachment.status).toBe('attaching');
     expect(await status(id)).toBe('attaching');
+    expect(await attachStatus(id)).toBe('attaching');
     expect(exportsOf(id)).toEqual([`${attachment.id as string}.json`]);
 
     // The consumer writes through the connection; the bytes are the volume's bytes.
@@ -104,6 +114,7 @@ describe('attach and detach through the REST API', () => {
     expect(completed.status).toBe(204);
     const volume = (await api.get(`volumes/${id}`)).body.volume;
     expect(volume.status).toBe('in-use');
+    expect(await attachStatus(id)).toBe('attached');
     expect(volume.attachments).toEqual([
       expect.objectContaining({
         attachment_id: attachment.id,
@@ -136,6 +147,7 @@ describe('attach and detach through the REST API', () => {
     const deleted = await api.delete(`attachments/${attachment.id as string}`);
     expect(deleted).toMatchObject({ status: 200, body: { attachments: [] } });
     expect(await status(id)).toBe('available');
+    expect(await attachStatus(id)).toBe('detached');
     expect((await api.get(`volumes/${id}`)).body.volume.attachments).toEqual([]);
     expect(exportsOf(id)).toEqual([]);
     expect(sha(readAt(join(cluster.dataDir('disk'), `volume-${id}`), 4096, bytes.length))).toBe(
@@ -179,10 +191,21 @@ describe('attach and detach through the REST API', () => {
       ids.push(res.body.attachment.id as string);
     }
     expect((await api.get(`volumes/${id}`)).body.volume.attachments).toHaveLength(2);
+    expect(await attachStatus(id)).toBe('attached');
     await api.delete(`attachments/${ids[0]}`);
     expect(await status(id)).toBe('in-use');
+    expect(await attachStatus(id)).toBe('attached');
+    // A reservation left alone: reserved, as Cinder recomputes it.
+    const reservation = await api.post('attachments', {
+      attachment: { volume_uuid: id, instance_uuid: randomUUID() },
+    });
+    expect(await status(id)).toBe('reserved');
     await api.delete(`attachments/${ids[1]}`);
+    expect(await status(id)).toBe('reserved');
+    expect(await attachStatus(id)).toBe('reserved');
+    await api.delete(`attachments/${reservation.body.attachment.id as string}`);
     expect(await status(id)).toBe('available');
+    expect(await attachStatus(id)).toBe('detached');
   });
 
   it('legacy actions: reserve, initialize_connection, attach, begin/roll detaching, terminate, detach', async () => {
@@ -214,6 +237,7 @@ describe('attach and detach through the REST API', () => {
       status: 'in-use',
       attachments: [expect.objectContaining({ server_id: instance, device: '/dev/vdc' })],
     });
+    expect(await attachStatus(id)).toBe('attached');
 
     expect((await act({ 'os-begin_detaching': {} })).status).toBe(202);
     expect(await status(id)).toBe('detaching');
@@ -226,9 +250,23 @@ describe('attach and detach through the REST API', () => {
       (await act({ 'os-detach': { attachment_id: attached.attachments[0].attachment_id } })).status,
     ).toBe(202);
     expect(await status(id)).toBe('available');
+    expect(await attachStatus(id)).toBe('detached');
     expect(sha(readAt(join(cluster.dataDir('disk'), `volume-${id}`), 0, bytes.length))).toBe(
       sha(bytes),
     );
+  });
+
+  it('os-reset_status sets the attach status with the status, or alone', async () => {
+    const id = await availableVolume();
+    const reset = (body: Record<string, string>) =>
+      api.post(`volumes/${id}/action`, { 'os-reset_status': body });
+    expect((await reset({ status: 'error', attach_status: 'attached' })).status).toBe(202);
+    expect([await status(id), await attachStatus(id)]).toEqual(['error', 'attached']);
+    expect((await reset({ attach_status: 'detached' })).status).toBe(202);
+    expect([await status(id), await attachStatus(id)]).toEqual(['error', 'detached']);
+    expect((await reset({ attach_status: 'attaching' })).status).toBe(400);
+    expect((await reset({ status: 'available' })).status).toBe(202);
+    expect([await status(id), await attachStatus(id)]).toEqual(['available', 'detached']);
   });
 
   it('refuses unknown actions and attachments of missing volumes, as Cinder', async () => {

@@ -37,8 +37,10 @@ const BACKENDS: BackendOptions[] = [
     cluster = new Cluster(
       BACKENDS,
       {},
-      `amqp://guest:guest@127.0.0.1:${mqPort}`,
-      `postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres`,
+      {
+        amqpUrl: `amqp://guest:guest@127.0.0.1:${mqPort}`,
+        databaseServerUrl: `postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres`,
+      },
     );
     await cluster.start();
     api = new ApiClient(cluster.apiUrl, PROJECT_A);
@@ -137,9 +139,15 @@ const BACKENDS: BackendOptions[] = [
   });
 
   it('every cast published twice, the copy late (duplicated and reordered): one volume per request, deletes done once', async () => {
-    const dup = new Cluster(BACKENDS, {}, cluster.amqpUrl, cluster.databaseUrl, {
-      FAULT_DUPLICATE_CASTS: '1',
-    });
+    const dup = new Cluster(
+      BACKENDS,
+      {},
+      {
+        amqpUrl: cluster.amqpUrl,
+        databaseServerUrl: cluster.databaseUrl,
+        env: { FAULT_DUPLICATE_CASTS: '1' },
+      },
+    );
     await dup.start();
     try {
       const dupApi = new ApiClient(dup.apiUrl, PROJECT_A);

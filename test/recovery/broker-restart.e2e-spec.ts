@@ -24,7 +24,7 @@ if (!ownBroker) {
     cluster = new Cluster(
       [{ name: 'main', capacityGb: 100 }],
       {},
-      `amqp://guest:guest@127.0.0.1:${port}`,
+      { amqpUrl: `amqp://guest:guest@127.0.0.1:${port}` },
     );
     await cluster.start();
     api = new ApiClient(cluster.apiUrl, PROJECT_A).withVersion('3.44');

@@ -24,6 +24,17 @@ export interface BackendOptions {
   env?: Record<string, string>;
 }
 
+export interface ClusterOptions {
+  /** A RabbitMQ of the test file's own, instead of the run's shared one. */
+  amqpUrl?: string;
+  /** A PostgreSQL server of the test file's own (any database; the cluster makes its own). */
+  databaseServerUrl?: string;
+  /** Environment for every service (e.g. fault injection). */
+  env?: Record<string, string>;
+  /** More environment for cinder-api (e.g. OSAPI_MAX_LIMIT). */
+  apiEnv?: Record<string, string>;
+}
+
 interface Running {
   child: ChildProcess;
   log: WriteStream;
@@ -55,18 +66,13 @@ export class Cluster {
   constructor(
     private readonly backends: BackendOptions[],
     private readonly backupEnv: Record<string, string> = {},
-    /** A RabbitMQ of the test file's own, instead of the run's shared one. */
-    amqpUrl?: string,
-    /** A PostgreSQL server of the test file's own (any database; this cluster makes its own). */
-    databaseServerUrl?: string,
-    /** Environment for every service (e.g. fault injection). */
-    private readonly commonEnv: Record<string, string> = {},
+    private readonly options: ClusterOptions = {},
   ) {
     const infra = infrastructure();
-    const url = new URL(databaseServerUrl ?? infra.databaseUrl);
+    const url = new URL(options.databaseServerUrl ?? infra.databaseUrl);
     url.pathname = `/cinderflow_e2e_${this.id}`;
     this.databaseUrl = url.toString();
-    this.amqpUrl = amqpUrl ?? infra.amqpUrl;
+    this.amqpUrl = options.amqpUrl ?? infra.amqpUrl;
   }
 
   get apiUrl(): string {
@@ -93,7 +99,7 @@ export class Cluster {
     await this.startService(
       'cinder-api',
       'apps/cinder-api/dist/main.js',
-      { API_PORT: String(this.apiPort) },
+      { API_PORT: String(this.apiPort), ...this.options.apiEnv },
       'cinder-api listening',
     );
     await Promise.all([
@@ -140,7 +146,7 @@ export class Cluster {
         LOG_LEVEL: 'debug',
         REPORT_INTERVAL_S: '1',
         CAPABILITY_REPORT_INTERVAL_S: '1',
-        ...this.commonEnv,
+        ...this.options.env,
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { taskMachine, volumeMachine } from '@cinderflow/status-machines';
+import { taskMachine, volumeAttachMachine, volumeMachine } from '@cinderflow/status-machines';
 import { TaskEntity } from './entities/image.entity';
 import { VolumeEntity } from './entities/volume.entity';
 import { conflictCases, insertVolume } from './testing/conflict-cases';
@@ -49,6 +49,52 @@ describe('50 concurrent conflicting events on one row, for every machine', () =>
       expect(status).toBe(c.to);
       expect(c.machine.statuses).toContain(status);
     }
+  });
+});
+
+describe("a volume's status and attach status, changed together", () => {
+  /** os-complete as the API applies it: both machines, one transaction. */
+  const complete = (id: string) =>
+    ds.transaction(async (tx) => {
+      await applyTransition(tx, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id,
+        event: 'attachment_complete',
+      });
+      return applyTransition(tx, {
+        machine: volumeAttachMachine,
+        entity: VolumeEntity,
+        column: 'attach_status',
+        id,
+        event: 'complete',
+      });
+    });
+
+  it('50 concurrent completes: one wins both, the others change neither', async () => {
+    const id = await insertVolume(ds, 'attaching', { attach_status: 'attaching' });
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () => complete(id)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(StatusConflictError);
+    }
+    expect(await ds.manager.findOneByOrFail(VolumeEntity, { id })).toMatchObject({
+      status: 'in-use',
+      attach_status: 'attached',
+    });
+  });
+
+  it('an attach status that refuses the event undoes the status change beside it', async () => {
+    // e.g. an admin reset the attach status meanwhile
+    const id = await insertVolume(ds, 'attaching', { attach_status: 'detached' });
+    await expect(complete(id)).rejects.toMatchObject({
+      machine: 'volume attach',
+      current: 'detached',
+    });
+    expect(await ds.manager.findOneByOrFail(VolumeEntity, { id })).toMatchObject({
+      status: 'attaching',
+      attach_status: 'detached',
+    });
   });
 });
 

@@ -5,6 +5,7 @@ export * from './image-location.machine';
 export * from './image.machine';
 export * from './machine';
 export * from './task.machine';
+export * from './volume-attach.machine';
 export * from './volume.machine';
 
 import { attachmentMachine } from './attachment.machine';
@@ -13,11 +14,13 @@ import { imageLocationMachine } from './image-location.machine';
 import { imageMachine } from './image.machine';
 import type { StatusMachine } from './machine';
 import { taskMachine } from './task.machine';
+import { volumeAttachMachine } from './volume-attach.machine';
 import { volumeMachine } from './volume.machine';
 
 /** Every machine, in the order the documentation shows them. */
 export const MACHINES: readonly StatusMachine<string, string>[] = [
   volumeMachine,
+  volumeAttachMachine,
   attachmentMachine,
   backupMachine,
   imageMachine,

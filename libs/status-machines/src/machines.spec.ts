@@ -5,12 +5,14 @@ import { imageLocationMachine } from './image-location.machine';
 import { imageMachine } from './image.machine';
 import { InvalidTransitionError, type StatusMachine } from './machine';
 import { taskMachine } from './task.machine';
+import { volumeAttachMachine } from './volume-attach.machine';
 import { VOLUME_STATUSES, volumeMachine } from './volume.machine';
 
 type Table = Record<string, [from: readonly string[], to: string | readonly string[]]>;
 
 const notDeleted = VOLUME_STATUSES.filter((s) => s !== 'deleted');
 const previous = ['available', 'in-use'];
+const anyAttach = ['detached', 'reserved', 'attaching', 'attached'];
 
 /** What each machine must allow, written out independently of the machines themselves. */
 const expected: Record<string, [StatusMachine<string, string>, Table]> = {
@@ -68,6 +70,20 @@ const expected: Record<string, [StatusMachine<string, string>, Table]> = {
           .filter((s) => s !== 'deleting')
           .map((to) => [`reset_to_${to}`, [notDeleted, to]]),
       ),
+    },
+  ],
+  'volume attach': [
+    volumeAttachMachine as unknown as StatusMachine<string, string>,
+    {
+      connect: [anyAttach, 'attaching'],
+      complete: [['attaching'], 'attached'],
+      attach: [anyAttach, 'attached'],
+      attachments_remain: [anyAttach, 'attached'],
+      connections_pending: [anyAttach, 'attaching'],
+      reservations_remain: [anyAttach, 'reserved'],
+      last_attachment_gone: [anyAttach, 'detached'],
+      reset_to_attached: [anyAttach, 'attached'],
+      reset_to_detached: [anyAttach, 'detached'],
     },
   ],
   attachment: [

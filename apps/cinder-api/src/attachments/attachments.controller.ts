@@ -1,13 +1,31 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
+import type { ApiConfig } from '@cinderflow/config';
 import type { Connector } from '@cinderflow/contracts';
 import type { RequestContext } from '@cinderflow/request-context';
+import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
 import { notFound } from '../common/cinder-errors';
+import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
 import { RequestSchema, UUID_PATTERN } from '../common/validation';
 import { attachmentDetail, attachmentSummary } from './attachment.views';
-import { AttachmentsService } from './attachments.service';
+import {
+  ATTACHMENT_FILTERS,
+  ATTACHMENT_SORT_COLUMNS,
+  AttachmentsService,
+} from './attachments.service';
 
 interface CreateBody {
   attachment: {
@@ -69,7 +87,10 @@ export class AttachmentsController {
   private readonly create = createSchema(false);
   private readonly createWithMode = createSchema(true);
 
-  constructor(private readonly attachments: AttachmentsService) {}
+  constructor(
+    private readonly attachments: AttachmentsService,
+    @Inject(CONFIG) private readonly config: ApiConfig,
+  ) {}
 
   @Post()
   @HttpCode(200)
@@ -91,9 +112,10 @@ export class AttachmentsController {
     return { attachment: attachmentDetail(created) };
   }
 
+  // Paged like every list, but with no `attachments_links`: Cinder's attachment views have none.
   @Get()
   async list(
-    @Query() query: Record<string, string>,
+    @Query() query: Record<string, unknown>,
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
@@ -102,7 +124,7 @@ export class AttachmentsController {
 
   @Get('detail')
   async detail(
-    @Query() query: Record<string, string>,
+    @Query() query: Record<string, unknown>,
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
@@ -158,8 +180,14 @@ export class AttachmentsController {
     return { attachments: remaining.map(attachmentSummary) };
   }
 
-  private rows(query: Record<string, string>, caller: RequestContext, version: ApiVersion) {
+  private rows(query: Record<string, unknown>, caller: RequestContext, version: ApiVersion) {
     requireVersion(version, '3.27');
-    return this.attachments.list(caller, query, ['1', 'true'].includes(query.all_tenants ?? ''));
+    const params = parseListParams(query, {
+      maxLimit: this.config.OSAPI_MAX_LIMIT,
+      sortColumns: ATTACHMENT_SORT_COLUMNS,
+      filters: ATTACHMENT_FILTERS,
+      version,
+    });
+    return this.attachments.list(caller, params);
   }
 }

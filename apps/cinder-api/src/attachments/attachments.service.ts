@@ -11,11 +11,34 @@ import {
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { RPC_CLIENT } from '@cinderflow/service-runtime';
-import { attachmentMachine, volumeMachine } from '@cinderflow/status-machines';
+import { attachmentMachine, volumeAttachMachine, volumeMachine } from '@cinderflow/status-machines';
 import { CinderHttpError, invalidVolume, notFound } from '../common/cinder-errors';
+import { applyKeysetPage } from '../common/keyset-page';
+import type { ListParams } from '../common/list-params';
 import { VolumesService } from '../volumes/volumes.service';
 
 const or = (items: readonly string[]) => items.join(' or ');
+
+/** Filters an attachment list takes (Cinder's resource_filters.json `attachment`). */
+export const ATTACHMENT_FILTERS = ['volume_id', 'status', 'instance_id', 'attach_status'] as const;
+
+/**
+ * What an attachment list sorts by (Cinder sorts by the VolumeAttachment model's columns).
+ * Nullable columns are COALESCEd: keyset pages need non-NULL keys.
+ */
+export const ATTACHMENT_SORT_COLUMNS: Record<string, string> = {
+  id: 'a.id',
+  volume_id: 'a.volume_id',
+  attach_status: 'a.attach_status',
+  instance_uuid: "COALESCE(a.instance_uuid, '')",
+  attached_host: "COALESCE(a.attached_host, '')",
+  mountpoint: "COALESCE(a.mountpoint, '')",
+  attach_mode: "COALESCE(a.attach_mode, '')",
+  attach_time: 'COALESCE(a.attach_time, a.created_at)',
+  detach_time: 'COALESCE(a.detach_time, a.created_at)',
+  created_at: 'a.created_at',
+  updated_at: 'COALESCE(a.updated_at, a.created_at)',
+};
 
 /**
  * The attachments API (3.27+, Cinder's volume/api.py attachment_*): reserve in the API with a
@@ -116,7 +139,13 @@ export class AttachmentsService {
         entity: VolumeEntity,
         id: attachment.volume_id,
         event: 'attachment_complete',
-        set: { attach_status: 'attached' },
+      });
+      await applyTransition(tx, {
+        machine: volumeAttachMachine,
+        entity: VolumeEntity,
+        column: 'attach_status',
+        id: attachment.volume_id,
+        event: 'complete',
       });
     });
   }
@@ -153,22 +182,30 @@ export class AttachmentsService {
     return attachment;
   }
 
-  async list(
-    caller: RequestContext,
-    filters: { volume_id?: string; status?: string; instance_id?: string; attach_status?: string },
-    allTenants: boolean,
-  ): Promise<VolumeAttachmentEntity[]> {
+  /** One page of the attachments of the caller's volumes (every project's with all_tenants). */
+  async list(caller: RequestContext, params: ListParams): Promise<VolumeAttachmentEntity[]> {
     const qb = this.dataSource
       .getRepository(VolumeAttachmentEntity)
       .createQueryBuilder('a')
       .innerJoin(VolumeEntity, 'v', 'v.id = a.volume_id')
       .where('a.deleted = false');
-    if (!(allTenants && caller.isAdmin)) qb.andWhere('v.project_id = :p', { p: caller.projectId });
-    if (filters.volume_id) qb.andWhere('a.volume_id = :vid', { vid: filters.volume_id });
-    const status = filters.attach_status ?? filters.status;
-    if (status) qb.andWhere('a.attach_status = :s', { s: status });
-    if (filters.instance_id) qb.andWhere('a.instance_uuid = :i', { i: filters.instance_id });
-    return qb.orderBy('a.created_at', 'DESC').getMany();
+    if (!(params.allTenants && caller.isAdmin)) {
+      qb.andWhere('v.project_id = :p', { p: caller.projectId });
+    }
+    const f = params.filters;
+    if (f.volume_id !== undefined) qb.andWhere('a.volume_id::text = :vid', { vid: f.volume_id });
+    const status = f.attach_status ?? f.status;
+    if (status !== undefined) qb.andWhere('a.attach_status = :s', { s: status });
+    if (f.instance_id !== undefined) qb.andWhere('a.instance_uuid = :i', { i: f.instance_id });
+    await applyKeysetPage(
+      qb,
+      'a',
+      params.sort,
+      params.limit,
+      params.marker,
+      (marker) => `Volume attachment could not be found with filter: attachment_id = ${marker}.`,
+    );
+    return qb.getMany();
   }
 
   /** Attached attachments of some volumes, for the volume view's `attachments`. */

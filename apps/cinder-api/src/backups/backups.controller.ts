@@ -1,12 +1,33 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+} from '@nestjs/common';
 import type { Request } from 'express';
+import type { ApiConfig } from '@cinderflow/config';
+import type { BackupEntity } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
+import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
+import { nextLinks } from '../common/links';
+import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
 import { RequestSchema, UUID_PATTERN } from '../common/validation';
 import { backupDetail, backupSummary } from './backup.views';
-import { BackupsService } from './backups.service';
+import {
+  BACKUP_FILTERS,
+  type BackupPage,
+  backupSortColumns,
+  BackupsService,
+} from './backups.service';
 
 interface CreateBody {
   backup: {
@@ -69,7 +90,10 @@ const restoreSchema = new RequestSchema<{
 
 @Controller(projectRoutes('backups'))
 export class BackupsController {
-  constructor(private readonly backups: BackupsService) {}
+  constructor(
+    private readonly backups: BackupsService,
+    @Inject(CONFIG) private readonly config: ApiConfig,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -89,30 +113,23 @@ export class BackupsController {
   @Get()
   async list(
     @Req() req: Request,
-    @Query() query: Record<string, string>,
+    @Query() query: Record<string, unknown>,
     @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
   ) {
-    const rows = await this.backups.list(
-      caller,
-      query,
-      ['1', 'true'].includes(query.all_tenants ?? ''),
-    );
-    return { backups: rows.map((b) => backupSummary(req, b)) };
+    const page = await this.page(query, caller, version);
+    return this.collection(req, query, page, (b) => backupSummary(req, b));
   }
 
   @Get('detail')
   async detail(
     @Req() req: Request,
-    @Query() query: Record<string, string>,
+    @Query() query: Record<string, unknown>,
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
-    const rows = await this.backups.list(
-      caller,
-      query,
-      ['1', 'true'].includes(query.all_tenants ?? ''),
-    );
-    return { backups: rows.map((b) => backupDetail(req, b, caller, version)) };
+    const page = await this.page(query, caller, version);
+    return this.collection(req, query, page, (b) => backupDetail(req, b, caller, version));
   }
 
   @Get(':id')
@@ -149,5 +166,29 @@ export class BackupsController {
         name: restore?.name ?? null,
       }),
     };
+  }
+
+  private page(query: Record<string, unknown>, caller: RequestContext, version: ApiVersion) {
+    const params = parseListParams(query, {
+      maxLimit: this.config.OSAPI_MAX_LIMIT,
+      sortColumns: backupSortColumns(version),
+      filters: BACKUP_FILTERS,
+      version,
+    });
+    return this.backups.list(caller, params);
+  }
+
+  /** `{"backups": [...], "backups_links": [next], "count": n}`, as Cinder's backup views. */
+  private collection(
+    req: Request,
+    query: Record<string, unknown>,
+    page: BackupPage,
+    view: (backup: BackupEntity) => unknown,
+  ) {
+    const body: Record<string, unknown> = { backups: page.backups.map(view) };
+    const links = nextLinks(req, query, page.backups, page.limit);
+    if (links) body.backups_links = links;
+    if (page.count !== undefined) body.count = page.count;
+    return body;
   }
 }

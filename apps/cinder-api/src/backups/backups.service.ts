@@ -17,9 +17,47 @@ import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
 import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
 import { CinderHttpError, invalidBackup, invalidVolume } from '../common/cinder-errors';
+import { applyKeysetPage } from '../common/keyset-page';
+import type { ListParams } from '../common/list-params';
+import type { ApiVersion } from '../common/microversion';
 import { CreateVolumeFlow } from '../flows/create-volume/create-volume.flow';
 import { VolumesService } from '../volumes/volumes.service';
 import { findBackup } from './find-backup';
+
+/** Filters a backup list takes (Cinder's resource_filters.json `backup`). */
+export const BACKUP_FILTERS = ['name', 'status', 'volume_id'] as const;
+
+/**
+ * What a backup list sorts by (Cinder sorts by the Backup model's columns; `name` is
+ * `display_name` from 3.37). Nullable columns are COALESCEd: keyset pages need non-NULL keys.
+ */
+export function backupSortColumns(version: ApiVersion): Record<string, string> {
+  const columns: Record<string, string> = {
+    id: 'b.id',
+    display_name: "COALESCE(b.display_name, '')",
+    display_description: "COALESCE(b.display_description, '')",
+    status: 'b.status',
+    size: 'b.size',
+    volume_id: 'b.volume_id',
+    availability_zone: "COALESCE(b.availability_zone, '')",
+    container: "COALESCE(b.container, '')",
+    object_count: 'b.object_count',
+    project_id: 'b.project_id',
+    user_id: 'b.user_id',
+    created_at: 'b.created_at',
+    updated_at: 'COALESCE(b.updated_at, b.created_at)',
+    data_timestamp: 'COALESCE(b.data_timestamp, b.created_at)',
+  };
+  if (version.atLeast('3.37')) columns.name = columns.display_name;
+  return columns;
+}
+
+export interface BackupPage {
+  backups: BackupEntity[];
+  /** The page size asked for (capped at osapi_max_limit): a full page has a next link. */
+  limit: number;
+  count?: number;
+}
 
 export interface CreateBackupRequest {
   volumeId: string;
@@ -195,20 +233,29 @@ export class BackupsService {
     return findBackup(this.dataSource.manager, caller, id);
   }
 
-  async list(
-    caller: RequestContext,
-    filters: Record<string, string>,
-    allTenants: boolean,
-  ): Promise<BackupEntity[]> {
+  /** One page of the caller's backups (every project's for an admin asking all_tenants). */
+  async list(caller: RequestContext, params: ListParams): Promise<BackupPage> {
     const qb = this.dataSource
       .getRepository(BackupEntity)
       .createQueryBuilder('b')
       .where('b.deleted = false');
-    if (!(allTenants && caller.isAdmin)) qb.andWhere('b.project_id = :p', { p: caller.projectId });
-    if (filters.name) qb.andWhere('b.display_name = :n', { n: filters.name });
-    if (filters.status) qb.andWhere('b.status = :s', { s: filters.status });
-    if (filters.volume_id) qb.andWhere('b.volume_id = :v', { v: filters.volume_id });
-    return qb.orderBy('b.created_at', 'DESC').addOrderBy('b.id', 'DESC').getMany();
+    if (!(params.allTenants && caller.isAdmin)) {
+      qb.andWhere('b.project_id = :p', { p: caller.projectId });
+    }
+    const f = params.filters;
+    if (f.name !== undefined) qb.andWhere('b.display_name = :n', { n: f.name });
+    if (f.status !== undefined) qb.andWhere('b.status = :s', { s: f.status });
+    if (f.volume_id !== undefined) qb.andWhere('b.volume_id::text = :v', { v: f.volume_id });
+    const count = params.withCount ? await qb.clone().getCount() : undefined;
+    await applyKeysetPage(
+      qb,
+      'b',
+      params.sort,
+      params.limit,
+      params.marker,
+      (marker) => `Backup ${marker} could not be found.`,
+    );
+    return { backups: await qb.getMany(), limit: params.limit, count };
   }
 
   /** Cinder creates the target volume itself and waits for it to leave `creating`. */

@@ -5,7 +5,10 @@ import type { SortKey } from './list-params';
 /**
  * Adds ORDER BY, the marker condition and LIMIT for keyset pagination (Cinder's
  * paginate_query): rows strictly after the marker in the requested order, with the id as the
- * final tie-breaker so that pages never overlap or skip.
+ * final tie-breaker so that pages never overlap or skip. Sort expressions must never be NULL
+ * (COALESCE nullable columns), or rows beside a NULL would fall out of every page. A marker that is not one of the rows
+ * listed is Cinder's not-found of that resource (`markerNotFound`, e.g. "Backup x could not be
+ * found.": Cinder looks the marker up with the resource's own get).
  */
 export async function applyKeysetPage<T extends ObjectLiteral>(
   qb: SelectQueryBuilder<T>,
@@ -13,19 +16,23 @@ export async function applyKeysetPage<T extends ObjectLiteral>(
   sort: SortKey[],
   limit: number,
   marker: string | undefined,
+  markerNotFound: (marker: string) => string,
 ): Promise<SelectQueryBuilder<T>> {
   const keys = [...sort.map((s) => ({ expr: s.column, direction: s.direction }))];
   if (!sort.some((s) => s.column === `${alias}.id`)) {
     keys.push({ expr: `${alias}.id`, direction: sort[sort.length - 1]?.direction ?? 'desc' });
   }
   if (marker !== undefined) {
+    // The marker's values come back as text and go back as untyped parameters, which
+    // PostgreSQL reads as the column's type: a timestamp keeps its microseconds (a JS Date
+    // would keep milliseconds only, and the next page would repeat or skip rows).
     const markerQuery = qb.clone().select([]).orderBy();
-    keys.forEach((key, i) => markerQuery.addSelect(key.expr, `k${i}`));
+    keys.forEach((key, i) => markerQuery.addSelect(`(${key.expr})::text`, `k${i}`));
     const values = await markerQuery
       .andWhere(`${alias}.id::text = :marker`, { marker })
-      .getRawOne<Record<string, unknown>>();
+      .getRawOne<Record<string, string | null>>();
     if (!values) {
-      throw notFound(`Marker ${marker} could not be found.`);
+      throw notFound(markerNotFound(marker));
     }
     const disjuncts = keys.map((key, i) => {
       const equal = keys.slice(0, i).map((k, j) => `${k.expr} = :k${j}`);

@@ -14,6 +14,29 @@ export function resourceLinks(req: Request, projectId: string, collection: strin
   ];
 }
 
+/**
+ * A collection's `<name>_links` (Cinder's _get_collection_links): a `next` link, to the same
+ * path with the same query and the last item as `marker`, when the page holds as many items as
+ * were allowed (`limit`, already capped at osapi_max_limit); none on a short or empty page.
+ */
+export function nextLinks(
+  req: Request,
+  query: Record<string, unknown>,
+  items: readonly { id: string }[],
+  limit: number,
+): { href: string; rel: 'next' }[] | undefined {
+  const last = items[items.length - 1];
+  if (!last || items.length < limit) return undefined;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (key !== 'marker') params.set(key, String(value));
+  }
+  params.set('limit', String(limit));
+  params.set('marker', last.id);
+  const path = req.path.replace(/\/$/, '');
+  return [{ href: `${baseUrl(req)}${path}?${params.toString()}`, rel: 'next' }];
+}
+
 /** Naive ISO-8601 with microseconds, as Cinder prints timestamps. */
 export function timestamp(date: Date | null | undefined): string | null {
   if (!date) return null;

@@ -1,11 +1,15 @@
-import { Controller, Delete, Get, HttpCode, Inject, Param, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Param, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { DataSource } from 'typeorm';
+import type { ApiConfig } from '@cinderflow/config';
 import { MessageEntity, userMessageText } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
+import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
 import { notFound } from '../common/cinder-errors';
-import { resourceLinks, timestamp } from '../common/links';
+import { applyKeysetPage } from '../common/keyset-page';
+import { nextLinks, resourceLinks, timestamp } from '../common/links';
+import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
 
@@ -24,23 +28,79 @@ function view(req: Request, m: MessageEntity) {
   };
 }
 
+/** Filters a message list takes from 3.5 (Cinder's resource_filters.json `message`). */
+const MESSAGE_FILTERS = [
+  'resource_uuid',
+  'resource_type',
+  'event_id',
+  'request_id',
+  'message_level',
+] as const;
+
+/** What a message list sorts by (the Message model's columns); keyset keys are never NULL. */
+const MESSAGE_SORT_COLUMNS: Record<string, string> = {
+  id: 'm.id',
+  project_id: 'm.project_id',
+  request_id: 'm.request_id',
+  resource_type: 'm.resource_type',
+  resource_uuid: "COALESCE(m.resource_uuid, '')",
+  event_id: 'm.event_id',
+  message_level: 'm.message_level',
+  created_at: 'm.created_at',
+  expires_at: 'm.expires_at',
+};
+
 /** User messages (3.3): why an asynchronous operation failed. */
 @Controller(projectRoutes('messages'))
 export class MessagesController {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(CONFIG) private readonly config: ApiConfig,
+  ) {}
 
+  /**
+   * Paged, sorted and filtered from 3.5 (`messages_links` when the page is full); before that
+   * Cinder reads no query parameter and lists them all, newest first.
+   */
   @Get()
   async list(
     @Req() req: Request,
+    @Query() query: Record<string, unknown>,
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
     this.requireVersion(version);
-    const messages = await this.dataSource.manager.find(MessageEntity, {
-      where: { project_id: caller.projectId },
-      order: { created_at: 'DESC' },
+    const qb = this.dataSource
+      .getRepository(MessageEntity)
+      .createQueryBuilder('m')
+      .where('m.project_id = :p', { p: caller.projectId });
+    if (!version.atLeast('3.5')) {
+      const all = await qb.orderBy('m.created_at', 'DESC').addOrderBy('m.id', 'DESC').getMany();
+      return { messages: all.map((m) => view(req, m)) };
+    }
+    const params = parseListParams(query, {
+      maxLimit: this.config.OSAPI_MAX_LIMIT,
+      sortColumns: MESSAGE_SORT_COLUMNS,
+      filters: MESSAGE_FILTERS,
+      version,
     });
-    return { messages: messages.map((m) => view(req, m)) };
+    // Only MESSAGE_FILTERS' keys get here, so naming the column by the key is safe.
+    for (const [key, value] of Object.entries(params.filters)) {
+      qb.andWhere(`m.${key}::text = :${key}`, { [key]: value });
+    }
+    await applyKeysetPage(
+      qb,
+      'm',
+      params.sort,
+      params.limit,
+      params.marker,
+      (marker) => `Message ${marker} could not be found.`,
+    );
+    const messages = await qb.getMany();
+    const body: Record<string, unknown> = { messages: messages.map((m) => view(req, m)) };
+    const links = nextLinks(req, query, messages, params.limit);
+    if (links) body.messages_links = links;
+    return body;
   }
 
   @Get(':id')

@@ -12,7 +12,9 @@ import {
 import type { RequestContext } from '@cinderflow/request-context';
 import { RPC_CLIENT } from '@cinderflow/service-runtime';
 import {
+  VOLUME_ATTACH_RESETTABLE_STATUSES,
   VOLUME_RESETTABLE_STATUSES,
+  volumeAttachMachine,
   type VolumeEvent,
   volumeMachine,
 } from '@cinderflow/status-machines';
@@ -54,13 +56,13 @@ const detachBody = new RequestSchema<{ attachment_id?: string | null }>({
 
 const resetBody = new RequestSchema<{
   status?: string;
-  attach_status?: string;
+  attach_status?: (typeof VOLUME_ATTACH_RESETTABLE_STATUSES)[number];
   migration_status?: string;
 }>({
   type: 'object',
   properties: {
     status: { type: 'string' },
-    attach_status: { type: 'string', enum: ['attached', 'detached'] },
+    attach_status: { type: 'string', enum: [...VOLUME_ATTACH_RESETTABLE_STATUSES] },
     migration_status: { type: ['string', 'null'] },
   },
   minProperties: 1,
@@ -202,18 +204,32 @@ export class VolumeActionsController {
         "Policy doesn't allow volume_extension:volume_admin_actions:reset_status to be performed.",
       );
     const request = resetBody.check(args);
-    if (request.status !== undefined) {
-      if (!(VOLUME_RESETTABLE_STATUSES as readonly string[]).includes(request.status)) {
-        throw invalidInput(`Invalid volume status: ${request.status}`);
-      }
-      await applyTransition(this.dataSource.manager, {
-        machine: volumeMachine,
-        entity: VolumeEntity,
-        id: volume.id,
-        event: `reset_to_${request.status}` as VolumeEvent,
-        set: request.attach_status ? { attach_status: request.attach_status } : {},
-      });
+    if (
+      request.status !== undefined &&
+      !(VOLUME_RESETTABLE_STATUSES as readonly string[]).includes(request.status)
+    ) {
+      throw invalidInput(`Invalid volume status: ${request.status}`);
     }
+    // Both change together, as Cinder's one volume_update does.
+    await this.dataSource.transaction(async (tx) => {
+      if (request.status !== undefined) {
+        await applyTransition(tx, {
+          machine: volumeMachine,
+          entity: VolumeEntity,
+          id: volume.id,
+          event: `reset_to_${request.status}` as VolumeEvent,
+        });
+      }
+      if (request.attach_status !== undefined) {
+        await applyTransition(tx, {
+          machine: volumeAttachMachine,
+          entity: VolumeEntity,
+          column: 'attach_status',
+          id: volume.id,
+          event: `reset_to_${request.attach_status}`,
+        });
+      }
+    });
   }
 
   private notInMaintenance(volume: VolumeEntity): void {

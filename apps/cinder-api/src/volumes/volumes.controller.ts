@@ -18,7 +18,7 @@ import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
 import { badRequest } from '../common/cinder-errors';
-import { baseUrl } from '../common/links';
+import { nextLinks } from '../common/links';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
@@ -199,19 +199,8 @@ export class VolumesController {
     items: unknown[],
   ) {
     const body: Record<string, unknown> = { volumes: items };
-    const requested = query.limit !== undefined ? Number(query.limit) : this.config.OSAPI_MAX_LIMIT;
-    const limit = Math.min(requested, this.config.OSAPI_MAX_LIMIT);
-    const last = page.volumes[page.volumes.length - 1];
-    if (last && page.volumes.length === limit) {
-      const params = new URLSearchParams();
-      for (const [key, value] of Object.entries(query)) {
-        if (key !== 'marker') params.set(key, String(value));
-      }
-      params.set('limit', String(limit));
-      params.set('marker', last.id);
-      const path = req.path.replace(/\/$/, '');
-      body.volumes_links = [{ href: `${baseUrl(req)}${path}?${params.toString()}`, rel: 'next' }];
-    }
+    const links = nextLinks(req, query, page.volumes, page.limit);
+    if (links) body.volumes_links = links;
     if (page.count !== undefined) body.count = page.count;
     return body;
   }

@@ -41,6 +41,8 @@ export const VOLUME_SORT_COLUMNS: Record<string, string> = {
 
 export interface VolumePage {
   volumes: VolumeEntity[];
+  /** The page size asked for (capped at osapi_max_limit): a full page has a next link. */
+  limit: number;
   typeNames: Map<string, string>;
   count?: number;
 }
@@ -82,9 +84,16 @@ export class VolumesService {
       });
     }
     const count = params.withCount ? await qb.clone().getCount() : undefined;
-    await applyKeysetPage(qb, 'v', params.sort, params.limit, params.marker);
+    await applyKeysetPage(
+      qb,
+      'v',
+      params.sort,
+      params.limit,
+      params.marker,
+      (marker) => `Volume ${marker} could not be found.`,
+    );
     const volumes = await qb.getMany();
-    return { volumes, typeNames: await this.typeNames(), count };
+    return { volumes, limit: params.limit, typeNames: await this.typeNames(), count };
   }
 
   /** A volume the caller may see; admins see every project's. */

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { VolumeStatus } from '@cinderflow/status-machines';
+import type { VolumeAttachStatus, VolumeStatus } from '@cinderflow/status-machines';
 import { SoftDeletedRow } from './soft-deleted-row';
 
 /** A volume row, with Cinder's column names. Rows are soft-deleted (`deleted`, `deleted_at`). */
@@ -27,7 +27,7 @@ export class VolumeEntity extends SoftDeletedRow {
   status!: VolumeStatus;
 
   @Column('varchar', { length: 255, default: 'detached' })
-  attach_status!: string;
+  attach_status!: VolumeAttachStatus;
 
   @Column('varchar', { length: 255 })
   availability_zone!: string;

@@ -7,6 +7,7 @@ import {
   imageMachine,
   type StatusMachine,
   taskMachine,
+  volumeAttachMachine,
   volumeMachine,
 } from '@cinderflow/status-machines';
 import { BackupEntity } from '../entities/backup.entity';
@@ -74,6 +75,15 @@ export function conflictCases(ds: DataSource): ConflictCase[] {
       row: () => insertVolume(ds, 'available'),
       event: 'attachment_reserve',
       to: 'reserved',
+    },
+    {
+      name: 'volume attach: completes of one attaching volume',
+      machine: volumeAttachMachine as never,
+      entity: VolumeEntity,
+      column: 'attach_status',
+      row: () => insertVolume(ds, 'attaching', { attach_status: 'attaching' }),
+      event: 'complete',
+      to: 'attached',
     },
     {
       name: 'attachment: completes of one attaching attachment',

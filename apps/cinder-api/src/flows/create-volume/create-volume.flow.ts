@@ -7,7 +7,7 @@ import type { Outbox } from '@cinderflow/messaging';
 import { VolumeEntity } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
-import { volumeMachine } from '@cinderflow/status-machines';
+import { volumeAttachMachine, volumeMachine } from '@cinderflow/status-machines';
 import { AvailabilityZonesService } from '../../availability-zones/availability-zones.service';
 import { findBackup } from '../../backups/find-backup';
 import { badRequest, invalidBackup, invalidInput } from '../../common/cinder-errors';
@@ -116,7 +116,7 @@ export class CreateVolumeFlow {
       display_description: request.description,
       size: request.size,
       status: volumeMachine.initial,
-      attach_status: 'detached',
+      attach_status: volumeAttachMachine.initial,
       availability_zone: request.availabilityZone,
       host: null,
       volume_type_id: request.typeId,

@@ -11,7 +11,7 @@ import {
   VolumeEntity,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
-import { attachmentMachine, volumeMachine } from '@cinderflow/status-machines';
+import { attachmentMachine, volumeAttachMachine, volumeMachine } from '@cinderflow/status-machines';
 import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
 import { detachAttachment, lockVolume } from './attachments';
 
@@ -79,7 +79,13 @@ export class AttachVolumeHandler {
         entity: VolumeEntity,
         id: volumeId,
         event: 'attachment_update',
-        set: { attach_status: 'attaching' },
+      });
+      await applyTransition(tx, {
+        machine: volumeAttachMachine,
+        entity: VolumeEntity,
+        column: 'attach_status',
+        id: volumeId,
+        event: 'connect',
       });
     });
     this.logger.info({ volume_id: volumeId, attachment_id: attachmentId }, 'volume exported');
@@ -147,9 +153,15 @@ export class AttachVolumeHandler {
         entity: VolumeEntity,
         id: request.volume_id,
         event: 'attach',
-        set: { attach_status: 'attached' },
         // A volume that is not multiattach takes one attachment only.
         where: { sql: "(multiattach OR status <> 'in-use')", params: {} },
+      });
+      await applyTransition(tx, {
+        machine: volumeAttachMachine,
+        entity: VolumeEntity,
+        column: 'attach_status',
+        id: request.volume_id,
+        event: 'attach',
       });
     });
     this.logger.info({ volume_id: request.volume_id, attachment_id: id }, 'volume attached');

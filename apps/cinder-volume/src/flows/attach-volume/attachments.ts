@@ -8,7 +8,13 @@ import {
   VolumeAttachmentEntity,
   VolumeEntity,
 } from '@cinderflow/persistence';
-import { attachmentMachine, type VolumeEvent, volumeMachine } from '@cinderflow/status-machines';
+import {
+  attachmentMachine,
+  type VolumeAttachEvent,
+  volumeAttachMachine,
+  type VolumeEvent,
+  volumeMachine,
+} from '@cinderflow/status-machines';
 
 /**
  * Serialises attachment changes of one volume: the volume's status is computed from its
@@ -25,22 +31,25 @@ export async function lockVolume(tx: EntityManager, volumeId: string): Promise<V
 }
 
 /**
- * The volume's status from the attachments it still has (Cinder's
+ * The volume's status and attach status from the attachments it still has (Cinder's
  * _get_statuses_from_attachments): attached → in-use, else attaching, else reserved, else
- * available. Error attachments don't count.
+ * available / detached. Error attachments don't count; one being detached is still attached.
  */
 export function volumeEventFor(remaining: readonly { attach_status: string }[]): {
   event: VolumeEvent;
-  attachStatus: string;
+  attachEvent: VolumeAttachEvent;
 } {
   const live = remaining.map((a) => a.attach_status).filter((s) => !s.startsWith('error'));
   if (live.includes('attached') || live.includes('detaching')) {
-    return { event: 'attachments_remain', attachStatus: 'attached' };
+    return { event: 'attachments_remain', attachEvent: 'attachments_remain' };
   }
-  if (live.includes('attaching'))
-    return { event: 'connections_pending', attachStatus: 'attaching' };
-  if (live.includes('reserved')) return { event: 'reservations_remain', attachStatus: 'detached' };
-  return { event: 'last_attachment_gone', attachStatus: 'detached' };
+  if (live.includes('attaching')) {
+    return { event: 'connections_pending', attachEvent: 'connections_pending' };
+  }
+  if (live.includes('reserved')) {
+    return { event: 'reservations_remain', attachEvent: 'reservations_remain' };
+  }
+  return { event: 'last_attachment_gone', attachEvent: 'last_attachment_gone' };
 }
 
 /**
@@ -73,14 +82,20 @@ export async function detachAttachment(
   const remaining = await tx.find(VolumeAttachmentEntity, {
     where: { volume_id: volumeId, deleted: false },
   });
-  const { event, attachStatus } = volumeEventFor(remaining);
+  const { event, attachEvent } = volumeEventFor(remaining);
   try {
     await applyTransition(tx, {
       machine: volumeMachine,
       entity: VolumeEntity,
       id: volumeId,
       event,
-      set: { attach_status: attachStatus },
+    });
+    await applyTransition(tx, {
+      machine: volumeAttachMachine,
+      entity: VolumeEntity,
+      column: 'attach_status',
+      id: volumeId,
+      event: attachEvent,
     });
   } catch (error) {
     // e.g. a volume an admin reset meanwhile: the attachment is gone all the same.
