@@ -166,4 +166,86 @@ describe('crashes and duplicate deliveries', () => {
     );
     expect(cluster.logOf('cinder-scheduler')).toContain('message dead-lettered');
   });
+
+  describe('a message no retry can help is dead-lettered, and its resource settled with a user message', () => {
+    it('a create the scheduler can never handle: the volume ends error', async () => {
+      await cluster.stopService('cinder-scheduler');
+      const res = await api.post('volumes', { volume: { size: 1, name: 'poisoned' } });
+      const id = res.body.volume.id as string;
+      // Swap the real create for one that breaks its contract but names the volume.
+      await cluster.waitFor(
+        async () => (await cluster.purge('cinder-scheduler')) === 1,
+        10_000,
+        () => 'the create never reached the scheduler queue',
+      );
+      await cluster.publish(
+        'cinder-scheduler',
+        envelope('create_volume', {
+          request_spec: { volume_id: id, size: 'huge' },
+          retry: { num_attempts: 1, backends: [], exc_reasons: [] },
+        }),
+      );
+      await cluster.startService('cinder-scheduler', 'apps/cinder-scheduler/dist/main.js', {});
+
+      await api.waitForVolume(id, (v) => v?.status === 'error');
+      const messages = await api.withVersion('3.3').get('messages');
+      expect(messages.body.messages).toContainEqual(
+        expect.objectContaining({
+          resource_uuid: id,
+          user_message: 'schedule allocate volume: An unknown error occurred.',
+        }),
+      );
+      expect(cluster.logOf('cinder-scheduler')).toContain('message dead-lettered');
+    });
+
+    it('a restore cinder-backup can never run: the backup is available again, the volume error_restoring', async () => {
+      const created = await api.post('volumes', { volume: { size: 1, name: 'restore-target' } });
+      const volumeId = created.body.volume.id as string;
+      await api.waitForVolume(volumeId, (v) => v?.status === 'available');
+      const made = await api.post('backups', { backup: { volume_id: volumeId } });
+      const backupId = made.body.backup.id as string;
+      await cluster.waitFor(
+        async () => (await api.get(`backups/${backupId}`)).body.backup.status === 'available',
+        60_000,
+        () => 'the backup never finished',
+      );
+      const { host } = (
+        await cluster.sql<{ host: string }>('SELECT host FROM backups WHERE id = $1', [backupId])
+      )[0];
+
+      await cluster.stopService('cinder-backup');
+      const restore = await api.post(`backups/${backupId}/restore`, {
+        restore: { volume_id: volumeId },
+      });
+      expect(restore.status).toBe(202);
+      await cluster.waitFor(
+        async () => (await cluster.purge(`cinder-backup.${host}`)) === 1,
+        10_000,
+        () => 'the restore never reached the backup queue',
+      );
+      await cluster.publish(
+        `cinder-backup.${host}`,
+        envelope('restore_backup', {
+          backup_id: backupId,
+          volume_id: volumeId,
+          volume_is_new: 'no',
+        }),
+      );
+      await cluster.startService('cinder-backup', 'apps/cinder-backup/dist/main.js', {
+        BACKUP_DIR: cluster.backupDir,
+      });
+
+      await api.waitForVolume(volumeId, (v) => v?.status === 'error_restoring');
+      const backup = (await api.get(`backups/${backupId}`)).body.backup;
+      expect(backup).toMatchObject({ status: 'available' });
+      expect(backup.fail_reason).toContain('invalid payload for');
+      const messages = await api.withVersion('3.3').get('messages');
+      expect(messages.body.messages).toContainEqual(
+        expect.objectContaining({
+          resource_uuid: volumeId,
+          user_message: 'restore backup: An unknown error occurred.',
+        }),
+      );
+    });
+  });
 });

@@ -247,6 +247,17 @@ export class Cluster {
     }
   }
 
+  /** Drops what waits in one of this cluster's queues (to replace a message with another). */
+  async purge(queue: string): Promise<number> {
+    const connection = await amqplib.connect(this.amqpUrl);
+    try {
+      const channel = await connection.createChannel();
+      return (await channel.purgeQueue(`${this.prefix}${queue}`)).messageCount;
+    } finally {
+      await connection.close();
+    }
+  }
+
   async waitFor(
     condition: () => boolean | Promise<boolean>,
     timeoutMs: number,

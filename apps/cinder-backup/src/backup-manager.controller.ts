@@ -1,8 +1,11 @@
-import { Controller, type OnApplicationBootstrap } from '@nestjs/common';
+import { Controller, Inject, type OnApplicationBootstrap } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
+import { DataSource } from 'typeorm';
 import { BackupRpc } from '@cinderflow/contracts';
-import { RpcHandler } from '@cinderflow/messaging';
+import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
+import { currentContext } from '@cinderflow/request-context';
 import { CreateBackupHandler } from './flows/create-backup/create-backup.handler';
+import { settleDeadBackupMessage } from './flows/dead-letters';
 import { DeleteBackupHandler } from './flows/delete-backup/delete-backup.handler';
 import { RestoreBackupHandler } from './flows/restore-backup/restore-backup.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
@@ -15,6 +18,7 @@ export class BackupManagerController implements OnApplicationBootstrap {
     private readonly restore: RestoreBackupHandler,
     private readonly remove: DeleteBackupHandler,
     private readonly cleanup: InitHostCleanup,
+    @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
 
   /** Before the transport consumes: settle what a previous run left unfinished. */
@@ -35,5 +39,34 @@ export class BackupManagerController implements OnApplicationBootstrap {
   @RpcHandler(BackupRpc.deleteBackup)
   onDeleteBackup(@Payload() m: { backup_id: string }): Promise<void> {
     return this.remove.handle(m.backup_id);
+  }
+
+  @RpcDeadLetter(BackupRpc.createBackup)
+  onCreateBackupDead(@Payload() letter: DeadLetter): Promise<void> {
+    return this.settle('create_backup', letter);
+  }
+
+  @RpcDeadLetter(BackupRpc.restoreBackup)
+  onRestoreBackupDead(@Payload() letter: DeadLetter): Promise<void> {
+    return this.settle('restore_backup', letter);
+  }
+
+  @RpcDeadLetter(BackupRpc.deleteBackup)
+  onDeleteBackupDead(@Payload() letter: DeadLetter): Promise<void> {
+    return this.settle('delete_backup', letter);
+  }
+
+  private settle(
+    method: 'create_backup' | 'restore_backup' | 'delete_backup',
+    letter: DeadLetter,
+  ): Promise<void> {
+    const requestId = currentContext()?.requestId ?? '-';
+    return settleDeadBackupMessage(
+      this.dataSource,
+      method,
+      letter.payload,
+      letter.reason,
+      requestId,
+    );
   }
 }

@@ -38,6 +38,7 @@ export async function settleResource<S extends string, E extends string, T exten
       action: MessageAction;
       detail: MessageDetail;
       explanation: string;
+      resourceType?: 'VOLUME' | 'BACKUP';
     };
   },
 ): Promise<boolean> {
@@ -60,6 +61,7 @@ export async function settleResource<S extends string, E extends string, T exten
             action: request.message.action,
             detail: request.message.detail,
             explanation: request.message.explanation,
+            resourceType: request.message.resourceType,
           });
         }
         return true;

@@ -35,16 +35,19 @@ export async function recordUserMessage(
     detail: MessageDetail;
     /** The specifics (which backends failed and why), kept for operators. */
     explanation?: string;
+    /** What the message is about (Cinder's message_field.Resource): a volume unless said. */
+    resourceType?: 'VOLUME' | 'BACKUP';
   },
 ): Promise<void> {
+  const resourceType = message.resourceType ?? 'VOLUME';
   const now = new Date();
   await manager.insert(MessageEntity, {
     id: randomUUID(),
     project_id: message.projectId,
     request_id: message.requestId,
-    resource_type: 'VOLUME',
+    resource_type: resourceType,
     resource_uuid: message.resourceUuid,
-    event_id: `VOLUME_VOLUME_${message.action.id}_${message.detail.id}`,
+    event_id: `VOLUME_${resourceType}_${message.action.id}_${message.detail.id}`,
     message_level: 'ERROR',
     action_id: message.action.id,
     detail_id: message.detail.id,

@@ -1,0 +1,88 @@
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import {
+  BackupEntity,
+  MessageActions,
+  MessageDetails,
+  settleResource,
+  VolumeEntity,
+} from '@cinderflow/persistence';
+import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
+
+const ids = z.object({ backup_id: z.string().uuid(), volume_id: z.string().uuid().optional() });
+
+/**
+ * What becomes of a backup (and its volume) when a cinder-backup message is dead-lettered: it
+ * failed for a reason no retry helps. Each leaves nothing in a working status, with a user
+ * message saying what failed; a resource that moved on meanwhile is left as it is.
+ */
+export async function settleDeadBackupMessage(
+  dataSource: DataSource,
+  method: 'create_backup' | 'restore_backup' | 'delete_backup',
+  payload: unknown,
+  reason: string,
+  requestId: string,
+): Promise<void> {
+  const parsed = ids.safeParse(payload);
+  if (!parsed.success) return;
+  const { backup_id: backupId, volume_id: volumeId } = parsed.data;
+  const message = (action: (typeof MessageActions)[keyof typeof MessageActions]) => ({
+    requestId,
+    action,
+    detail: MessageDetails.UNKNOWN_ERROR,
+    explanation: reason,
+  });
+  await dataSource.transaction(async (tx) => {
+    if (method === 'create_backup') {
+      const backup = await tx.findOneBy(BackupEntity, { id: backupId });
+      await settleResource(tx, {
+        machine: backupMachine,
+        entity: BackupEntity,
+        id: backupId,
+        events: ['create_failed'],
+        set: { fail_reason: reason },
+        resourceType: 'backup',
+        message: { ...message(MessageActions.BACKUP_CREATE), resourceType: 'BACKUP' },
+      });
+      // The volume returns to the status it had before the backup.
+      if (backup) {
+        await settleResource(tx, {
+          machine: volumeMachine,
+          entity: VolumeEntity,
+          id: backup.volume_id,
+          events: ['backup_finished'],
+          resourceType: 'volume',
+        });
+      }
+    } else if (method === 'restore_backup') {
+      await settleResource(tx, {
+        machine: backupMachine,
+        entity: BackupEntity,
+        id: backupId,
+        events: ['restore_finished'],
+        set: { fail_reason: reason },
+        resourceType: 'backup',
+      });
+      if (volumeId) {
+        await settleResource(tx, {
+          machine: volumeMachine,
+          entity: VolumeEntity,
+          id: volumeId,
+          events: ['restore_failed', 'restore_new_volume_failed'],
+          resourceType: 'volume',
+          message: message(MessageActions.BACKUP_RESTORE),
+        });
+      }
+    } else {
+      await settleResource(tx, {
+        machine: backupMachine,
+        entity: BackupEntity,
+        id: backupId,
+        events: ['delete_failed'],
+        set: { fail_reason: reason },
+        resourceType: 'backup',
+        message: { ...message(MessageActions.BACKUP_DELETE), resourceType: 'BACKUP' },
+      });
+    }
+  });
+}
