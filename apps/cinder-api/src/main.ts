@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
@@ -33,6 +34,11 @@ async function main(): Promise<void> {
   app.use(express.json({ type: () => true, limit: '1mb' }));
   app.use(bodyErrorHandler());
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // Longer than clients keep idle connections (Node's fetch: 4 s, python-requests: until
+  // closed), so that the server never closes one just as a client sends on it.
+  const server = app.getHttpServer() as Server;
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await app.listen(config.API_PORT, config.API_LISTEN);
   logger.info({ url: `http://${config.API_LISTEN}:${config.API_PORT}/v3` }, 'cinder-api listening');
 }
