@@ -22,7 +22,14 @@ export interface BurstOutcome {
 export async function burst(
   api: ApiClient,
   name: string,
-  options: { count: number; concurrency: number; at?: number; fault?: () => Promise<void> },
+  options: {
+    count: number;
+    concurrency: number;
+    /** GiB per volume (1 unless said). */
+    size?: number;
+    at?: number;
+    fault?: () => Promise<void>;
+  },
 ): Promise<BurstOutcome> {
   const outcome: BurstOutcome = {
     requests: options.count,
@@ -39,7 +46,9 @@ export async function burst(
     for (let i = next++; i < options.count; i = next++) {
       if (i === faultAt && options.fault) fault = options.fault();
       try {
-        const res = await api.post('volumes', { volume: { size: 1, name: `${name}-${i}` } });
+        const res = await api.post('volumes', {
+          volume: { size: options.size ?? 1, name: `${name}-${i}` },
+        });
         if (res.status === 202) outcome.accepted.push(res.body.volume.id as string);
         else if (res.status === 503) {
           outcome.unavailable += 1;

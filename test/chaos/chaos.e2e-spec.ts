@@ -138,6 +138,51 @@ const BACKENDS: BackendOptions[] = [
     expect(result.available + result.error).toBe(result.accepted);
   });
 
+  it('ten huge creates at once, two schedulers, room for one per backend: capacity never over-promised', async () => {
+    await cluster.startService('cinder-scheduler-2', 'apps/cinder-scheduler/dist/main.js', {
+      SERVICE_HOST: 'e2e-host-2',
+    });
+    try {
+      const used = await cluster.sql<{ host: string; gb: number }>(
+        `SELECT split_part(host, '#', 1) AS host, sum(size)::int AS gb FROM volumes
+         WHERE deleted = false AND host IS NOT NULL GROUP BY 1`,
+      );
+      const free = Math.min(
+        ...BACKENDS.map(
+          (b) => b.capacityGb - (used.find((u) => u.host === cluster.serviceHost(b.name))?.gb ?? 0),
+        ),
+      );
+      const size = Math.floor(free * 0.6); // one fits on each backend, never two
+      const started = Date.now();
+      const outcome = await burst(api, 'huge', { count: 10, concurrency: 10, size });
+      const settled = await settle(cluster, 'huge', outcome.accepted, SETTLE_MS);
+      const result = row(
+        'ten huge creates, room for one per backend, two schedulers',
+        outcome,
+        settled,
+        cluster.services.filter((s) => !cluster.isRunning(s)),
+        (Date.now() - started) / 1000,
+      );
+      table.push(result);
+      expectClean(result);
+      expect(result).toMatchObject({
+        accepted: 10,
+        available: BACKENDS.length,
+        error: 10 - BACKENDS.length,
+      });
+      const after = await cluster.sql<{ host: string; gb: number }>(
+        `SELECT split_part(host, '#', 1) AS host, sum(size)::int AS gb FROM volumes
+         WHERE deleted = false AND host IS NOT NULL GROUP BY 1`,
+      );
+      for (const backend of BACKENDS) {
+        const gb = after.find((u) => u.host === cluster.serviceHost(backend.name))?.gb ?? 0;
+        expect(gb).toBeLessThanOrEqual(backend.capacityGb);
+      }
+    } finally {
+      await cluster.stopService('cinder-scheduler-2');
+    }
+  });
+
   it('every cast published twice, the copy late (duplicated and reordered): one volume per request, deletes done once', async () => {
     const dup = new Cluster(
       BACKENDS,
