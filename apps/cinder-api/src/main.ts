@@ -6,7 +6,13 @@ import { type ApiConfig, apiSpec, ConfigError, loadConfig } from '@cinderflow/co
 import { createLogger, NestPinoLogger } from '@cinderflow/logging';
 import { preflight } from '@cinderflow/service-runtime';
 import { AppModule } from './app.module';
-import { bodyErrorHandler, requestPipeline } from './common/request-pipeline';
+import { parseQuery } from './common/input-checks';
+import {
+  bodyChecks,
+  bodyErrorHandler,
+  clientErrorHandler,
+  requestPipeline,
+} from './common/request-pipeline';
 
 async function main(): Promise<void> {
   let config: ApiConfig;
@@ -28,10 +34,13 @@ async function main(): Promise<void> {
   });
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('query parser', parseQuery);
   app.use(requestPipeline(logger));
   // Cinder reads the body as JSON whatever the content type says.
   app.use(express.json({ type: () => true, limit: '1mb' }));
   app.use(bodyErrorHandler());
+  app.use(bodyChecks());
+  app.getHttpServer().on('clientError', clientErrorHandler());
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(config.API_PORT, config.API_LISTEN);
   logger.info({ url: `http://${config.API_LISTEN}:${config.API_PORT}/v3` }, 'cinder-api listening');

@@ -2,9 +2,10 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from
 import type { Connector } from '@cinderflow/contracts';
 import type { RequestContext } from '@cinderflow/request-context';
 import { Caller, Version } from '../common/api-request';
-import { notFound } from '../common/cinder-errors';
+import { NOT_FOUND, notFound } from '../common/cinder-errors';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
+import { NotFoundMessage } from '../common/resource-ids';
 import { RequestSchema, UUID_PATTERN } from '../common/validation';
 import { attachmentDetail, attachmentSummary } from './attachment.views';
 import { AttachmentsService } from './attachments.service';
@@ -65,6 +66,7 @@ function requireVersion(version: ApiVersion, minimum: string): void {
 
 /** `/attachments` (3.27+; complete 3.44+; mode 3.54+). */
 @Controller(projectRoutes('attachments'))
+@NotFoundMessage(NOT_FOUND.attachment)
 export class AttachmentsController {
   private readonly create = createSchema(false);
   private readonly createWithMode = createSchema(true);

@@ -12,7 +12,9 @@ import {
 import type { RequestContext } from '@cinderflow/request-context';
 import { RPC_CLIENT } from '@cinderflow/service-runtime';
 import { attachmentMachine, volumeMachine } from '@cinderflow/status-machines';
-import { CinderHttpError, invalidVolume, notFound } from '../common/cinder-errors';
+import { isRemoteRefusal } from '../common/fault.filter';
+import { CinderHttpError, invalidVolume, NOT_FOUND, notFound } from '../common/cinder-errors';
+import { isUuid } from '../common/validation';
 import { VolumesService } from '../volumes/volumes.service';
 
 const or = (items: readonly string[]) => items.join(' or ');
@@ -141,14 +143,14 @@ export class AttachmentsService {
   }
 
   async get(caller: RequestContext, id: string): Promise<VolumeAttachmentEntity> {
-    const attachment = /^[0-9a-f-]{36}$/i.test(id)
+    const attachment = isUuid(id)
       ? await this.dataSource.manager.findOne(VolumeAttachmentEntity, {
           where: { id, deleted: false },
         })
       : null;
-    if (!attachment) throw notFound(`VolumeAttachment ${id} could not be found.`);
+    if (!attachment) throw notFound(NOT_FOUND.attachment(id));
     await this.volumes.get(caller, attachment.volume_id).catch(() => {
-      throw notFound(`VolumeAttachment ${id} could not be found.`);
+      throw notFound(NOT_FOUND.attachment(id));
     });
     return attachment;
   }
@@ -164,7 +166,12 @@ export class AttachmentsService {
       .innerJoin(VolumeEntity, 'v', 'v.id = a.volume_id')
       .where('a.deleted = false');
     if (!(allTenants && caller.isAdmin)) qb.andWhere('v.project_id = :p', { p: caller.projectId });
-    if (filters.volume_id) qb.andWhere('a.volume_id = :vid', { vid: filters.volume_id });
+    if (filters.volume_id) {
+      // An id that is no UUID names no volume (and PostgreSQL would refuse it).
+      qb.andWhere(isUuid(filters.volume_id) ? 'a.volume_id = :vid' : 'false', {
+        vid: filters.volume_id,
+      });
+    }
     const status = filters.attach_status ?? filters.status;
     if (status) qb.andWhere('a.attach_status = :s', { s: status });
     if (filters.instance_id) qb.andWhere('a.instance_uuid = :i', { i: filters.instance_id });
@@ -202,7 +209,8 @@ export class AttachmentsService {
         },
       );
     } catch (error) {
-      if (error instanceof RemoteError) {
+      // A refusal (the attachment changed state meanwhile) is the caller's 4xx; see FaultFilter.
+      if (error instanceof RemoteError && !isRemoteRefusal(error)) {
         throw new CinderHttpError(500, `${failure} (${error.message}).`);
       }
       throw error;

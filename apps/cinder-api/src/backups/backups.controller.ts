@@ -2,8 +2,10 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from
 import type { Request } from 'express';
 import type { RequestContext } from '@cinderflow/request-context';
 import { Caller, Version } from '../common/api-request';
+import { NOT_FOUND } from '../common/cinder-errors';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
+import { NotFoundMessage } from '../common/resource-ids';
 import { RequestSchema, UUID_PATTERN } from '../common/validation';
 import { backupDetail, backupSummary } from './backup.views';
 import { BackupsService } from './backups.service';
@@ -68,6 +70,7 @@ const restoreSchema = new RequestSchema<{
 });
 
 @Controller(projectRoutes('backups'))
+@NotFoundMessage(NOT_FOUND.backup)
 export class BackupsController {
   constructor(private readonly backups: BackupsService) {}
 

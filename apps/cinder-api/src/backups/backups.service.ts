@@ -19,6 +19,7 @@ import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
 import { CinderHttpError, invalidBackup, invalidVolume } from '../common/cinder-errors';
 import { CreateVolumeFlow } from '../flows/create-volume/create-volume.flow';
 import { VolumesService } from '../volumes/volumes.service';
+import { isUuid } from '../common/validation';
 import { findBackup } from './find-backup';
 
 export interface CreateBackupRequest {
@@ -205,7 +206,12 @@ export class BackupsService {
     if (!(allTenants && caller.isAdmin)) qb.andWhere('b.project_id = :p', { p: caller.projectId });
     if (filters.name) qb.andWhere('b.display_name = :n', { n: filters.name });
     if (filters.status) qb.andWhere('b.status = :s', { s: filters.status });
-    if (filters.volume_id) qb.andWhere('b.volume_id = :v', { v: filters.volume_id });
+    if (filters.volume_id) {
+      // An id that is no UUID names no volume (and PostgreSQL would refuse it).
+      qb.andWhere(isUuid(filters.volume_id) ? 'b.volume_id = :v' : 'false', {
+        v: filters.volume_id,
+      });
+    }
     return qb.orderBy('b.created_at', 'DESC').addOrderBy('b.id', 'DESC').getMany();
   }
 

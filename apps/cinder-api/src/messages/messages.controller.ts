@@ -4,10 +4,12 @@ import { DataSource } from 'typeorm';
 import { MessageEntity, userMessageText } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { Caller, Version } from '../common/api-request';
-import { notFound } from '../common/cinder-errors';
+import { NOT_FOUND, notFound } from '../common/cinder-errors';
 import { resourceLinks, timestamp } from '../common/links';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
+import { NotFoundMessage } from '../common/resource-ids';
+import { isUuid } from '../common/validation';
 
 function view(req: Request, m: MessageEntity) {
   return {
@@ -26,6 +28,7 @@ function view(req: Request, m: MessageEntity) {
 
 /** User messages (3.3): why an asynchronous operation failed. */
 @Controller(projectRoutes('messages'))
+@NotFoundMessage(NOT_FOUND.message)
 export class MessagesController {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
@@ -66,12 +69,12 @@ export class MessagesController {
   }
 
   private async find(caller: RequestContext, id: string): Promise<MessageEntity> {
-    const message = /^[0-9a-f-]{36}$/i.test(id)
+    const message = isUuid(id)
       ? await this.dataSource.manager.findOne(MessageEntity, {
           where: { id, project_id: caller.projectId },
         })
       : null;
-    if (!message) throw notFound(`Message ${id} could not be found.`);
+    if (!message) throw notFound(NOT_FOUND.message(id));
     return message;
   }
 
