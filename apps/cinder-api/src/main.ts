@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { type ApiConfig, apiSpec, ConfigError, loadConfig } from '@cinderflow/config';
 import { createLogger, NestPinoLogger } from '@cinderflow/logging';
@@ -28,10 +28,15 @@ async function main(): Promise<void> {
     problems.forEach((problem) => logger.fatal(problem));
     process.exit(1);
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
-    bodyParser: false,
-    logger: new NestPinoLogger(logger),
-  });
+  const server = express();
+  // As Cinder's router: `/V3/...` is no route (the request pipeline only knows `/v3/`). Set
+  // before Nest touches the router, which reads it once, when it is created.
+  server.set('case sensitive routing', true);
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, logger),
+    new ExpressAdapter(server),
+    { bodyParser: false, logger: new NestPinoLogger(logger) },
+  );
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', parseQuery);
