@@ -1579,4 +1579,23 @@ describe('cinder-api: bad input is refused, never a 500, and writes nothing', ()
       .filter((line) => line.includes('"level":"error"'));
     expect(errors.slice(0, 5)).toEqual([]);
   });
+
+  // Last: cinder-volume exports the volume again before it refuses (the export file changes).
+  it('answers a refusal from cinder-volume (a typed remote error) with a 4xx, not a 500', async () => {
+    const res = await api.request('PUT', `attachments/${fx.attachment}`, {
+      attachment: { connector: { host: 'another-host' } },
+    });
+    expect(res.body).toEqual({
+      badRequest: {
+        code: 400,
+        message:
+          "Invalid attachment: event 'connect' is not allowed from status 'attached' (allowed from: reserved, attaching)",
+      },
+    });
+    const [row] = await cluster.sql<{ attach_status: string; connector: { host: string } }>(
+      'SELECT attach_status, connector FROM volume_attachment WHERE id = $1',
+      [fx.attachment],
+    );
+    expect(row).toMatchObject({ attach_status: 'attached', connector: { host: 'fixture-host' } });
+  });
 });
