@@ -12,6 +12,7 @@ import { AvailabilityZonesService } from './availability-zones/availability-zone
 import { FaultFilter } from './common/fault.filter';
 import { HealthController } from './health/health.controller';
 import { ProjectGuard } from './common/project.guard';
+import { ResourceIdGuard } from './common/resource-ids';
 import { CreateVolumeFlow } from './flows/create-volume/create-volume.flow';
 import { MessagesController } from './messages/messages.controller';
 import { SchedulerStatsController } from './scheduler-stats/scheduler-stats.controller';
@@ -23,28 +24,33 @@ import { VolumeActionsController } from './volumes/volume-actions.controller';
 import { VolumesController } from './volumes/volumes.controller';
 import { VolumesService } from './volumes/volumes.service';
 
+/** Every controller, hence every route, of the API (the bad-input e2e suite covers each). */
+export const API_CONTROLLERS = [
+  VersionsController,
+  HealthController,
+  VolumesController,
+  VolumeActionsController,
+  AttachmentsController,
+  BackupsController,
+  VolumeTypesController,
+  ServicesController,
+  AvailabilityZonesController,
+  SchedulerStatsController,
+  MessagesController,
+];
+
 @Module({})
 export class AppModule {
   static forRoot(config: ApiConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [ServiceRuntimeModule.forRoot({ config, logger, poolSize: 10 })],
-      controllers: [
-        VersionsController,
-        HealthController,
-        VolumesController,
-        VolumeActionsController,
-        AttachmentsController,
-        BackupsController,
-        VolumeTypesController,
-        ServicesController,
-        AvailabilityZonesController,
-        SchedulerStatsController,
-        MessagesController,
-      ],
+      controllers: API_CONTROLLERS,
       providers: [
         { provide: APP_FILTER, useClass: FaultFilter },
+        // In this order: a URL naming another project is refused before its ids are read.
         { provide: APP_GUARD, useClass: ProjectGuard },
+        { provide: APP_GUARD, useClass: ResourceIdGuard },
         VolumesService,
         AttachmentsService,
         BackupsService,

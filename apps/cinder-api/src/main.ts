@@ -1,13 +1,19 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { type ApiConfig, apiSpec, ConfigError, loadConfig } from '@cinderflow/config';
 import { createLogger, NestPinoLogger } from '@cinderflow/logging';
 import { preflight } from '@cinderflow/service-runtime';
 import { AppModule } from './app.module';
-import { bodyErrorHandler, requestPipeline } from './common/request-pipeline';
+import { parseQuery } from './common/input-checks';
+import {
+  bodyChecks,
+  bodyErrorHandler,
+  clientErrorHandler,
+  requestPipeline,
+} from './common/request-pipeline';
 
 async function main(): Promise<void> {
   let config: ApiConfig;
@@ -23,22 +29,30 @@ async function main(): Promise<void> {
     problems.forEach((problem) => logger.fatal(problem));
     process.exit(1);
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
-    bodyParser: false,
-    logger: new NestPinoLogger(logger),
-  });
+  const server = express();
+  // As Cinder's router: `/V3/...` is no route (the request pipeline only knows `/v3/`). Set
+  // before Nest touches the router, which reads it once, when it is created.
+  server.set('case sensitive routing', true);
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, logger),
+    new ExpressAdapter(server),
+    { bodyParser: false, logger: new NestPinoLogger(logger) },
+  );
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('query parser', parseQuery);
   app.use(requestPipeline(logger));
   // Cinder reads the body as JSON whatever the content type says.
   app.use(express.json({ type: () => true, limit: '1mb' }));
   app.use(bodyErrorHandler());
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  app.use(bodyChecks());
+  const http = app.getHttpServer() as Server;
+  http.on('clientError', clientErrorHandler());
   // Longer than clients keep idle connections (Node's fetch: 4 s, python-requests: until
   // closed), so that the server never closes one just as a client sends on it.
-  const server = app.getHttpServer() as Server;
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(config.API_PORT, config.API_LISTEN);
   logger.info({ url: `http://${config.API_LISTEN}:${config.API_PORT}/v3` }, 'cinder-api listening');
 }

@@ -15,10 +15,11 @@ import type { Connector } from '@cinderflow/contracts';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
-import { notFound } from '../common/cinder-errors';
+import { NOT_FOUND, notFound } from '../common/cinder-errors';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
+import { NotFoundMessage } from '../common/resource-ids';
 import { RequestSchema, UUID_PATTERN } from '../common/validation';
 import { attachmentDetail, attachmentSummary } from './attachment.views';
 import {
@@ -83,6 +84,7 @@ function requireVersion(version: ApiVersion, minimum: string): void {
 
 /** `/attachments` (3.27+; complete 3.44+; mode 3.54+). */
 @Controller(projectRoutes('attachments'))
+@NotFoundMessage(NOT_FOUND.attachment)
 export class AttachmentsController {
   private readonly create = createSchema(false);
   private readonly createWithMode = createSchema(true);

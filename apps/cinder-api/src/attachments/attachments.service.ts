@@ -12,9 +12,11 @@ import {
 import type { RequestContext } from '@cinderflow/request-context';
 import { RPC_CLIENT } from '@cinderflow/service-runtime';
 import { attachmentMachine, volumeAttachMachine, volumeMachine } from '@cinderflow/status-machines';
-import { CinderHttpError, invalidVolume, notFound } from '../common/cinder-errors';
+import { isRemoteRefusal } from '../common/fault.filter';
+import { CinderHttpError, invalidVolume, NOT_FOUND, notFound } from '../common/cinder-errors';
 import { applyKeysetPage } from '../common/keyset-page';
 import type { ListParams } from '../common/list-params';
+import { isUuid } from '../common/validation';
 import { VolumesService } from '../volumes/volumes.service';
 
 const or = (items: readonly string[]) => items.join(' or ');
@@ -170,14 +172,14 @@ export class AttachmentsService {
   }
 
   async get(caller: RequestContext, id: string): Promise<VolumeAttachmentEntity> {
-    const attachment = /^[0-9a-f-]{36}$/i.test(id)
+    const attachment = isUuid(id)
       ? await this.dataSource.manager.findOne(VolumeAttachmentEntity, {
           where: { id, deleted: false },
         })
       : null;
-    if (!attachment) throw notFound(`VolumeAttachment ${id} could not be found.`);
+    if (!attachment) throw notFound(NOT_FOUND.attachment(id));
     await this.volumes.get(caller, attachment.volume_id).catch(() => {
-      throw notFound(`VolumeAttachment ${id} could not be found.`);
+      throw notFound(NOT_FOUND.attachment(id));
     });
     return attachment;
   }
@@ -193,7 +195,10 @@ export class AttachmentsService {
       qb.andWhere('v.project_id = :p', { p: caller.projectId });
     }
     const f = params.filters;
-    if (f.volume_id !== undefined) qb.andWhere('a.volume_id::text = :vid', { vid: f.volume_id });
+    if (f.volume_id !== undefined) {
+      // An id that is no UUID names no volume (and PostgreSQL would refuse it).
+      qb.andWhere(isUuid(f.volume_id) ? 'a.volume_id = :vid' : 'false', { vid: f.volume_id });
+    }
     const status = f.attach_status ?? f.status;
     if (status !== undefined) qb.andWhere('a.attach_status = :s', { s: status });
     if (f.instance_id !== undefined) qb.andWhere('a.instance_uuid = :i', { i: f.instance_id });
@@ -239,7 +244,8 @@ export class AttachmentsService {
         },
       );
     } catch (error) {
-      if (error instanceof RemoteError) {
+      // A refusal (the attachment changed state meanwhile) is the caller's 4xx; see FaultFilter.
+      if (error instanceof RemoteError && !isRemoteRefusal(error)) {
         throw new CinderHttpError(500, `${failure} (${error.message}).`);
       }
       throw error;

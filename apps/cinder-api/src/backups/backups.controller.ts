@@ -16,10 +16,12 @@ import type { BackupEntity } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
+import { NOT_FOUND } from '../common/cinder-errors';
 import { nextLinks } from '../common/links';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
+import { NotFoundMessage } from '../common/resource-ids';
 import { RequestSchema, UUID_PATTERN } from '../common/validation';
 import { backupDetail, backupSummary } from './backup.views';
 import {
@@ -89,6 +91,7 @@ const restoreSchema = new RequestSchema<{
 });
 
 @Controller(projectRoutes('backups'))
+@NotFoundMessage(NOT_FOUND.backup)
 export class BackupsController {
   constructor(
     private readonly backups: BackupsService,

@@ -22,6 +22,7 @@ import type { ListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { CreateVolumeFlow } from '../flows/create-volume/create-volume.flow';
 import { VolumesService } from '../volumes/volumes.service';
+import { isUuid } from '../common/validation';
 import { findBackup } from './find-backup';
 
 /** Filters a backup list takes (Cinder's resource_filters.json `backup`). */
@@ -245,7 +246,10 @@ export class BackupsService {
     const f = params.filters;
     if (f.name !== undefined) qb.andWhere('b.display_name = :n', { n: f.name });
     if (f.status !== undefined) qb.andWhere('b.status = :s', { s: f.status });
-    if (f.volume_id !== undefined) qb.andWhere('b.volume_id::text = :v', { v: f.volume_id });
+    if (f.volume_id !== undefined) {
+      // An id that is no UUID names no volume (and PostgreSQL would refuse it).
+      qb.andWhere(isUuid(f.volume_id) ? 'b.volume_id = :v' : 'false', { v: f.volume_id });
+    }
     const count = params.withCount ? await qb.clone().getCount() : undefined;
     await applyKeysetPage(
       qb,

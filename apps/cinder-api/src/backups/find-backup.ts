@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import { BackupEntity } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
-import { notFound } from '../common/cinder-errors';
+import { NOT_FOUND, notFound } from '../common/cinder-errors';
+import { isUuid } from '../common/validation';
 
 /** A backup the caller may see (its project's, or any for an admin), else Cinder's 404. */
 export async function findBackup(
@@ -9,11 +10,11 @@ export async function findBackup(
   caller: RequestContext,
   id: string,
 ): Promise<BackupEntity> {
-  const backup = /^[0-9a-f-]{36}$/i.test(id)
+  const backup = isUuid(id)
     ? await manager.findOne(BackupEntity, { where: { id, deleted: false } })
     : null;
   if (!backup || (!caller.isAdmin && backup.project_id !== caller.projectId)) {
-    throw notFound(`Backup ${id} could not be found.`);
+    throw notFound(NOT_FOUND.backup(id));
   }
   return backup;
 }

@@ -49,3 +49,13 @@ export const invalidBackup = (reason: string) =>
 export const badRequest = (message: string) => new CinderHttpError(400, message);
 export const notFound = (message: string) => new CinderHttpError(404, message);
 export const forbidden = (message: string) => new CinderHttpError(403, message);
+
+/** Cinder's NotFound messages (cinder/exception.py), by resource. */
+export const NOT_FOUND = {
+  volume: (id: string) => `Volume ${id} could not be found.`,
+  attachment: (id: string) =>
+    `Volume attachment could not be found with filter: attachment_id = ${id}.`,
+  backup: (id: string) => `Backup ${id} could not be found.`,
+  volumeType: (id: string) => `Volume type ${id} could not be found.`,
+  message: (id: string) => `Message ${id} could not be found.`,
+} as const;

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '@cinderflow/logging';
 import {
@@ -9,6 +11,7 @@ import {
 } from '@cinderflow/request-context';
 import type { ApiRequest } from './api-request';
 import { CinderHttpError, faultBody } from './cinder-errors';
+import { checkBody, checkUrl } from './input-checks';
 import { negotiate, VERSION_HEADER } from './microversion';
 
 export function sendFault(res: Response, status: number, message: string): void {
@@ -27,10 +30,15 @@ export function contextFromHeaders(req: Request, requestId: string): RequestCont
   }
   const [user, project] = token.split(':', 2);
   const userId = user.trim();
+  const projectId = project?.trim() || userId;
+  // Keystone ids are at most 64 characters; the database holds 255.
+  if (userId.length > 255 || projectId.length > 255) {
+    throw new CinderHttpError(401, 'The request you have made requires authentication.');
+  }
   return {
     requestId,
     userId,
-    projectId: project?.trim() || userId,
+    projectId,
     roles: ['admin'],
     isAdmin: true,
   };
@@ -70,6 +78,11 @@ export function requestPipeline(logger: Logger) {
       );
     });
 
+    const badUrl = checkUrl(req.path, req.query as Record<string, string>);
+    if (badUrl) {
+      sendFault(res, badUrl.status, badUrl.message);
+      return;
+    }
     if (VERSION_DOCUMENT.test(req.path) || !req.path.startsWith('/v3/')) {
       runWithContext(anonymous, next);
       return;
@@ -100,6 +113,39 @@ export function requestPipeline(logger: Logger) {
       }
       throw error;
     }
+  };
+}
+
+/** Parsed bodies no handler should see: nested too deep, or strings PostgreSQL can't hold. */
+export function bodyChecks() {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const error = req.body === undefined ? undefined : checkBody(req.body);
+    if (error) {
+      sendFault(res, error.status, error.message);
+      return;
+    }
+    next();
+  };
+}
+
+/**
+ * Node's answer to a request it cannot parse (a URL or header with bytes HTTP forbids, headers
+ * too large), in Cinder's fault format instead of an empty body.
+ */
+export function clientErrorHandler() {
+  return (error: Error & { code?: string }, socket: Duplex): void => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify(
+      faultBody(status, status === 431 ? 'Request headers are too large.' : 'Malformed request'),
+    );
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   };
 }
 

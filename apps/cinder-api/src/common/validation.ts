@@ -11,6 +11,13 @@ const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 export const UUID_PATTERN =
   '^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$';
 
+const UUID = new RegExp(UUID_PATTERN);
+
+/** Whether a string can be an id at all: PostgreSQL refuses anything else as a uuid. */
+export function isUuid(id: string): boolean {
+  return UUID.test(id);
+}
+
 function show(value: unknown): string {
   return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
 }

@@ -6,12 +6,14 @@ import { MessageEntity, userMessageText } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
-import { notFound } from '../common/cinder-errors';
+import { NOT_FOUND, notFound } from '../common/cinder-errors';
 import { applyKeysetPage } from '../common/keyset-page';
 import { nextLinks, resourceLinks, timestamp } from '../common/links';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
+import { NotFoundMessage } from '../common/resource-ids';
+import { isUuid } from '../common/validation';
 
 function view(req: Request, m: MessageEntity) {
   return {
@@ -52,6 +54,7 @@ const MESSAGE_SORT_COLUMNS: Record<string, string> = {
 
 /** User messages (3.3): why an asynchronous operation failed. */
 @Controller(projectRoutes('messages'))
+@NotFoundMessage(NOT_FOUND.message)
 export class MessagesController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -126,12 +129,12 @@ export class MessagesController {
   }
 
   private async find(caller: RequestContext, id: string): Promise<MessageEntity> {
-    const message = /^[0-9a-f-]{36}$/i.test(id)
+    const message = isUuid(id)
       ? await this.dataSource.manager.findOne(MessageEntity, {
           where: { id, project_id: caller.projectId },
         })
       : null;
-    if (!message) throw notFound(`Message ${id} could not be found.`);
+    if (!message) throw notFound(NOT_FOUND.message(id));
     return message;
   }
 

@@ -2,8 +2,9 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/co
 import type { VolumeTypeEntity } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { Caller } from '../common/api-request';
-import { forbidden } from '../common/cinder-errors';
+import { forbidden, NOT_FOUND } from '../common/cinder-errors';
 import { projectRoutes } from '../common/project-routes';
+import { NotFoundMessage } from '../common/resource-ids';
 import { RequestSchema } from '../common/validation';
 import { VolumeTypesService } from './volume-types.service';
 
@@ -62,6 +63,7 @@ function view(t: VolumeTypeEntity) {
 
 /** Volume types, with the extra specs the scheduler matches (`volume_backend_name`...). */
 @Controller(projectRoutes('types'))
+@NotFoundMessage(NOT_FOUND.volumeType)
 export class VolumeTypesController {
   constructor(private readonly types: VolumeTypesService) {}
 

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DEFAULT_VOLUME_TYPE_NAME, VolumeTypeEntity } from '@cinderflow/persistence';
-import { CinderHttpError, notFound } from '../common/cinder-errors';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { CinderHttpError, NOT_FOUND, notFound } from '../common/cinder-errors';
+import { isUuid } from '../common/validation';
 
 @Injectable()
 export class VolumeTypesService {
@@ -18,10 +17,10 @@ export class VolumeTypesService {
   }
 
   async get(id: string): Promise<VolumeTypeEntity> {
-    const type = UUID.test(id)
+    const type = isUuid(id)
       ? await this.dataSource.manager.findOne(VolumeTypeEntity, { where: { id, deleted: false } })
       : null;
-    if (!type) throw notFound(`Volume type ${id} could not be found.`);
+    if (!type) throw notFound(NOT_FOUND.volumeType(id));
     return type;
   }
 
@@ -38,7 +37,7 @@ export class VolumeTypesService {
     if (nameOrId === undefined || nameOrId === null || nameOrId === '') {
       return this.getDefault();
     }
-    if (UUID.test(nameOrId)) {
+    if (isUuid(nameOrId)) {
       const byId = await this.dataSource.manager.findOne(VolumeTypeEntity, {
         where: { id: nameOrId, deleted: false },
       });

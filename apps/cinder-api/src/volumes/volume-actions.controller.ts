@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Inject, Param, Post, Res } from '@nestjs/co
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { type Connector, Destinations, VolumeRpc } from '@cinderflow/contracts';
-import type { RpcClient } from '@cinderflow/messaging';
+import type { RemoteError, RpcClient } from '@cinderflow/messaging';
 import {
   applyTransition,
   StatusConflictError,
@@ -19,12 +19,34 @@ import {
   volumeMachine,
 } from '@cinderflow/status-machines';
 import { Caller } from '../common/api-request';
-import { badRequest, forbidden, invalidInput, invalidVolume } from '../common/cinder-errors';
+import {
+  badRequest,
+  forbidden,
+  invalidInput,
+  invalidVolume,
+  NOT_FOUND,
+} from '../common/cinder-errors';
+import { isRemoteRefusal } from '../common/fault.filter';
 import { projectRoutes } from '../common/project-routes';
+import { NotFoundMessage } from '../common/resource-ids';
 import { RequestSchema, UUID_PATTERN } from '../common/validation';
 import { VolumesService } from './volumes.service';
 
 type ActionBody = Record<string, Record<string, unknown> | null>;
+
+/**
+ * Cinder's volume_actions: cinder-volume refusing an attach or detach (the state changed since
+ * the API looked) is the caller's 400, not a 500.
+ */
+function refused(verb: string) {
+  return (error: unknown): never => {
+    if (isRemoteRefusal(error)) {
+      const { type, message } = error as RemoteError;
+      throw badRequest(`Error ${verb} volume - ${type}: ${message}`);
+    }
+    throw error;
+  };
+}
 
 const connectorBody = new RequestSchema<{ connector: Connector }>({
   type: 'object',
@@ -74,6 +96,7 @@ const resetBody = new RequestSchema<{
  * still use, force-delete and reset-status. Status changes are the volume machine's events.
  */
 @Controller(projectRoutes('volumes'))
+@NotFoundMessage(NOT_FOUND.volume)
 export class VolumeActionsController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -136,22 +159,28 @@ export class VolumeActionsController {
         if (!a.instance_uuid && !a.host_name) {
           throw invalidVolume('Invalid request to attach volume to an invalid target');
         }
-        await this.rpc.call(this.backendOf(volume), VolumeRpc.attachVolume, {
-          volume_id: volume.id,
-          instance_uuid: a.instance_uuid ?? null,
-          host_name: a.host_name ?? null,
-          mountpoint: a.mountpoint,
-          mode: a.mode ?? 'rw',
-        });
+        this.attachable(volume);
+        await this.rpc
+          .call(this.backendOf(volume), VolumeRpc.attachVolume, {
+            volume_id: volume.id,
+            instance_uuid: a.instance_uuid ?? null,
+            host_name: a.host_name ?? null,
+            mountpoint: a.mountpoint,
+            mode: a.mode ?? 'rw',
+          })
+          .catch(refused('attaching'));
         return;
       }
       case 'os-detach': {
         this.notInMaintenance(volume);
         const { attachment_id } = detachBody.check(args) ?? {};
-        await this.rpc.call(this.backendOf(volume), VolumeRpc.detachVolume, {
-          volume_id: volume.id,
-          attachment_id: attachment_id ?? null,
-        });
+        await this.detachable(volume, attachment_id ?? null);
+        await this.rpc
+          .call(this.backendOf(volume), VolumeRpc.detachVolume, {
+            volume_id: volume.id,
+            attachment_id: attachment_id ?? null,
+          })
+          .catch(refused('detaching'));
         return;
       }
       case 'os-force_delete':
@@ -230,6 +259,43 @@ export class VolumeActionsController {
         });
       }
     });
+  }
+
+  /**
+   * os-attach needs a reserved volume (os-reserve, or an attachment-create) or, for a
+   * multiattach one, an attached one; refused here rather than by cinder-volume's transition.
+   */
+  private attachable(volume: VolumeEntity): void {
+    const allowed = volumeMachine.allowedFrom('attach');
+    if (!allowed.includes(volume.status)) {
+      throw invalidVolume(
+        `Volume status must be ${allowed.join(' or ')} to attach, but the status is ${volume.status}.`,
+      );
+    }
+    if (volume.status === 'in-use' && !volume.multiattach) {
+      // cinder/volume/manager.py attach_volume's words.
+      throw invalidVolume('volume is already attached and multiple attachments are not enabled');
+    }
+  }
+
+  /** os-detach needs something to detach: an attachment named, or exactly one. */
+  private async detachable(volume: VolumeEntity, attachmentId: string | null): Promise<void> {
+    const allowed = volumeMachine.allowedFrom('last_attachment_gone');
+    if (!allowed.includes(volume.status)) {
+      throw invalidVolume(
+        `Volume status must be ${allowed.join(' or ')} to detach, but the status is ${volume.status}.`,
+      );
+    }
+    if (attachmentId) return;
+    const live = await this.dataSource.manager.count(VolumeAttachmentEntity, {
+      where: { volume_id: volume.id, deleted: false },
+    });
+    if (live === 0) throw invalidVolume(`Volume ${volume.id} has no attachment to detach.`);
+    if (live > 1) {
+      throw invalidVolume(
+        'Detach volume failed: More than one attachment, but no attachment_id provided.',
+      );
+    }
   }
 
   private notInMaintenance(volume: VolumeEntity): void {

@@ -17,11 +17,12 @@ import type { VolumeEntity } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
-import { badRequest } from '../common/cinder-errors';
-import { nextLinks } from '../common/links';
+import { badRequest, NOT_FOUND } from '../common/cinder-errors';
+import { baseUrl, nextLinks } from '../common/links';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
+import { NotFoundMessage } from '../common/resource-ids';
 import { RequestSchema } from '../common/validation';
 import { AttachmentsService } from '../attachments/attachments.service';
 import { CreateVolumeFlow } from '../flows/create-volume/create-volume.flow';
@@ -40,6 +41,7 @@ import {
 } from './volumes.service';
 
 @Controller(projectRoutes('volumes'))
+@NotFoundMessage(NOT_FOUND.volume)
 export class VolumesController {
   private readonly createSchemaLoose: RequestSchema<CreateVolumeBody>;
   private readonly createSchemaStrict: RequestSchema<CreateVolumeBody>;

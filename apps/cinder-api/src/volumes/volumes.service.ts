@@ -12,9 +12,17 @@ import {
 import type { RequestContext } from '@cinderflow/request-context';
 import { OUTBOX } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
-import { badRequest, invalidInput, invalidVolume, notFound } from '../common/cinder-errors';
+import {
+  badRequest,
+  invalidInput,
+  invalidVolume,
+  NOT_FOUND,
+  notFound,
+} from '../common/cinder-errors';
+import { checkBody } from '../common/input-checks';
 import { applyKeysetPage } from '../common/keyset-page';
 import type { ListParams } from '../common/list-params';
+import { isUuid } from '../common/validation';
 import type { UpdateVolumeBody } from './volume.schemas';
 
 export const VOLUME_FILTERS = [
@@ -38,6 +46,8 @@ export const VOLUME_SORT_COLUMNS: Record<string, string> = {
   updated_at: 'COALESCE(v.updated_at, v.created_at)',
   bootable: 'v.bootable',
 };
+
+const INT_MAX = 2_147_483_647;
 
 export interface VolumePage {
   volumes: VolumeEntity[];
@@ -71,7 +81,9 @@ export class VolumesService {
       qb.andWhere('v.availability_zone = :az', { az: f.availability_zone });
     if (f.size !== undefined) {
       if (!/^\d+$/.test(f.size)) throw invalidInput(`Invalid size filter ${f.size}`);
-      qb.andWhere('v.size = :size', { size: Number(f.size) });
+      // A size beyond the integer column matches nothing (PostgreSQL would refuse to compare).
+      const size = Number(f.size);
+      qb.andWhere(size <= INT_MAX ? 'v.size = :size' : 'false', { size });
     }
     if (f.bootable !== undefined) {
       qb.andWhere('v.bootable = :bootable', {
@@ -98,11 +110,11 @@ export class VolumesService {
 
   /** A volume the caller may see; admins see every project's. */
   async get(caller: RequestContext, id: string): Promise<VolumeEntity> {
-    const volume = await this.dataSource.manager.findOne(VolumeEntity, {
-      where: { id, deleted: false },
-    });
+    const volume = isUuid(id)
+      ? await this.dataSource.manager.findOne(VolumeEntity, { where: { id, deleted: false } })
+      : null;
     if (!volume || (!caller.isAdmin && volume.project_id !== caller.projectId)) {
-      throw notFound(`Volume ${id} could not be found.`);
+      throw notFound(NOT_FOUND.volume(id));
     }
     return volume;
   }
@@ -132,7 +144,7 @@ export class VolumesService {
       .returning('*')
       .execute();
     const rows = result.raw as VolumeEntity[];
-    if (rows.length === 0) throw notFound(`Volume ${id} could not be found.`);
+    if (rows.length === 0) throw notFound(NOT_FOUND.volume(id));
     return rows[0];
   }
 
@@ -189,7 +201,8 @@ export class VolumesService {
 function parseMetadataFilter(raw: string): Record<string, string> {
   try {
     const parsed: unknown = JSON.parse(raw.replace(/'/g, '"'));
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    // jsonb can hold neither NUL nor lone surrogates, which JSON escapes can spell.
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && !checkBody(parsed)) {
       return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
     }
   } catch {
