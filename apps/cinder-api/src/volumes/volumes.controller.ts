@@ -18,7 +18,7 @@ import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
 import { badRequest, NOT_FOUND } from '../common/cinder-errors';
-import { baseUrl, nextLinks } from '../common/links';
+import { nextLinks } from '../common/links';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
