@@ -2,13 +2,24 @@ import type { ArgumentsHost } from '@nestjs/common';
 import { NotFoundException } from '@nestjs/common';
 import { createLogger } from '@cinderflow/logging';
 import { QueryFailedError } from 'typeorm';
-import { RemoteError, RpcTimeoutError } from '@cinderflow/messaging';
+import { BrokerUnavailableError, RemoteError, RpcTimeoutError } from '@cinderflow/messaging';
 import { FaultFilter, isRemoteRefusal } from './fault.filter';
 
 /** What the filter answers for an error: status and body. */
-function answer(error: unknown): { status: number; body: unknown } {
-  const sent: { status: number; body: unknown } = { status: 0, body: undefined };
+function answer(error: unknown): {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+} {
+  const sent: { status: number; body: unknown; headers?: Record<string, string> } = {
+    status: 0,
+    body: undefined,
+  };
   const res = {
+    setHeader(name: string, value: string) {
+      sent.headers = { ...sent.headers, [name.toLowerCase()]: value };
+      return this;
+    },
     status(code: number) {
       sent.status = code;
       return this;
@@ -55,7 +66,9 @@ describe('FaultFilter', () => {
 
   it('keeps a backing service failing a 500, and a timeout a 503', () => {
     expect(answer(new RemoteError('Error', 'disk on fire', 'attach_volume')).status).toBe(500);
-    expect(answer(new RpcTimeoutError('attach_volume', 'cinder-volume', 10)).status).toBe(503);
+    const timeout = answer(new RpcTimeoutError('attach_volume', 'cinder-volume', 10));
+    expect(timeout.status).toBe(503);
+    expect(timeout.headers?.['retry-after']).toBe('2');
     expect(isRemoteRefusal(new RemoteError('Error', 'x', 'm'))).toBe(false);
     expect(isRemoteRefusal(new Error('x'))).toBe(false);
   });
@@ -73,7 +86,27 @@ describe('FaultFilter', () => {
       },
     });
     expect(answer(dbError('22021')).status).toBe(400);
-    expect(answer(dbError('40001')).status).toBe(500);
+    expect(answer(dbError('42P01')).status).toBe(500);
+    // A serialization failure is worth trying again: 503, as for an outage.
+    expect(answer(dbError('40001')).status).toBe(503);
+  });
+
+  it('answers a database or broker that is away with 503, Retry-After and no details', () => {
+    const gone = answer(
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    );
+    expect(gone).toEqual({
+      status: 503,
+      headers: { 'retry-after': '2' },
+      body: {
+        serviceUnavailable: {
+          code: 503,
+          message:
+            'The service is temporarily unavailable (database or message broker unreachable); try again later.',
+        },
+      },
+    });
+    expect(answer(new BrokerUnavailableError('no confirm')).status).toBe(503);
   });
 
   it("answers an unknown route with Cinder's 404", () => {
