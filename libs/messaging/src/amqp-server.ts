@@ -73,6 +73,10 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
         confirm: true,
         setup: async (channel: Channel) => {
           channel.once('close', () => this.closedChannels.add(channel));
+          // e.g. a delivery held past the broker's consumer_timeout: logged, not a crash.
+          channel.on('error', (error: Error) =>
+            this.log.warn({ err: error.message }, 'RabbitMQ closed the channel'),
+          );
           await channel.prefetch(prefetch);
           for (const destination of destinations) {
             const queue = await topology.declareConsumerQueue(channel, destination, owner);
@@ -146,6 +150,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
   }
 
   private async run(envelope: Envelope, msg: ConsumeMessage, delivery: Delivery): Promise<void> {
+    if (!delivery.open) return; // waited behind a copy while the channel died: redelivered
     const context = fromMessageContext(envelope.context);
     await runWithContext(context, async () => {
       const replyTo = msg.properties.replyTo as string | undefined;
@@ -189,7 +194,11 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
             );
             return;
           }
-          await this.settle(envelope, err, delivery);
+          if (!(await this.settle(envelope, err, delivery))) {
+            // Closing, or the channel died: the message comes back and is settled then.
+            this.log.warn({ method: envelope.method }, 'message given back to the broker');
+            return;
+          }
           delivery.deadLetter();
           this.log.error(
             { method: envelope.method, err: err.message, stack: err.stack },
@@ -205,24 +214,26 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
    * Before a message is dead-lettered, its method's dead-letter handler (if any) settles the
    * resource it was about, e.g. a volume left `creating` ends `error` with a user message.
    */
-  private async settle(envelope: Envelope, error: Error, delivery: Delivery): Promise<void> {
+  private async settle(envelope: Envelope, error: Error, delivery: Delivery): Promise<boolean> {
     const handler = this.getHandlerByPattern(deadLetterPattern(envelope.method));
-    if (!handler) return;
+    if (!handler) return true;
     const letter: DeadLetter = { payload: envelope.payload, reason: error.message };
     for (let attempt = 0; ; attempt++) {
       try {
         const out = await handler(letter);
         await lastValueFrom(this.transformToObservable(out), { defaultValue: undefined });
-        return;
+        return true;
       } catch (failure) {
-        if (isTransientError(failure) && (await this.pause(backoffMs(attempt), delivery))) {
-          continue;
+        if (isTransientError(failure)) {
+          if (await this.pause(backoffMs(attempt), delivery)) continue;
+          return false;
         }
+        // A bug in the settling itself: retrying would loop; the dead letter keeps the message.
         this.log.error(
           { method: envelope.method, err: (failure as Error).message },
           'could not settle the resource of a dead-lettered message',
         );
-        return;
+        return true;
       }
     }
   }

@@ -72,6 +72,10 @@ export class RpcClient {
       confirm: true,
       publishTimeout: this.publishTimeoutMs,
       setup: async (channel: Channel) => {
+        // Logged, not thrown: the connection manager opens a new channel.
+        channel.on('error', (error: Error) =>
+          this.log.warn({ err: error.message }, 'RabbitMQ closed the channel'),
+        );
         // A new channel after a reconnect: destinations may have to be declared again.
         this.declared.clear();
         const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
@@ -144,6 +148,10 @@ export class RpcClient {
     const body = buildEnvelope(method.name, method.payload.parse(payload), options.context);
     const timeoutMs = options.timeoutMs ?? method.timeoutMs;
     const target = this.topology.name(destination);
+    if (!this.isConnected()) {
+      // Held until the broker is back, it could take effect after its caller gave up.
+      throw new BrokerUnavailableError(`RabbitMQ is unreachable; ${method.name} was not sent`);
+    }
     const correlationId = randomUUID();
     // The caller's patience starts now, not once the broker is reachable again.
     const reply = new Promise<unknown>((resolve, reject) => {
@@ -156,7 +164,7 @@ export class RpcClient {
     reply.catch(() => undefined); // observed below; a rejection before then is not unhandled
     const started = Date.now();
     try {
-      await Promise.race([
+      const send = this.bounded(
         (async () => {
           await this.declare(destination);
           await this.channel.sendToQueue(target, Buffer.from(JSON.stringify(body)), {
@@ -169,8 +177,10 @@ export class RpcClient {
             headers: { [REQUEST_ID_HEADER]: body.context.request_id },
           });
         })(),
-        reply,
-      ]);
+        Math.min(this.publishTimeoutMs, timeoutMs),
+        () => new BrokerUnavailableError(`RabbitMQ did not take ${method.name} in time`),
+      );
+      await Promise.race([send, reply]);
     } catch (error) {
       this.settle(correlationId);
       throw error;

@@ -31,6 +31,8 @@ export async function settleResource<S extends string, E extends string, T exten
     /** Tried in order; e.g. `create_failed` for a volume left `creating`. */
     events: readonly E[];
     set?: { [K in keyof T]?: T[K] | (() => string) };
+    /** Extra guard, as applyTransition's: the resource must still be about this work. */
+    where?: { sql: string; params: Record<string, unknown> };
     /** The `workers` note of the resource, removed with the change. */
     resourceType: string;
     message?: {
@@ -51,6 +53,7 @@ export async function settleResource<S extends string, E extends string, T exten
           id: request.id,
           event,
           set: request.set,
+          where: request.where,
         });
         await finishWork(tx, request.resourceType, request.id);
         if (request.message) {

@@ -1,11 +1,14 @@
 /**
  * Container health check for the services without an HTTP port: healthy while the service's
- * own heartbeat in `services` is fresh (the same rule os-services uses for up/down).
+ * own heartbeat in `services` is fresh (the same rule os-services uses for up/down) and it
+ * last saw RabbitMQ connected.
  *
  *   node libs/service-runtime/dist/healthcheck.js cinder-volume
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Client } from 'pg';
+import { brokerStateFile } from './broker-state';
 
 async function main(): Promise<number> {
   const binary = process.argv[2];
@@ -37,12 +40,24 @@ async function main(): Promise<number> {
       );
       return 1;
     }
+    if (brokerState(binary, host) === 'disconnected') {
+      process.stderr.write(`${binary} on ${host}: RabbitMQ unreachable\n`);
+      return 1;
+    }
     return 0;
   } catch (error) {
     process.stderr.write(`${binary} on ${host}: ${(error as Error).message}\n`);
     return 1;
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+function brokerState(binary: string, host: string): string | undefined {
+  try {
+    return readFileSync(brokerStateFile(binary, host), 'utf8');
+  } catch {
+    return undefined; // not written yet
   }
 }
 

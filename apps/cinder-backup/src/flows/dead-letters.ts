@@ -35,7 +35,7 @@ export async function settleDeadBackupMessage(
   await dataSource.transaction(async (tx) => {
     if (method === 'create_backup') {
       const backup = await tx.findOneBy(BackupEntity, { id: backupId });
-      await settleResource(tx, {
+      const settled = await settleResource(tx, {
         machine: backupMachine,
         entity: BackupEntity,
         id: backupId,
@@ -44,8 +44,9 @@ export async function settleDeadBackupMessage(
         resourceType: 'backup',
         message: { ...message(MessageActions.BACKUP_CREATE), resourceType: 'BACKUP' },
       });
-      // The volume returns to the status it had before the backup.
-      if (backup) {
+      // The volume returns to the status it had before the backup, unless the backup had
+      // already moved on (reset): then the volume may be another backup's by now.
+      if (settled && backup) {
         await settleResource(tx, {
           machine: volumeMachine,
           entity: VolumeEntity,
@@ -55,15 +56,17 @@ export async function settleDeadBackupMessage(
         });
       }
     } else if (method === 'restore_backup') {
-      await settleResource(tx, {
+      // Only a restore into this very volume: the backup may be restoring elsewhere by now.
+      const settled = await settleResource(tx, {
         machine: backupMachine,
         entity: BackupEntity,
         id: backupId,
         events: ['restore_finished'],
-        set: { fail_reason: reason },
+        set: { fail_reason: reason, restore_volume_id: null },
+        where: { sql: 'restore_volume_id = :volumeId', params: { volumeId: volumeId ?? null } },
         resourceType: 'backup',
       });
-      if (volumeId) {
+      if (settled && volumeId) {
         await settleResource(tx, {
           machine: volumeMachine,
           entity: VolumeEntity,

@@ -68,6 +68,8 @@ export class OutboxRelay {
     }
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
+      // A kick that came after the last round looked: go round again.
+      if (this.again) this.kick();
     });
   }
 

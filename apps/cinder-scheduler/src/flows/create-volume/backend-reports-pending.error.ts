@@ -1,8 +1,9 @@
 /**
  * A create that cannot be placed *yet*: no backend this scheduler has heard from can take the
- * volume, but some live backends (fresh heartbeat in `services`) have not reported their
- * capabilities to it — it may have just started. Failing the volume would be wrong; the message
- * is to be retried later (with backoff), when their reports have arrived. Nothing was written.
+ * volume, but some backends have not reported their capabilities to it (it may have just
+ * started) or their heartbeat only just went stale (an outage). Failing the volume would be
+ * wrong; the message is retried later (with backoff), for at most one service down-time.
+ * Nothing was written.
  */
 export class BackendReportsPendingError extends Error {
   override readonly name = 'BackendReportsPendingError';
@@ -11,13 +12,13 @@ export class BackendReportsPendingError extends Error {
 
   constructor(
     readonly volumeId: string,
-    /** The live backends (`host@backend`) that have not reported. */
+    /** The backends (`host@backend`) waited for. */
     readonly backends: readonly string[],
   ) {
     super(
       `Volume ${volumeId} cannot be placed yet: no backend that reported its capabilities can ` +
-        `take it, and live backend(s) ${backends.join(', ')} have not reported to this ` +
-        `scheduler yet; retry later`,
+        `take it, and backend(s) ${backends.join(', ')} have not reported to this scheduler ` +
+        `or only just went quiet; retry later`,
     );
   }
 }

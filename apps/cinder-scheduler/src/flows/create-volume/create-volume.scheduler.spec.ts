@@ -264,7 +264,7 @@ describe('CreateVolumeScheduler against PostgreSQL and RabbitMQ', () => {
       volumeId: id,
       backends: [silent],
     });
-    expect((error as Error).message).toContain(`live backend(s) ${silent} have not reported`);
+    expect((error as Error).message).toContain(`backend(s) ${silent} have not reported`);
     expect(await rows([id])).toEqual([{ status: 'creating', host: null }]);
     const messages = await ds.query('SELECT 1 FROM messages WHERE resource_uuid = $1', [id]);
     expect(messages).toHaveLength(0);
@@ -272,6 +272,49 @@ describe('CreateVolumeScheduler against PostgreSQL and RabbitMQ', () => {
     // Once it has reported, and has no room either, the volume fails for real.
     report(hosts, silent, { total_capacity_gb: 1, free_capacity_gb: 1 });
     await schedule(on, id, 400);
+    expect(await rows([id])).toEqual([{ status: 'error', host: null }]);
+  });
+
+  it('waits for backends whose heartbeat just went stale (an outage), but only one down-time', async () => {
+    const [quiet] = await backends('quiet');
+    // Its last heartbeat is two down-times old: the database or broker was away meanwhile.
+    await ds.query(
+      `UPDATE services SET updated_at = (now() AT TIME ZONE 'utc') - make_interval(secs => $2)
+       WHERE host = $1`,
+      [quiet, config.SERVICE_DOWN_TIME_S * 2],
+    );
+    const hosts = new HostManager();
+    report(hosts, quiet, {});
+    const on = await scheduler(hosts);
+    const id = await volume(1);
+
+    const error = await schedule(on, id, 1).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'BackendReportsPendingError', backends: [quiet] });
+    expect(await rows([id])).toEqual([{ status: 'creating', host: null }]);
+
+    // Its heartbeat is back: the retry places the volume.
+    await new ServiceRegistry(ds).heartbeat(quiet, Binaries.volume);
+    await schedule(on, id, 1);
+    expect(await rows([id])).toEqual([{ status: 'creating', host: `${quiet}#quiet` }]);
+  });
+
+  it('gives up waiting after one down-time: the volume fails with no valid backend', async () => {
+    const short = { ...config, SERVICE_DOWN_TIME_S: 1 };
+    const [quiet] = await backends('gone-quiet');
+    await ds.query(
+      `UPDATE services SET updated_at = (now() AT TIME ZONE 'utc') - interval '5 seconds'
+       WHERE host = $1`,
+      [quiet],
+    );
+    const hosts = new HostManager();
+    const reports = new ReportRequests(rpc, logger);
+    await reports.listening();
+    const on = new CreateVolumeScheduler(ds, hosts, reports, outbox, short, logger);
+    const id = await volume(1);
+
+    await expect(schedule(on, id, 1)).rejects.toBeInstanceOf(BackendReportsPendingError);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await schedule(on, id, 1);
     expect(await rows([id])).toEqual([{ status: 'error', host: null }]);
   });
 

@@ -26,7 +26,7 @@ import {
 } from '../../filters';
 import type { BackendState } from '../../filters/backend-state';
 import { HostManager } from '../../host-manager/host-manager';
-import { liveVolumeServices } from '../../host-manager/live-services';
+import { volumeServicesByLiveness } from '../../host-manager/live-services';
 import { ReportRequests } from '../../host-manager/report-requests';
 import { CapacityWeigher, type WeighedBackend, weighBackends } from '../../weighers';
 import { BackendReportsPendingError } from './backend-reports-pending.error';
@@ -52,6 +52,8 @@ export class CreateVolumeScheduler {
     new CapabilitiesFilter(),
   ];
   private readonly weighers;
+  /** Since when each create (volume and attempt) has waited for backends to be judged. */
+  private readonly waitingSince = new Map<string, number>();
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -78,7 +80,10 @@ export class CreateVolumeScheduler {
       );
       return;
     }
-    const live = await liveVolumeServices(this.dataSource, this.config.SERVICE_DOWN_TIME_S);
+    const { live, recentlyDown } = await volumeServicesByLiveness(
+      this.dataSource,
+      this.config.SERVICE_DOWN_TIME_S,
+    );
     await this.awaitReports(live, log);
     const failed = new Set(retry.backends);
     const candidates = this.hosts
@@ -90,12 +95,18 @@ export class CreateVolumeScheduler {
       log.info('volume no longer waiting for this attempt; nothing to do');
       return;
     }
+    const key = `${spec.volume_id}:${attempt}`;
     if (!best) {
-      const pending = this.hosts.unknown(live).filter((host) => !failed.has(host));
-      if (pending.length > 0) {
-        // One of them may well have room: not a reason to fail the volume.
-        throw new BackendReportsPendingError(spec.volume_id, pending);
+      // Backends that may well have room but cannot be judged yet: live ones that have not
+      // reported, and ones whose heartbeat only just went stale (a database or broker outage
+      // stops them all for a while). Not a reason to fail the volume, for a while.
+      const waitingFor = [...this.hosts.unknown(live), ...recentlyDown].filter(
+        (host) => !failed.has(host),
+      );
+      if (waitingFor.length > 0 && this.stillWaiting(key)) {
+        throw new BackendReportsPendingError(spec.volume_id, waitingFor);
       }
+      this.waitingSince.delete(key);
       await this.fail(
         message,
         `No valid backend was found among ${candidates.length} live candidate(s)`,
@@ -103,10 +114,19 @@ export class CreateVolumeScheduler {
       );
       return;
     }
+    this.waitingSince.delete(key);
     log.info(
       { host: best.backend.name, weight: best.weight, candidates: passing.length },
       'volume scheduled',
     );
+  }
+
+  /** True while a create has waited for backends less than one service down-time. */
+  private stillWaiting(key: string): boolean {
+    const now = Date.now();
+    const since = this.waitingSince.get(key) ?? now;
+    this.waitingSince.set(key, since);
+    return now - since < this.config.SERVICE_DOWN_TIME_S * 1000;
   }
 
   /** Claims the volume for the first backend, best first, that still has room for it. */

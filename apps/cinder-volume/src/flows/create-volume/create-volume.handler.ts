@@ -17,6 +17,7 @@ import {
   MessageActions,
   MessageDetails,
   recordUserMessage,
+  RecordNotFoundError,
   recordWork,
   StatusConflictError,
   VolumeEntity,
@@ -149,11 +150,15 @@ export class CreateVolumeHandler {
         });
         return 'handed' as const;
       } catch (error) {
-        if (!(error instanceof StatusConflictError)) throw error;
+        // Gone (deleted since the API checked it) or taken for something else: no hand-over.
+        if (!(error instanceof StatusConflictError || error instanceof RecordNotFoundError)) {
+          throw error;
+        }
         if (await handedToBackup(tx, backupId, spec.volume_id)) return 'already-handed' as const;
         // The backup was taken for something else (a restore, a delete) since the API checked
         // it: this volume cannot be made from it.
-        log.warn({ backup_id: backupId, status: error.current }, 'backup no longer available');
+        const status = error instanceof StatusConflictError ? error.current : 'gone';
+        log.warn({ backup_id: backupId, status }, 'backup no longer available');
         const volume = await applyTransition(tx, {
           machine: volumeMachine,
           entity: VolumeEntity,
@@ -166,7 +171,7 @@ export class CreateVolumeHandler {
           resourceUuid: volume.id,
           action: MessageActions.BACKUP_RESTORE,
           detail: MessageDetails.BACKUP_INVALID_STATE,
-          explanation: `backup ${backupId} is ${error.current ?? 'gone'}, not available`,
+          explanation: `backup ${backupId} is ${status}, not available`,
         });
         return 'failed' as const;
       }
