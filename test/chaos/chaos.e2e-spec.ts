@@ -120,9 +120,9 @@ const BACKENDS: BackendOptions[] = [
     expect(result.error).toBe(0);
   });
 
-  it('cinder-scheduler restarted mid-burst: no create refused for want of reports', async () => {
-    const result = await scenario('cinder-scheduler restarted mid-burst', 'sched', async () => {
-      await cluster.stopService('cinder-scheduler');
+  it('cinder-scheduler killed (-9) and restarted mid-burst: no create lost or refused for want of reports', async () => {
+    const result = await scenario('cinder-scheduler killed (-9) mid-burst', 'sched', async () => {
+      await cluster.stopService('cinder-scheduler', 'SIGKILL');
       await cluster.startService('cinder-scheduler', 'apps/cinder-scheduler/dist/main.js', {});
     });
     expectClean(result);
