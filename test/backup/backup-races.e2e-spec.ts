@@ -239,8 +239,10 @@ describe('cinder-backup against resets, deletes and duplicate deliveries', () =>
     const source = bytesOf(volumePath(v));
     const id = await startBackup(v);
     await running(id, 'backup');
+    // The AMQP server holds a duplicate of the message in hand until that one is handled; then
+    // it finds nothing to do.
     const during = await deliverAgain('cinder-backup', 'create_backup', { backup_id: id });
-    await handled(during, 'this backup is already being created; nothing to do');
+    await handled(during, 'backup not waiting to be created here; nothing to do');
 
     const once = await settled(id, (b) => b.status !== 'creating');
     expect(once).toMatchObject({ status: 'available', fail_reason: null });
@@ -270,8 +272,9 @@ describe('cinder-backup against resets, deletes and duplicate deliveries', () =>
     const message = { backup_id: id, volume_id: target, volume_is_new: false };
     await api.post(`backups/${id}/restore`, { restore: { volume_id: target } });
     await running(id, 'restore');
+    // Held by the AMQP server until the delivery in hand is handled (see create_backup's).
     const during = await deliverAgain('cinder-backup.e2e-host', 'restore_backup', message);
-    await handled(during, 'this restore is already under way; nothing to do');
+    await handled(during, 'no restore waiting for this volume; nothing to do');
 
     await api.waitForVolume(target, (v) => v?.status !== 'restoring-backup', 60_000);
     expect(bytesOf(volumePath(target))).toEqual(bytesOf(volumePath(source)));
