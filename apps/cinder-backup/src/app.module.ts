@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { BackupConfig } from '@cinderflow/config';
 import { Binaries } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
+import { WorkClaims } from '@cinderflow/persistence';
 import { ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { BackupManagerController } from './backup-manager.controller';
 import { BACKUP_DRIVER, BACKUP_HOST, backupHostOf } from './backup-service';
@@ -36,6 +37,8 @@ export class AppModule {
       providers: [
         { provide: BACKUP_HOST, useValue: backupHostOf(config) },
         { provide: BACKUP_DRIVER, useValue: backupDriver(config) },
+        // One for the process: its handlers' runs in progress tell their notes from leftovers.
+        { provide: WorkClaims, useValue: new WorkClaims(backupHostOf(config)) },
         VolumeConnection,
         CreateBackupHandler,
         RestoreBackupHandler,

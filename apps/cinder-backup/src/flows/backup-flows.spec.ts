@@ -2,8 +2,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { createLogger } from '@cinderflow/logging';
+import { isTransientError } from '@cinderflow/messaging';
 import {
   applyTransition,
   BackupEntity,
@@ -14,6 +15,7 @@ import {
   NOW_UTC,
   runMigrations,
   VolumeEntity,
+  WorkClaims,
   WorkerEntity,
 } from '@cinderflow/persistence';
 import { backupMachine, type BackupEvent, volumeMachine } from '@cinderflow/status-machines';
@@ -69,6 +71,7 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
   let restore: RestoreBackupHandler;
   let remove: DeleteBackupHandler;
   let cleanup: InitHostCleanup;
+  let claims: WorkClaims;
 
   beforeAll(async () => {
     const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
@@ -87,9 +90,11 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
     connection = new LocalConnection(dir);
     const logger = createLogger('test', { level: 'silent' });
     const conn = connection as unknown as VolumeConnection;
-    create = new CreateBackupHandler(ds, driver, HOST, conn, logger);
-    restore = new RestoreBackupHandler(ds, driver, HOST, conn, logger);
-    remove = new DeleteBackupHandler(ds, driver, HOST, logger);
+    // the handlers of one process share its runs in progress
+    claims = new WorkClaims(HOST);
+    create = new CreateBackupHandler(ds, driver, HOST, conn, claims, logger);
+    restore = new RestoreBackupHandler(ds, driver, conn, claims, logger);
+    remove = new DeleteBackupHandler(ds, driver, claims, logger);
     cleanup = new InitHostCleanup(ds, driver, HOST, remove, logger);
   });
   afterAll(async () => {
@@ -165,6 +170,21 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
       event,
       set,
     });
+  }
+
+  /** A backup of another volume, as the API leaves it to be restored onto `into`. */
+  async function restoring(into: string): Promise<string> {
+    const source = await volume('available');
+    const id = await availableBackup(source);
+    await backupEvent(id, 'restore_start', { restore_volume_id: into });
+    await applyTransition(ds.manager, {
+      machine: volumeMachine,
+      entity: VolumeEntity,
+      id: into,
+      event: 'restore_start',
+    });
+    connection.uses = 0;
+    return id;
   }
 
   /** os-reset_status, then the API's delete and cinder-volume's, file and row. */
@@ -244,6 +264,32 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
       expect(connection.uses).toBe(1);
       expect(await backup(id)).toEqual(once);
       expect(await stored(id)).toEqual(bytes);
+    });
+
+    it('a duplicate delivered to another cinder-backup while the backup runs changes nothing', async () => {
+      const otherHost = 'backup-host-b';
+      const elsewhere = new CreateBackupHandler(
+        ds,
+        driver,
+        otherHost,
+        connection as unknown as VolumeConnection,
+        new WorkClaims(otherHost),
+        createLogger('test', { level: 'silent' }),
+      );
+      const v = await volume('available');
+      const id = await creatingBackup(v);
+      let during: WorkerEntity[] = [];
+      connection.before = async () => {
+        await elsewhere.handle(id);
+        during = await notes();
+      };
+      await create.handle(id);
+      expect(connection.uses).toBe(1);
+      expect(during).toEqual([
+        expect.objectContaining({ resource_id: id, status: 'creating', service_host: HOST }),
+      ]);
+      expect(await backup(id)).toMatchObject({ status: 'available', host: HOST });
+      expect(await notes()).toEqual([]);
     });
 
     it('the volume reset and deleted while the backup ran: error with the reason, no data left, nothing thrown', async () => {
@@ -351,20 +397,6 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
   });
 
   describe('restore_backup', () => {
-    async function restoring(into: string): Promise<string> {
-      const source = await volume('available');
-      const id = await availableBackup(source);
-      await backupEvent(id, 'restore_start', { restore_volume_id: into });
-      await applyTransition(ds.manager, {
-        machine: volumeMachine,
-        entity: VolumeEntity,
-        id: into,
-        event: 'restore_start',
-      });
-      connection.uses = 0;
-      return id;
-    }
-
     it('the target reset and deleted while restoring: the backup is available again, with the reason', async () => {
       const target = await volume('available');
       const id = await restoring(target);
@@ -423,6 +455,116 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
       expect(await bytesOf(connection.path(target))).toEqual(written);
       expect(await backup(id)).toEqual(once);
       expect(await notes()).toEqual([]);
+    });
+  });
+
+  describe('PostgreSQL away at the last step, then back', () => {
+    /**
+     * The handlers' DataSource, but once `passing` more transactions began, each one's connection
+     * is terminated by the server (57P01, as when PostgreSQL shuts down): the last step of a run
+     * fails, and so does giving its note back. `passing = Infinity` ends the outage.
+     */
+    function outage() {
+      const state = { passing: Infinity };
+      const flaky = new Proxy(ds, {
+        get(target, prop, receiver) {
+          if (prop !== 'transaction') return Reflect.get(target, prop, receiver) as unknown;
+          return <T>(work: (tx: EntityManager) => Promise<T>) =>
+            target.transaction(async (tx) => {
+              if (state.passing-- <= 0) {
+                await tx.query('SELECT pg_terminate_backend(pg_backend_pid())');
+              }
+              return work(tx);
+            });
+        },
+      });
+      return { flaky, state };
+    }
+
+    const notesOf = (id: string) => ds.manager.findBy(WorkerEntity, { resource_id: id });
+    const leftNote = (id: string, status: string) =>
+      expect.objectContaining({ resource_id: id, status, service_host: HOST });
+
+    it('a create run again after its end and its release failed finishes the backup', async () => {
+      const { flaky, state } = outage();
+      const logger = createLogger('test', { level: 'silent' });
+      const conn = connection as unknown as VolumeConnection;
+      const handler = new CreateBackupHandler(flaky, driver, HOST, conn, claims, logger);
+      const v = await volume('available');
+      const id = await creatingBackup(v);
+      connection.after = async () => {
+        state.passing = 0;
+      };
+      const failure = await handler.handle(id).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(isTransientError(failure)).toBe(true);
+      expect(await notesOf(id)).toEqual([leftNote(id, 'creating')]);
+      expect(await backup(id)).toMatchObject({ status: 'creating' });
+
+      state.passing = Infinity;
+      await handler.handle(id); // as the AMQP server runs it again
+      const created = await backup(id);
+      expect(created).toMatchObject({ status: 'available', fail_reason: null, host: HOST });
+      expect(created.object_count).toBeGreaterThan(0);
+      expect(await stored(id)).toHaveProperty(['metadata.json']);
+      expect((await volumeRow(v)).status).toBe('available');
+      expect(await notesOf(id)).toEqual([]);
+    });
+
+    it('a restore run again after its end and its release failed finishes the restore', async () => {
+      const { flaky, state } = outage();
+      const logger = createLogger('test', { level: 'silent' });
+      const conn = connection as unknown as VolumeConnection;
+      const handler = new RestoreBackupHandler(flaky, driver, conn, claims, logger);
+      const target = await volume('available');
+      const id = await restoring(target);
+      const source = (await backup(id)).volume_id;
+      connection.after = async () => {
+        state.passing = 0;
+      };
+      const failure = await handler.handle(id, target, false).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(isTransientError(failure)).toBe(true);
+      expect(await notesOf(id)).toEqual([leftNote(id, 'restoring')]);
+
+      state.passing = Infinity;
+      await handler.handle(id, target, false);
+      expect(await backup(id)).toMatchObject({
+        status: 'available',
+        restore_volume_id: null,
+        fail_reason: null,
+      });
+      expect(await bytesOf(connection.path(target))).toEqual(
+        await bytesOf(connection.path(source)),
+      );
+      expect((await volumeRow(target)).status).toBe('available');
+      expect(await notesOf(id)).toEqual([]);
+    });
+
+    it('a delete run again after its end and its release failed deletes the backup', async () => {
+      const { flaky, state } = outage();
+      const logger = createLogger('test', { level: 'silent' });
+      const handler = new DeleteBackupHandler(flaky, driver, claims, logger);
+      const v = await volume('available');
+      const id = await availableBackup(v);
+      await backupEvent(id, 'delete');
+      state.passing = 1; // the claim; the delete's last step and its release fail
+      const failure = await handler.handle(id).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(isTransientError(failure)).toBe(true);
+      expect(await notesOf(id)).toEqual([leftNote(id, 'deleting')]);
+
+      state.passing = Infinity;
+      await handler.handle(id);
+      expect(await backup(id)).toMatchObject({ status: 'deleted', deleted: true });
+      expect(await stored(id)).toBeNull();
+      expect(await notesOf(id)).toEqual([]);
     });
   });
 

@@ -4,9 +4,10 @@ import type { Logger } from '@cinderflow/logging';
 import {
   applyTransition,
   BackupEntity,
-  claimWork,
   finishWork,
   VolumeEntity,
+  WorkClaims,
+  type WorkRun,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
 import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
@@ -16,7 +17,7 @@ import { progressReporter } from '../../progress';
 import { captureVolumeMeta } from '../../volume-meta';
 import { VolumeConnection } from '../../volume-connection';
 
-/** The workers note of a running create (see claimWork). */
+/** The workers note of a running create (see WorkClaims). */
 const CREATING = 'creating';
 
 /** The backup and its volume as they are now, both rows locked until the transaction ends. */
@@ -32,10 +33,12 @@ interface Standing {
  * chunks, then the backup is `available` (or `error` with its reason) and the volume returns to
  * the status it had.
  *
- * One delivery at a time does the work: it notes it in `workers` (claimWork), and a duplicate
- * that finds the note, or a backup no longer `creating`, changes nothing. The stored data is
- * this handler's own only while the backup is `creating` under its note: that is the only time
- * it removes it (a force-delete that cancelled the backup aside, whose data is garbage anyway).
+ * One delivery at a time does the work: it notes it in `workers` (WorkClaims), and a duplicate
+ * that finds the note, or a backup no longer `creating`, changes nothing; a run again of a
+ * delivery that could not give its note back (the database was away) takes it over. The stored
+ * data is this handler's own only while the backup is `creating` under its note: that is the
+ * only time it removes it (a force-delete that cancelled the backup aside, whose data is garbage
+ * anyway).
  * If the volume was reset or deleted meanwhile, the backup cannot be trusted: it ends `error`
  * and the volume is left as the admin left it.
  */
@@ -46,12 +49,30 @@ export class CreateBackupHandler {
     @Inject(BACKUP_DRIVER) private readonly driver: ChunkedBackupDriver,
     @Inject(BACKUP_HOST) private readonly host: string,
     private readonly connection: VolumeConnection,
+    @Inject(WorkClaims) private readonly claims: WorkClaims,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async handle(backupId: string): Promise<void> {
     const log = this.logger.child({ backup_id: backupId });
-    const claim = await this.claim(backupId);
+    const run = this.claims.begin({
+      resourceType: 'backup',
+      resourceId: backupId,
+      status: CREATING,
+    });
+    if (!run) {
+      log.info('this backup is already being created; nothing to do');
+      return;
+    }
+    try {
+      await this.claimAndCreate(run, backupId, log);
+    } finally {
+      run.end();
+    }
+  }
+
+  private async claimAndCreate(run: WorkRun, backupId: string, log: Logger): Promise<void> {
+    const claim = await this.claim(run, backupId);
     if (claim === 'busy') {
       log.info('this backup is already being created; nothing to do');
       return;
@@ -63,7 +84,8 @@ export class CreateBackupHandler {
     try {
       await this.create(claim, log);
     } catch (error) {
-      // Unexpected (the database, say): give the claim back so that the redelivery can retry.
+      // Unexpected (the database, say): give the claim back so that a redelivery elsewhere can
+      // retry; if the database is away this fails too, and a run again here takes the note over.
       await this.release(backupId).catch(() => undefined);
       throw error;
     }
@@ -73,15 +95,9 @@ export class CreateBackupHandler {
    * Notes the work and takes the backup for this host, or neither: a backup another host took,
    * or one no longer `creating` (a duplicate after the first delivery finished) stays as it is.
    */
-  private claim(backupId: string): Promise<BackupEntity | 'busy' | 'not-ours'> {
+  private claim(run: WorkRun, backupId: string): Promise<BackupEntity | 'busy' | 'not-ours'> {
     return this.dataSource.transaction(async (tx) => {
-      const noted = await claimWork(tx, {
-        resourceType: 'backup',
-        resourceId: backupId,
-        status: CREATING,
-        serviceHost: this.host,
-      });
-      if (!noted) return 'busy';
+      if (!(await run.claim(tx))) return 'busy';
       const result = await tx
         .createQueryBuilder()
         .update(BackupEntity)

@@ -4,14 +4,14 @@ import type { Logger } from '@cinderflow/logging';
 import {
   applyTransition,
   BackupEntity,
-  claimWork,
   finishWork,
   NOW_UTC,
   takeOverWork,
+  WorkClaims,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
 import { backupMachine } from '@cinderflow/status-machines';
-import { BACKUP_DRIVER, BACKUP_HOST } from '../../backup-service';
+import { BACKUP_DRIVER } from '../../backup-service';
 import type { ChunkedBackupDriver } from '../../chunked/chunked-backup.driver';
 
 /** The workers note of a running delete. */
@@ -19,7 +19,7 @@ const DELETING = 'deleting';
 
 /**
  * Removes a backup's chunks and metadata from the repository, then the row. One delivery at a
- * time does it (claimWork); a force-delete takes the note over from a create or restore still
+ * time does it (WorkClaims); a force-delete takes the note over from a create or restore still
  * running, which then leave the backup to it.
  */
 @Injectable()
@@ -27,36 +27,46 @@ export class DeleteBackupHandler {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(BACKUP_DRIVER) private readonly driver: ChunkedBackupDriver,
-    @Inject(BACKUP_HOST) private readonly host: string,
+    @Inject(WorkClaims) private readonly claims: WorkClaims,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async handle(backupId: string): Promise<void> {
     const log = this.logger.child({ backup_id: backupId });
-    const work = {
-      resourceType: 'backup',
-      resourceId: backupId,
-      status: DELETING,
-      serviceHost: this.host,
-    };
-    // Claim first, check second: a duplicate that arrives after the first delivery finished
-    // then finds the row deleted.
-    const claimed = await this.dataSource.transaction(
-      async (tx) =>
-        (await claimWork(tx, work)) || takeOverWork(tx, work, ['creating', 'restoring']),
-    );
-    if (!claimed) {
+    const work = { resourceType: 'backup', resourceId: backupId, status: DELETING };
+    const run = this.claims.begin(work);
+    if (!run) {
       log.info('this backup is already being deleted; nothing to do');
       return;
     }
     try {
-      await this.resume(backupId);
-    } catch (error) {
-      // Unexpected (the database, say): give the claim back so that the redelivery can retry.
-      await this.dataSource
-        .transaction((tx) => finishWork(tx, 'backup', backupId, DELETING))
-        .catch(() => undefined);
-      throw error;
+      // Claim first, check second: a duplicate that arrives after the first delivery finished
+      // then finds the row deleted.
+      const claimed = await this.dataSource.transaction(
+        async (tx) =>
+          (await run.claim(tx)) ||
+          takeOverWork(tx, { ...work, serviceHost: this.claims.serviceHost }, [
+            'creating',
+            'restoring',
+          ]),
+      );
+      if (!claimed) {
+        log.info('this backup is already being deleted; nothing to do');
+        return;
+      }
+      try {
+        await this.resume(backupId);
+      } catch (error) {
+        // Unexpected (the database, say): give the claim back so that a redelivery elsewhere
+        // can retry; if the database is away this fails too, and a run again here takes the
+        // note over.
+        await this.dataSource
+          .transaction((tx) => finishWork(tx, 'backup', backupId, DELETING))
+          .catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      run.end();
     }
   }
 

@@ -4,13 +4,13 @@ import type { Logger } from '@cinderflow/logging';
 import {
   applyTransition,
   BackupEntity,
-  claimWork,
   finishWork,
   VolumeEntity,
+  WorkClaims,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
 import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
-import { BACKUP_DRIVER, BACKUP_HOST } from '../../backup-service';
+import { BACKUP_DRIVER } from '../../backup-service';
 import type { ChunkedBackupDriver } from '../../chunked/chunked-backup.driver';
 import { progressReporter } from '../../progress';
 import { restoredFields, type VolumeMeta } from '../../volume-meta';
@@ -36,25 +36,42 @@ export class RestoreBackupHandler {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(BACKUP_DRIVER) private readonly driver: ChunkedBackupDriver,
-    @Inject(BACKUP_HOST) private readonly host: string,
     private readonly connection: VolumeConnection,
+    @Inject(WorkClaims) private readonly claims: WorkClaims,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async handle(backupId: string, volumeId: string, volumeIsNew: boolean): Promise<void> {
     const log = this.logger.child({ backup_id: backupId, volume_id: volumeId });
-    // Claim first, check second: a duplicate that arrives after the first delivery finished
-    // then sees the backup `available` again instead of restoring over a volume in use.
-    const claimed = await claimWork(this.dataSource.manager, {
+    const run = this.claims.begin({
       resourceType: 'backup',
       resourceId: backupId,
       status: RESTORING,
-      serviceHost: this.host,
     });
-    if (!claimed) {
+    if (!run) {
       log.info('this restore is already under way; nothing to do');
       return;
     }
+    try {
+      // Claim first, check second: a duplicate that arrives after the first delivery finished
+      // then sees the backup `available` again instead of restoring over a volume in use.
+      if (!(await run.claim(this.dataSource.manager))) {
+        log.info('this restore is already under way; nothing to do');
+        return;
+      }
+      await this.restoreClaimed(backupId, volumeId, volumeIsNew, log);
+    } finally {
+      run.end();
+    }
+  }
+
+  /** The restore, once this delivery holds the note. */
+  private async restoreClaimed(
+    backupId: string,
+    volumeId: string,
+    volumeIsNew: boolean,
+    log: Logger,
+  ): Promise<void> {
     try {
       const [backup, volume] = await Promise.all([
         this.dataSource.manager.findOneBy(BackupEntity, { id: backupId, deleted: false }),
@@ -83,7 +100,8 @@ export class RestoreBackupHandler {
       }
       await this.restore(backup, volume, volumeIsNew, log);
     } catch (error) {
-      // Unexpected (the database, say): give the claim back so that the redelivery can retry.
+      // Unexpected (the database, say): give the claim back so that a redelivery elsewhere can
+      // retry; if the database is away this fails too, and a run again here takes the note over.
       await this.release(backupId).catch(() => undefined);
       throw error;
     }
