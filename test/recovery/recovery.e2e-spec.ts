@@ -86,6 +86,49 @@ describe('crashes and duplicate deliveries', () => {
     expect(await cluster.sql('SELECT * FROM workers')).toEqual([]);
   });
 
+  it('a cinder-volume killed mid-attach: the call is redelivered to the restarted service, and the attach completes', async () => {
+    const created = await api.post('volumes', { volume: { size: 1, name: 'attach-crash' } });
+    const id = created.body.volume.id as string;
+    await api.waitForVolume(id, (v) => v?.status === 'available');
+    await cluster.stopService('cinder-volume@main');
+    await cluster.startBackend(
+      { name: 'main', capacityGb: 100 },
+      { DRIVER_ATTACH_DELAY_MS: '60000' },
+    );
+
+    const attaching = api.withVersion('3.44').post('attachments', {
+      attachment: {
+        volume_uuid: id,
+        instance_uuid: '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9',
+        connector: { host: 'compute-7', mountpoint: '/dev/vdc' },
+      },
+    });
+    // Reserved by the API, then the call to cinder-volume, whose driver takes its time.
+    await cluster.waitFor(
+      async () =>
+        (await cluster.sql('SELECT 1 FROM volume_attachment WHERE volume_id = $1', [id])).length ===
+        1,
+      10_000,
+      () => 'the attach was never reserved',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await cluster.stopService('cinder-volume@main', 'SIGKILL');
+    await cluster.startBackend({ name: 'main', capacityGb: 100 });
+
+    // The unanswered call comes back to the new process, which answers the waiting API.
+    const res = await attaching;
+    expect(res.status).toBe(200);
+    expect(res.body.attachment.connection_info.device_path).toContain(id);
+    const attachmentId = res.body.attachment.id as string;
+    const complete = await api
+      .withVersion('3.44')
+      .post(`attachments/${attachmentId}/action`, { 'os-complete': null });
+    expect(complete.status).toBe(204);
+    expect((await api.get(`volumes/${id}`)).body.volume.status).toBe('in-use');
+    expect((await api.withVersion('3.44').delete(`attachments/${attachmentId}`)).status).toBe(200);
+    await api.waitForVolume(id, (v) => v?.status === 'available');
+  });
+
   it('a create delivered twice to the scheduler and to cinder-volume changes nothing', async () => {
     const res = await api.post('volumes', { volume: { size: 1, name: 'once' } });
     const id = res.body.volume.id as string;

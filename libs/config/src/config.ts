@@ -114,6 +114,7 @@ export const volumeSpec = {
   DRIVER_FAIL_CREATE: bool({ default: false }),
   DRIVER_FAILURE_RATE: ratio({ default: 0 }),
   DRIVER_CREATE_DELAY_MS: nonNegativeInt({ default: 0 }),
+  DRIVER_ATTACH_DELAY_MS: nonNegativeInt({ default: 0 }),
 };
 
 export const backupSpec = {

@@ -7,6 +7,8 @@ export interface FaultOptions {
   failureRate: number;
   /** Extra time a create takes, to make a crash mid-create easy to stage. */
   createDelayMs: number;
+  /** Extra time an export (attach) takes, to make a crash mid-attach easy to stage. */
+  attachDelayMs?: number;
   random?: () => number;
 }
 
@@ -14,7 +16,10 @@ export class InjectedFaultError extends Error {
   override name = 'InjectedFaultError';
 }
 
-/** Wraps a driver to make creates fail or slow on demand, for testing rescheduling and recovery. */
+/**
+ * Wraps a driver to make creates fail or slow, or attaches slow, on demand, for testing
+ * rescheduling and recovery.
+ */
 export class FaultInjectingDriver implements VolumeDriver {
   constructor(
     private readonly inner: VolumeDriver,
@@ -44,12 +49,15 @@ export class FaultInjectingDriver implements VolumeDriver {
     return this.inner.getVolumeStats();
   }
 
-  initializeConnection(
+  async initializeConnection(
     volume: Pick<DriverVolume, 'id'>,
     exportId: string,
     connector: Record<string, unknown>,
     mode: 'rw' | 'ro',
   ): Promise<DriverConnection> {
+    if (this.faults.attachDelayMs) {
+      await new Promise((resolve) => setTimeout(resolve, this.faults.attachDelayMs));
+    }
     return this.inner.initializeConnection(volume, exportId, connector, mode);
   }
 
