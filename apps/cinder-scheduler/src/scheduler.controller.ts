@@ -6,13 +6,10 @@ import {
   type Pool,
   type ScheduleCreateVolume,
   SchedulerRpc,
-  volumeIdOfCreate,
 } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
-import { settleVolumeCreate } from '@cinderflow/persistence';
-import { currentContext } from '@cinderflow/request-context';
-import { LOGGER } from '@cinderflow/service-runtime';
+import { LOGGER, settleDeadCreateVolume } from '@cinderflow/service-runtime';
 import { CreateVolumeScheduler } from './flows/create-volume/create-volume.scheduler';
 import { HostManager } from './host-manager/host-manager';
 
@@ -33,14 +30,7 @@ export class SchedulerController {
   /** A create no retry can place (a bug, a broken message): the volume ends `error`. */
   @RpcDeadLetter(SchedulerRpc.createVolume)
   async onCreateVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
-    const volumeId = volumeIdOfCreate(letter.payload);
-    if (!volumeId) return;
-    await settleVolumeCreate(
-      this.dataSource.manager,
-      volumeId,
-      currentContext()?.requestId ?? '-',
-      letter.reason,
-    );
+    await settleDeadCreateVolume(this.dataSource, letter);
   }
 
   @RpcHandler(SchedulerRpc.updateServiceCapabilities)

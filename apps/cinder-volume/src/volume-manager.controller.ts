@@ -2,15 +2,10 @@ import { Controller, Inject, type OnApplicationBootstrap } from '@nestjs/common'
 import { Payload } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import {
-  type Connector,
-  type CreateVolume,
-  volumeIdOfCreate,
-  VolumeRpc,
-} from '@cinderflow/contracts';
+import { type Connector, type CreateVolume, VolumeRpc } from '@cinderflow/contracts';
 import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
-import { settleResource, settleVolumeCreate, VolumeEntity } from '@cinderflow/persistence';
-import { currentContext } from '@cinderflow/request-context';
+import { settleResource, VolumeEntity } from '@cinderflow/persistence';
+import { settleDeadCreateVolume } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { CapabilityReporter } from './capabilities/capability-reporter';
 import { VOLUME_DRIVER, type VolumeDriver } from './drivers/volume-driver';
@@ -48,14 +43,7 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   /** A create that can never succeed here: the volume ends `error`, with a user message. */
   @RpcDeadLetter(VolumeRpc.createVolume)
   async onCreateVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
-    const volumeId = volumeIdOfCreate(letter.payload);
-    if (!volumeId) return;
-    await settleVolumeCreate(
-      this.dataSource.manager,
-      volumeId,
-      currentContext()?.requestId ?? '-',
-      letter.reason,
-    );
+    await settleDeadCreateVolume(this.dataSource, letter);
   }
 
   /** A delete that can never succeed: `error_deleting`, from which a user may delete again. */

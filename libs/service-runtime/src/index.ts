@@ -1,5 +1,6 @@
 export * from './core.module';
 export * from './database.module';
+export * from './dead-letters';
 export * from './heartbeat';
 export * from './outbox.module';
 export * from './preflight';
