@@ -12,24 +12,18 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import type { ApiConfig } from '@cinderflow/config';
-import type { BackupEntity } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
 import { NOT_FOUND } from '../common/cinder-errors';
-import { nextLinks } from '../common/links';
+import { collectionBody } from '../common/links';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
 import { NotFoundMessage } from '../common/resource-ids';
 import { RequestSchema, UUID_PATTERN } from '../common/validation';
 import { backupDetail, backupSummary } from './backup.views';
-import {
-  BACKUP_FILTERS,
-  type BackupPage,
-  backupSortColumns,
-  BackupsService,
-} from './backups.service';
+import { BACKUP_FILTERS, backupSortColumns, BackupsService } from './backups.service';
 
 interface CreateBody {
   backup: {
@@ -121,7 +115,13 @@ export class BackupsController {
     @Version() version: ApiVersion,
   ) {
     const page = await this.page(query, caller, version);
-    return this.collection(req, query, page, (b) => backupSummary(req, b));
+    return collectionBody(
+      'backups',
+      req,
+      query,
+      { ...page, rows: page.backups },
+      page.backups.map((b) => backupSummary(req, b)),
+    );
   }
 
   @Get('detail')
@@ -132,7 +132,13 @@ export class BackupsController {
     @Version() version: ApiVersion,
   ) {
     const page = await this.page(query, caller, version);
-    return this.collection(req, query, page, (b) => backupDetail(req, b, caller, version));
+    return collectionBody(
+      'backups',
+      req,
+      query,
+      { ...page, rows: page.backups },
+      page.backups.map((b) => backupDetail(req, b, caller, version)),
+    );
   }
 
   @Get(':id')
@@ -179,19 +185,5 @@ export class BackupsController {
       version,
     });
     return this.backups.list(caller, params);
-  }
-
-  /** `{"backups": [...], "backups_links": [next], "count": n}`, as Cinder's backup views. */
-  private collection(
-    req: Request,
-    query: Record<string, unknown>,
-    page: BackupPage,
-    view: (backup: BackupEntity) => unknown,
-  ) {
-    const body: Record<string, unknown> = { backups: page.backups.map(view) };
-    const links = nextLinks(req, query, page.backups, page.limit);
-    if (links) body.backups_links = links;
-    if (page.count !== undefined) body.count = page.count;
-    return body;
   }
 }

@@ -37,6 +37,24 @@ export function nextLinks(
   return [{ href: `${baseUrl(req)}${path}?${params.toString()}`, rel: 'next' }];
 }
 
+/**
+ * A list's body as Cinder's views build it: `{"<name>": [...], "<name>_links": [next]}` (the
+ * link only while the page is full), and `count` when it was asked for.
+ */
+export function collectionBody(
+  name: string,
+  req: Request,
+  query: Record<string, unknown>,
+  page: { rows: readonly { id: string }[]; limit: number; count?: number },
+  items: unknown[],
+): Record<string, unknown> {
+  const body: Record<string, unknown> = { [name]: items };
+  const links = nextLinks(req, query, page.rows, page.limit);
+  if (links) body[`${name}_links`] = links;
+  if (page.count !== undefined) body.count = page.count;
+  return body;
+}
+
 /** Naive ISO-8601 with microseconds, as Cinder prints timestamps. */
 export function timestamp(date: Date | null | undefined): string | null {
   if (!date) return null;

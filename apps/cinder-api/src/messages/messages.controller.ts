@@ -8,7 +8,7 @@ import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
 import { NOT_FOUND, notFound } from '../common/cinder-errors';
 import { applyKeysetPage } from '../common/keyset-page';
-import { nextLinks, resourceLinks, timestamp } from '../common/links';
+import { collectionBody, resourceLinks, timestamp } from '../common/links';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
@@ -100,10 +100,13 @@ export class MessagesController {
       (marker) => `Message ${marker} could not be found.`,
     );
     const messages = await qb.getMany();
-    const body: Record<string, unknown> = { messages: messages.map((m) => view(req, m)) };
-    const links = nextLinks(req, query, messages, params.limit);
-    if (links) body.messages_links = links;
-    return body;
+    return collectionBody(
+      'messages',
+      req,
+      query,
+      { rows: messages, limit: params.limit },
+      messages.map((m) => view(req, m)),
+    );
   }
 
   @Get(':id')

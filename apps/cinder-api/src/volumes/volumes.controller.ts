@@ -18,7 +18,7 @@ import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
 import { badRequest, NOT_FOUND } from '../common/cinder-errors';
-import { nextLinks } from '../common/links';
+import { collectionBody } from '../common/links';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
@@ -84,10 +84,11 @@ export class VolumesController {
     @Version() version: ApiVersion,
   ) {
     const page = await this.page(query, caller, version);
-    return this.collection(
+    return collectionBody(
+      'volumes',
       req,
       query,
-      page,
+      { ...page, rows: page.volumes },
       page.volumes.map((v) => volumeSummary(req, v)),
     );
   }
@@ -101,10 +102,11 @@ export class VolumesController {
   ) {
     const page = await this.page(query, caller, version);
     const attached = await this.attachments.attachedOf(page.volumes.map((v) => v.id));
-    return this.collection(
+    return collectionBody(
+      'volumes',
       req,
       query,
-      page,
+      { ...page, rows: page.volumes },
       page.volumes.map((v) =>
         volumeDetail(
           req,
@@ -191,19 +193,5 @@ export class VolumesController {
       version,
     });
     return this.volumes.list(caller, params);
-  }
-
-  /** `{"volumes": [...], "volumes_links": [next]}` — a next link only when the page is full. */
-  private collection(
-    req: Request,
-    query: Record<string, unknown>,
-    page: VolumePage,
-    items: unknown[],
-  ) {
-    const body: Record<string, unknown> = { volumes: items };
-    const links = nextLinks(req, query, page.volumes, page.limit);
-    if (links) body.volumes_links = links;
-    if (page.count !== undefined) body.count = page.count;
-    return body;
   }
 }
