@@ -2,7 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { VolumeConfig } from '@cinderflow/config';
 import { Binaries } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
-import { ServiceRuntimeModule } from '@cinderflow/service-runtime';
+import { LOGGER, ManagerWork, ServiceRuntimeModule } from '@cinderflow/service-runtime';
+import { DataSource } from 'typeorm';
 import { CapabilityReporter } from './capabilities/capability-reporter';
 import { createDriver } from './drivers/driver.factory';
 import { VOLUME_DRIVER } from './drivers/volume-driver';
@@ -45,6 +46,12 @@ export class AppModule {
       providers: [
         { provide: VOLUME_SERVICE, useValue: info },
         { provide: VOLUME_DRIVER, useValue: createDriver(config) },
+        {
+          provide: ManagerWork,
+          useFactory: (dataSource: DataSource, log: Logger) =>
+            new ManagerWork(dataSource, info.serviceHost, log),
+          inject: [DataSource, LOGGER],
+        },
         CreateVolumeHandler,
         AttachVolumeHandler,
         DeleteVolumeHandler,

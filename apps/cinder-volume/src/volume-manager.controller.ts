@@ -61,8 +61,8 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   }
 
   @RpcHandler(VolumeRpc.deleteVolume)
-  onDeleteVolume(@Payload() message: { volume_id: string }): Promise<void> {
-    return this.deleteVolume.handle(message.volume_id);
+  async onDeleteVolume(@Payload() message: { volume_id: string }): Promise<void> {
+    await this.deleteVolume.handle(message.volume_id);
   }
 
   @RpcHandler(VolumeRpc.publishServiceCapabilities)

@@ -18,3 +18,6 @@ export * from './utc';
 export * from './workers';
 export * from './user-messages';
 export * from './ensure-database';
+export * from './repositories/keyset-page';
+export * from './repositories/live-rows';
+export * from './repositories/volumes.repository';

@@ -12,6 +12,7 @@ import {
   type MessageAction,
   MessageActions,
   type MessageDetail,
+  type MessageResource,
   MessageDetails,
   recordUserMessage,
 } from './user-messages';
@@ -40,7 +41,7 @@ export async function settleResource<S extends string, E extends string, T exten
       action: MessageAction;
       detail: MessageDetail;
       explanation: string;
-      resourceType?: 'VOLUME' | 'BACKUP';
+      resourceType?: MessageResource;
     };
   },
 ): Promise<boolean> {

@@ -8,6 +8,17 @@ import { MessageEntity } from './entities/message.entity';
  */
 export const MessageActions = {
   SCHEDULE_ALLOCATE_VOLUME: { id: '001', text: 'schedule allocate volume' },
+  ATTACH_VOLUME: { id: '002', text: 'attach volume' },
+  COPY_VOLUME_TO_IMAGE: { id: '003', text: 'copy volume to image' },
+  UPDATE_ATTACHMENT: { id: '004', text: 'update attachment' },
+  COPY_IMAGE_TO_VOLUME: { id: '005', text: 'copy image to volume' },
+  UNMANAGE_VOLUME: { id: '006', text: 'unmanage volume' },
+  EXTEND_VOLUME: { id: '007', text: 'extend volume' },
+  CREATE_VOLUME_FROM_BACKEND: { id: '008', text: 'create volume from backend storage' },
+  SNAPSHOT_CREATE: { id: '009', text: 'create snapshot' },
+  SNAPSHOT_DELETE: { id: '010', text: 'delete snapshot' },
+  SNAPSHOT_UPDATE: { id: '011', text: 'update snapshot' },
+  SNAPSHOT_METADATA_UPDATE: { id: '012', text: 'update snapshot metadata' },
   BACKUP_CREATE: { id: '013', text: 'create backup' },
   BACKUP_DELETE: { id: '014', text: 'delete backup' },
   BACKUP_RESTORE: { id: '015', text: 'restore backup' },
@@ -16,8 +27,17 @@ export const MessageActions = {
 export const MessageDetails = {
   UNKNOWN_ERROR: { id: '001', text: 'An unknown error occurred.' },
   NO_BACKEND_AVAILABLE: { id: '003', text: 'Could not find any available weighted backend.' },
+  DRIVER_FAILED_EXTEND: { id: '010', text: 'Volume Driver failed to extend volume.' },
+  DRIVER_FAILED_CREATE: { id: '012', text: 'Driver failed to create the volume.' },
+  SNAPSHOT_CREATE_ERROR: { id: '013', text: 'Snapshot failed to create.' },
+  SNAPSHOT_IS_BUSY: { id: '015', text: 'Snapshot is busy.' },
+  SNAPSHOT_DELETE_ERROR: { id: '016', text: 'Snapshot failed to delete.' },
   BACKUP_INVALID_STATE: { id: '017', text: 'Backup status is invalid.' },
+  VOLUME_INVALID_STATE: { id: '027', text: 'Volume status is invalid.' },
 } as const;
+
+/** What a message is about (cinder/message/message_field.py Resource). */
+export type MessageResource = 'VOLUME' | 'VOLUME_SNAPSHOT' | 'VOLUME_BACKUP';
 
 export type MessageAction = (typeof MessageActions)[keyof typeof MessageActions];
 export type MessageDetail = (typeof MessageDetails)[keyof typeof MessageDetails];
@@ -36,7 +56,7 @@ export async function recordUserMessage(
     /** The specifics (which backends failed and why), kept for operators. */
     explanation?: string;
     /** What the message is about (Cinder's message_field.Resource): a volume unless said. */
-    resourceType?: 'VOLUME' | 'BACKUP';
+    resourceType?: MessageResource;
   },
 ): Promise<void> {
   const resourceType = message.resourceType ?? 'VOLUME';

@@ -8,3 +8,4 @@ export * from './run-service';
 export * from './service-lifecycle';
 export * from './tokens';
 export * from './service-runtime.module';
+export * from './manager-work';

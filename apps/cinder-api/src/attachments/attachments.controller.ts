@@ -20,7 +20,8 @@ import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
 import { NotFoundMessage } from '../common/resource-ids';
-import { RequestSchema, UUID_PATTERN } from '../common/validation';
+import { Strict, StringEnum, Type, Uuid, UuidOrNull } from '../common/schema';
+import { RequestSchema } from '../common/validation';
 import { attachmentDetail, attachmentSummary } from './attachment.views';
 import {
   ATTACHMENT_FILTERS,
@@ -28,55 +29,27 @@ import {
   AttachmentsService,
 } from './attachments.service';
 
-interface CreateBody {
-  attachment: {
-    volume_uuid: string;
-    instance_uuid?: string | null;
-    connector?: Connector | null;
-    mode?: 'rw' | 'ro';
-  };
-}
-
 const createSchema = (withMode: boolean) =>
-  new RequestSchema<CreateBody>({
-    type: 'object',
-    properties: {
-      attachment: {
-        type: 'object',
-        properties: {
-          volume_uuid: { type: 'string', pattern: UUID_PATTERN },
-          instance_uuid: { type: ['string', 'null'], pattern: UUID_PATTERN },
-          connector: { type: ['object', 'null'] },
-          ...(withMode ? { mode: { type: 'string', enum: ['rw', 'ro'] } } : {}),
-        },
-        required: ['volume_uuid'],
-        additionalProperties: false,
-      },
-    },
-    required: ['attachment'],
-    additionalProperties: false,
-  });
+  new RequestSchema(
+    Strict({
+      attachment: Strict({
+        volume_uuid: Uuid,
+        instance_uuid: Type.Optional(UuidOrNull),
+        connector: Type.Optional(Type.Unsafe<Connector | null>({ type: ['object', 'null'] })),
+        ...(withMode ? { mode: Type.Optional(StringEnum(['rw', 'ro'])) } : {}),
+      }),
+    }),
+  );
 
-const updateSchema = new RequestSchema<{ attachment: { connector: Connector } }>({
-  type: 'object',
-  properties: {
-    attachment: {
-      type: 'object',
-      properties: { connector: { type: 'object', minProperties: 1 } },
-      required: ['connector'],
-      additionalProperties: false,
-    },
-  },
-  required: ['attachment'],
-  additionalProperties: false,
-});
+const updateSchema = new RequestSchema(
+  Strict({
+    attachment: Strict({ connector: Type.Unsafe<Connector>({ type: 'object', minProperties: 1 }) }),
+  }),
+);
 
-const actionSchema = new RequestSchema<{ 'os-complete': Record<string, never> }>({
-  type: 'object',
-  properties: { 'os-complete': { type: ['object', 'null'] } },
-  required: ['os-complete'],
-  additionalProperties: false,
-});
+const actionSchema = new RequestSchema(
+  Strict({ 'os-complete': Type.Unsafe<object | null>({ type: ['object', 'null'] }) }),
+);
 
 function requireVersion(version: ApiVersion, minimum: string): void {
   if (!version.atLeast(minimum)) throw notFound('The resource could not be found.');

@@ -8,13 +8,13 @@ import {
   StatusConflictError,
   VolumeAttachmentEntity,
   VolumeEntity,
+  applyKeysetPage,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { RPC_CLIENT } from '@cinderflow/service-runtime';
 import { attachmentMachine, volumeAttachMachine, volumeMachine } from '@cinderflow/status-machines';
 import { isRemoteRefusal } from '../common/fault.filter';
 import { CinderHttpError, invalidVolume, NOT_FOUND, notFound } from '../common/cinder-errors';
-import { applyKeysetPage } from '../common/keyset-page';
 import type { ListParams } from '../common/list-params';
 import { isUuid } from '../common/validation';
 import { VolumesService } from '../volumes/volumes.service';
@@ -202,13 +202,8 @@ export class AttachmentsService {
     const status = f.attach_status ?? f.status;
     if (status !== undefined) qb.andWhere('a.attach_status = :s', { s: status });
     if (f.instance_id !== undefined) qb.andWhere('a.instance_uuid = :i', { i: f.instance_id });
-    await applyKeysetPage(
-      qb,
-      'a',
-      params.sort,
-      params.limit,
-      params.marker,
-      (marker) => `Volume attachment could not be found with filter: attachment_id = ${marker}.`,
+    await applyKeysetPage(qb, 'a', params.sort, params.limit, params.marker, (marker) =>
+      notFound(`Volume attachment could not be found with filter: attachment_id = ${marker}.`),
     );
     return qb.getMany();
   }

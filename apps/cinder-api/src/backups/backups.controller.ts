@@ -21,68 +21,42 @@ import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
 import { NotFoundMessage } from '../common/resource-ids';
-import { RequestSchema, UUID_PATTERN } from '../common/validation';
+import { DescriptionOrNull, NameOrNull, Strict, Type, Uuid, UuidOrNull } from '../common/schema';
+import { RequestSchema } from '../common/validation';
 import { backupDetail, backupSummary } from './backup.views';
 import { BACKUP_FILTERS, backupSortColumns, BackupsService } from './backups.service';
 
-interface CreateBody {
-  backup: {
-    volume_id: string;
-    container?: string | null;
-    name?: string | null;
-    description?: string | null;
-    incremental?: boolean;
-    force?: boolean;
-    snapshot_id?: string | null;
-    metadata?: Record<string, string>;
-    availability_zone?: string | null;
-  };
-}
-
-const nullableString = { type: ['string', 'null'], maxLength: 255 };
-
 /** Cinder's cinder/api/schemas/backups.py `create` (no other keys). */
-const createSchema = new RequestSchema<CreateBody>({
-  type: 'object',
-  properties: {
-    backup: {
-      type: 'object',
-      properties: {
-        volume_id: { type: 'string', pattern: UUID_PATTERN },
-        container: nullableString,
-        name: nullableString,
-        description: nullableString,
-        incremental: { type: ['boolean', 'null'] },
-        force: { type: ['boolean', 'null'] },
-        snapshot_id: { type: ['string', 'null'], pattern: UUID_PATTERN },
-        metadata: { type: 'object', additionalProperties: { type: 'string', maxLength: 255 } },
-        availability_zone: nullableString,
-      },
-      required: ['volume_id'],
-      additionalProperties: false,
-    },
-  },
-  required: ['backup'],
-  additionalProperties: false,
-});
+const createSchema = new RequestSchema(
+  Strict({
+    backup: Strict({
+      volume_id: Uuid,
+      container: Type.Optional(NameOrNull),
+      name: Type.Optional(NameOrNull),
+      description: Type.Optional(DescriptionOrNull),
+      incremental: Type.Optional(Type.Unsafe<boolean | null>({ type: ['boolean', 'null'] })),
+      force: Type.Optional(Type.Unsafe<boolean | null>({ type: ['boolean', 'null'] })),
+      snapshot_id: Type.Optional(UuidOrNull),
+      metadata: Type.Optional(
+        Type.Unsafe<Record<string, string>>({
+          type: 'object',
+          additionalProperties: { type: 'string', maxLength: 255 },
+        }),
+      ),
+      availability_zone: Type.Optional(NameOrNull),
+    }),
+  }),
+);
 
-const restoreSchema = new RequestSchema<{
-  restore: { volume_id?: string | null; name?: string | null };
-}>({
-  type: 'object',
-  properties: {
-    restore: {
+const restoreSchema = new RequestSchema(
+  Strict({
+    restore: Type.Unsafe<{ volume_id?: string | null; name?: string | null } | null>({
       type: ['object', 'null'],
-      properties: {
-        volume_id: { type: ['string', 'null'], pattern: UUID_PATTERN },
-        name: nullableString,
-      },
+      properties: { volume_id: UuidOrNull, name: NameOrNull },
       additionalProperties: false,
-    },
-  },
-  required: ['restore'],
-  additionalProperties: false,
-});
+    }),
+  }),
+);
 
 @Controller(projectRoutes('backups'))
 @NotFoundMessage(NOT_FOUND.backup)

@@ -1,3 +1,4 @@
+import { notFound } from '../common/cinder-errors';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -12,12 +13,12 @@ import {
   ServiceRegistry,
   StatusConflictError,
   VolumeEntity,
+  applyKeysetPage,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
 import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
 import { CinderHttpError, invalidBackup, invalidVolume } from '../common/cinder-errors';
-import { applyKeysetPage } from '../common/keyset-page';
 import type { ListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { CreateVolumeFlow } from '../flows/create-volume/create-volume.flow';
@@ -251,13 +252,8 @@ export class BackupsService {
       qb.andWhere(isUuid(f.volume_id) ? 'b.volume_id = :v' : 'false', { v: f.volume_id });
     }
     const count = params.withCount ? await qb.clone().getCount() : undefined;
-    await applyKeysetPage(
-      qb,
-      'b',
-      params.sort,
-      params.limit,
-      params.marker,
-      (marker) => `Backup ${marker} could not be found.`,
+    await applyKeysetPage(qb, 'b', params.sort, params.limit, params.marker, (marker) =>
+      notFound(`Backup ${marker} could not be found.`),
     );
     return { backups: await qb.getMany(), limit: params.limit, count };
   }

@@ -1,10 +1,9 @@
 import { badRequest, invalidInput } from './cinder-errors';
 import type { ApiVersion } from './microversion';
 
-export interface SortKey {
-  column: string;
-  direction: 'asc' | 'desc';
-}
+import type { SortKey } from '@cinderflow/persistence';
+
+export type { SortKey };
 
 export interface ListParams {
   limit: number;

@@ -1,15 +1,10 @@
-import Ajv, {
-  type ErrorObject,
-  type JSONSchemaType,
-  type Schema,
-  type ValidateFunction,
-} from 'ajv';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { badRequest } from './cinder-errors';
+import { type Static, type TSchema, UUID_PATTERN } from './schema';
 
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 
-export const UUID_PATTERN =
-  '^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$';
+export { UUID_PATTERN };
 
 const UUID = new RegExp(UUID_PATTERN);
 
@@ -62,12 +57,15 @@ function valueAt(body: unknown, pointer: string): unknown {
     );
 }
 
-/** A compiled request schema; `check` throws Cinder's 400 for the first problem found. */
-export class RequestSchema<T> {
+/**
+ * A compiled request schema (TypeBox, see ./schema); `check` returns the body typed by the
+ * schema, or throws Cinder's 400 for the first problem found.
+ */
+export class RequestSchema<S extends TSchema, T = Static<S>> {
   private readonly validateFn: ValidateFunction<T>;
 
-  constructor(schema: Schema | JSONSchemaType<T>) {
-    this.validateFn = ajv.compile<T>(schema as Schema);
+  constructor(readonly schema: S) {
+    this.validateFn = ajv.compile<T>(schema);
   }
 
   check(body: unknown): T {

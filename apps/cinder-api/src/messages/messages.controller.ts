@@ -2,12 +2,11 @@ import { Controller, Delete, Get, HttpCode, Inject, Param, Query, Req } from '@n
 import type { Request } from 'express';
 import { DataSource } from 'typeorm';
 import type { ApiConfig } from '@cinderflow/config';
-import { MessageEntity, userMessageText } from '@cinderflow/persistence';
+import { MessageEntity, userMessageText, applyKeysetPage } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
 import { NOT_FOUND, notFound } from '../common/cinder-errors';
-import { applyKeysetPage } from '../common/keyset-page';
 import { collectionBody, resourceLinks, timestamp } from '../common/links';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
@@ -91,13 +90,8 @@ export class MessagesController {
     for (const [key, value] of Object.entries(params.filters)) {
       qb.andWhere(`m.${key}::text = :${key}`, { [key]: value });
     }
-    await applyKeysetPage(
-      qb,
-      'm',
-      params.sort,
-      params.limit,
-      params.marker,
-      (marker) => `Message ${marker} could not be found.`,
+    await applyKeysetPage(qb, 'm', params.sort, params.limit, params.marker, (marker) =>
+      notFound(`Message ${marker} could not be found.`),
     );
     const messages = await qb.getMany();
     return collectionBody(

@@ -5,49 +5,24 @@ import { Caller } from '../common/api-request';
 import { forbidden, NOT_FOUND } from '../common/cinder-errors';
 import { projectRoutes } from '../common/project-routes';
 import { NotFoundMessage } from '../common/resource-ids';
+import { DescriptionOrNull, Metadata, Strict, Type } from '../common/schema';
 import { RequestSchema } from '../common/validation';
 import { VolumeTypesService } from './volume-types.service';
 
-const extraSpecs = {
-  type: 'object',
-  patternProperties: { '^[a-zA-Z0-9-_:. /]{1,255}$': { type: 'string', maxLength: 255 } },
-  additionalProperties: false,
-};
+const extraSpecs = Metadata();
 
-interface CreateTypeBody {
-  volume_type: {
-    name: string;
-    description?: string | null;
-    'os-volume-type-access:is_public'?: boolean;
-    extra_specs?: Record<string, string>;
-  };
-}
+const createTypeSchema = new RequestSchema(
+  Strict({
+    volume_type: Strict({
+      name: Type.String({ minLength: 1, maxLength: 255 }),
+      description: Type.Optional(DescriptionOrNull),
+      'os-volume-type-access:is_public': Type.Optional(Type.Boolean()),
+      extra_specs: Type.Optional(extraSpecs),
+    }),
+  }),
+);
 
-const createTypeSchema = new RequestSchema<CreateTypeBody>({
-  type: 'object',
-  properties: {
-    volume_type: {
-      type: 'object',
-      properties: {
-        name: { type: 'string', minLength: 1, maxLength: 255 },
-        description: { type: ['string', 'null'], maxLength: 255 },
-        'os-volume-type-access:is_public': { type: 'boolean' },
-        extra_specs: extraSpecs,
-      },
-      required: ['name'],
-      additionalProperties: false,
-    },
-  },
-  required: ['volume_type'],
-  additionalProperties: false,
-});
-
-const extraSpecsSchema = new RequestSchema<{ extra_specs: Record<string, string> }>({
-  type: 'object',
-  properties: { extra_specs: extraSpecs },
-  required: ['extra_specs'],
-  additionalProperties: false,
-});
+const extraSpecsSchema = new RequestSchema(Strict({ extra_specs: extraSpecs }));
 
 function view(t: VolumeTypeEntity) {
   return {

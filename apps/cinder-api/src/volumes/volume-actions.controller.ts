@@ -29,7 +29,8 @@ import {
 import { isRemoteRefusal } from '../common/fault.filter';
 import { projectRoutes } from '../common/project-routes';
 import { NotFoundMessage } from '../common/resource-ids';
-import { RequestSchema, UUID_PATTERN } from '../common/validation';
+import { NullableString, Strict, StringEnum, Type, Uuid, UuidOrNull } from '../common/schema';
+import { RequestSchema } from '../common/validation';
 import { VolumesService } from './volumes.service';
 
 type ActionBody = Record<string, Record<string, unknown> | null>;
@@ -48,48 +49,36 @@ function refused(verb: string) {
   };
 }
 
-const connectorBody = new RequestSchema<{ connector: Connector }>({
-  type: 'object',
-  properties: { connector: { type: 'object' } },
-  required: ['connector'],
-});
+const connectorBody = new RequestSchema(
+  Type.Object({ connector: Type.Unsafe<Connector>({ type: 'object' }) }),
+);
 
-const attachBody = new RequestSchema<{
-  instance_uuid?: string;
-  host_name?: string;
-  mountpoint: string;
-  mode?: 'rw' | 'ro';
-}>({
-  type: 'object',
-  properties: {
-    instance_uuid: { type: 'string', pattern: UUID_PATTERN },
-    host_name: { type: 'string', maxLength: 255 },
-    mountpoint: { type: 'string', maxLength: 255 },
-    mode: { type: 'string', enum: ['rw', 'ro'] },
-  },
-  required: ['mountpoint'],
-  additionalProperties: false,
-});
+const attachBody = new RequestSchema(
+  Strict({
+    instance_uuid: Type.Optional(Uuid),
+    host_name: Type.Optional(Type.String({ maxLength: 255 })),
+    mountpoint: Type.String({ maxLength: 255 }),
+    mode: Type.Optional(StringEnum(['rw', 'ro'])),
+  }),
+);
 
-const detachBody = new RequestSchema<{ attachment_id?: string | null }>({
-  type: ['object', 'null'],
-  properties: { attachment_id: { type: ['string', 'null'], pattern: UUID_PATTERN } },
-});
+const detachBody = new RequestSchema(
+  Type.Unsafe<{ attachment_id?: string | null } | null>({
+    type: ['object', 'null'],
+    properties: { attachment_id: UuidOrNull },
+  }),
+);
 
-const resetBody = new RequestSchema<{
-  status?: string;
-  attach_status?: (typeof VOLUME_ATTACH_RESETTABLE_STATUSES)[number];
-  migration_status?: string;
-}>({
-  type: 'object',
-  properties: {
-    status: { type: 'string' },
-    attach_status: { type: 'string', enum: [...VOLUME_ATTACH_RESETTABLE_STATUSES] },
-    migration_status: { type: ['string', 'null'] },
-  },
-  minProperties: 1,
-  additionalProperties: false,
-});
+const resetBody = new RequestSchema(
+  Strict(
+    {
+      status: Type.Optional(Type.String()),
+      attach_status: Type.Optional(StringEnum(VOLUME_ATTACH_RESETTABLE_STATUSES)),
+      migration_status: Type.Optional(NullableString()),
+    },
+    { minProperties: 1 },
+  ),
+);
 
 /**
  * `POST /volumes/{id}/action`: the legacy attach/detach actions python-cinderclient and Nova

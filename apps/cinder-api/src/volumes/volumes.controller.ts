@@ -26,12 +26,7 @@ import { NotFoundMessage } from '../common/resource-ids';
 import { RequestSchema } from '../common/validation';
 import { AttachmentsService } from '../attachments/attachments.service';
 import { CreateVolumeFlow } from '../flows/create-volume/create-volume.flow';
-import {
-  type CreateVolumeBody,
-  createVolumeSchema,
-  type UpdateVolumeBody,
-  updateVolumeSchema,
-} from './volume.schemas';
+import { createVolumeSchema, updateVolumeSchema } from './volume.schemas';
 import { volumeDetail, volumeSummary } from './volume.views';
 import {
   VOLUME_FILTERS,
@@ -43,9 +38,9 @@ import {
 @Controller(projectRoutes('volumes'))
 @NotFoundMessage(NOT_FOUND.volume)
 export class VolumesController {
-  private readonly createSchemaLoose: RequestSchema<CreateVolumeBody>;
-  private readonly createSchemaStrict: RequestSchema<CreateVolumeBody>;
-  private readonly updateSchema = new RequestSchema<UpdateVolumeBody>(updateVolumeSchema);
+  private readonly createSchemaLoose: RequestSchema<ReturnType<typeof createVolumeSchema>>;
+  private readonly createSchemaStrict: RequestSchema<ReturnType<typeof createVolumeSchema>>;
+  private readonly updateSchema = new RequestSchema(updateVolumeSchema);
 
   constructor(
     private readonly volumes: VolumesService,

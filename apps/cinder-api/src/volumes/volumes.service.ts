@@ -7,7 +7,8 @@ import {
   NOW_UTC,
   StatusConflictError,
   VolumeEntity,
-  VolumeTypeEntity,
+  type VolumeFilters,
+  VolumesRepository,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { OUTBOX } from '@cinderflow/service-runtime';
@@ -20,9 +21,8 @@ import {
   notFound,
 } from '../common/cinder-errors';
 import { checkBody } from '../common/input-checks';
-import { applyKeysetPage } from '../common/keyset-page';
 import type { ListParams } from '../common/list-params';
-import { isUuid } from '../common/validation';
+import { scopeOf } from '../common/scope';
 import type { UpdateVolumeBody } from './volume.schemas';
 
 export const VOLUME_FILTERS = [
@@ -47,8 +47,6 @@ export const VOLUME_SORT_COLUMNS: Record<string, string> = {
   bootable: 'v.bootable',
 };
 
-const INT_MAX = 2_147_483_647;
-
 export interface VolumePage {
   volumes: VolumeEntity[];
   /** The page size asked for (capped at osapi_max_limit): a full page has a next link. */
@@ -64,64 +62,50 @@ export class VolumesService {
     @Inject(OUTBOX) private readonly outbox: Outbox,
   ) {}
 
+  private get repo(): VolumesRepository {
+    return new VolumesRepository(this.dataSource.manager);
+  }
+
   async list(caller: RequestContext, params: ListParams): Promise<VolumePage> {
-    const qb = this.dataSource
-      .getRepository(VolumeEntity)
-      .createQueryBuilder('v')
-      .where('v.deleted = false');
-    if (!(params.allTenants && caller.isAdmin)) {
-      qb.andWhere('v.project_id = :project', { project: caller.projectId });
-    } else if (params.filters.project_id) {
-      qb.andWhere('v.project_id = :project', { project: params.filters.project_id });
-    }
     const f = params.filters;
-    if (f.name !== undefined) qb.andWhere('v.display_name = :name', { name: f.name });
-    if (f.status !== undefined) qb.andWhere('v.status = :status', { status: f.status });
-    if (f.availability_zone !== undefined)
-      qb.andWhere('v.availability_zone = :az', { az: f.availability_zone });
+    const filters: VolumeFilters = {
+      name: f.name,
+      status: f.status,
+      availability_zone: f.availability_zone,
+    };
+    if (params.allTenants && caller.isAdmin) filters.project_id = f.project_id;
     if (f.size !== undefined) {
       if (!/^\d+$/.test(f.size)) throw invalidInput(`Invalid size filter ${f.size}`);
-      // A size beyond the integer column matches nothing (PostgreSQL would refuse to compare).
-      const size = Number(f.size);
-      qb.andWhere(size <= INT_MAX ? 'v.size = :size' : 'false', { size });
+      filters.size = Number(f.size);
     }
     if (f.bootable !== undefined) {
-      qb.andWhere('v.bootable = :bootable', {
-        bootable: ['1', 't', 'true', 'on', 'y', 'yes'].includes(f.bootable.toLowerCase()),
-      });
+      filters.bootable = ['1', 't', 'true', 'on', 'y', 'yes'].includes(f.bootable.toLowerCase());
     }
-    if (f.metadata !== undefined) {
-      qb.andWhere('v.metadata @> CAST(:metadata AS jsonb)', {
-        metadata: JSON.stringify(parseMetadataFilter(f.metadata)),
-      });
-    }
-    const count = params.withCount ? await qb.clone().getCount() : undefined;
-    await applyKeysetPage(
-      qb,
-      'v',
-      params.sort,
-      params.limit,
-      params.marker,
-      (marker) => `Volume ${marker} could not be found.`,
-    );
-    const volumes = await qb.getMany();
-    return { volumes, limit: params.limit, typeNames: await this.typeNames(), count };
+    if (f.metadata !== undefined) filters.metadata = parseMetadataFilter(f.metadata);
+    const page = await this.repo.list(scopeOf(caller, params.allTenants), filters, {
+      sort: params.sort,
+      limit: params.limit,
+      marker: params.marker,
+      withCount: params.withCount,
+      markerNotFound: (marker) => notFound(NOT_FOUND.volume(marker)),
+    });
+    return {
+      volumes: page.rows,
+      limit: params.limit,
+      typeNames: await this.repo.typeNames(),
+      count: page.count,
+    };
   }
 
   /** A volume the caller may see; admins see every project's. */
   async get(caller: RequestContext, id: string): Promise<VolumeEntity> {
-    const volume = isUuid(id)
-      ? await this.dataSource.manager.findOne(VolumeEntity, { where: { id, deleted: false } })
-      : null;
-    if (!volume || (!caller.isAdmin && volume.project_id !== caller.projectId)) {
-      throw notFound(NOT_FOUND.volume(id));
-    }
+    const volume = await this.repo.findLive(id, scopeOf(caller, true));
+    if (!volume) throw notFound(NOT_FOUND.volume(id));
     return volume;
   }
 
-  async typeNames(): Promise<Map<string, string>> {
-    const types = await this.dataSource.manager.find(VolumeTypeEntity);
-    return new Map(types.map((t) => [t.id, t.name]));
+  typeNames(): Promise<Map<string, string>> {
+    return this.repo.typeNames();
   }
 
   async update(caller: RequestContext, id: string, body: UpdateVolumeBody): Promise<VolumeEntity> {

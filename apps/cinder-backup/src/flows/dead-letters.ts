@@ -42,7 +42,7 @@ export async function settleDeadBackupMessage(
         events: ['create_failed'],
         set: { fail_reason: reason },
         resourceType: 'backup',
-        message: { ...message(MessageActions.BACKUP_CREATE), resourceType: 'BACKUP' },
+        message: { ...message(MessageActions.BACKUP_CREATE), resourceType: 'VOLUME_BACKUP' },
       });
       // The volume returns to the status it had before the backup, unless the backup had
       // already moved on (reset): then the volume may be another backup's by now.
@@ -84,7 +84,7 @@ export async function settleDeadBackupMessage(
         events: ['delete_failed'],
         set: { fail_reason: reason },
         resourceType: 'backup',
-        message: { ...message(MessageActions.BACKUP_DELETE), resourceType: 'BACKUP' },
+        message: { ...message(MessageActions.BACKUP_DELETE), resourceType: 'VOLUME_BACKUP' },
       });
     }
   });

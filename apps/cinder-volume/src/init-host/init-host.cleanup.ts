@@ -8,9 +8,8 @@ import {
   unfinishedWork,
   VolumeEntity,
 } from '@cinderflow/persistence';
-import { LOGGER } from '@cinderflow/service-runtime';
+import { LOGGER, ManagerWork } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
-import { DeleteVolumeHandler } from '../flows/delete-volume/delete-volume.handler';
 import { VOLUME_SERVICE, type VolumeServiceInfo } from '../volume-service.identity';
 
 /**
@@ -21,7 +20,7 @@ import { VOLUME_SERVICE, type VolumeServiceInfo } from '../volume-service.identi
 export class InitHostCleanup {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
-    private readonly deleteVolume: DeleteVolumeHandler,
+    private readonly work: ManagerWork,
     @Inject(VOLUME_SERVICE) private readonly service: VolumeServiceInfo,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -29,6 +28,8 @@ export class InitHostCleanup {
   async run(): Promise<void> {
     const leftovers = await unfinishedWork(this.dataSource.manager, this.service.serviceHost);
     for (const work of leftovers) {
+      // Work declared with ManagerWork (delete, and the flows built on it) settles itself.
+      if (await this.work.settleLeftover(work)) continue;
       const log = this.logger.child({ volume_id: work.resource_id, status: work.status });
       const volume = await this.dataSource.manager.findOne(VolumeEntity, {
         where: { id: work.resource_id, deleted: false },
@@ -53,9 +54,6 @@ export class InitHostCleanup {
             if (!(error instanceof StatusConflictError)) throw error;
           });
         log.warn('create interrupted by a restart; volume set to error');
-      } else if (work.status === 'deleting') {
-        log.warn('delete interrupted by a restart; resuming');
-        await this.deleteVolume.handle(volume.id);
       }
     }
   }

@@ -1,6 +1,26 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { notFound } from './cinder-errors';
-import type { SortKey } from './list-params';
+
+export interface SortKey {
+  /** A SQL expression over the query's alias, never NULL. */
+  column: string;
+  direction: 'asc' | 'desc';
+}
+
+/** One page of a list: keyset paging after `marker`, in `sort` order. */
+export interface PageRequest {
+  sort: SortKey[];
+  limit: number;
+  marker?: string;
+  /** Also count every row the filters match (Cinder's `with_count`). */
+  withCount?: boolean;
+  /** The error for a marker that is not one of the rows listed (the API's 404). */
+  markerNotFound: (marker: string) => Error;
+}
+
+export interface Page<T> {
+  rows: T[];
+  count?: number;
+}
 
 /**
  * Adds ORDER BY, the marker condition and LIMIT for keyset pagination (Cinder's
@@ -16,7 +36,7 @@ export async function applyKeysetPage<T extends ObjectLiteral>(
   sort: SortKey[],
   limit: number,
   marker: string | undefined,
-  markerNotFound: (marker: string) => string,
+  markerNotFound: (marker: string) => Error,
 ): Promise<SelectQueryBuilder<T>> {
   const keys = [...sort.map((s) => ({ expr: s.column, direction: s.direction }))];
   if (!sort.some((s) => s.column === `${alias}.id`)) {
@@ -32,7 +52,7 @@ export async function applyKeysetPage<T extends ObjectLiteral>(
       .andWhere(`${alias}.id::text = :marker`, { marker })
       .getRawOne<Record<string, string | null>>();
     if (!values) {
-      throw notFound(markerNotFound(marker));
+      throw markerNotFound(marker);
     }
     const disjuncts = keys.map((key, i) => {
       const equal = keys.slice(0, i).map((k, j) => `${k.expr} = :k${j}`);
@@ -49,4 +69,15 @@ export async function applyKeysetPage<T extends ObjectLiteral>(
     qb.addOrderBy(key.expr, key.direction === 'asc' ? 'ASC' : 'DESC');
   }
   return qb.limit(limit);
+}
+
+/** Counts (if asked) and fetches one page of the query. */
+export async function fetchPage<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  alias: string,
+  page: PageRequest,
+): Promise<Page<T>> {
+  const count = page.withCount ? await qb.clone().getCount() : undefined;
+  await applyKeysetPage(qb, alias, page.sort, page.limit, page.marker, page.markerNotFound);
+  return { rows: await qb.getMany(), count };
 }

@@ -1,0 +1,57 @@
+import type { EntityManager } from 'typeorm';
+import { VolumeEntity } from '../entities/volume.entity';
+import { VolumeTypeEntity } from '../entities/volume-type.entity';
+import { fetchPage, type Page, type PageRequest } from './keyset-page';
+import { findLive, type Scope } from './live-rows';
+
+/** The filters `GET /volumes` accepts, already parsed. */
+export interface VolumeFilters {
+  name?: string;
+  status?: string;
+  availability_zone?: string;
+  size?: number;
+  bootable?: boolean;
+  /** Volumes whose metadata holds all of these pairs. */
+  metadata?: Record<string, string>;
+  /** For an all-projects scope: only this project's. */
+  project_id?: string;
+}
+
+const INT_MAX = 2_147_483_647;
+
+/** Volume rows: lookups and lists the API and the services share. */
+export class VolumesRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  findLive(id: string, scope: Scope = {}): Promise<VolumeEntity | null> {
+    return findLive(this.manager, VolumeEntity, id, scope);
+  }
+
+  async list(scope: Scope, filters: VolumeFilters, page: PageRequest): Promise<Page<VolumeEntity>> {
+    const qb = this.manager.createQueryBuilder(VolumeEntity, 'v').where('v.deleted = false');
+    const project = scope.projectId ?? filters.project_id;
+    if (project !== undefined) qb.andWhere('v.project_id = :project', { project });
+    if (filters.name !== undefined) qb.andWhere('v.display_name = :name', { name: filters.name });
+    if (filters.status !== undefined) qb.andWhere('v.status = :status', { status: filters.status });
+    if (filters.availability_zone !== undefined)
+      qb.andWhere('v.availability_zone = :az', { az: filters.availability_zone });
+    if (filters.size !== undefined) {
+      // A size beyond the integer column matches nothing (PostgreSQL would refuse to compare).
+      qb.andWhere(filters.size <= INT_MAX ? 'v.size = :size' : 'false', { size: filters.size });
+    }
+    if (filters.bootable !== undefined)
+      qb.andWhere('v.bootable = :bootable', { bootable: filters.bootable });
+    if (filters.metadata !== undefined) {
+      qb.andWhere('v.metadata @> CAST(:metadata AS jsonb)', {
+        metadata: JSON.stringify(filters.metadata),
+      });
+    }
+    return fetchPage(qb, 'v', page);
+  }
+
+  /** Every volume type's name by id (views show the name). */
+  async typeNames(): Promise<Map<string, string>> {
+    const types = await this.manager.find(VolumeTypeEntity);
+    return new Map(types.map((t) => [t.id, t.name]));
+  }
+}

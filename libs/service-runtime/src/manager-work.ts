@@ -1,0 +1,225 @@
+import type { DataSource, EntityManager, EntityTarget } from 'typeorm';
+import type { Logger } from '@cinderflow/logging';
+import { isTransientError } from '@cinderflow/messaging';
+import {
+  applyTransition,
+  finishWork,
+  type MessageAction,
+  type MessageDetail,
+  type MessageResource,
+  RecordNotFoundError,
+  recordUserMessage,
+  recordWork,
+  StatusConflictError,
+  type StatusRow,
+  type WorkerEntity,
+} from '@cinderflow/persistence';
+import { currentContext } from '@cinderflow/request-context';
+import type { StatusMachine } from '@cinderflow/status-machines';
+
+type SetValues<T> = { [K in keyof T]?: T[K] | (() => string) };
+
+/**
+ * One kind of work a manager does on a resource (Cinder's workers): the API has moved the
+ * resource to `status` and sent the work; the manager does it through its driver and applies
+ * `succeeded` or `failed`. A note in `workers` marks the work in progress, so that a restart
+ * knows what was interrupted: `onRestart` says whether to settle it with `failed` or run again.
+ */
+export interface WorkKind<S extends string, E extends string, T extends StatusRow> {
+  resourceType: string;
+  machine: StatusMachine<S, E>;
+  entity: EntityTarget<T>;
+  status: S;
+  succeeded: E;
+  failed: E;
+  onRestart: 'fail' | 'resume';
+  /** The user message a failure leaves (Cinder's message API). */
+  failureMessage?: { action: MessageAction; detail: MessageDetail; resource?: MessageResource };
+}
+
+/** Declares a kind of work; a constant beside its handler, registered with ManagerWork. */
+export function defineWork<S extends string, E extends string, T extends StatusRow>(
+  kind: WorkKind<S, E, T>,
+): WorkKind<S, E, T> {
+  return kind;
+}
+
+export interface WorkStep<T extends StatusRow, R> {
+  /** Extra condition the row must meet to be this work's (e.g. `host = :host`). */
+  guard?: { sql: string; params: Record<string, unknown> };
+  /** The driver's part; must be idempotent (a redelivery or a resumed run calls it again). */
+  run: (row: T) => Promise<R>;
+  /** Columns to set with the `succeeded` transition. */
+  set?: (row: T, result: R) => SetValues<T>;
+  /** Columns to set with the `failed` transition. */
+  setOnFailure?: (row: T, error: Error) => SetValues<T>;
+  /** More to do in the transaction of the `succeeded` transition (e.g. an outbox message). */
+  then?: (tx: EntityManager, row: T, result: R) => Promise<void>;
+  /** More to do in the transaction of the `failed` transition. */
+  onFailure?: (tx: EntityManager, row: T, error: Error) => Promise<void>;
+}
+
+export type WorkOutcome = 'done' | 'failed' | 'skipped';
+
+/**
+ * The skeleton every manager handler repeats: note the work (only if the resource is still in
+ * the work's status), call the driver, then apply the end transition and remove the note in one
+ * transaction. Transient errors (the database or broker blinked) propagate, so the message is
+ * redelivered and the work runs again; any other error applies `failed`. A resource that moved
+ * on meanwhile (a reset-status, a duplicate delivery that finished first) is left as it is.
+ */
+export class ManagerWork {
+  private readonly kinds: WorkKind<string, string, StatusRow>[] = [];
+  private readonly resumers = new Map<
+    WorkKind<string, string, StatusRow>,
+    (id: string) => Promise<unknown>
+  >();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly serviceHost: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Makes a kind known to the restart cleanup; `resume` reruns it (for `onRestart: 'resume'`). */
+  register<S extends string, E extends string, T extends StatusRow>(
+    kind: WorkKind<S, E, T>,
+    resume?: (id: string) => Promise<unknown>,
+  ): void {
+    const k = kind as unknown as WorkKind<string, string, StatusRow>;
+    this.kinds.push(k);
+    if (resume) this.resumers.set(k, resume);
+  }
+
+  async run<S extends string, E extends string, T extends StatusRow, R>(
+    kind: WorkKind<S, E, T>,
+    id: string,
+    step: WorkStep<T, R>,
+  ): Promise<WorkOutcome> {
+    const log = this.logger.child({ [`${kind.resourceType}_id`]: id, work: kind.status });
+    const row = await this.dataSource.transaction(async (tx) => {
+      const qb = tx
+        .createQueryBuilder(kind.entity, 't')
+        .setLock('pessimistic_write')
+        .where('t.id = :id AND t.deleted = false', { id })
+        .andWhere('t.status = :status', { status: kind.status });
+      if (step.guard) qb.andWhere(step.guard.sql, step.guard.params);
+      const found = await qb.getOne();
+      if (!found) return null;
+      await recordWork(tx, {
+        resourceType: kind.resourceType,
+        resourceId: id,
+        status: kind.status,
+        serviceHost: this.serviceHost,
+      });
+      return found;
+    });
+    if (!row) {
+      // A note an earlier run of this work left (it died) goes too: nothing is left to do.
+      await finishWork(this.dataSource.manager, kind.resourceType, id, kind.status);
+      log.info('not in this work any more; nothing to do');
+      return 'skipped';
+    }
+
+    let result: R;
+    try {
+      result = await step.run(row);
+    } catch (caught) {
+      const error = caught as Error;
+      if (isTransientError(error)) throw error;
+      log.error({ err: error.message }, 'driver failed');
+      const settled = await this.end(kind, id, kind.failed, step.setOnFailure?.(row, error), (tx) =>
+        this.onFailure(kind, tx, row, error, step),
+      );
+      return settled ? 'failed' : 'skipped';
+    }
+    const ended = await this.end(kind, id, kind.succeeded, step.set?.(row, result), (tx) =>
+      step.then ? step.then(tx, row, result) : Promise.resolve(),
+    );
+    if (ended) log.info('work done');
+    return ended ? 'done' : 'skipped';
+  }
+
+  /**
+   * The restart cleanup for one note this host left: true if a registered kind settled it
+   * (`failed`) or ran it again; false if no kind here knows the note.
+   */
+  async settleLeftover(note: WorkerEntity): Promise<boolean> {
+    const kind = this.kinds.find(
+      (k) => k.resourceType === note.resource_type && k.status === note.status,
+    );
+    if (!kind) return false;
+    const log = this.logger.child({
+      [`${kind.resourceType}_id`]: note.resource_id,
+      work: kind.status,
+    });
+    const resume = this.resumers.get(kind);
+    if (kind.onRestart === 'resume' && resume) {
+      log.warn('work interrupted by a restart; resuming');
+      await resume(note.resource_id);
+      return true;
+    }
+    const settled = await this.end(kind, note.resource_id, kind.failed, undefined, async (tx) => {
+      if (kind.failureMessage)
+        await this.userMessage(kind, tx, note.resource_id, 'interrupted by a restart');
+    });
+    if (settled) log.warn({ event: kind.failed }, 'work interrupted by a restart; settled');
+    else await finishWork(this.dataSource.manager, note.resource_type, note.resource_id);
+    return true;
+  }
+
+  private async onFailure<T extends StatusRow, R>(
+    kind: WorkKind<string, string, T>,
+    tx: EntityManager,
+    row: T,
+    error: Error,
+    step: WorkStep<T, R>,
+  ): Promise<void> {
+    if (kind.failureMessage) await this.userMessage(kind, tx, String(row.id), error.message);
+    if (step.onFailure) await step.onFailure(tx, row, error);
+  }
+
+  private async userMessage<T extends StatusRow>(
+    kind: WorkKind<string, string, T>,
+    tx: EntityManager,
+    id: string,
+    explanation: string,
+  ): Promise<void> {
+    const message = kind.failureMessage!;
+    const row = await tx.createQueryBuilder(kind.entity, 't').where('t.id = :id', { id }).getOne();
+    await recordUserMessage(tx, {
+      projectId: String((row as { project_id?: string } | null)?.project_id ?? '-'),
+      requestId: currentContext()?.requestId ?? '-',
+      resourceUuid: id,
+      action: message.action,
+      detail: message.detail,
+      explanation,
+      resourceType: message.resource,
+    });
+  }
+
+  /** Applies the end transition, removes the note and runs `more`, in one transaction. */
+  private async end<T extends StatusRow>(
+    kind: WorkKind<string, string, T>,
+    id: string,
+    event: string,
+    set: SetValues<T> | undefined,
+    more: (tx: EntityManager) => Promise<void>,
+  ): Promise<boolean> {
+    try {
+      await this.dataSource.transaction(async (tx) => {
+        await applyTransition(tx, { machine: kind.machine, entity: kind.entity, id, event, set });
+        await finishWork(tx, kind.resourceType, id);
+        await more(tx);
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof StatusConflictError || error instanceof RecordNotFoundError) {
+        // Moved on meanwhile (reset-status, force-delete, a duplicate that finished first).
+        await finishWork(this.dataSource.manager, kind.resourceType, id, kind.status);
+        return false;
+      }
+      throw error;
+    }
+  }
+}
