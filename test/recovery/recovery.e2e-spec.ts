@@ -81,7 +81,7 @@ describe('crashes and duplicate deliveries', () => {
     await api.waitForVolume(id, (v) => v === null);
     expect(existsSync(join(cluster.dataDir('main'), `volume-${id}`))).toBe(false);
     expect(cluster.logOf('cinder-volume@main')).toContain(
-      'delete interrupted by a restart; resuming',
+      'work interrupted by a restart; resuming',
     );
     expect(await cluster.sql('SELECT * FROM workers')).toEqual([]);
   });
@@ -189,7 +189,7 @@ describe('crashes and duplicate deliveries', () => {
         cluster
           .logOf('cinder-volume@main')
           .split('\n')
-          .some((l) => l.includes(id) && l.includes('volume not deleting; nothing to do')),
+          .some((l) => l.includes(id) && l.includes('not in this work any more; nothing to do')),
       10_000,
       () => 'the duplicate delete was not consumed',
     );

@@ -11,6 +11,8 @@ import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-s
 import { MachineTables1763900000000 } from './migrations/1763900000000-machine-tables';
 import { BackupProgress1764000000000 } from './migrations/1764000000000-backup-progress';
 import { Outbox1764100000000 } from './migrations/1764100000000-outbox';
+import { Snapshots1764200000000 } from './migrations/1764200000000-snapshots';
+import { SnapshotEntity } from './entities/snapshot.entity';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -23,12 +25,14 @@ export const ENTITIES = [
   ImageEntity,
   ImageLocationEntity,
   TaskEntity,
+  SnapshotEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1763800000000,
   MachineTables1763900000000,
   BackupProgress1764000000000,
   Outbox1764100000000,
+  Snapshots1764200000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

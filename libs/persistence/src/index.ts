@@ -6,6 +6,7 @@ export * from './entities/backup.entity';
 export * from './entities/image.entity';
 export * from './entities/message.entity';
 export * from './entities/service.entity';
+export * from './entities/snapshot.entity';
 export * from './entities/volume-type.entity';
 export * from './entities/volume-attachment.entity';
 export * from './entities/volume.entity';

@@ -4,6 +4,7 @@ export * from './diagram';
 export * from './image-location.machine';
 export * from './image.machine';
 export * from './machine';
+export * from './snapshot.machine';
 export * from './task.machine';
 export * from './volume-attach.machine';
 export * from './volume.machine';
@@ -13,6 +14,7 @@ import { backupMachine } from './backup.machine';
 import { imageLocationMachine } from './image-location.machine';
 import { imageMachine } from './image.machine';
 import type { StatusMachine } from './machine';
+import { snapshotMachine } from './snapshot.machine';
 import { taskMachine } from './task.machine';
 import { volumeAttachMachine } from './volume-attach.machine';
 import { volumeMachine } from './volume.machine';
@@ -22,6 +24,7 @@ export const MACHINES: readonly StatusMachine<string, string>[] = [
   volumeMachine,
   volumeAttachMachine,
   attachmentMachine,
+  snapshotMachine,
   backupMachine,
   imageMachine,
   imageLocationMachine,

@@ -4,6 +4,7 @@ import { backupMachine } from './backup.machine';
 import { imageLocationMachine } from './image-location.machine';
 import { imageMachine } from './image.machine';
 import { InvalidTransitionError, type StatusMachine } from './machine';
+import { SNAPSHOT_STATUSES, snapshotMachine } from './snapshot.machine';
 import { taskMachine } from './task.machine';
 import { volumeAttachMachine } from './volume-attach.machine';
 import { VOLUME_STATUSES, volumeMachine } from './volume.machine';
@@ -12,6 +13,7 @@ type Table = Record<string, [from: readonly string[], to: string | readonly stri
 
 const notDeleted = VOLUME_STATUSES.filter((s) => s !== 'deleted');
 const previous = ['available', 'in-use'];
+const snapshotNotDeleted = SNAPSHOT_STATUSES.filter((s) => s !== 'deleted');
 const anyAttach = ['detached', 'reserved', 'attaching', 'attached'];
 
 /** What each machine must allow, written out independently of the machines themselves. */
@@ -57,6 +59,9 @@ const expected: Record<string, [StatusMachine<string, string>, Table]> = {
       retype_or_migrate_finished: [['retyping', 'maintenance'], previous],
       transfer_create: [['available'], 'awaiting-transfer'],
       transfer_end: [['awaiting-transfer'], 'available'],
+      revert_start: [['available'], 'reverting'],
+      revert_succeeded: [['reverting'], 'available'],
+      revert_failed: [['reverting'], 'error'],
       delete: [['available', 'error', 'error_restoring', 'error_extending'], 'deleting'],
       force_delete: [
         notDeleted.filter((s) => !['reserved', 'attaching', 'in-use', 'detaching'].includes(s)),
@@ -99,6 +104,39 @@ const expected: Record<string, [StatusMachine<string, string>, Table]> = {
         ['reserved', 'attaching', 'attached', 'detaching', 'error_attaching', 'error_detaching'],
         'detached',
       ],
+    },
+  ],
+  snapshot: [
+    snapshotMachine as unknown as StatusMachine<string, string>,
+    {
+      create_succeeded: [['creating'], 'available'],
+      create_failed: [['creating'], 'error'],
+      cleanup_creating: [['creating'], 'error'],
+      delete: [['available', 'error'], 'deleting'],
+      force_delete: [
+        ['creating', 'available', 'error', 'error_deleting', 'backing-up', 'restoring'],
+        'deleting',
+      ],
+      delete_succeeded: [['deleting'], 'deleted'],
+      delete_failed: [['deleting'], 'error_deleting'],
+      backup_start: [['available'], 'backing-up'],
+      backup_finished: [['backing-up'], 'available'],
+      revert_start: [['available'], 'restoring'],
+      revert_finished: [['restoring'], 'available'],
+      unmanage: [['available', 'error'], 'unmanaging'],
+      unmanage_succeeded: [['unmanaging'], 'deleted'],
+      unmanage_failed: [['unmanaging'], 'error'],
+      update_status_creating: [['creating'], 'creating'],
+      update_status_available: [['creating'], 'available'],
+      update_status_error: [['creating'], 'error'],
+      update_status_deleting: [['deleting'], 'deleting'],
+      update_status_error_deleting: [['deleting'], 'error_deleting'],
+      ...Object.fromEntries(
+        ['available', 'error', 'creating', 'deleting', 'error_deleting'].map((to) => [
+          `reset_to_${to}`,
+          [snapshotNotDeleted, to],
+        ]),
+      ),
     },
   ],
   backup: [

@@ -22,6 +22,7 @@ export const VOLUME_STATUSES = [
   'retyping',
   'extending',
   'awaiting-transfer',
+  'reverting',
   'deleted',
 ] as const;
 
@@ -142,6 +143,10 @@ export const volumeMachine = defineMachine({
       to: { previous: ['available', 'in-use'] },
     },
     transfer_create: { from: ['available'], to: 'awaiting-transfer' },
+    // os-revert (3.40): to the latest snapshot; a failed revert leaves the volume `error`
+    revert_start: { from: ['available'], to: 'reverting' },
+    revert_succeeded: { from: ['reverting'], to: 'available' },
+    revert_failed: { from: ['reverting'], to: 'error' },
     transfer_end: { from: ['awaiting-transfer'], to: 'available' },
 
     // delete: the API claims the volume, the manager removes the bytes and soft-deletes it

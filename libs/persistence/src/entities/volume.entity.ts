@@ -39,6 +39,14 @@ export class VolumeEntity extends SoftDeletedRow {
   @Column('uuid')
   volume_type_id!: string;
 
+  /** The snapshot it was created from, if any. */
+  @Column('uuid', { nullable: true })
+  snapshot_id!: string | null;
+
+  /** The volume it was cloned from, if any. */
+  @Column('uuid', { nullable: true })
+  source_volid!: string | null;
+
   @Column('jsonb', { default: {} })
   metadata!: Record<string, string>;
 

@@ -121,6 +121,8 @@ export class CreateVolumeFlow {
       host: null,
       volume_type_id: request.typeId,
       metadata: request.metadata,
+      snapshot_id: null,
+      source_volid: null,
       bootable: false,
       multiattach: request.multiattach,
       scheduling_attempt: 0,
