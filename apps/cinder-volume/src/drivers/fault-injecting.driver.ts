@@ -1,4 +1,10 @@
-import type { DriverConnection, DriverStats, DriverVolume, VolumeDriver } from './volume-driver';
+import type {
+  DriverConnection,
+  DriverSnapshot,
+  DriverStats,
+  DriverVolume,
+  VolumeDriver,
+} from './volume-driver';
 
 export interface FaultOptions {
   /** Every create fails. */
@@ -67,5 +73,32 @@ export class FaultInjectingDriver implements VolumeDriver {
 
   listExports(volume: Pick<DriverVolume, 'id'>): Promise<string[]> {
     return this.inner.listExports(volume);
+  }
+
+  createSnapshot(snapshot: DriverSnapshot): Promise<void> {
+    return this.inner.createSnapshot(snapshot);
+  }
+
+  deleteSnapshot(snapshot: Pick<DriverSnapshot, 'id'>): Promise<void> {
+    return this.inner.deleteSnapshot(snapshot);
+  }
+
+  createVolumeFromSnapshot(
+    volume: DriverVolume,
+    snapshot: Pick<DriverSnapshot, 'id'>,
+  ): Promise<void> {
+    return this.inner.createVolumeFromSnapshot(volume, snapshot);
+  }
+
+  createClonedVolume(volume: DriverVolume, source: Pick<DriverVolume, 'id'>): Promise<void> {
+    return this.inner.createClonedVolume(volume, source);
+  }
+
+  revertToSnapshot(volume: DriverVolume, snapshot: Pick<DriverSnapshot, 'id'>): Promise<void> {
+    return this.inner.revertToSnapshot(volume, snapshot);
+  }
+
+  extendVolume(volume: DriverVolume): Promise<void> {
+    return this.inner.extendVolume(volume);
   }
 }

@@ -5,6 +5,12 @@ export interface DriverVolume {
   size: number;
 }
 
+/** A snapshot as a driver sees it. */
+export interface DriverSnapshot {
+  id: string;
+  volumeId: string;
+}
+
 /** What a backend reports to the schedulers (a subset of Cinder's get_volume_stats). */
 export interface DriverStats {
   vendor_name: string;
@@ -48,6 +54,22 @@ export interface VolumeDriver {
   terminateConnection(volume: Pick<DriverVolume, 'id'>, exportId: string): Promise<void>;
   /** The exports a volume still has. */
   listExports(volume: Pick<DriverVolume, 'id'>): Promise<string[]>;
+
+  /** A point-in-time copy of the volume's bytes that later writes to the volume do not change. */
+  createSnapshot(snapshot: DriverSnapshot): Promise<void>;
+  /** Removes the snapshot's bytes; one already gone is not an error. */
+  deleteSnapshot(snapshot: Pick<DriverSnapshot, 'id'>): Promise<void>;
+  /** A new volume holding the snapshot's bytes (then grown to the volume's size). */
+  createVolumeFromSnapshot(
+    volume: DriverVolume,
+    snapshot: Pick<DriverSnapshot, 'id'>,
+  ): Promise<void>;
+  /** A new volume holding the source volume's bytes as they are now (then grown). */
+  createClonedVolume(volume: DriverVolume, source: Pick<DriverVolume, 'id'>): Promise<void>;
+  /** The volume's bytes become the snapshot's again; the volume keeps its (larger) size. */
+  revertToSnapshot(volume: DriverVolume, snapshot: Pick<DriverSnapshot, 'id'>): Promise<void>;
+  /** Grows the volume to `volume.size` GiB; never shrinks. */
+  extendVolume(volume: DriverVolume): Promise<void>;
 }
 
 export const VOLUME_DRIVER = Symbol('VOLUME_DRIVER');

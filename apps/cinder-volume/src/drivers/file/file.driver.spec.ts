@@ -244,4 +244,68 @@ describe('FileDriver', () => {
       expect(stats.free_capacity_gb).toBeLessThanOrEqual(stats.total_capacity_gb);
     });
   });
+
+  describe('snapshots, clones, revert and extend', () => {
+    const SNAP = '00000000-0000-4000-8000-0000000000c1';
+
+    async function writeAt(path: string, offset: number, text: string): Promise<void> {
+      const file = await open(path, 'r+');
+      await file.write(Buffer.from(text), 0, text.length, offset);
+      await file.close();
+    }
+
+    async function readAt(path: string, offset: number, length: number): Promise<string> {
+      const file = await open(path, 'r');
+      const buffer = Buffer.alloc(length);
+      await file.read(buffer, 0, length, offset);
+      await file.close();
+      return buffer.toString();
+    }
+
+    it('a snapshot keeps the bytes of its moment; clone, revert and create-from-snapshot copy them', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      await writeAt(d.pathOf(VOLUME_A), 5 * MiB, 'before');
+      await d.createSnapshot({ id: SNAP, volumeId: VOLUME_A });
+      await writeAt(d.pathOf(VOLUME_A), 5 * MiB, 'after!');
+
+      expect(await readAt(d.snapshotPathOf(SNAP), 5 * MiB, 6)).toBe('before');
+      // Holes stay holes: a 1 GiB snapshot of a few written bytes takes next to no space.
+      expect((await stat(d.snapshotPathOf(SNAP))).blocks * 512).toBeLessThan(2 * MiB);
+
+      await d.createClonedVolume({ id: VOLUME_B, size: 2 }, { id: VOLUME_A });
+      expect(await readAt(d.pathOf(VOLUME_B), 5 * MiB, 6)).toBe('after!');
+      expect((await stat(d.pathOf(VOLUME_B))).size).toBe(2 * GiB);
+
+      const fromSnap = '00000000-0000-4000-8000-0000000000d1';
+      await d.createVolumeFromSnapshot({ id: fromSnap, size: 1 }, { id: SNAP });
+      expect(await readAt(d.pathOf(fromSnap), 5 * MiB, 6)).toBe('before');
+
+      await d.extendVolume({ id: VOLUME_A, size: 3 });
+      await d.revertToSnapshot({ id: VOLUME_A, size: 3 }, { id: SNAP });
+      expect(await readAt(d.pathOf(VOLUME_A), 5 * MiB, 6)).toBe('before');
+      expect((await stat(d.pathOf(VOLUME_A))).size).toBe(3 * GiB);
+
+      await d.deleteSnapshot({ id: SNAP });
+      await d.deleteSnapshot({ id: SNAP });
+      expect((await readdir(dataDir)).some((n) => n.startsWith('snapshot-'))).toBe(false);
+    });
+
+    it('a repeated snapshot or create-from-snapshot changes nothing', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      await writeAt(d.pathOf(VOLUME_A), 0, 'one');
+      await d.createSnapshot({ id: SNAP, volumeId: VOLUME_A });
+      await writeAt(d.pathOf(VOLUME_A), 0, 'two');
+      await d.createSnapshot({ id: SNAP, volumeId: VOLUME_A });
+      expect(await readAt(d.snapshotPathOf(SNAP), 0, 3)).toBe('one');
+    });
+
+    it('extend never shrinks', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 2 });
+      await d.extendVolume({ id: VOLUME_A, size: 1 });
+      expect((await stat(d.pathOf(VOLUME_A))).size).toBe(2 * GiB);
+    });
+  });
 });
