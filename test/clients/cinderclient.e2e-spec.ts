@@ -1,55 +1,21 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { Cluster } from '../support/cluster';
-
-const run = promisify(execFile);
-const CINDER = '/usr/bin/cinder';
-const PROJECT = 'fedcba9876543210fedcba9876543210';
+import {
+  cinderCli,
+  CINDER,
+  CLI_PROJECT as PROJECT,
+  properties,
+  requireCinderCli,
+  table,
+} from '../support/cinder-cli';
 
 /** python-cinderclient from Debian, against the running API, as a user would type it. */
 describe('the real cinder CLI', () => {
   const cluster = new Cluster([{ name: 'cli', capacityGb: 100 }]);
 
-  async function cinder(...args: string[]): Promise<string> {
-    const { stdout } = await run(
-      CINDER,
-      [
-        '--os-auth-type',
-        'noauth',
-        '--os-endpoint',
-        `${cluster.apiUrl}/v3`,
-        '--os-user-id',
-        'cli-user',
-        '--os-project-id',
-        PROJECT,
-        ...args,
-      ],
-      { env: { PATH: '/usr/bin:/bin', HOME: cluster.workDir, LANG: 'C.UTF-8' }, timeout: 60_000 },
-    );
-    return stdout;
-  }
-
-  /** Rows of a prettytable as {column: value}. */
-  function table(output: string): Record<string, string>[] {
-    const lines = output.split('\n').filter((l) => l.startsWith('|'));
-    const cells = (line: string) =>
-      line
-        .split('|')
-        .slice(1, -1)
-        .map((c) => c.trim());
-    const [header, ...rows] = lines.map(cells);
-    return rows.map((row) => Object.fromEntries(header.map((h, i) => [h, row[i]])));
-  }
-
-  function properties(output: string): Record<string, string> {
-    return Object.fromEntries(table(output).map((row) => [row.Property, row.Value]));
-  }
+  const cinder = cinderCli(cluster);
 
   beforeAll(async () => {
-    if (!existsSync(CINDER)) {
-      throw new Error(`${CINDER} is missing: apt-get install python3-cinderclient (.ci/run does)`);
-    }
+    requireCinderCli();
     await cluster.start();
   });
   afterAll(() => cluster.stop());

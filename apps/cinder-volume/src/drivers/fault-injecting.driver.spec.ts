@@ -55,6 +55,30 @@ class RecordingDriver implements VolumeDriver {
     this.calls.push(`exports ${volume.id}`);
     return [];
   }
+
+  async createSnapshot(snapshot: { id: string; volumeId: string }) {
+    this.calls.push(`snapshot ${snapshot.volumeId} ${snapshot.id}`);
+  }
+
+  async deleteSnapshot(snapshot: { id: string }) {
+    this.calls.push(`delete snapshot ${snapshot.id}`);
+  }
+
+  async createVolumeFromSnapshot(volume: DriverVolume, snapshot: { id: string }) {
+    this.calls.push(`create ${volume.id} from snapshot ${snapshot.id}`);
+  }
+
+  async createClonedVolume(volume: DriverVolume, source: { id: string }) {
+    this.calls.push(`clone ${source.id} to ${volume.id}`);
+  }
+
+  async revertToSnapshot(volume: DriverVolume, snapshot: { id: string }) {
+    this.calls.push(`revert ${volume.id} to ${snapshot.id}`);
+  }
+
+  async extendVolume(volume: DriverVolume) {
+    this.calls.push(`extend ${volume.id} ${volume.size}`);
+  }
 }
 
 function faults(overrides: Partial<FaultOptions> = {}): FaultOptions {
