@@ -1,7 +1,6 @@
 import { Cluster } from '../support/cluster';
 import {
   cinderCli,
-  CINDER,
   CLI_PROJECT as PROJECT,
   properties,
   requireCinderCli,
