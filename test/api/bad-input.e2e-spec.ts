@@ -380,12 +380,28 @@ const arbBadAction: BodyGen = fc.oneof(
     { 'os-reset_status': { status: 1 } },
     { 'os-reset_status': { attach_status: 'x' } },
     { 'os-reset_status': { status: 'available', bogus: 1 } },
+    // the everyday actions (test/volumes/volume-actions.e2e-spec.ts)
+    { 'os-extend': {} },
+    { 'os-extend': null },
+    { 'os-extend': { new_size: 0 } },
+    { 'os-extend': { new_size: -1 } },
+    { 'os-extend': { new_size: 1.5 } },
+    { 'os-extend': { new_size: '2x' } },
+    { 'os-extend': { new_size: true } },
+    { 'os-extend': { new_size: 2147483648 } },
+    { 'os-extend': { new_size: 2, bogus: 1 } },
     [],
     [{ 'os-reserve': {} }],
   ),
   fc
     .tuple(
-      fc.constantFrom('os-attach', 'os-initialize_connection', 'os-reset_status', 'os-detach'),
+      fc.constantFrom(
+        'os-attach',
+        'os-initialize_connection',
+        'os-reset_status',
+        'os-detach',
+        'os-extend',
+      ),
       fc.constantFrom(1, 'x', [], true, new Raw('1e400')),
     )
     .map(([action, args]) => ({ [action]: args })),
@@ -606,6 +622,17 @@ function routes(fx: Fixtures): Route[] {
                 ),
               })),
           ),
+          // Arguments that only the volume makes wrong: Cinder's InvalidInput.
+          fc
+            .constantFrom(
+              [fx.available, { 'os-extend': { new_size: 1 } }],
+              [fx.inUse, { 'os-extend': { new_size: '1' } }],
+            )
+            .map(([id, body]) => ({
+              id: id as string,
+              body: fc.constant(body),
+              expect: exactly(400, 'extending to the same size', INVALID_INPUT),
+            })),
         ),
     },
     // attachments

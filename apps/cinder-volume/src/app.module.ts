@@ -10,6 +10,7 @@ import { VOLUME_DRIVER } from './drivers/volume-driver';
 import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler';
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
+import { ExtendVolumeHandler } from './flows/extend-volume/extend-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 import { VolumeManagerController } from './volume-manager.controller';
 import {
@@ -55,6 +56,7 @@ export class AppModule {
         CreateVolumeHandler,
         AttachVolumeHandler,
         DeleteVolumeHandler,
+        ExtendVolumeHandler,
         InitHostCleanup,
         CapabilityReporter,
       ],

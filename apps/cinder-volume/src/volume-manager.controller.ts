@@ -12,6 +12,7 @@ import { VOLUME_DRIVER, type VolumeDriver } from './drivers/volume-driver';
 import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler';
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
+import { ExtendVolumeHandler } from './flows/extend-volume/extend-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 
 /** cinder-volume's RPC surface; each handler lives with its flow. */
@@ -24,6 +25,7 @@ export class VolumeManagerController implements OnApplicationBootstrap {
     private readonly cleanup: InitHostCleanup,
     private readonly capabilities: CapabilityReporter,
     private readonly attach: AttachVolumeHandler,
+    private readonly extendVolume: ExtendVolumeHandler,
     @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
 
@@ -63,6 +65,25 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   @RpcHandler(VolumeRpc.deleteVolume)
   async onDeleteVolume(@Payload() message: { volume_id: string }): Promise<void> {
     await this.deleteVolume.handle(message.volume_id);
+  }
+
+  @RpcHandler(VolumeRpc.extendVolume)
+  async onExtendVolume(@Payload() m: { volume_id: string; new_size: number }): Promise<void> {
+    await this.extendVolume.handle(m.volume_id, m.new_size);
+  }
+
+  /** An extend that can never run here: `error_extending`, as a driver failure leaves it. */
+  @RpcDeadLetter(VolumeRpc.extendVolume)
+  async onExtendVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = z.object({ volume_id: z.string().uuid() }).safeParse(letter.payload);
+    if (!parsed.success) return;
+    await settleResource(this.dataSource.manager, {
+      machine: volumeMachine,
+      entity: VolumeEntity,
+      id: parsed.data.volume_id,
+      events: ['extend_failed'],
+      resourceType: 'volume',
+    });
   }
 
   @RpcHandler(VolumeRpc.publishServiceCapabilities)

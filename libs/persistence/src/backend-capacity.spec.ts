@@ -65,6 +65,15 @@ describe('backend capacity against PostgreSQL', () => {
       expect(await provisionedOnBackend(ds.manager, 'n1@self', { excludeVolumeId: self })).toBe(4);
     });
 
+    it('counts an extend in progress at its new size', async () => {
+      await volume('n1@grow#p', 2, {
+        status: 'extending',
+        admin_metadata: { extend_new_size: '5' },
+      });
+      await volume('n1@grow#p', 1);
+      expect(await provisionedOnBackend(ds.manager, 'n1@grow')).toBe(6);
+    });
+
     it('adds up beyond 32 bits', async () => {
       await volume('n1@huge#p', 2_000_000_000);
       await volume('n1@huge#p', 2_000_000_000);

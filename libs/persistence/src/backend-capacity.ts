@@ -23,7 +23,7 @@ export async function lockBackend(manager: EntityManager, serviceHost: string): 
 /**
  * GiB promised on a backend according to the database: the sizes of its volumes that are not
  * deleted, whatever their status — those still `creating` too, which no capability report of
- * the backend counts yet. `excludeVolumeId` leaves out the volume being placed.
+ * the backend counts yet, and an extend's new size from its start. `excludeVolumeId` leaves out the volume being placed.
  */
 export async function provisionedOnBackend(
   manager: EntityManager,
@@ -32,7 +32,9 @@ export async function provisionedOnBackend(
 ): Promise<number> {
   // `host` is `host@backend#pool`: the part before '#' names the backend.
   const rows = (await manager.query(
-    `SELECT COALESCE(SUM(size), 0)::bigint AS gb FROM volumes
+    // An extend in progress already holds its new size (Cinder's scheduler consumes it).
+    `SELECT COALESCE(SUM(GREATEST(size, COALESCE((admin_metadata->>'extend_new_size')::int, 0))), 0)::bigint AS gb
+     FROM volumes
      WHERE NOT deleted AND split_part(host, '#', 1) = $1
        AND ($2::uuid IS NULL OR id <> $2::uuid)`,
     [serviceHost, options.excludeVolumeId ?? null],

@@ -12,6 +12,7 @@ import { MachineTables1763900000000 } from './migrations/1763900000000-machine-t
 import { BackupProgress1764000000000 } from './migrations/1764000000000-backup-progress';
 import { Outbox1764100000000 } from './migrations/1764100000000-outbox';
 import { Snapshots1764200000000 } from './migrations/1764200000000-snapshots';
+import { VolumeActions1764400000000 } from './migrations/1764400000000-volume-actions';
 import { SnapshotEntity } from './entities/snapshot.entity';
 
 export const ENTITIES = [
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   BackupProgress1764000000000,
   Outbox1764100000000,
   Snapshots1764200000000,
+  VolumeActions1764400000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

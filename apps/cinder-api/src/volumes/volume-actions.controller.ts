@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Inject, Param, Post, Res } from '@nestjs/co
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { type Connector, Destinations, VolumeRpc } from '@cinderflow/contracts';
-import type { RemoteError, RpcClient } from '@cinderflow/messaging';
+import type { Outbox, RemoteError, RpcClient } from '@cinderflow/messaging';
 import {
   applyTransition,
   StatusConflictError,
@@ -10,7 +10,7 @@ import {
   VolumeEntity,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
-import { RPC_CLIENT } from '@cinderflow/service-runtime';
+import { OUTBOX, RPC_CLIENT } from '@cinderflow/service-runtime';
 import {
   VOLUME_ATTACH_RESETTABLE_STATUSES,
   VOLUME_RESETTABLE_STATUSES,
@@ -18,7 +18,7 @@ import {
   type VolumeEvent,
   volumeMachine,
 } from '@cinderflow/status-machines';
-import { Caller } from '../common/api-request';
+import { Caller, Version } from '../common/api-request';
 import {
   badRequest,
   forbidden,
@@ -27,10 +27,12 @@ import {
   NOT_FOUND,
 } from '../common/cinder-errors';
 import { isRemoteRefusal } from '../common/fault.filter';
+import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
 import { NotFoundMessage } from '../common/resource-ids';
 import { NullableString, Strict, StringEnum, Type, Uuid, UuidOrNull } from '../common/schema';
 import { RequestSchema } from '../common/validation';
+import { VOLUME_ACTIONS } from './actions';
 import { VolumesService } from './volumes.service';
 
 type ActionBody = Record<string, Record<string, unknown> | null>;
@@ -90,6 +92,7 @@ export class VolumeActionsController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    @Inject(OUTBOX) private readonly outbox: Outbox,
     private readonly volumes: VolumesService,
   ) {}
 
@@ -99,6 +102,7 @@ export class VolumeActionsController {
     @Param('id') id: string,
     @Body() body: unknown,
     @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
     @Res({ passthrough: true }) res: Response,
   ) {
     if (!body || typeof body !== 'object' || Object.keys(body).length !== 1) {
@@ -106,6 +110,15 @@ export class VolumeActionsController {
     }
     const [action, args] = Object.entries(body as ActionBody)[0];
     const volume = await this.volumes.get(caller, id);
+    // Own keys only: an action named `constructor` is not one.
+    if (Object.hasOwn(VOLUME_ACTIONS, action)) {
+      const handler = VOLUME_ACTIONS[action];
+      const ctx = { dataSource: this.dataSource, outbox: this.outbox, caller, version, volume };
+      const result = await handler(ctx, args);
+      if (!result) return;
+      res.status(result.status);
+      return result.body;
+    }
     switch (action) {
       case 'os-reserve':
         return this.transition(

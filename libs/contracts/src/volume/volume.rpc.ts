@@ -26,6 +26,11 @@ export const VolumeRpc = {
   createVolume: castMethod('create_volume', createVolumeSchema),
   /** API → cinder-volume.<host>@<backend> */
   deleteVolume: castMethod('delete_volume', z.object({ volume_id: volumeId })),
+  /** API → the volume's backend: grow it to `new_size` GiB (the volume is `extending`). */
+  extendVolume: castMethod(
+    'extend_volume',
+    z.object({ volume_id: volumeId, new_size: z.number().int().positive() }),
+  ),
   /** scheduler → every cinder-volume (fanout): report capabilities now. */
   publishServiceCapabilities: castMethod('publish_service_capabilities', z.object({})),
 

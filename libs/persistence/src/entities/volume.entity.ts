@@ -50,6 +50,14 @@ export class VolumeEntity extends SoftDeletedRow {
   @Column('jsonb', { default: {} })
   metadata!: Record<string, string>;
 
+  /** Cinder's volume_admin_metadata: `readonly`, a pending extend's `extend_new_size`. */
+  @Column('jsonb', { default: {} })
+  admin_metadata!: Record<string, string>;
+
+  /** Cinder's migration_status (retype/migrate): null, migrating, success, error... */
+  @Column('varchar', { length: 255, nullable: true })
+  migration_status!: string | null;
+
   @Column('boolean', { default: false })
   bootable!: boolean;
 

@@ -123,6 +123,8 @@ export class CreateVolumeFlow {
       metadata: request.metadata,
       snapshot_id: null,
       source_volid: null,
+      admin_metadata: {},
+      migration_status: null,
       bootable: false,
       multiattach: request.multiattach,
       scheduling_attempt: 0,

@@ -1,0 +1,17 @@
+import type { DataSource } from 'typeorm';
+import type { Outbox } from '@cinderflow/messaging';
+import type { VolumeEntity } from '@cinderflow/persistence';
+import type { RequestContext } from '@cinderflow/request-context';
+import type { ApiVersion } from '../../common/microversion';
+
+/** What one `POST /volumes/{id}/action` handler gets: the volume as read, and the caller. */
+export interface ActionContext {
+  dataSource: DataSource;
+  outbox: Outbox;
+  caller: RequestContext;
+  version: ApiVersion;
+  volume: VolumeEntity;
+}
+
+/** A handler's answer: nothing (202 with no body) or a body with its status. */
+export type ActionResult = void | { status: number; body: Record<string, unknown> };

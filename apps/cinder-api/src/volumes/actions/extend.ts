@@ -1,0 +1,72 @@
+import { backendOf, Destinations, VolumeRpc } from '@cinderflow/contracts';
+import { applyTransition, StatusConflictError, VolumeEntity } from '@cinderflow/persistence';
+import { volumeMachine } from '@cinderflow/status-machines';
+import { invalidInput, invalidVolume } from '../../common/cinder-errors';
+import { Strict, Type } from '../../common/schema';
+import { RequestSchema } from '../../common/validation';
+import type { ActionContext } from './action-context';
+
+/** Cinder's parameter_types.volume_size, up to its DB_MAX_INT. */
+const extendBody = new RequestSchema(
+  Strict({
+    new_size: Type.Unsafe<number | string>({
+      type: ['integer', 'string'],
+      pattern: '^[0-9]+$',
+      minimum: 1,
+      maximum: 0x7fffffff,
+    }),
+  }),
+);
+
+/**
+ * os-extend (cinder/volume/api.py _extend): `available`, or `in-use` from 3.42; the volume is
+ * `extending` and the cast to its backend leaves in the same transaction. The new size is noted
+ * in the admin metadata so that the schedulers count it from now on.
+ */
+export async function extend(ctx: ActionContext, args: unknown): Promise<void> {
+  const { volume } = ctx;
+  const newSize = Number(extendBody.check(args).new_size);
+  if (newSize > 0x7fffffff) {
+    throw invalidInput(`new_size must be at most ${0x7fffffff}`);
+  }
+  if (newSize <= volume.size) {
+    throw invalidInput(
+      'New size for extend must be greater than current size. ' +
+        `(current: ${volume.size}, extended: ${newSize}).`,
+    );
+  }
+  const attached = ctx.version.atLeast('3.42') && volume.status === 'in-use';
+  try {
+    await ctx.dataSource.transaction(async (tx) => {
+      const row = await applyTransition(tx, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: volume.id,
+        event: attached ? 'extend_attached' : 'extend',
+        // Cinder's _extend expects exactly one status: in-use when attached, else available.
+        where: {
+          sql: 'status = :expected',
+          params: { expected: attached ? 'in-use' : 'available' },
+        },
+        set: {
+          admin_metadata: () =>
+            `admin_metadata || jsonb_build_object('extend_new_size', '${newSize}')`,
+        },
+      });
+      if (!row.host) throw invalidVolume(`Volume ${volume.id} has no backend.`);
+      await ctx.outbox.send(tx, Destinations.volume(backendOf(row.host)), VolumeRpc.extendVolume, {
+        volume_id: volume.id,
+        new_size: newSize,
+      });
+    });
+  } catch (error) {
+    if (error instanceof StatusConflictError) {
+      const expected = attached ? 'in-use' : 'available';
+      throw invalidVolume(
+        `Volume ${volume.id} status must be '{'status': '${expected}'}' to extend, ` +
+          `currently ${error.current}.`,
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,48 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { MessageActions, MessageDetails, VolumeEntity } from '@cinderflow/persistence';
+import { defineWork, ManagerWork } from '@cinderflow/service-runtime';
+import { volumeMachine } from '@cinderflow/status-machines';
+import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
+
+/** The API moved the volume to `extending`; a restart cannot tell how far the driver got. */
+export const ExtendVolumeWork = defineWork({
+  resourceType: 'volume',
+  machine: volumeMachine,
+  entity: VolumeEntity,
+  status: 'extending',
+  succeeded: 'extend_succeeded',
+  failed: 'extend_failed',
+  onRestart: 'fail',
+  failureMessage: {
+    action: MessageActions.EXTEND_VOLUME,
+    detail: MessageDetails.DRIVER_FAILED_EXTEND,
+  },
+});
+
+/** Drops the pending size the API noted for the capacity accounting. */
+const withoutPendingSize = (): string => "admin_metadata - 'extend_new_size'";
+
+/**
+ * cinder/volume/manager.py extend_volume: the driver grows the bytes, then the volume takes the
+ * new size and returns to what it was; a driver failure leaves `error_extending` and a user
+ * message.
+ */
+@Injectable()
+export class ExtendVolumeHandler implements OnModuleInit {
+  constructor(
+    @Inject(VOLUME_DRIVER) private readonly driver: VolumeDriver,
+    private readonly work: ManagerWork,
+  ) {}
+
+  onModuleInit(): void {
+    this.work.register(ExtendVolumeWork);
+  }
+
+  handle(volumeId: string, newSize: number) {
+    return this.work.run(ExtendVolumeWork, volumeId, {
+      run: () => this.driver.extendVolume({ id: volumeId, size: newSize }),
+      set: () => ({ size: newSize, admin_metadata: withoutPendingSize }),
+      setOnFailure: () => ({ admin_metadata: withoutPendingSize }),
+    });
+  }
+}
