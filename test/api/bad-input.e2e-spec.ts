@@ -390,6 +390,14 @@ const arbBadAction: BodyGen = fc.oneof(
     { 'os-extend': { new_size: true } },
     { 'os-extend': { new_size: 2147483648 } },
     { 'os-extend': { new_size: 2, bogus: 1 } },
+    { 'os-set_bootable': {} },
+    { 'os-set_bootable': { bootable: 'maybe' } },
+    { 'os-set_bootable': { bootable: 2 } },
+    { 'os-set_bootable': { bootable: true, bogus: 1 } },
+    { 'os-update_readonly_flag': {} },
+    { 'os-update_readonly_flag': { readonly: 'maybe' } },
+    { 'os-update_readonly_flag': { readonly: null } },
+    { 'os-update_readonly_flag': { readonly: false, bogus: 1 } },
     [],
     [{ 'os-reserve': {} }],
   ),
@@ -401,6 +409,8 @@ const arbBadAction: BodyGen = fc.oneof(
         'os-reset_status',
         'os-detach',
         'os-extend',
+        'os-set_bootable',
+        'os-update_readonly_flag',
       ),
       fc.constantFrom(1, 'x', [], true, new Raw('1e400')),
     )
@@ -540,6 +550,34 @@ const arbExtraSpecs: BodyGen = fc.constantFrom(
   [],
 );
 
+/** `POST`/`PUT /volumes/{id}/metadata` bodies Cinder's `create` schema refuses. */
+const arbVolumeMetadata: BodyGen = fc.constantFrom(
+  {},
+  { metadata: 1 },
+  { metadata: null },
+  { metadata: [] },
+  { metadata: { 'bad key!': 'v' } },
+  { metadata: { k: 1 } },
+  { metadata: { k: 'v'.repeat(256) } },
+  { metadata: { ['k'.repeat(256)]: 'v' } },
+  { metadata: { k: 'v' }, extra: 1 },
+  { meta: { k: 'v' } },
+  [],
+);
+
+/** `PUT /volumes/{id}/metadata/{key}` bodies refused whatever the key. */
+const arbVolumeMetaItem: BodyGen = fc.constantFrom(
+  {},
+  { meta: {} },
+  { meta: 'x' },
+  { meta: { a: '1', b: '2' } },
+  { meta: { k: 1 } },
+  { meta: { ':key': 'v' }, extra: 1 },
+  { meta: { other: 'v' } },
+  { metadata: { k: 'v' } },
+  [],
+);
+
 function routes(fx: Fixtures): Route[] {
   const readFixture = (ids: string[]) => () =>
     fc.constantFrom(...ids).map((id) => ({ id, expect: read('a read of a fixture') }));
@@ -634,6 +672,43 @@ function routes(fx: Fixtures): Route[] {
               expect: exactly(400, 'extending to the same size', INVALID_INPUT),
             })),
         ),
+    },
+    // volume metadata
+    ...(['GET', 'POST', 'PUT'] as const).map((method): Route => ({
+      method,
+      path: 'volumes/:id/metadata',
+      resource: 'volume',
+      ...(method === 'GET'
+        ? { fixtures: readFixture([fx.available, fx.inUse]) }
+        : {
+            body: arbVolumeMetadata,
+            fixtures: () =>
+              fc.record({
+                id: fc.constantFrom(fx.available, fx.inUse),
+                body: fc.constant(arbVolumeMetadata),
+                expect: fc.constant(refused('invalid metadata')),
+              }),
+          }),
+    })),
+    { method: 'GET', path: 'volumes/:id/metadata/:key', resource: 'volume' },
+    {
+      method: 'PUT',
+      path: 'volumes/:id/metadata/:key',
+      resource: 'volume',
+      body: arbVolumeMetaItem,
+      fixtures: () =>
+        fc.record({
+          id: fc.constantFrom(fx.available, fx.inUse),
+          body: fc.constant(arbVolumeMetaItem),
+          expect: fc.constant(refused('an invalid metadata item')),
+        }),
+    },
+    {
+      method: 'DELETE',
+      path: 'volumes/:id/metadata/:key',
+      resource: 'volume',
+      fixtures: () =>
+        fc.constant({ id: fx.available, expect: exactly(404, 'deleting a key not there') }),
     },
     // attachments
     { method: 'POST', path: 'attachments', body: arbCreateAttachment(fx) },
@@ -1034,8 +1109,8 @@ const UNKNOWN_ROUTES: [string, string][] = [
   ['GET', 'groups/detail'],
   ['GET', 'extensions'],
   ['GET', 'volumes/detail/more'],
-  ['GET', 'volumes/{uuid}/metadata'],
-  ['PUT', 'volumes/{uuid}/metadata'],
+  ['DELETE', 'volumes/{uuid}/metadata'],
+  ['POST', 'volumes/{uuid}/metadata/k'],
   ['GET', 'volumes/{uuid}/action'],
   ['POST', 'volumes/{uuid}/action/more'],
   ['PATCH', 'volumes/{uuid}'],

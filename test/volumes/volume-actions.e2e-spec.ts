@@ -136,4 +136,170 @@ describe('the everyday volume actions, as Cinder', () => {
       expect((await api.delete(`volumes/${id}`)).status).toBe(202);
     });
   });
+
+  describe('volume metadata', () => {
+    const put = (path: string, body: unknown, client = api, headers?: Record<string, string>) =>
+      client.request('PUT', path, body, headers);
+
+    it('shows, merges, replaces, shows one key and deletes one key', async () => {
+      const id = await availableVolume({ metadata: { a: '1' } });
+      expect(await api.get(`volumes/${id}/metadata`)).toMatchObject({
+        status: 200,
+        body: { metadata: { a: '1' } },
+      });
+      const merged = await api.post(`volumes/${id}/metadata`, { metadata: { b: '2', a: 'x' } });
+      expect(merged).toMatchObject({ status: 200, body: { metadata: { a: 'x', b: '2' } } });
+      const replaced = await put(`volumes/${id}/metadata`, { metadata: { c: '3' } });
+      expect(replaced.status).toBe(200);
+      expect(replaced.body).toEqual({ metadata: { c: '3' } });
+      const one = await put(`volumes/${id}/metadata/d`, { meta: { d: '4' } });
+      expect(one).toMatchObject({ status: 200, body: { meta: { d: '4' } } });
+      expect((await api.get(`volumes/${id}/metadata/d`)).body).toEqual({ meta: { d: '4' } });
+      const removed = await api.delete(`volumes/${id}/metadata/c`);
+      expect(removed.status).toBe(200);
+      expect((await api.get(`volumes/${id}`)).body.volume.metadata).toEqual({ d: '4' });
+    });
+
+    it('answers a missing key with 404', async () => {
+      const id = await availableVolume();
+      const message = `Volume ${id} has no metadata with key nope.`;
+      for (const res of [
+        await api.get(`volumes/${id}/metadata/nope`),
+        await api.delete(`volumes/${id}/metadata/nope`),
+      ]) {
+        expect(res).toMatchObject({
+          status: 404,
+          body: { itemNotFound: { code: 404, message } },
+        });
+      }
+    });
+
+    it('refuses a body that does not name the key, or names several', async () => {
+      const id = await availableVolume();
+      expect(await put(`volumes/${id}/metadata/k`, { meta: { other: 'v' } })).toMatchObject({
+        status: 400,
+        body: { badRequest: { code: 400, message: 'Request body and URI mismatch' } },
+      });
+      const many = await put(`volumes/${id}/metadata/k`, { meta: { k: 'v', l: 'w' } });
+      expect(many.status).toBe(400);
+    });
+
+    it.each(['maintenance', 'uploading'])('refuses changes in %s', async (status) => {
+      const id = await availableVolume({ metadata: { k: 'v' } });
+      await resetStatus(id, status);
+      const updating = `Invalid volume: Updating volume metadata is not allowed for volumes in ${status} status.`;
+      for (const res of [
+        await api.post(`volumes/${id}/metadata`, { metadata: { a: 'b' } }),
+        await put(`volumes/${id}/metadata`, { metadata: { a: 'b' } }),
+        await put(`volumes/${id}/metadata/a`, { meta: { a: 'b' } }),
+      ]) {
+        expect(res).toMatchObject({ status: 400, body: { badRequest: { message: updating } } });
+      }
+      expect(await api.delete(`volumes/${id}/metadata/k`)).toMatchObject({
+        status: 400,
+        body: {
+          badRequest: {
+            message: `Invalid volume: Deleting volume metadata is not allowed for volumes in ${status} status.`,
+          },
+        },
+      });
+      expect((await api.get(`volumes/${id}/metadata`)).body.metadata).toEqual({ k: 'v' });
+    });
+
+    it('gives an ETag from 3.15 and refuses a stale If-Match with 412', async () => {
+      const id = await availableVolume({ metadata: { k: 'v' } });
+      const v315 = api.withVersion('3.15');
+      const first = await v315.get(`volumes/${id}/metadata`);
+      const etag = first.headers.get('etag');
+      expect(etag).toMatch(/^"?[0-9a-f]{32}"?$/);
+      expect(
+        (await api.withVersion('3.14').get(`volumes/${id}/metadata`)).headers.get('etag'),
+      ).toBeNull();
+      const ok = await put(`volumes/${id}/metadata`, { metadata: { k: 'w' } }, v315, {
+        'If-Match': etag as string,
+      });
+      expect(ok.status).toBe(200);
+      const stale = await put(`volumes/${id}/metadata/k`, { meta: { k: 'x' } }, v315, {
+        'If-Match': etag as string,
+      });
+      expect(stale.status).toBe(412);
+      expect((await api.get(`volumes/${id}/metadata`)).body.metadata).toEqual({ k: 'w' });
+    });
+
+    it('answers an unknown volume with 404', async () => {
+      const id = randomUUID();
+      expect(await api.get(`volumes/${id}/metadata`)).toMatchObject({
+        status: 404,
+        body: { itemNotFound: { message: `Volume ${id} could not be found.` } },
+      });
+    });
+  });
+
+  describe('os-set_bootable and os-update_readonly_flag', () => {
+    it('sets and clears bootable (200, no body)', async () => {
+      const id = await availableVolume();
+      const res = await action(id, { 'os-set_bootable': { bootable: 'true' } });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({});
+      expect((await api.get(`volumes/${id}`)).body.volume.bootable).toBe('true');
+      await action(id, { 'os-set_bootable': { bootable: false } });
+      expect((await api.get(`volumes/${id}`)).body.volume.bootable).toBe('false');
+    });
+
+    it('refuses bootable in maintenance', async () => {
+      const id = await availableVolume();
+      await resetStatus(id, 'maintenance');
+      expect(await action(id, { 'os-set_bootable': { bootable: true } })).toMatchObject({
+        status: 400,
+        body: {
+          badRequest: {
+            code: 400,
+            message: 'Invalid volume: The volume cannot be updated during maintenance.',
+          },
+        },
+      });
+    });
+
+    it('a readonly volume is attached ro, and os-attach rw is refused', async () => {
+      const id = await availableVolume();
+      const res = await action(id, { 'os-update_readonly_flag': { readonly: true } });
+      expect(res.status).toBe(202);
+      const legacy = await action(id, {
+        'os-attach': { mountpoint: '/dev/vdb', host_name: 'h1', mode: 'rw' },
+      });
+      expect(legacy).toMatchObject({
+        status: 400,
+        body: { badRequest: { message: `Invalid attaching mode 'rw' for volume ${id}.` } },
+      });
+      const init = await action(id, { 'os-initialize_connection': { connector } });
+      expect(init.body.connection_info.data.access_mode).toBe('ro');
+      const attachment = await api.withVersion('3.54').post('attachments', {
+        attachment: { volume_uuid: id, instance_uuid: randomUUID(), connector, mode: 'rw' },
+      });
+      expect(attachment.status).toBe(200);
+      expect(attachment.body.attachment).toMatchObject({ attach_mode: 'ro' });
+      expect(attachment.body.attachment.connection_info.access_mode).toBe('ro');
+    });
+
+    it('clearing readonly makes rw attachments again', async () => {
+      const id = await availableVolume();
+      await action(id, { 'os-update_readonly_flag': { readonly: 'yes' } });
+      await action(id, { 'os-update_readonly_flag': { readonly: 'false' } });
+      const init = await action(id, { 'os-initialize_connection': { connector } });
+      expect(init.body.connection_info.data.access_mode).toBe('rw');
+    });
+
+    it('refuses the readonly flag unless available', async () => {
+      const { id } = await inUseVolume();
+      expect(await action(id, { 'os-update_readonly_flag': { readonly: true } })).toMatchObject({
+        status: 400,
+        body: {
+          badRequest: {
+            code: 400,
+            message: `Invalid volume: Volume ${id} status must be available to update readonly flag, but current status is: in-use.`,
+          },
+        },
+      });
+    });
+  });
 });

@@ -21,6 +21,7 @@ import { VolumeTypesController } from './types/volume-types.controller';
 import { VolumeTypesService } from './types/volume-types.service';
 import { VersionsController } from './versions/versions.controller';
 import { VolumeActionsController } from './volumes/volume-actions.controller';
+import { VolumeMetadataController } from './volumes/volume-metadata.controller';
 import { VolumesController } from './volumes/volumes.controller';
 import { VolumesService } from './volumes/volumes.service';
 
@@ -30,6 +31,7 @@ export const API_CONTROLLERS = [
   HealthController,
   VolumesController,
   VolumeActionsController,
+  VolumeMetadataController,
   AttachmentsController,
   BackupsController,
   VolumeTypesController,

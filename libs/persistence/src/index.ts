@@ -22,3 +22,5 @@ export * from './ensure-database';
 export * from './repositories/keyset-page';
 export * from './repositories/live-rows';
 export * from './repositories/volumes.repository';
+export * from './repositories/volume-metadata.repository';
+export * from './repositories/volume-glance-metadata.repository';

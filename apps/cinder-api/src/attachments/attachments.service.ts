@@ -87,7 +87,8 @@ export class AttachmentsService {
           volume_id: volume.id,
           attach_status: attachmentMachine.initial,
           instance_uuid: request.instanceUuid,
-          attach_mode: request.mode,
+          // Cinder's attachment_create: the readonly admin metadata overrides the mode asked.
+          attach_mode: volume.admin_metadata.readonly === 'True' ? 'ro' : request.mode,
           created_at: new Date(),
         });
       });

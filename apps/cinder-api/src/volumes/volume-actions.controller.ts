@@ -161,6 +161,10 @@ export class VolumeActionsController {
         if (!a.instance_uuid && !a.host_name) {
           throw invalidVolume('Invalid request to attach volume to an invalid target');
         }
+        if (volume.admin_metadata.readonly === 'True' && (a.mode ?? 'rw') !== 'ro') {
+          // Cinder's InvalidVolumeAttachMode, checked (by the API) before the status.
+          throw badRequest(`Invalid attaching mode '${a.mode ?? 'rw'}' for volume ${volume.id}.`);
+        }
         this.attachable(volume);
         await this.rpc
           .call(this.backendOf(volume), VolumeRpc.attachVolume, {

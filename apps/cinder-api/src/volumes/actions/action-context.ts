@@ -13,5 +13,5 @@ export interface ActionContext {
   volume: VolumeEntity;
 }
 
-/** A handler's answer: nothing (202 with no body) or a body with its status. */
-export type ActionResult = void | { status: number; body: Record<string, unknown> };
+/** A handler's answer: nothing (202 with no body), or its status and body (if any). */
+export type ActionResult = void | { status: number; body?: Record<string, unknown> };

@@ -1,5 +1,7 @@
 import type { ActionContext, ActionResult } from './action-context';
 import { extend } from './extend';
+import { setBootable, updateReadonlyFlag } from './flags';
+import { setImageMetadata, showImageMetadata, unsetImageMetadata } from './image-metadata';
 
 export type { ActionContext, ActionResult } from './action-context';
 
@@ -9,4 +11,9 @@ export const VOLUME_ACTIONS: Record<
   (ctx: ActionContext, args: unknown) => Promise<ActionResult>
 > = {
   'os-extend': extend,
+  'os-set_bootable': setBootable,
+  'os-update_readonly_flag': updateReadonlyFlag,
+  'os-set_image_metadata': setImageMetadata,
+  'os-unset_image_metadata': unsetImageMetadata,
+  'os-show_image_metadata': showImageMetadata,
 };

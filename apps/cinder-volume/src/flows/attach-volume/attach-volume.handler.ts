@@ -103,12 +103,14 @@ export class AttachVolumeHandler {
   }
 
   async initializeConnection(volumeId: string, connector: Connector): Promise<ConnectionInfo> {
-    await this.volume(volumeId);
+    const volume = await this.volume(volumeId);
+    // Cinder's initialize_connection: a readonly volume (os-update_readonly_flag) is reached `ro`.
+    const mode = volume.admin_metadata.readonly === 'True' ? 'ro' : modeOf(connector.mode);
     return this.driver.initializeConnection(
       { id: volumeId },
       legacyExportId(connector),
       connector,
-      modeOf(connector.mode),
+      mode,
     );
   }
 

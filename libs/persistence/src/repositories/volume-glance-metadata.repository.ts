@@ -1,0 +1,81 @@
+import type { EntityManager } from 'typeorm';
+import type { MetadataWrite } from './volume-metadata.repository';
+
+/** Statuses in which Cinder refuses to change a volume's metadata, image metadata included. */
+const LOCKED_STATUSES = ['maintenance', 'uploading'];
+
+type Rows = { volume_id: string; key: string; value: string }[];
+
+/**
+ * Cinder's volume_glance_metadata: the image properties a volume carries (os-set_image_metadata
+ * and friends; shown as `volume_image_metadata`). Writes take the volume's row lock, so a status
+ * change cannot slip between the status check and the write.
+ */
+export class VolumeGlanceMetadataRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  async get(volumeId: string): Promise<Record<string, string>> {
+    return (await this.ofVolumes([volumeId])).get(volumeId) ?? {};
+  }
+
+  /** The image metadata of several volumes (those without any are absent). */
+  async ofVolumes(volumeIds: string[]): Promise<Map<string, Record<string, string>>> {
+    const found = new Map<string, Record<string, string>>();
+    if (volumeIds.length === 0) return found;
+    const rows = (await this.manager.query(
+      `SELECT volume_id, key, value FROM volume_glance_metadata
+       WHERE volume_id = ANY($1::uuid[]) ORDER BY id`,
+      [volumeIds],
+    )) as Rows;
+    for (const row of rows) {
+      found.set(row.volume_id, { ...found.get(row.volume_id), [row.key]: row.value });
+    }
+    return found;
+  }
+
+  /** Adds or changes keys; the whole image metadata after. */
+  async write(volumeId: string, metadata: Record<string, string>): Promise<MetadataWrite> {
+    return this.manager.transaction(async (tx) => {
+      const refusal = await this.lock(tx, volumeId);
+      if (refusal) return refusal;
+      for (const [key, value] of Object.entries(metadata)) {
+        await tx.query(
+          `INSERT INTO volume_glance_metadata (volume_id, key, value) VALUES ($1, $2, $3)
+           ON CONFLICT (volume_id, key) DO UPDATE SET value = EXCLUDED.value`,
+          [volumeId, key, value],
+        );
+      }
+      return { kind: 'done', metadata: await new VolumeGlanceMetadataRepository(tx).get(volumeId) };
+    });
+  }
+
+  /** Removes one key; `not-found` when the volume or the key is missing. */
+  async deleteKey(volumeId: string, key: string): Promise<MetadataWrite> {
+    return this.manager.transaction(async (tx) => {
+      const refusal = await this.lock(tx, volumeId);
+      if (refusal?.kind === 'not-found') return refusal;
+      const has = (await tx.query(
+        `SELECT 1 FROM volume_glance_metadata WHERE volume_id = $1 AND key = $2`,
+        [volumeId, key],
+      )) as unknown[];
+      if (has.length === 0) return { kind: 'not-found' };
+      if (refusal) return refusal;
+      await tx.query(`DELETE FROM volume_glance_metadata WHERE volume_id = $1 AND key = $2`, [
+        volumeId,
+        key,
+      ]);
+      return { kind: 'done', metadata: await new VolumeGlanceMetadataRepository(tx).get(volumeId) };
+    });
+  }
+
+  private async lock(tx: EntityManager, volumeId: string): Promise<MetadataWrite | null> {
+    const rows = (await tx.query(
+      `SELECT status FROM volumes WHERE id = $1 AND NOT deleted FOR UPDATE`,
+      [volumeId],
+    )) as { status: string }[];
+    if (rows.length === 0) return { kind: 'not-found' };
+    if (LOCKED_STATUSES.includes(rows[0].status))
+      return { kind: 'refused', status: rows[0].status };
+    return null;
+  }
+}
