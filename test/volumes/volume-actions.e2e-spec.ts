@@ -302,4 +302,118 @@ describe('the everyday volume actions, as Cinder', () => {
       });
     });
   });
+
+  describe('image metadata', () => {
+    it('sets, shows, lists in the volume views and unsets', async () => {
+      const id = await availableVolume();
+      expect((await api.get(`volumes/${id}`)).body.volume).not.toHaveProperty(
+        'volume_image_metadata',
+      );
+      const set = await action(id, {
+        'os-set_image_metadata': { metadata: { image_name: 'cirros', min_ram: '64' } },
+      });
+      expect(set).toMatchObject({
+        status: 200,
+        body: { metadata: { image_name: 'cirros', min_ram: '64' } },
+      });
+      const more = await action(id, { 'os-set_image_metadata': { metadata: { min_ram: '128' } } });
+      expect(more.body).toEqual({ metadata: { image_name: 'cirros', min_ram: '128' } });
+      expect(await action(id, { 'os-show_image_metadata': null })).toMatchObject({
+        status: 200,
+        body: { metadata: { image_name: 'cirros', min_ram: '128' } },
+      });
+      expect((await api.get(`volumes/${id}`)).body.volume.volume_image_metadata).toEqual({
+        image_name: 'cirros',
+        min_ram: '128',
+      });
+      const detail = await api.get('volumes/detail');
+      const listed = (detail.body.volumes as { id: string }[]).find((v) => v.id === id);
+      expect(listed).toMatchObject({ volume_image_metadata: { min_ram: '128' } });
+      const unset = await action(id, { 'os-unset_image_metadata': { key: 'min_ram' } });
+      expect(unset.status).toBe(200);
+      expect((await action(id, { 'os-show_image_metadata': {} })).body).toEqual({
+        metadata: { image_name: 'cirros' },
+      });
+    });
+
+    it('answers a key not there with 404', async () => {
+      const id = await availableVolume();
+      expect(await action(id, { 'os-unset_image_metadata': { key: 'nope' } })).toMatchObject({
+        status: 404,
+        body: {
+          itemNotFound: {
+            code: 404,
+            message: `Glance metadata for volume/snapshot ${id} cannot be found.`,
+          },
+        },
+      });
+    });
+
+    it('refuses changes in maintenance', async () => {
+      const id = await availableVolume();
+      await action(id, { 'os-set_image_metadata': { metadata: { k: 'v' } } });
+      await resetStatus(id, 'maintenance');
+      expect(await action(id, { 'os-set_image_metadata': { metadata: { k: 'w' } } })).toMatchObject(
+        {
+          status: 400,
+          body: {
+            badRequest: {
+              message:
+                'Invalid volume: Updating volume metadata is not allowed for volumes in maintenance status.',
+            },
+          },
+        },
+      );
+      expect(await action(id, { 'os-unset_image_metadata': { key: 'k' } })).toMatchObject({
+        status: 400,
+        body: {
+          badRequest: {
+            message:
+              'Invalid volume: Deleting volume metadata is not allowed for volumes in maintenance status.',
+          },
+        },
+      });
+    });
+  });
+
+  describe('GET /volumes/summary', () => {
+    it("counts the project's volumes, their sizes and (3.36) distinct metadata", async () => {
+      // Projects of their own: the other tests' volumes come and go meanwhile.
+      const mine = api.asProject('d1b2c3d4e5f60718293a4b5c6d7e8f90').withVersion('3.36');
+      const other = api.asProject('c1b2c3d4e5f60718293a4b5c6d7e8f90');
+      for (const [client, size, metadata] of [
+        [mine, 2, { tier: 'gold', zone: 'a' }],
+        [mine, 3, { tier: 'silver' }],
+        [other, 4, { tier: 'x' }],
+      ] as const) {
+        const res = await client.post('volumes', { volume: { size, metadata } });
+        await client.waitForVolume(res.body.volume.id as string, (v) => v?.status === 'available');
+      }
+      const res = await mine.get('volumes/summary');
+      expect(res).toMatchObject({
+        status: 200,
+        body: {
+          'volume-summary': {
+            total_count: 2,
+            total_size: 5,
+            metadata: { tier: ['gold', 'silver'], zone: ['a'] },
+          },
+        },
+      });
+      const v312 = await mine.withVersion('3.12').get('volumes/summary');
+      expect(v312.body).toEqual({ 'volume-summary': { total_count: 2, total_size: 5 } });
+      const everyone = await mine.get('volumes/summary?all_tenants=1');
+      expect(everyone.body['volume-summary'].total_count).toBeGreaterThanOrEqual(3);
+      expect(everyone.body['volume-summary'].metadata.tier).toEqual(
+        expect.arrayContaining(['gold', 'silver', 'x']),
+      );
+    });
+
+    it('is not there before 3.12', async () => {
+      expect(await api.withVersion('3.11').get('volumes/summary')).toMatchObject({
+        status: 404,
+        body: { itemNotFound: { code: 404, message: 'The resource could not be found.' } },
+      });
+    });
+  });
 });

@@ -22,6 +22,7 @@ import { VolumeTypesService } from './types/volume-types.service';
 import { VersionsController } from './versions/versions.controller';
 import { VolumeActionsController } from './volumes/volume-actions.controller';
 import { VolumeMetadataController } from './volumes/volume-metadata.controller';
+import { VolumeSummaryController } from './volumes/volume-summary.controller';
 import { VolumesController } from './volumes/volumes.controller';
 import { VolumesService } from './volumes/volumes.service';
 
@@ -29,6 +30,7 @@ import { VolumesService } from './volumes/volumes.service';
 export const API_CONTROLLERS = [
   VersionsController,
   HealthController,
+  VolumeSummaryController,
   VolumesController,
   VolumeActionsController,
   VolumeMetadataController,

@@ -24,3 +24,4 @@ export * from './repositories/live-rows';
 export * from './repositories/volumes.repository';
 export * from './repositories/volume-metadata.repository';
 export * from './repositories/volume-glance-metadata.repository';
+export * from './repositories/volume-summary.repository';

@@ -10,6 +10,8 @@ export interface VolumeViewInput {
   volumeTypeName: string;
   /** Its attached attachments (the volume view lists only those). */
   attachments?: VolumeAttachmentEntity[];
+  /** Its image metadata (volume_glance_metadata): shown by show and detail when there is some. */
+  imageMetadata?: Record<string, string>;
 }
 
 export function volumeSummary(req: Request, volume: VolumeEntity) {
@@ -26,7 +28,7 @@ export function volumeSummary(req: Request, volume: VolumeEntity) {
  */
 export function volumeDetail(
   req: Request,
-  { volume, volumeTypeName, attachments = [] }: VolumeViewInput,
+  { volume, volumeTypeName, attachments = [], imageMetadata }: VolumeViewInput,
   caller: RequestContext,
   version: ApiVersion,
   extended: boolean,
@@ -54,7 +56,7 @@ export function volumeDetail(
     attachments: attachments.map((a) => volumeAttachmentItem(a, caller.isAdmin)),
   };
   if (caller.isAdmin) {
-    view.migration_status = null;
+    view.migration_status = volume.migration_status;
   }
   if (version.atLeast('3.13')) view.group_id = null;
   if (version.atLeast('3.21') && caller.isAdmin) view.provider_id = null;
@@ -69,9 +71,13 @@ export function volumeDetail(
     view['os-vol-tenant-attr:tenant_id'] = volume.project_id;
     if (caller.isAdmin) {
       view['os-vol-host-attr:host'] = volume.host;
-      view['os-vol-mig-status-attr:migstat'] = null;
+      view['os-vol-mig-status-attr:migstat'] = volume.migration_status;
       view['os-vol-mig-status-attr:name_id'] = null;
     }
+  }
+  // contrib/volume_image_metadata.py extends show and detail only, and only when not empty.
+  if (extended && imageMetadata && Object.keys(imageMetadata).length > 0) {
+    view.volume_image_metadata = imageMetadata;
   }
   return view;
 }

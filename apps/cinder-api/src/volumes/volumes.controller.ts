@@ -97,6 +97,7 @@ export class VolumesController {
   ) {
     const page = await this.page(query, caller, version);
     const attached = await this.attachments.attachedOf(page.volumes.map((v) => v.id));
+    const images = await this.volumes.imageMetadataOf(page.volumes.map((v) => v.id));
     return collectionBody(
       'volumes',
       req,
@@ -109,6 +110,7 @@ export class VolumesController {
             volume: v,
             volumeTypeName: page.typeNames.get(v.volume_type_id) ?? '',
             attachments: attached.get(v.id),
+            imageMetadata: images.get(v.id),
           },
           caller,
           version,
@@ -125,7 +127,7 @@ export class VolumesController {
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
-    return this.shown(req, await this.volumes.get(caller, id), caller, version);
+    return this.shown(req, await this.volumes.get(caller, id), caller, version, true);
   }
 
   @Put(':id')
@@ -167,12 +169,23 @@ export class VolumesController {
     volume: VolumeEntity,
     caller: RequestContext,
     version: ApiVersion,
+    // The image metadata extension extends show (and detail), not update.
+    withImageMetadata = false,
   ) {
     const typeNames = await this.volumes.typeNames();
     const volumeTypeName = typeNames.get(volume.volume_type_id) ?? '';
     const attachments = (await this.attachments.attachedOf([volume.id])).get(volume.id);
+    const imageMetadata = withImageMetadata
+      ? (await this.volumes.imageMetadataOf([volume.id])).get(volume.id)
+      : undefined;
     return {
-      volume: volumeDetail(req, { volume, volumeTypeName, attachments }, caller, version, true),
+      volume: volumeDetail(
+        req,
+        { volume, volumeTypeName, attachments, imageMetadata },
+        caller,
+        version,
+        true,
+      ),
     };
   }
 

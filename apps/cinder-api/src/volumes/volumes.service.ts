@@ -8,6 +8,7 @@ import {
   StatusConflictError,
   VolumeEntity,
   type VolumeFilters,
+  VolumeGlanceMetadataRepository,
   VolumesRepository,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
@@ -102,6 +103,11 @@ export class VolumesService {
     const volume = await this.repo.findLive(id, scopeOf(caller, true));
     if (!volume) throw notFound(NOT_FOUND.volume(id));
     return volume;
+  }
+
+  /** The image metadata (volume_glance_metadata) of these volumes, by volume id. */
+  imageMetadataOf(ids: string[]): Promise<Map<string, Record<string, string>>> {
+    return new VolumeGlanceMetadataRepository(this.dataSource.manager).ofVolumes(ids);
   }
 
   typeNames(): Promise<Map<string, string>> {
