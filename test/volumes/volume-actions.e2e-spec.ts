@@ -416,4 +416,48 @@ describe('the everyday volume actions, as Cinder', () => {
       });
     });
   });
+
+  describe('os-force_delete', () => {
+    it.each(['creating', 'extending', 'maintenance', 'reserved', 'retyping', 'error_deleting'])(
+      'deletes a volume in %s, bytes included',
+      async (status) => {
+        const id = await availableVolume();
+        await resetStatus(id, status);
+        expect((await action(id, { 'os-force_delete': {} })).status).toBe(202);
+        await api.waitForVolume(id, (v) => v === null);
+        expect(() => statSync(fileOf(id))).toThrow();
+      },
+    );
+
+    it('refuses an attached volume, with Cinder message', async () => {
+      const { id } = await inUseVolume();
+      expect(await action(id, { 'os-force_delete': {} })).toMatchObject({
+        status: 400,
+        body: {
+          badRequest: {
+            code: 400,
+            message:
+              'Invalid volume: Volume  must not be migrating, attached, belong to a group, have ' +
+              'snapshots, awaiting a transfer, or be disassociated from snapshots after volume ' +
+              'transfer.',
+          },
+        },
+      });
+    });
+
+    it('a plain delete names the statuses it needs', async () => {
+      const id = await availableVolume();
+      await resetStatus(id, 'maintenance');
+      expect((await api.delete(`volumes/${id}`)).body).toEqual({
+        badRequest: {
+          code: 400,
+          message:
+            'Invalid volume: Volume status must be available or error or error_restoring or ' +
+            'error_extending or error_managing and must not be migrating, attached, belong to a ' +
+            'group, have snapshots, awaiting a transfer, or be disassociated from snapshots after ' +
+            'volume transfer.',
+        },
+      });
+    });
+  });
 });

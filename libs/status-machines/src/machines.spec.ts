@@ -63,10 +63,7 @@ const expected: Record<string, [StatusMachine<string, string>, Table]> = {
       revert_succeeded: [['reverting'], 'available'],
       revert_failed: [['reverting'], 'error'],
       delete: [['available', 'error', 'error_restoring', 'error_extending'], 'deleting'],
-      force_delete: [
-        notDeleted.filter((s) => !['reserved', 'attaching', 'in-use', 'detaching'].includes(s)),
-        'deleting',
-      ],
+      force_delete: [notDeleted, 'deleting'],
       delete_succeeded: [['deleting'], 'deleted'],
       delete_failed: [['deleting'], 'error_deleting'],
       delete_busy: [['deleting'], 'available'],

@@ -36,18 +36,12 @@ export const VOLUME_DELETABLE_STATUSES = [
   'error_extending',
 ] as const satisfies readonly VolumeStatus[];
 
-/** Statuses tied to an attachment in progress; force delete refuses them (attach_status check). */
-const ATTACHMENT_STATUSES: readonly VolumeStatus[] = [
-  'reserved',
-  'attaching',
-  'in-use',
-  'detaching',
-];
-
-/** Force delete (admin): anything but attachment-related and already-deleted statuses. */
-export const VOLUME_FORCE_DELETABLE_STATUSES = VOLUME_STATUSES.filter(
-  (s) => !ATTACHMENT_STATUSES.includes(s) && s !== 'deleted',
-);
+/**
+ * Force delete (admin): any status not yet deleted (cinder/volume/api.py delete with force drops
+ * the status condition); what it still refuses, an attached or migrating volume, is a guard on
+ * other columns.
+ */
+export const VOLUME_FORCE_DELETABLE_STATUSES = VOLUME_STATUSES.filter((s) => s !== 'deleted');
 
 type Resettable = Exclude<VolumeStatus, 'deleting' | 'deleted'>;
 

@@ -154,7 +154,13 @@ export class VolumesService {
           id: volume.id,
           event,
           set: { terminated_at: () => NOW_UTC },
-          where: { sql: "attach_status <> 'attached'", params: {} },
+          // Cinder's expected attach_status and migration_status (AVAILABLE_MIGRATION_STATUS).
+          where: {
+            sql:
+              "attach_status <> 'attached' AND (migration_status IS NULL OR " +
+              "migration_status IN ('deleting', 'error', 'success'))",
+            params: {},
+          },
         });
         if (!row.host) {
           await applyTransition(tx, {
@@ -177,10 +183,13 @@ export class VolumesService {
       });
     } catch (error) {
       if (error instanceof StatusConflictError) {
+        // Cinder's words: build_or_str of the statuses (none when forced) and the rest.
+        const status = force
+          ? ''
+          : `status must be ${[...volumeMachine.allowedFrom('delete'), 'error_managing'].join(' or ')} and`;
         throw invalidVolume(
-          `Volume ${id} status must be available or error or error_restoring or error_extending or error_managing ` +
-            'and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, ' +
-            'or be disassociated from snapshots after volume transfer.',
+          `Volume ${status} must not be migrating, attached, belong to a group, have snapshots, ` +
+            'awaiting a transfer, or be disassociated from snapshots after volume transfer.',
         );
       }
       throw error;
