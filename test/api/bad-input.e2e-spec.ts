@@ -408,6 +408,10 @@ const arbBadAction: BodyGen = fc.oneof(
     { 'os-unset_image_metadata': { key: 'k'.repeat(256) } },
     { 'os-unset_image_metadata': { key: 1 } },
     { 'os-unset_image_metadata': { key: 'k', bogus: 1 } },
+    { 'os-retype': {} },
+    { 'os-retype': { new_type: 1 } },
+    { 'os-retype': { new_type: 't', migration_policy: 'sometimes' } },
+    { 'os-retype': { new_type: 't', bogus: 1 } },
     [],
     [{ 'os-reserve': {} }],
   ),
@@ -423,6 +427,7 @@ const arbBadAction: BodyGen = fc.oneof(
         'os-update_readonly_flag',
         'os-set_image_metadata',
         'os-unset_image_metadata',
+        'os-retype',
       ),
       fc.constantFrom(1, 'x', [], true, new Raw('1e400')),
     )
@@ -673,22 +678,34 @@ function routes(fx: Fixtures): Route[] {
                 ),
               })),
           ),
-          // Arguments that only the volume makes wrong: Cinder's InvalidInput.
+          // Arguments that only the volume makes wrong (one slot, so that the state checks
+          // above keep their share).
           fc
             .constantFrom(
-              [fx.available, { 'os-extend': { new_size: 1 } }],
-              [fx.inUse, { 'os-extend': { new_size: '1' } }],
+              ...[fx.available, fx.inUse].flatMap((id) => [
+                {
+                  id,
+                  body: { 'os-extend': { new_size: 1 } },
+                  expect: exactly(400, 'extending to the same size', INVALID_INPUT),
+                },
+                {
+                  id,
+                  body: { 'os-unset_image_metadata': { key: 'not-there' } },
+                  expect: exactly(404, 'unsetting image metadata not there'),
+                },
+                {
+                  id,
+                  body: { 'os-retype': { new_type: 'no-such-type' } },
+                  expect: exactly(404, 'retyping to a type not there'),
+                },
+                {
+                  id,
+                  body: { 'os-retype': { new_type: fx.defaultType } },
+                  expect: exactly(400, 'retyping to the same type', INVALID_VOLUME),
+                },
+              ]),
             )
-            .map(([id, body]) => ({
-              id: id as string,
-              body: fc.constant(body),
-              expect: exactly(400, 'extending to the same size', INVALID_INPUT),
-            })),
-          fc.constantFrom(fx.available, fx.inUse).map((id) => ({
-            id,
-            body: fc.constant({ 'os-unset_image_metadata': { key: 'not-there' } }),
-            expect: exactly(404, 'unsetting image metadata not there'),
-          })),
+            .map((c) => ({ ...c, body: fc.constant(c.body) })),
         ),
     },
     // volume metadata

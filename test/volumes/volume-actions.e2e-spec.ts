@@ -460,4 +460,73 @@ describe('the everyday volume actions, as Cinder', () => {
       });
     });
   });
+
+  describe('os-retype', () => {
+    const RETYPE_REFUSED =
+      'Invalid volume: Retype needs volume to be in available or in-use state, not be part of an ' +
+      'active migration or a consistency group, requested type has to be different that the one ' +
+      'from the volume, and for in-use volumes front-end qos specs cannot change.';
+
+    beforeAll(async () => {
+      for (const [name, backend] of [
+        ['here', 'disk'],
+        ['elsewhere', 'nowhere'],
+      ]) {
+        const res = await api.post('types', {
+          volume_type: { name, extra_specs: { volume_backend_name: backend } },
+        });
+        expect(res.status).toBe(200);
+      }
+    });
+
+    it('takes a type the current backend satisfies, without moving (available and in-use)', async () => {
+      const id = await availableVolume();
+      const res = await action(id, { 'os-retype': { new_type: 'here' } });
+      expect(res.status).toBe(202);
+      const done = await api.waitForVolume(
+        id,
+        (v) => v?.volume_type === 'here' && v.status === 'available',
+      );
+      expect(done?.['os-vol-host-attr:host']).toBe(`${cluster.serviceHost('disk')}#disk`);
+      const { id: attached } = await inUseVolume();
+      const type = (await api.get('types')).body.volume_types.find(
+        (t: { name: string }) => t.name === 'here',
+      ) as { id: string };
+      await action(attached, { 'os-retype': { new_type: type.id, migration_policy: 'never' } });
+      await api.waitForVolume(attached, (v) => v?.volume_type === 'here' && v.status === 'in-use');
+    });
+
+    it('with "never", a type the backend cannot satisfy leaves the volume as it was', async () => {
+      const id = await availableVolume();
+      const before = (await api.get(`volumes/${id}`)).body.volume.volume_type as string;
+      expect((await action(id, { 'os-retype': { new_type: 'elsewhere' } })).status).toBe(202);
+      const after = await api.waitForVolume(id, (v) => v?.status === 'available');
+      expect(after?.volume_type).toBe(before);
+    });
+
+    it('refuses the type it already has, and statuses other than available and in-use', async () => {
+      const id = await availableVolume({ volume_type: 'here' });
+      expect(await action(id, { 'os-retype': { new_type: 'here' } })).toMatchObject({
+        status: 400,
+        body: { badRequest: { code: 400, message: RETYPE_REFUSED } },
+      });
+      for (const status of ['error', 'maintenance', 'extending', 'retyping']) {
+        await resetStatus(id, status);
+        expect(await action(id, { 'os-retype': { new_type: '__DEFAULT__' } })).toMatchObject({
+          status: 400,
+          body: { badRequest: { message: RETYPE_REFUSED } },
+        });
+      }
+    });
+
+    it('answers an unknown type with 404', async () => {
+      const id = await availableVolume();
+      expect(await action(id, { 'os-retype': { new_type: 'no-such-type' } })).toMatchObject({
+        status: 404,
+        body: {
+          itemNotFound: { message: 'Volume type with name no-such-type could not be found.' },
+        },
+      });
+    });
+  });
 });

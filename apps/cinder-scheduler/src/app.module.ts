@@ -4,6 +4,7 @@ import { Binaries } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import { ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { CreateVolumeScheduler } from './flows/create-volume/create-volume.scheduler';
+import { RetypeVolumeScheduler } from './flows/retype-volume/retype-volume.scheduler';
 import { HostManager } from './host-manager/host-manager';
 import { ReportRequests } from './host-manager/report-requests';
 import { SchedulerController } from './scheduler.controller';
@@ -31,6 +32,7 @@ export class AppModule {
         { provide: HostManager, useValue: new HostManager() },
         ReportRequests,
         CreateVolumeScheduler,
+        RetypeVolumeScheduler,
       ],
     };
   }

@@ -4,13 +4,18 @@ import { DataSource } from 'typeorm';
 import {
   type CapabilityReport,
   type Pool,
+  type RetypeVolume,
+  retypeVolumeSchema,
   type ScheduleCreateVolume,
   SchedulerRpc,
 } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
+import { settleResource, VolumeEntity } from '@cinderflow/persistence';
 import { LOGGER, settleDeadCreateVolume } from '@cinderflow/service-runtime';
+import { volumeMachine } from '@cinderflow/status-machines';
 import { CreateVolumeScheduler } from './flows/create-volume/create-volume.scheduler';
+import { RetypeVolumeScheduler } from './flows/retype-volume/retype-volume.scheduler';
 import { HostManager } from './host-manager/host-manager';
 
 @Controller()
@@ -18,6 +23,7 @@ export class SchedulerController {
   constructor(
     private readonly hosts: HostManager,
     private readonly scheduleCreate: CreateVolumeScheduler,
+    private readonly scheduleRetype: RetypeVolumeScheduler,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
@@ -31,6 +37,25 @@ export class SchedulerController {
   @RpcDeadLetter(SchedulerRpc.createVolume)
   async onCreateVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
     await settleDeadCreateVolume(this.dataSource, letter);
+  }
+
+  @RpcHandler(SchedulerRpc.retypeVolume)
+  onRetypeVolume(@Payload() message: RetypeVolume): Promise<void> {
+    return this.scheduleRetype.handle(message);
+  }
+
+  /** A retype that can never be scheduled: the volume goes back to what it was. */
+  @RpcDeadLetter(SchedulerRpc.retypeVolume)
+  async onRetypeVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = retypeVolumeSchema.safeParse(letter.payload);
+    if (!parsed.success) return;
+    await settleResource(this.dataSource.manager, {
+      machine: volumeMachine,
+      entity: VolumeEntity,
+      id: parsed.data.volume_id,
+      events: ['retype_or_migrate_finished'],
+      resourceType: 'volume',
+    });
   }
 
   @RpcHandler(SchedulerRpc.updateServiceCapabilities)

@@ -11,6 +11,7 @@ import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
 import { ExtendVolumeHandler } from './flows/extend-volume/extend-volume.handler';
+import { RetypeVolumeHandler } from './flows/retype-volume/retype-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 import { VolumeManagerController } from './volume-manager.controller';
 import {
@@ -57,6 +58,7 @@ export class AppModule {
         AttachVolumeHandler,
         DeleteVolumeHandler,
         ExtendVolumeHandler,
+        RetypeVolumeHandler,
         InitHostCleanup,
         CapabilityReporter,
       ],

@@ -13,6 +13,7 @@ import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
 import { ExtendVolumeHandler } from './flows/extend-volume/extend-volume.handler';
+import { RetypeVolumeHandler } from './flows/retype-volume/retype-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 
 /** cinder-volume's RPC surface; each handler lives with its flow. */
@@ -26,6 +27,7 @@ export class VolumeManagerController implements OnApplicationBootstrap {
     private readonly capabilities: CapabilityReporter,
     private readonly attach: AttachVolumeHandler,
     private readonly extendVolume: ExtendVolumeHandler,
+    private readonly retypeVolume: RetypeVolumeHandler,
     @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
 
@@ -82,6 +84,25 @@ export class VolumeManagerController implements OnApplicationBootstrap {
       entity: VolumeEntity,
       id: parsed.data.volume_id,
       events: ['extend_failed'],
+      resourceType: 'volume',
+    });
+  }
+
+  @RpcHandler(VolumeRpc.retypeVolume)
+  async onRetypeVolume(@Payload() m: { volume_id: string; new_type_id: string }): Promise<void> {
+    await this.retypeVolume.handle(m.volume_id, m.new_type_id);
+  }
+
+  /** A retype that can never run here: the volume goes back to what it was, type unchanged. */
+  @RpcDeadLetter(VolumeRpc.retypeVolume)
+  async onRetypeVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = z.object({ volume_id: z.string().uuid() }).safeParse(letter.payload);
+    if (!parsed.success) return;
+    await settleResource(this.dataSource.manager, {
+      machine: volumeMachine,
+      entity: VolumeEntity,
+      id: parsed.data.volume_id,
+      events: ['retype_or_migrate_finished'],
       resourceType: 'volume',
     });
   }

@@ -46,7 +46,15 @@ export const poolSchema = z.object({
   capabilities: backendCapabilitiesSchema.extend({ timestamp: z.string() }),
 });
 
+export const retypeVolumeSchema = z.object({
+  volume_id: z.string().uuid(),
+  new_type_id: z.string().uuid(),
+  migration_policy: z.enum(['never', 'on-demand']),
+});
+
 export const SchedulerRpc = {
+  /** API → scheduler: find a backend for the volume with its new type (os-retype). */
+  retypeVolume: castMethod('retype', retypeVolumeSchema),
   /** API → scheduler, and cinder-volume → scheduler on a reschedule. */
   createVolume: castMethod('create_volume', scheduleCreateVolumeSchema),
   /** cinder-volume → every scheduler (fanout), periodically. */
@@ -76,3 +84,5 @@ export function volumeIdOfCreate(payload: unknown): string | undefined {
     .safeParse(payload);
   return parsed.success ? parsed.data.request_spec.volume_id : undefined;
 }
+
+export type RetypeVolume = z.infer<typeof retypeVolumeSchema>;

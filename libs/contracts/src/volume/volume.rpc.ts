@@ -31,6 +31,11 @@ export const VolumeRpc = {
     'extend_volume',
     z.object({ volume_id: volumeId, new_size: z.number().int().positive() }),
   ),
+  /** scheduler → the volume's backend, which satisfies the new type: take it (os-retype). */
+  retypeVolume: castMethod(
+    'retype',
+    z.object({ volume_id: volumeId, new_type_id: z.string().uuid() }),
+  ),
   /** scheduler → every cinder-volume (fanout): report capabilities now. */
   publishServiceCapabilities: castMethod('publish_service_capabilities', z.object({})),
 

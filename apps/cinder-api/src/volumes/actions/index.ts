@@ -1,5 +1,6 @@
 import type { ActionContext, ActionResult } from './action-context';
 import { extend } from './extend';
+import { retype } from './retype';
 import { setBootable, updateReadonlyFlag } from './flags';
 import { setImageMetadata, showImageMetadata, unsetImageMetadata } from './image-metadata';
 
@@ -11,6 +12,7 @@ export const VOLUME_ACTIONS: Record<
   (ctx: ActionContext, args: unknown) => Promise<ActionResult>
 > = {
   'os-extend': extend,
+  'os-retype': retype,
   'os-set_bootable': setBootable,
   'os-update_readonly_flag': updateReadonlyFlag,
   'os-set_image_metadata': setImageMetadata,

@@ -1,0 +1,89 @@
+import { Destinations, SchedulerRpc } from '@cinderflow/contracts';
+import {
+  applyTransition,
+  StatusConflictError,
+  VolumeEntity,
+  VolumeTypeEntity,
+} from '@cinderflow/persistence';
+import { volumeMachine } from '@cinderflow/status-machines';
+import { invalidInput, invalidVolume, notFound } from '../../common/cinder-errors';
+import { Strict, Type } from '../../common/schema';
+import { isUuid, RequestSchema } from '../../common/validation';
+import type { ActionContext } from './action-context';
+
+const retypeBody = new RequestSchema(
+  Strict({
+    new_type: Type.String(),
+    migration_policy: Type.Optional(
+      Type.Unsafe<'on-demand' | 'never' | null>({
+        type: ['string', 'null'],
+        enum: ['on-demand', 'never'],
+      }),
+    ),
+  }),
+);
+
+/** Cinder's AVAILABLE_MIGRATION_STATUS: a volume in any other migration is busy. */
+const NOT_MIGRATING =
+  "(migration_status IS NULL OR migration_status IN ('deleting', 'error', 'success'))";
+
+const isMultiattach = (type: VolumeTypeEntity) =>
+  (type.extra_specs?.multiattach ?? '').toLowerCase() === '<is> true';
+
+async function resolveType(ctx: ActionContext, nameOrId: string): Promise<VolumeTypeEntity> {
+  const types = ctx.dataSource.manager;
+  if (isUuid(nameOrId)) {
+    const byId = await types.findOne(VolumeTypeEntity, { where: { id: nameOrId, deleted: false } });
+    if (byId) return byId;
+  }
+  const byName = await types.findOne(VolumeTypeEntity, {
+    where: { name: nameOrId, deleted: false },
+  });
+  if (!byName) throw notFound(`Volume type with name ${nameOrId} could not be found.`);
+  return byName;
+}
+
+/**
+ * os-retype (cinder/volume/api.py retype): the volume becomes `retyping` and the scheduler,
+ * told in the same transaction, looks for a backend that satisfies the new type.
+ */
+export async function retype(ctx: ActionContext, args: unknown): Promise<void> {
+  const { volume } = ctx;
+  const request = retypeBody.check(args);
+  const newType = await resolveType(ctx, request.new_type);
+  if (volume.multiattach !== isMultiattach(newType) && volume.status !== 'available') {
+    throw invalidInput(
+      'Invalid volume_type passed, retypes affecting multiattach are only allowed on ' +
+        'available volumes, the specified volume however currently has a status of: ' +
+        `${volume.status}.`,
+    );
+  }
+  try {
+    await ctx.dataSource.transaction(async (tx) => {
+      await applyTransition(tx, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: volume.id,
+        event: 'retype',
+        where: {
+          sql: `${NOT_MIGRATING} AND volume_type_id <> :newType`,
+          params: { newType: newType.id },
+        },
+      });
+      await ctx.outbox.send(tx, Destinations.scheduler(), SchedulerRpc.retypeVolume, {
+        volume_id: volume.id,
+        new_type_id: newType.id,
+        migration_policy: request.migration_policy ?? 'never',
+      });
+    });
+  } catch (error) {
+    if (error instanceof StatusConflictError) {
+      throw invalidVolume(
+        'Retype needs volume to be in available or in-use state, not be part of an active ' +
+          'migration or a consistency group, requested type has to be different that the one ' +
+          'from the volume, and for in-use volumes front-end qos specs cannot change.',
+      );
+    }
+    throw error;
+  }
+}

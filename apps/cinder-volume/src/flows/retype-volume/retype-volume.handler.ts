@@ -1,0 +1,38 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { VolumeEntity } from '@cinderflow/persistence';
+import { defineWork, ManagerWork } from '@cinderflow/service-runtime';
+import { volumeMachine } from '@cinderflow/status-machines';
+
+/**
+ * The scheduler found the volume's own backend fit for the new type. Either way the volume
+ * returns to what it was (Cinder's retype ends in previous_status, failed or not).
+ */
+export const RetypeVolumeWork = defineWork({
+  resourceType: 'volume',
+  machine: volumeMachine,
+  entity: VolumeEntity,
+  status: 'retyping',
+  succeeded: 'retype_or_migrate_finished',
+  failed: 'retype_or_migrate_finished',
+  onRestart: 'fail',
+});
+
+/**
+ * cinder/volume/manager.py retype on the same backend: the driver's retype (nothing to change
+ * for the file driver: a file has no type), then the volume takes the new type.
+ */
+@Injectable()
+export class RetypeVolumeHandler implements OnModuleInit {
+  constructor(private readonly work: ManagerWork) {}
+
+  onModuleInit(): void {
+    this.work.register(RetypeVolumeWork);
+  }
+
+  handle(volumeId: string, newTypeId: string) {
+    return this.work.run(RetypeVolumeWork, volumeId, {
+      run: () => Promise.resolve(),
+      set: () => ({ volume_type_id: newTypeId, migration_status: null }),
+    });
+  }
+}
