@@ -1,5 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { statSync, unlinkSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient, PROJECT_A } from '../support/api-client';
 import { Cluster } from '../support/cluster';
@@ -528,5 +536,80 @@ describe('the everyday volume actions, as Cinder', () => {
         },
       });
     });
+  });
+});
+
+describe('os-retype with migration: the bytes move to the other backend', () => {
+  const cluster = new Cluster([
+    { name: 'src', capacityGb: 100 },
+    { name: 'dst', capacityGb: 100 },
+  ]);
+  let api: ApiClient;
+
+  beforeAll(async () => {
+    await cluster.start();
+    api = new ApiClient(cluster.apiUrl, PROJECT_A);
+    for (const name of ['src', 'dst']) {
+      const res = await api.post('types', {
+        volume_type: { name: `on-${name}`, extra_specs: { volume_backend_name: name } },
+      });
+      expect(res.status).toBe(200);
+    }
+  });
+  afterAll(() => cluster.stop());
+
+  const fileOn = (backend: string, id: string) => join(cluster.dataDir(backend), `volume-${id}`);
+
+  async function volumeWithBytes(): Promise<{ id: string; head: Buffer; tail: Buffer }> {
+    const res = await api.post('volumes', { volume: { size: 1, volume_type: 'on-src' } });
+    const id = res.body.volume.id as string;
+    await api.waitForVolume(id, (v) => v?.status === 'available');
+    const head = randomBytes(4096);
+    const tail = randomBytes(4096);
+    const fd = openSync(fileOn('src', id), 'r+');
+    writeSync(fd, head, 0, head.length, 0);
+    writeSync(fd, tail, 0, tail.length, GiB - tail.length);
+    closeSync(fd);
+    return { id, head, tail };
+  }
+
+  it('on-demand: the volume and its bytes end on the new backend with the new type', async () => {
+    const { id, head, tail } = await volumeWithBytes();
+    const res = await api.post(`volumes/${id}/action`, {
+      'os-retype': { new_type: 'on-dst', migration_policy: 'on-demand' },
+    });
+    expect(res.status).toBe(202);
+    const moved = await api.waitForVolume(
+      id,
+      (v) => v?.status === 'available' && v.volume_type === 'on-dst',
+      30_000,
+    );
+    expect(moved).toMatchObject({
+      'os-vol-host-attr:host': `${cluster.serviceHost('dst')}#dst`,
+      'os-vol-mig-status-attr:migstat': 'success',
+      migration_status: 'success',
+    });
+    const copy = readFileSync(fileOn('dst', id));
+    expect(copy.length).toBe(GiB);
+    expect(copy.subarray(0, head.length).equals(head)).toBe(true);
+    expect(copy.subarray(GiB - tail.length).equals(tail)).toBe(true);
+    expect(existsSync(fileOn('src', id))).toBe(false);
+    // The volume lives on: it extends where it now is.
+    await api.post(`volumes/${id}/action`, { 'os-extend': { new_size: 2 } });
+    await api.waitForVolume(id, (v) => v?.size === 2 && v.status === 'available');
+    expect(statSync(fileOn('dst', id)).size).toBe(2 * GiB);
+  });
+
+  it('never: the volume stays where it is, with its type', async () => {
+    const { id } = await volumeWithBytes();
+    await api.post(`volumes/${id}/action`, {
+      'os-retype': { new_type: 'on-dst', migration_policy: 'never' },
+    });
+    const after = await api.waitForVolume(id, (v) => v?.status === 'available');
+    expect(after).toMatchObject({
+      volume_type: 'on-src',
+      'os-vol-host-attr:host': `${cluster.serviceHost('src')}#src`,
+    });
+    expect(existsSync(fileOn('src', id))).toBe(true);
   });
 });

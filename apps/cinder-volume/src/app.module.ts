@@ -11,6 +11,7 @@ import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
 import { ExtendVolumeHandler } from './flows/extend-volume/extend-volume.handler';
+import { MigrateVolumeHandler } from './flows/migrate-volume/migrate-volume.handler';
 import { RetypeVolumeHandler } from './flows/retype-volume/retype-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 import { VolumeManagerController } from './volume-manager.controller';
@@ -59,6 +60,7 @@ export class AppModule {
         DeleteVolumeHandler,
         ExtendVolumeHandler,
         RetypeVolumeHandler,
+        MigrateVolumeHandler,
         InitHostCleanup,
         CapabilityReporter,
       ],

@@ -13,6 +13,7 @@ import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
 import { ExtendVolumeHandler } from './flows/extend-volume/extend-volume.handler';
+import { MigrateVolumeHandler } from './flows/migrate-volume/migrate-volume.handler';
 import { RetypeVolumeHandler } from './flows/retype-volume/retype-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 
@@ -28,6 +29,7 @@ export class VolumeManagerController implements OnApplicationBootstrap {
     private readonly attach: AttachVolumeHandler,
     private readonly extendVolume: ExtendVolumeHandler,
     private readonly retypeVolume: RetypeVolumeHandler,
+    private readonly migrateVolume: MigrateVolumeHandler,
     @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
 
@@ -105,6 +107,34 @@ export class VolumeManagerController implements OnApplicationBootstrap {
       events: ['retype_or_migrate_finished'],
       resourceType: 'volume',
     });
+  }
+
+  @RpcHandler(VolumeRpc.migrateVolume)
+  async onMigrateVolume(
+    @Payload() m: { volume_id: string; host: string; new_type_id: string | null },
+  ): Promise<void> {
+    await this.migrateVolume.handle(m);
+  }
+
+  /** A migration that can never run: the volume goes back to what it was, where it was. */
+  @RpcDeadLetter(VolumeRpc.migrateVolume)
+  async onMigrateVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = z.object({ volume_id: z.string().uuid() }).safeParse(letter.payload);
+    if (!parsed.success) return;
+    await settleResource(this.dataSource.manager, {
+      machine: volumeMachine,
+      entity: VolumeEntity,
+      id: parsed.data.volume_id,
+      events: ['retype_or_migrate_finished'],
+      resourceType: 'volume',
+    });
+  }
+
+  @RpcHandler(VolumeRpc.migrationTarget)
+  onMigrationTarget(
+    @Payload() m: { volume_id: string; size: number; op: 'prepare' | 'finish' | 'abort' },
+  ) {
+    return this.migrateVolume.target(m);
   }
 
   @RpcHandler(VolumeRpc.publishServiceCapabilities)

@@ -74,6 +74,12 @@ describe('backend capacity against PostgreSQL', () => {
       expect(await provisionedOnBackend(ds.manager, 'n1@grow')).toBe(6);
     });
 
+    it('counts a volume migrating in on its destination too', async () => {
+      await volume('n1@from#p', 4, { admin_metadata: { migration_host: 'n1@to#p' } });
+      expect(await provisionedOnBackend(ds.manager, 'n1@from')).toBe(4);
+      expect(await provisionedOnBackend(ds.manager, 'n1@to')).toBe(4);
+    });
+
     it('adds up beyond 32 bits', async () => {
       await volume('n1@huge#p', 2_000_000_000);
       await volume('n1@huge#p', 2_000_000_000);

@@ -35,7 +35,10 @@ export async function provisionedOnBackend(
     // An extend in progress already holds its new size (Cinder's scheduler consumes it).
     `SELECT COALESCE(SUM(GREATEST(size, COALESCE((admin_metadata->>'extend_new_size')::int, 0))), 0)::bigint AS gb
      FROM volumes
-     WHERE NOT deleted AND split_part(host, '#', 1) = $1
+     WHERE NOT deleted
+       AND (split_part(host, '#', 1) = $1
+            -- a volume migrating here already holds its size here too
+            OR split_part(admin_metadata->>'migration_host', '#', 1) = $1)
        AND ($2::uuid IS NULL OR id <> $2::uuid)`,
     [serviceHost, options.excludeVolumeId ?? null],
   )) as { gb: string }[];

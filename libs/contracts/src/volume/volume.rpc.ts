@@ -36,6 +36,28 @@ export const VolumeRpc = {
     'retype',
     z.object({ volume_id: volumeId, new_type_id: z.string().uuid() }),
   ),
+  /**
+   * scheduler → the volume's (source) backend: move the volume to `host` (`host@backend#pool`),
+   * taking `new_type_id` if a retype asked for the move.
+   */
+  migrateVolume: castMethod(
+    'migrate_volume',
+    z.object({ volume_id: volumeId, host: z.string(), new_type_id: z.string().uuid().nullable() }),
+  ),
+  /**
+   * source → destination backend during a migration: `prepare` makes the volume's bytes there
+   * and exports them (their path); `finish` removes that export; `abort` removes the bytes.
+   */
+  migrationTarget: callMethod(
+    'migration_target',
+    z.object({
+      volume_id: volumeId,
+      size: z.number().int().positive(),
+      op: z.enum(['prepare', 'finish', 'abort']),
+    }),
+    z.object({ device_path: z.string().nullable() }),
+    120_000,
+  ),
   /** scheduler → every cinder-volume (fanout): report capabilities now. */
   publishServiceCapabilities: castMethod('publish_service_capabilities', z.object({})),
 

@@ -12,6 +12,8 @@ import type { Logger } from '@cinderflow/logging';
 import type { Outbox } from '@cinderflow/messaging';
 import {
   applyTransition,
+  lockBackend,
+  provisionedOnBackend,
   RecordNotFoundError,
   StatusConflictError,
   VolumeEntity,
@@ -20,21 +22,25 @@ import {
 import { CONFIG, LOGGER, OUTBOX } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { AvailabilityZoneFilter, CapabilitiesFilter, CapacityFilter } from '../../filters';
+import type { BackendState } from '../../filters/backend-state';
 import { HostManager } from '../../host-manager/host-manager';
 import { volumeServicesByLiveness } from '../../host-manager/live-services';
+import { CapacityWeigher, weighBackends } from '../../weighers';
 
 /**
  * Cinder's scheduler retype (FilterScheduler.find_retype_backend): the backends that satisfy
  * the new type; the volume's own backend is not asked for room again (`vol_exists_on`). When
  * the volume's backend passes, its cinder-volume takes the new type. Otherwise the volume goes
- * back to what it was (Cinder's _retype_volume_set_error): with `never` that is Cinder's
- * answer; a migration to another backend (`on-demand`) is not implemented yet.
+ * back to what it was (Cinder's _retype_volume_set_error) with `never`; with `on-demand` the
+ * best other backend is claimed (its room counted against the database, as a create's) and the
+ * volume's backend is told to migrate it there.
  */
 @Injectable()
 export class RetypeVolumeScheduler {
   private readonly az = new AvailabilityZoneFilter();
   private readonly capabilities = new CapabilitiesFilter();
   private readonly capacity = new CapacityFilter();
+  private readonly weighers;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -42,7 +48,9 @@ export class RetypeVolumeScheduler {
     @Inject(OUTBOX) private readonly outbox: Outbox,
     @Inject(CONFIG) private readonly config: SchedulerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.weighers = [new CapacityWeigher(config.CAPACITY_WEIGHT_MULTIPLIER)];
+  }
 
   async handle(message: RetypeVolume): Promise<void> {
     const log = this.logger.child({ volume_id: message.volume_id, work: 'retype' });
@@ -80,14 +88,21 @@ export class RetypeVolumeScheduler {
     }
     const current = passing.find((b) => b.serviceHost === own);
     if (!current) {
-      return this.giveUp(
-        volume.id,
-        log,
-        message.migration_policy === 'never'
-          ? `Current backend not valid for volume ${volume.id} with type ${type.name}, ` +
-              'migration not allowed'
-          : 'retype with migration to another backend is not implemented',
-      );
+      if (message.migration_policy === 'never') {
+        return this.giveUp(
+          volume.id,
+          log,
+          `Current backend not valid for volume ${volume.id} with type ${type.name}, ` +
+            'migration not allowed',
+        );
+      }
+      for (const { backend } of weighBackends(passing, spec, this.weighers)) {
+        if (await this.claimMigration(volume, backend, spec, type.id)) {
+          log.info({ destination: backend.name }, 'retype with migration');
+          return;
+        }
+      }
+      return this.giveUp(volume.id, log, `No valid backends for volume ${volume.id}`);
     }
     await this.dataSource.transaction((tx) =>
       this.outbox.send(tx, Destinations.volume(own), VolumeRpc.retypeVolume, {
@@ -96,6 +111,54 @@ export class RetypeVolumeScheduler {
       }),
     );
     log.info({ backend: own }, 'retype on the current backend');
+  }
+
+  /**
+   * Holds the volume's size on `backend` (the capacity accounting counts `migration_host`) if
+   * it has room once the database's placements are counted, and tells the source to migrate.
+   */
+  private claimMigration(
+    volume: VolumeEntity,
+    backend: BackendState,
+    spec: RequestSpec,
+    newTypeId: string,
+  ): Promise<boolean> {
+    return this.dataSource.transaction(async (tx) => {
+      await lockBackend(tx, backend.serviceHost);
+      const provisioned = await provisionedOnBackend(tx, backend.serviceHost, {
+        excludeVolumeId: volume.id,
+      });
+      const state = this.hosts.reconcile(backend.serviceHost, provisioned) ?? backend;
+      if (!this.capacity.passes(state, spec)) return false;
+      // The volume stays `retyping`; the migration is its migration_status.
+      const pool = backend.name.replace(/'/g, "''");
+      const claimed = await tx
+        .createQueryBuilder()
+        .update(VolumeEntity)
+        .set({
+          migration_status: 'migrating',
+          admin_metadata: () => `admin_metadata || jsonb_build_object('migration_host', '${pool}')`,
+        })
+        .where('id = :id AND deleted = false AND status = :status', {
+          id: volume.id,
+          status: 'retyping',
+        })
+        .andWhere("(migration_status IS NULL OR migration_status IN ('error', 'success'))")
+        .execute();
+      if (claimed.affected !== 1) return true; // moved on meanwhile: nothing more to do
+      await this.outbox.send(
+        tx,
+        Destinations.volume(backendOf(volume.host!)),
+        VolumeRpc.migrateVolume,
+        {
+          volume_id: volume.id,
+          host: backend.name,
+          new_type_id: newTypeId,
+        },
+      );
+      this.hosts.consume(backend.serviceHost, spec.size);
+      return true;
+    });
   }
 
   private async giveUp(volumeId: string, log: Logger, reason: string): Promise<void> {

@@ -1,0 +1,126 @@
+import { open } from 'node:fs/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import { backendOf, Destinations, VolumeRpc } from '@cinderflow/contracts';
+import type { Logger } from '@cinderflow/logging';
+import type { RpcClient } from '@cinderflow/messaging';
+import { ManagerWork, LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
+import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
+import { RetypeVolumeWork } from '../retype-volume/retype-volume.handler';
+
+const CHUNK = 1024 * 1024;
+/** The export each side makes for the copy (one per volume, so a rerun reuses it). */
+const MIGRATION_EXPORT = 'migration';
+
+/**
+ * Copies every non-zero chunk of `from` into `to` (a fresh sparse file of the same size): the
+ * host-assisted copy Cinder's generic migration does with both volumes attached.
+ */
+async function copyBytes(from: string, to: string): Promise<void> {
+  const source = await open(from, 'r');
+  const target = await open(to, 'r+');
+  try {
+    const buffer = Buffer.alloc(CHUNK);
+    for (let offset = 0; ; offset += CHUNK) {
+      const { bytesRead } = await source.read(buffer, 0, CHUNK, offset);
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      if (chunk.some((b) => b !== 0)) await target.write(chunk, 0, bytesRead, offset);
+    }
+    await target.sync();
+  } finally {
+    await source.close();
+    await target.close();
+  }
+}
+
+/**
+ * Cinder's generic migration (volume/manager.py migrate_volume → _migrate_volume_generic), on
+ * the source backend: the destination makes and exports the volume's bytes, this side exports
+ * its own and copies them over, then the volume takes its new host (and type) and, once that is
+ * committed, the source's bytes go. A failure leaves the volume where it was, with
+ * migration_status `error`, and the destination's partial copy removed.
+ */
+@Injectable()
+export class MigrateVolumeHandler {
+  constructor(
+    @Inject(VOLUME_DRIVER) private readonly driver: VolumeDriver,
+    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly work: ManagerWork,
+  ) {}
+
+  async handle(m: { volume_id: string; host: string; new_type_id: string | null }) {
+    const destination = Destinations.volume(backendOf(m.host));
+    let size = 0;
+    const outcome = await this.work.run(RetypeVolumeWork, m.volume_id, {
+      guard: { sql: "t.migration_status = 'migrating'", params: {} },
+      run: async (row) => {
+        size = row.size;
+        const target = await this.rpc.call(destination, VolumeRpc.migrationTarget, {
+          volume_id: row.id,
+          size: row.size,
+          op: 'prepare',
+        });
+        if (!target.device_path) throw new Error('the destination gave no device path');
+        const source = await this.driver.initializeConnection(
+          { id: row.id },
+          MIGRATION_EXPORT,
+          {},
+          'ro',
+        );
+        await copyBytes(String(source.data.device_path), target.device_path);
+        await this.driver.terminateConnection({ id: row.id }, MIGRATION_EXPORT);
+        await this.rpc.call(destination, VolumeRpc.migrationTarget, {
+          volume_id: row.id,
+          size: row.size,
+          op: 'finish',
+        });
+      },
+      set: (row) => ({
+        host: m.host,
+        volume_type_id: m.new_type_id ?? row.volume_type_id,
+        migration_status: 'success',
+        admin_metadata: () => "admin_metadata - 'migration_host'",
+      }),
+      setOnFailure: () => ({
+        migration_status: 'error',
+        admin_metadata: () => "admin_metadata - 'migration_host'",
+      }),
+    });
+    if (outcome === 'done') {
+      await this.driver.deleteVolume({ id: m.volume_id });
+      this.logger.info({ volume_id: m.volume_id, host: m.host }, 'volume migrated');
+    } else if (outcome === 'failed' && size > 0) {
+      await this.driver.terminateConnection({ id: m.volume_id }, MIGRATION_EXPORT);
+      await this.rpc
+        .call(destination, VolumeRpc.migrationTarget, {
+          volume_id: m.volume_id,
+          size,
+          op: 'abort',
+        })
+        .catch((error: unknown) =>
+          this.logger.warn(
+            { volume_id: m.volume_id, err: (error as Error).message },
+            'could not remove the partial copy on the destination',
+          ),
+        );
+    }
+  }
+
+  /** The destination's side: make, unexport or remove the volume's bytes here. */
+  async target(m: {
+    volume_id: string;
+    size: number;
+    op: 'prepare' | 'finish' | 'abort';
+  }): Promise<{ device_path: string | null }> {
+    const volume = { id: m.volume_id, size: m.size };
+    if (m.op === 'prepare') {
+      await this.driver.createVolume(volume);
+      const connection = await this.driver.initializeConnection(volume, MIGRATION_EXPORT, {}, 'rw');
+      return { device_path: String(connection.data.device_path) };
+    }
+    await this.driver.terminateConnection(volume, MIGRATION_EXPORT);
+    if (m.op === 'abort') await this.driver.deleteVolume(volume);
+    return { device_path: null };
+  }
+}
