@@ -560,17 +560,20 @@ describe('os-retype with migration: the bytes move to the other backend', () => 
 
   const fileOn = (backend: string, id: string) => join(cluster.dataDir(backend), `volume-${id}`);
 
-  async function volumeWithBytes(): Promise<{ id: string; head: Buffer; tail: Buffer }> {
-    const res = await api.post('volumes', { volume: { size: 1, volume_type: 'on-src' } });
+  async function volumeWithBytes(
+    volumeType = 'on-src',
+  ): Promise<{ id: string; head: Buffer; tail: Buffer; backend: string }> {
+    const res = await api.post('volumes', { volume: { size: 1, volume_type: volumeType } });
     const id = res.body.volume.id as string;
-    await api.waitForVolume(id, (v) => v?.status === 'available');
+    const created = await api.waitForVolume(id, (v) => v?.status === 'available');
+    const backend = String(created?.['os-vol-host-attr:host']).split('#')[1];
     const head = randomBytes(4096);
     const tail = randomBytes(4096);
-    const fd = openSync(fileOn('src', id), 'r+');
+    const fd = openSync(fileOn(backend, id), 'r+');
     writeSync(fd, head, 0, head.length, 0);
     writeSync(fd, tail, 0, tail.length, GiB - tail.length);
     closeSync(fd);
-    return { id, head, tail };
+    return { id, head, tail, backend };
   }
 
   it('on-demand: the volume and its bytes end on the new backend with the new type', async () => {
@@ -611,5 +614,61 @@ describe('os-retype with migration: the bytes move to the other backend', () => 
       'os-vol-host-attr:host': `${cluster.serviceHost('src')}#src`,
     });
     expect(existsSync(fileOn('src', id))).toBe(true);
+  });
+
+  it('os-migrate_volume moves the bytes to the named backend, keeping the type', async () => {
+    const { id, head, tail, backend } = await volumeWithBytes('__DEFAULT__');
+    const other = backend === 'src' ? 'dst' : 'src';
+    const host = `${cluster.serviceHost(other)}#${other}`;
+    const res = await api.post(`volumes/${id}/action`, { 'os-migrate_volume': { host } });
+    expect(res.status).toBe(202);
+    const moved = await api.waitForVolume(
+      id,
+      (v) => v?.status === 'available' && v['os-vol-host-attr:host'] === host,
+      30_000,
+    );
+    expect(moved).toMatchObject({ volume_type: '__DEFAULT__', migration_status: 'success' });
+    const copy = readFileSync(fileOn(other, id));
+    expect(copy.subarray(0, head.length).equals(head)).toBe(true);
+    expect(copy.subarray(GiB - tail.length).equals(tail)).toBe(true);
+    expect(existsSync(fileOn(backend, id))).toBe(false);
+  });
+
+  it('os-migrate_volume to a backend the type excludes ends with migration_status error', async () => {
+    const { id } = await volumeWithBytes('on-src');
+    const host = `${cluster.serviceHost('dst')}#dst`;
+    expect((await api.post(`volumes/${id}/action`, { 'os-migrate_volume': { host } })).status).toBe(
+      202,
+    );
+    const after = await api.waitForVolume(
+      id,
+      (v) => v?.status === 'available' && v.migration_status === 'error',
+    );
+    expect(after?.['os-vol-host-attr:host']).toBe(`${cluster.serviceHost('src')}#src`);
+    expect(existsSync(fileOn('src', id))).toBe(true);
+  });
+
+  it('os-migrate_volume refuses the current host, an unknown one, and a volume in use', async () => {
+    const { id } = await volumeWithBytes();
+    const here = `${cluster.serviceHost('src')}#src`;
+    const refusal = (volumeId: string) =>
+      `Invalid volume: Volume ${volumeId} status must be available or in-use, must not be ` +
+      'migrating, have snapshots, be replicated, be part of a group and destination ' +
+      'host/cluster must be different than the current one';
+    expect(
+      await api.post(`volumes/${id}/action`, { 'os-migrate_volume': { host: here } }),
+    ).toMatchObject({ status: 400, body: { badRequest: { message: refusal(id) } } });
+    expect(
+      await api.post(`volumes/${id}/action`, { 'os-migrate_volume': { host: 'nohost@none#x' } }),
+    ).toMatchObject({
+      status: 400,
+      body: { badRequest: { message: "Invalid host: No available service named 'nohost@none#x'" } },
+    });
+    await api.post(`volumes/${id}/action`, { 'os-reset_status': { status: 'error' } });
+    expect(
+      await api.post(`volumes/${id}/action`, {
+        'os-migrate_volume': { host: `${cluster.serviceHost('dst')}#dst` },
+      }),
+    ).toMatchObject({ status: 400, body: { badRequest: { message: refusal(id) } } });
   });
 });

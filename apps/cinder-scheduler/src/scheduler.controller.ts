@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import {
   type CapabilityReport,
   type Pool,
+  type MigrateVolume,
   type RetypeVolume,
   retypeVolumeSchema,
   type ScheduleCreateVolume,
@@ -48,6 +49,25 @@ export class SchedulerController {
   @RpcDeadLetter(SchedulerRpc.retypeVolume)
   async onRetypeVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
     const parsed = retypeVolumeSchema.safeParse(letter.payload);
+    if (!parsed.success) return;
+    await settleResource(this.dataSource.manager, {
+      machine: volumeMachine,
+      entity: VolumeEntity,
+      id: parsed.data.volume_id,
+      events: ['retype_or_migrate_finished'],
+      resourceType: 'volume',
+    });
+  }
+
+  @RpcHandler(SchedulerRpc.migrateVolume)
+  onMigrateVolume(@Payload() message: MigrateVolume): Promise<void> {
+    return this.scheduleRetype.handleMigrate(message);
+  }
+
+  /** A migration that can never be scheduled: unlocked, migration_status `error`. */
+  @RpcDeadLetter(SchedulerRpc.migrateVolume)
+  async onMigrateVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = retypeVolumeSchema.pick({ volume_id: true }).safeParse(letter.payload);
     if (!parsed.success) return;
     await settleResource(this.dataSource.manager, {
       machine: volumeMachine,

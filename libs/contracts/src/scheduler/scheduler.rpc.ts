@@ -52,7 +52,15 @@ export const retypeVolumeSchema = z.object({
   migration_policy: z.enum(['never', 'on-demand']),
 });
 
+export const migrateVolumeSchema = z.object({
+  volume_id: z.string().uuid(),
+  /** `host@backend#pool` the admin named. */
+  host: z.string(),
+});
+
 export const SchedulerRpc = {
+  /** API → scheduler: check the destination an admin named fits (os-migrate_volume). */
+  migrateVolume: castMethod('migrate_volume', migrateVolumeSchema),
   /** API → scheduler: find a backend for the volume with its new type (os-retype). */
   retypeVolume: castMethod('retype', retypeVolumeSchema),
   /** API → scheduler, and cinder-volume → scheduler on a reschedule. */
@@ -86,3 +94,4 @@ export function volumeIdOfCreate(payload: unknown): string | undefined {
 }
 
 export type RetypeVolume = z.infer<typeof retypeVolumeSchema>;
+export type MigrateVolume = z.infer<typeof migrateVolumeSchema>;

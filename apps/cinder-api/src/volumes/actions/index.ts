@@ -1,5 +1,6 @@
 import type { ActionContext, ActionResult } from './action-context';
 import { extend } from './extend';
+import { migrateVolume } from './migrate';
 import { retype } from './retype';
 import { setBootable, updateReadonlyFlag } from './flags';
 import { setImageMetadata, showImageMetadata, unsetImageMetadata } from './image-metadata';
@@ -13,6 +14,7 @@ export const VOLUME_ACTIONS: Record<
 > = {
   'os-extend': extend,
   'os-retype': retype,
+  'os-migrate_volume': migrateVolume,
   'os-set_bootable': setBootable,
   'os-update_readonly_flag': updateReadonlyFlag,
   'os-set_image_metadata': setImageMetadata,

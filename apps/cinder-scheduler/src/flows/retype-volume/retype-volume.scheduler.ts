@@ -4,6 +4,7 @@ import type { SchedulerConfig } from '@cinderflow/config';
 import {
   backendOf,
   Destinations,
+  type MigrateVolume,
   type RequestSpec,
   type RetypeVolume,
   VolumeRpc,
@@ -114,6 +115,60 @@ export class RetypeVolumeScheduler {
   }
 
   /**
+   * os-migrate_volume (Cinder's scheduler migrate_volume → backend_passes_filters): the backend
+   * the admin named must pass the filters for the volume's own type; then it is claimed as for
+   * a retype. Otherwise the volume is unlocked with migration_status `error`.
+   */
+  async handleMigrate(message: MigrateVolume): Promise<void> {
+    const log = this.logger.child({ volume_id: message.volume_id, work: 'migrate' });
+    const manager = this.dataSource.manager;
+    const volume = await manager.findOne(VolumeEntity, {
+      where: { id: message.volume_id, deleted: false },
+    });
+    if (!volume || volume.status !== 'maintenance' || volume.migration_status !== 'starting') {
+      log.info('volume not waiting for a migration any more; nothing to do');
+      return;
+    }
+    const type = await manager.findOne(VolumeTypeEntity, { where: { id: volume.volume_type_id } });
+    const spec: RequestSpec = {
+      volume_id: volume.id,
+      size: volume.size,
+      availability_zone: volume.availability_zone,
+      volume_type: {
+        id: volume.volume_type_id,
+        name: type?.name ?? '',
+        extra_specs: type?.extra_specs ?? {},
+      },
+    };
+    const { live } = await volumeServicesByLiveness(
+      this.dataSource,
+      this.config.SERVICE_DOWN_TIME_S,
+    );
+    const wanted = backendOf(message.host);
+    const destination = this.hosts
+      .backendStates(live)
+      .find(
+        (b) =>
+          b.serviceHost === wanted &&
+          (!message.host.includes('#') || b.name === message.host) &&
+          this.az.passes(b, spec) &&
+          this.capabilities.passes(b, spec),
+      );
+    if (
+      !destination ||
+      !(await this.claimMigration(volume, destination, spec, null, 'maintenance', 'starting'))
+    ) {
+      return this.giveUp(
+        volume.id,
+        log,
+        `Cannot place volume ${volume.id} on ${message.host}`,
+        'error',
+      );
+    }
+    log.info({ destination: destination.name }, 'migration scheduled');
+  }
+
+  /**
    * Holds the volume's size on `backend` (the capacity accounting counts `migration_host`) if
    * it has room once the database's placements are counted, and tells the source to migrate.
    */
@@ -121,7 +176,9 @@ export class RetypeVolumeScheduler {
     volume: VolumeEntity,
     backend: BackendState,
     spec: RequestSpec,
-    newTypeId: string,
+    newTypeId: string | null,
+    status: 'retyping' | 'maintenance' = 'retyping',
+    fromMigrationStatus: 'starting' | null = null,
   ): Promise<boolean> {
     return this.dataSource.transaction(async (tx) => {
       await lockBackend(tx, backend.serviceHost);
@@ -139,11 +196,13 @@ export class RetypeVolumeScheduler {
           migration_status: 'migrating',
           admin_metadata: () => `admin_metadata || jsonb_build_object('migration_host', '${pool}')`,
         })
-        .where('id = :id AND deleted = false AND status = :status', {
-          id: volume.id,
-          status: 'retyping',
-        })
-        .andWhere("(migration_status IS NULL OR migration_status IN ('error', 'success'))")
+        .where('id = :id AND deleted = false AND status = :status', { id: volume.id, status })
+        .andWhere(
+          fromMigrationStatus
+            ? 'migration_status = :from'
+            : "(migration_status IS NULL OR migration_status IN ('error', 'success'))",
+          { from: fromMigrationStatus },
+        )
         .execute();
       if (claimed.affected !== 1) return true; // moved on meanwhile: nothing more to do
       await this.outbox.send(
@@ -161,13 +220,19 @@ export class RetypeVolumeScheduler {
     });
   }
 
-  private async giveUp(volumeId: string, log: Logger, reason: string): Promise<void> {
+  private async giveUp(
+    volumeId: string,
+    log: Logger,
+    reason: string,
+    migrationStatus?: 'error',
+  ): Promise<void> {
     try {
       await applyTransition(this.dataSource.manager, {
         machine: volumeMachine,
         entity: VolumeEntity,
         id: volumeId,
         event: 'retype_or_migrate_finished',
+        set: migrationStatus ? { migration_status: migrationStatus } : undefined,
       });
       log.warn({ reason }, 'retype refused; volume back to its previous status');
     } catch (error) {

@@ -1,11 +1,24 @@
 import { open } from 'node:fs/promises';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { backendOf, Destinations, VolumeRpc } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import type { RpcClient } from '@cinderflow/messaging';
-import { ManagerWork, LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
+import { VolumeEntity } from '@cinderflow/persistence';
+import { defineWork, ManagerWork, LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
+import { volumeMachine } from '@cinderflow/status-machines';
 import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
 import { RetypeVolumeWork } from '../retype-volume/retype-volume.handler';
+
+/** os-migrate_volume's move: the volume is locked (`maintenance`) until it ends, either way. */
+export const MigrateVolumeWork = defineWork({
+  resourceType: 'volume',
+  machine: volumeMachine,
+  entity: VolumeEntity,
+  status: 'maintenance',
+  succeeded: 'retype_or_migrate_finished',
+  failed: 'retype_or_migrate_finished',
+  onRestart: 'fail',
+});
 
 const CHUNK = 1024 * 1024;
 /** The export each side makes for the copy (one per volume, so a rerun reuses it). */
@@ -41,7 +54,7 @@ async function copyBytes(from: string, to: string): Promise<void> {
  * migration_status `error`, and the destination's partial copy removed.
  */
 @Injectable()
-export class MigrateVolumeHandler {
+export class MigrateVolumeHandler implements OnModuleInit {
   constructor(
     @Inject(VOLUME_DRIVER) private readonly driver: VolumeDriver,
     @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
@@ -49,10 +62,16 @@ export class MigrateVolumeHandler {
     private readonly work: ManagerWork,
   ) {}
 
+  onModuleInit(): void {
+    this.work.register(MigrateVolumeWork);
+  }
+
   async handle(m: { volume_id: string; host: string; new_type_id: string | null }) {
     const destination = Destinations.volume(backendOf(m.host));
     let size = 0;
-    const outcome = await this.work.run(RetypeVolumeWork, m.volume_id, {
+    // A retype's move happens while `retyping`; an admin's (os-migrate_volume) in `maintenance`.
+    const kind = m.new_type_id ? RetypeVolumeWork : MigrateVolumeWork;
+    const outcome = await this.work.run(kind, m.volume_id, {
       guard: { sql: "t.migration_status = 'migrating'", params: {} },
       run: async (row) => {
         size = row.size;
