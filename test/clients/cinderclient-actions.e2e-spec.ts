@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster } from '../support/cluster';
 import { cinderCli, properties, requireCinderCli, table } from '../support/cinder-cli';
@@ -11,7 +12,10 @@ const metadataTable = (output: string) =>
 
 /** python-cinderclient's volume action commands against the running services. */
 describe('the real cinder CLI: volume actions', () => {
-  const cluster = new Cluster([{ name: 'cli', capacityGb: 100 }]);
+  const cluster = new Cluster([
+    { name: 'cli', capacityGb: 100 },
+    { name: 'cli2', capacityGb: 100 },
+  ]);
   const cinder = cinderCli(cluster);
   const v =
     (version: string) =>
@@ -40,11 +44,17 @@ describe('the real cinder CLI: volume actions', () => {
     return last;
   }
 
+  /** The volume's file on whichever backend holds it now. */
+  async function fileOf(id: string): Promise<string> {
+    const host = properties(await cinder('show', id))['os-vol-host-attr:host'];
+    return join(cluster.dataDir(host.split('#')[1]), `volume-${id}`);
+  }
+
   it('extend grows the volume and its file', async () => {
     const id = await volume('grow');
     await cinder('extend', id, '3');
     await waitShown(id, (s) => s.size === '3' && s.status === 'available');
-    expect(statSync(join(cluster.dataDir('cli'), `volume-${id}`)).size).toBe(3 * GiB);
+    expect(statSync(await fileOf(id)).size).toBe(3 * GiB);
   });
 
   it('metadata set, show, update-all and unset', async () => {
@@ -97,6 +107,47 @@ describe('the real cinder CLI: volume actions', () => {
     expect(metadataTable(await cinder('image-metadata-show', id))).toEqual({
       image_name: 'cirros',
     });
+  });
+
+  it('retype (same backend, then on-demand migration) and migrate move the volume and its bytes', async () => {
+    await cinder('type-create', 'cli-a');
+    await cinder('type-key', 'cli-a', 'set', 'volume_backend_name=cli');
+    await cinder('type-create', 'cli-b');
+    await cinder('type-key', 'cli-b', 'set', 'volume_backend_name=cli2');
+    await cinder('type-create', 'cli-a2');
+    await cinder('type-key', 'cli-a2', 'set', 'volume_backend_name=cli');
+    const { id } = properties(
+      await cinder('create', '--volume-type', 'cli-a', '--name', 'mover', '1'),
+    );
+    await waitShown(id, (s) => s.status === 'available');
+    const bytes = randomBytes(8192);
+    writeFileSync(await fileOf(id), bytes, { flag: 'r+' });
+
+    await cinder('retype', id, 'cli-a2');
+    await waitShown(id, (s) => s.volume_type === 'cli-a2' && s.status === 'available');
+    await cinder('retype', '--migration-policy', 'on-demand', id, 'cli-b');
+    const retyped = await waitShown(
+      id,
+      (s) => s.volume_type === 'cli-b' && s.status === 'available',
+    );
+    expect(retyped['os-vol-host-attr:host']).toBe(`${cluster.serviceHost('cli2')}#cli2`);
+    expect(
+      readFileSync(await fileOf(id))
+        .subarray(0, bytes.length)
+        .equals(bytes),
+    ).toBe(true);
+
+    // os-migrate_volume needs a type both backends satisfy.
+    const { id: plain } = properties(await cinder('create', '--name', 'plain', '1'));
+    const shown = await waitShown(plain, (s) => s.status === 'available');
+    const other = shown['os-vol-host-attr:host'].endsWith('#cli') ? 'cli2' : 'cli';
+    const host = `${cluster.serviceHost(other)}#${other}`;
+    await cinder('migrate', plain, host);
+    const migrated = await waitShown(
+      plain,
+      (s) => s['os-vol-host-attr:host'] === host && s.status === 'available',
+    );
+    expect(migrated['os-vol-mig-status-attr:migstat']).toBe('success');
   });
 
   it('summary counts the volumes and their metadata', async () => {

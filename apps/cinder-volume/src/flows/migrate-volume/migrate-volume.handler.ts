@@ -20,7 +20,8 @@ export const MigrateVolumeWork = defineWork({
   onRestart: 'fail',
 });
 
-const CHUNK = 1024 * 1024;
+const CHUNK = 4 * 1024 * 1024;
+const ZEROS = Buffer.alloc(CHUNK);
 /** The export each side makes for the copy (one per volume, so a rerun reuses it). */
 const MIGRATION_EXPORT = 'migration';
 
@@ -37,7 +38,10 @@ async function copyBytes(from: string, to: string): Promise<void> {
       const { bytesRead } = await source.read(buffer, 0, CHUNK, offset);
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
-      if (chunk.some((b) => b !== 0)) await target.write(chunk, 0, bytesRead, offset);
+      // Holes stay holes: the target is a fresh sparse file.
+      if (!chunk.equals(ZEROS.subarray(0, bytesRead))) {
+        await target.write(chunk, 0, bytesRead, offset);
+      }
     }
     await target.sync();
   } finally {
