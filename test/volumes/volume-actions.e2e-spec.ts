@@ -616,6 +616,29 @@ describe('os-retype with migration: the bytes move to the other backend', () => 
     expect(existsSync(fileOn('src', id))).toBe(true);
   });
 
+  it('on-demand: an attached volume is not moved (no Nova to swap its bytes)', async () => {
+    const { id } = await volumeWithBytes();
+    const attachment = await api.withVersion('3.44').post('attachments', {
+      attachment: { volume_uuid: id, instance_uuid: randomUUID(), connector },
+    });
+    await api
+      .withVersion('3.44')
+      .post(`attachments/${attachment.body.attachment.id as string}/action`, { 'os-complete': {} });
+    await api.waitForVolume(id, (v) => v?.status === 'in-use');
+    expect(
+      (
+        await api.post(`volumes/${id}/action`, {
+          'os-retype': { new_type: 'on-dst', migration_policy: 'on-demand' },
+        })
+      ).status,
+    ).toBe(202);
+    const after = await api.waitForVolume(id, (v) => v?.status === 'in-use');
+    expect(after).toMatchObject({
+      volume_type: 'on-src',
+      'os-vol-host-attr:host': `${cluster.serviceHost('src')}#src`,
+    });
+  });
+
   it('os-migrate_volume moves the bytes to the named backend, keeping the type', async () => {
     const { id, head, tail, backend } = await volumeWithBytes('__DEFAULT__');
     const other = backend === 'src' ? 'dst' : 'src';
@@ -648,7 +671,7 @@ describe('os-retype with migration: the bytes move to the other backend', () => 
     expect(existsSync(fileOn('src', id))).toBe(true);
   });
 
-  it('os-migrate_volume refuses the current host, an unknown one, and a volume in use', async () => {
+  it('os-migrate_volume refuses the current host, an unknown one, a volume with snapshots or in error', async () => {
     const { id } = await volumeWithBytes();
     const here = `${cluster.serviceHost('src')}#src`;
     const refusal = (volumeId: string) =>
@@ -664,6 +687,19 @@ describe('os-retype with migration: the bytes move to the other backend', () => 
       status: 400,
       body: { badRequest: { message: "Invalid host: No available service named 'nohost@none#x'" } },
     });
+    // A volume with a snapshot (the snapshot API's row, written here) stays where it is.
+    await cluster.sql(
+      `INSERT INTO snapshots (id, project_id, user_id, volume_id, status, volume_size,
+         volume_type_id, created_at)
+       SELECT $1, project_id, user_id, id, 'available', size, volume_type_id, now()
+       FROM volumes WHERE id = $2`,
+      [randomUUID(), id],
+    );
+    expect(
+      await api.post(`volumes/${id}/action`, {
+        'os-migrate_volume': { host: `${cluster.serviceHost('dst')}#dst` },
+      }),
+    ).toMatchObject({ status: 400, body: { badRequest: { message: refusal(id) } } });
     await api.post(`volumes/${id}/action`, { 'os-reset_status': { status: 'error' } });
     expect(
       await api.post(`volumes/${id}/action`, {

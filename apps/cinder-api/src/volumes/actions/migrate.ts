@@ -55,7 +55,9 @@ export async function migrateVolume(ctx: ActionContext, args: unknown): Promise<
         where: {
           sql:
             "(migration_status IS NULL OR migration_status IN ('deleting', 'error', 'success')) " +
-            'AND host IS DISTINCT FROM :host',
+            'AND host IS DISTINCT FROM :host ' +
+            // Cinder's volume_has_snapshots_filter: a volume with snapshots stays where it is.
+            'AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.volume_id = volumes.id AND NOT s.deleted)',
           params: { host },
         },
       });

@@ -97,6 +97,14 @@ export class RetypeVolumeScheduler {
             'migration not allowed',
         );
       }
+      // Cinder's manager refuses these moves: an attached volume needs Nova to swap its
+      // bytes, and snapshots stay on their backend.
+      if (volume.previous_status === 'in-use') {
+        return this.giveUp(volume.id, log, 'an attached volume cannot be migrated here');
+      }
+      if (await this.hasSnapshots(volume.id)) {
+        return this.giveUp(volume.id, log, 'Volume must not have snapshots.');
+      }
       for (const { backend } of weighBackends(passing, spec, this.weighers)) {
         if (await this.claimMigration(volume, backend, spec, type.id)) {
           log.info({ destination: backend.name }, 'retype with migration');
@@ -218,6 +226,14 @@ export class RetypeVolumeScheduler {
       this.hosts.consume(backend.serviceHost, spec.size);
       return true;
     });
+  }
+
+  private async hasSnapshots(volumeId: string): Promise<boolean> {
+    const rows = (await this.dataSource.query(
+      'SELECT 1 FROM snapshots WHERE volume_id = $1 AND NOT deleted LIMIT 1',
+      [volumeId],
+    )) as unknown[];
+    return rows.length > 0;
   }
 
   private async giveUp(
