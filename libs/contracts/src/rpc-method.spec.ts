@@ -33,6 +33,7 @@ const CALLS = [
   'VolumeRpc.terminateConnection',
   'VolumeRpc.attachVolume',
   'VolumeRpc.detachVolume',
+  'VolumeRpc.migrationTarget',
 ];
 
 describe('how each RPC method is sent', () => {
@@ -53,6 +54,8 @@ describe('how each RPC method is sent', () => {
       'create_volume',
       'update_service_capabilities',
       'get_pools',
+      'migrate_volume',
+      'retype',
     ]);
     expect(methods(VolumeRpc).map(([, m]) => m.name)).toEqual([
       'create_volume',
@@ -64,6 +67,10 @@ describe('how each RPC method is sent', () => {
       'terminate_connection',
       'attach_volume',
       'detach_volume',
+      'extend_volume',
+      'retype',
+      'migrate_volume',
+      'migration_target',
     ]);
   });
 });

@@ -59,10 +59,6 @@ export const migrateVolumeSchema = z.object({
 });
 
 export const SchedulerRpc = {
-  /** API → scheduler: check the destination an admin named fits (os-migrate_volume). */
-  migrateVolume: castMethod('migrate_volume', migrateVolumeSchema),
-  /** API → scheduler: find a backend for the volume with its new type (os-retype). */
-  retypeVolume: castMethod('retype', retypeVolumeSchema),
   /** API → scheduler, and cinder-volume → scheduler on a reschedule. */
   createVolume: castMethod('create_volume', scheduleCreateVolumeSchema),
   /** cinder-volume → every scheduler (fanout), periodically. */
@@ -74,6 +70,10 @@ export const SchedulerRpc = {
     z.array(poolSchema),
     10_000,
   ),
+  /** API → scheduler: check the destination an admin named fits (os-migrate_volume). */
+  migrateVolume: castMethod('migrate_volume', migrateVolumeSchema),
+  /** API → scheduler: find a backend for the volume with its new type (os-retype). */
+  retypeVolume: castMethod('retype', retypeVolumeSchema),
 } as const;
 
 export type ScheduleCreateVolume = z.infer<typeof scheduleCreateVolumeSchema>;

@@ -26,38 +26,6 @@ export const VolumeRpc = {
   createVolume: castMethod('create_volume', createVolumeSchema),
   /** API → cinder-volume.<host>@<backend> */
   deleteVolume: castMethod('delete_volume', z.object({ volume_id: volumeId })),
-  /** API → the volume's backend: grow it to `new_size` GiB (the volume is `extending`). */
-  extendVolume: castMethod(
-    'extend_volume',
-    z.object({ volume_id: volumeId, new_size: z.number().int().positive() }),
-  ),
-  /** scheduler → the volume's backend, which satisfies the new type: take it (os-retype). */
-  retypeVolume: castMethod(
-    'retype',
-    z.object({ volume_id: volumeId, new_type_id: z.string().uuid() }),
-  ),
-  /**
-   * scheduler → the volume's (source) backend: move the volume to `host` (`host@backend#pool`),
-   * taking `new_type_id` if a retype asked for the move.
-   */
-  migrateVolume: castMethod(
-    'migrate_volume',
-    z.object({ volume_id: volumeId, host: z.string(), new_type_id: z.string().uuid().nullable() }),
-  ),
-  /**
-   * source → destination backend during a migration: `prepare` makes the volume's bytes there
-   * and exports them (their path); `finish` removes that export; `abort` removes the bytes.
-   */
-  migrationTarget: callMethod(
-    'migration_target',
-    z.object({
-      volume_id: volumeId,
-      size: z.number().int().positive(),
-      op: z.enum(['prepare', 'finish', 'abort']),
-    }),
-    z.object({ device_path: z.string().nullable() }),
-    120_000,
-  ),
   /** scheduler → every cinder-volume (fanout): report capabilities now. */
   publishServiceCapabilities: castMethod('publish_service_capabilities', z.object({})),
 
@@ -103,6 +71,40 @@ export const VolumeRpc = {
     'detach_volume',
     z.object({ volume_id: volumeId, attachment_id: attachmentId.nullable() }),
     z.null(),
+  ),
+
+  // The everyday volume actions.
+  /** API → the volume's backend: grow it to `new_size` GiB (the volume is `extending`). */
+  extendVolume: castMethod(
+    'extend_volume',
+    z.object({ volume_id: volumeId, new_size: z.number().int().positive() }),
+  ),
+  /** scheduler → the volume's backend, which satisfies the new type: take it (os-retype). */
+  retypeVolume: castMethod(
+    'retype',
+    z.object({ volume_id: volumeId, new_type_id: z.string().uuid() }),
+  ),
+  /**
+   * scheduler → the volume's (source) backend: move the volume to `host` (`host@backend#pool`),
+   * taking `new_type_id` if a retype asked for the move.
+   */
+  migrateVolume: castMethod(
+    'migrate_volume',
+    z.object({ volume_id: volumeId, host: z.string(), new_type_id: z.string().uuid().nullable() }),
+  ),
+  /**
+   * source → destination backend during a migration: `prepare` makes the volume's bytes there
+   * and exports them (their path); `finish` removes that export; `abort` removes the bytes.
+   */
+  migrationTarget: callMethod(
+    'migration_target',
+    z.object({
+      volume_id: volumeId,
+      size: z.number().int().positive(),
+      op: z.enum(['prepare', 'finish', 'abort']),
+    }),
+    z.object({ device_path: z.string().nullable() }),
+    120_000,
   ),
 } as const;
 

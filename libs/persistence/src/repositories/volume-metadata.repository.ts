@@ -75,7 +75,7 @@ export class VolumeMetadataRepository {
     const rows = (await this.manager.query(
       `UPDATE volumes SET admin_metadata = admin_metadata || jsonb_build_object($2::text, $3::text),
          updated_at = ${NOW_UTC}
-       WHERE id = $1 AND NOT deleted AND status = $4 RETURNING id`,
+       WHERE id = $1 AND NOT deleted AND volumes.status = $4 RETURNING id`,
       [volumeId, key, value, status],
     )) as [unknown[], number];
     if (rows[0].length === 1) return { ok: true };
