@@ -125,6 +125,23 @@ describe('the everyday volume actions, as Cinder', () => {
       },
     );
 
+    it('no room on the backend: the volume stays as it was, with a user message', async () => {
+      const id = await availableVolume();
+      // The backend offers 100 GiB without over-subscription.
+      expect((await action(id, { 'os-extend': { new_size: 500 } })).status).toBe(202);
+      const volume = await api.waitForVolume(id, (v) => v?.status === 'available');
+      expect(volume?.size).toBe(1);
+      expect(statSync(fileOf(id)).size).toBe(GiB);
+      const messages = await api.withVersion('3.3').get('messages');
+      expect(messages.body.messages).toContainEqual(
+        expect.objectContaining({
+          resource_uuid: id,
+          event_id: 'VOLUME_VOLUME_007_003',
+          user_message: 'extend volume: Could not find any available weighted backend.',
+        }),
+      );
+    });
+
     it('a driver failure leaves error_extending, the old size and a user message', async () => {
       const id = await availableVolume();
       // The bytes are gone: the driver cannot grow what is not there.

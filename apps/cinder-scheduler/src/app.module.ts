@@ -4,6 +4,7 @@ import { Binaries } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import { ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { CreateVolumeScheduler } from './flows/create-volume/create-volume.scheduler';
+import { ExtendVolumeScheduler } from './flows/extend-volume/extend-volume.scheduler';
 import { RetypeVolumeScheduler } from './flows/retype-volume/retype-volume.scheduler';
 import { HostManager } from './host-manager/host-manager';
 import { ReportRequests } from './host-manager/report-requests';
@@ -33,6 +34,7 @@ export class AppModule {
         ReportRequests,
         CreateVolumeScheduler,
         RetypeVolumeScheduler,
+        ExtendVolumeScheduler,
       ],
     };
   }

@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import {
   type CapabilityReport,
   type Pool,
+  type ExtendVolume,
+  extendVolumeSchema,
   type MigrateVolume,
   type RetypeVolume,
   retypeVolumeSchema,
@@ -16,6 +18,7 @@ import { settleResource, VolumeEntity } from '@cinderflow/persistence';
 import { LOGGER, settleDeadCreateVolume } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { CreateVolumeScheduler } from './flows/create-volume/create-volume.scheduler';
+import { ExtendVolumeScheduler } from './flows/extend-volume/extend-volume.scheduler';
 import { RetypeVolumeScheduler } from './flows/retype-volume/retype-volume.scheduler';
 import { HostManager } from './host-manager/host-manager';
 
@@ -25,6 +28,7 @@ export class SchedulerController {
     private readonly hosts: HostManager,
     private readonly scheduleCreate: CreateVolumeScheduler,
     private readonly scheduleRetype: RetypeVolumeScheduler,
+    private readonly scheduleExtend: ExtendVolumeScheduler,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
@@ -55,6 +59,25 @@ export class SchedulerController {
       entity: VolumeEntity,
       id: parsed.data.volume_id,
       events: ['retype_or_migrate_finished'],
+      resourceType: 'volume',
+    });
+  }
+
+  @RpcHandler(SchedulerRpc.extendVolume)
+  onExtendVolume(@Payload() message: ExtendVolume): Promise<void> {
+    return this.scheduleExtend.handle(message);
+  }
+
+  /** An extend that can never be scheduled: the volume goes back to what it was. */
+  @RpcDeadLetter(SchedulerRpc.extendVolume)
+  async onExtendVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = extendVolumeSchema.safeParse(letter.payload);
+    if (!parsed.success) return;
+    await settleResource(this.dataSource.manager, {
+      machine: volumeMachine,
+      entity: VolumeEntity,
+      id: parsed.data.volume_id,
+      events: ['extend_refused'],
       resourceType: 'volume',
     });
   }

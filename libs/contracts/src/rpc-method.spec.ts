@@ -56,6 +56,7 @@ describe('how each RPC method is sent', () => {
       'get_pools',
       'migrate_volume',
       'retype',
+      'extend_volume',
     ]);
     expect(methods(VolumeRpc).map(([, m]) => m.name)).toEqual([
       'create_volume',

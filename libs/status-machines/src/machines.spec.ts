@@ -51,6 +51,7 @@ const expected: Record<string, [StatusMachine<string, string>, Table]> = {
       extend_attached: [['available', 'in-use'], 'extending'],
       extend_succeeded: [['extending'], previous],
       extend_failed: [['extending'], 'error_extending'],
+      extend_refused: [['extending'], previous],
       upload_start: [['available'], 'uploading'],
       upload_start_forced: [['available', 'in-use'], 'uploading'],
       upload_finished: [['uploading'], previous],

@@ -127,6 +127,8 @@ export const volumeMachine = defineMachine({
     extend_attached: { from: ['available', 'in-use'], to: 'extending', savePrevious: true },
     extend_succeeded: { from: ['extending'], to: { previous: ['available', 'in-use'] } },
     extend_failed: { from: ['extending'], to: 'error_extending' },
+    // the scheduler finds no room on the volume's backend: back to what it was
+    extend_refused: { from: ['extending'], to: { previous: ['available', 'in-use'] } },
     upload_start: { from: ['available'], to: 'uploading', savePrevious: true },
     upload_start_forced: { from: ['available', 'in-use'], to: 'uploading', savePrevious: true },
     upload_finished: { from: ['uploading'], to: { previous: ['available', 'in-use'] } },

@@ -52,6 +52,11 @@ export const retypeVolumeSchema = z.object({
   migration_policy: z.enum(['never', 'on-demand']),
 });
 
+export const extendVolumeSchema = z.object({
+  volume_id: z.string().uuid(),
+  new_size: z.number().int().positive(),
+});
+
 export const migrateVolumeSchema = z.object({
   volume_id: z.string().uuid(),
   /** `host@backend#pool` the admin named. */
@@ -74,6 +79,8 @@ export const SchedulerRpc = {
   migrateVolume: castMethod('migrate_volume', migrateVolumeSchema),
   /** API → scheduler: find a backend for the volume with its new type (os-retype). */
   retypeVolume: castMethod('retype', retypeVolumeSchema),
+  /** API → scheduler: check the volume's backend has room to grow it (os-extend). */
+  extendVolume: castMethod('extend_volume', extendVolumeSchema),
 } as const;
 
 export type ScheduleCreateVolume = z.infer<typeof scheduleCreateVolumeSchema>;
@@ -95,3 +102,4 @@ export function volumeIdOfCreate(payload: unknown): string | undefined {
 
 export type RetypeVolume = z.infer<typeof retypeVolumeSchema>;
 export type MigrateVolume = z.infer<typeof migrateVolumeSchema>;
+export type ExtendVolume = z.infer<typeof extendVolumeSchema>;

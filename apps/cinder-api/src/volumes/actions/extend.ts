@@ -1,4 +1,4 @@
-import { backendOf, Destinations, VolumeRpc } from '@cinderflow/contracts';
+import { Destinations, SchedulerRpc } from '@cinderflow/contracts';
 import { applyTransition, StatusConflictError, VolumeEntity } from '@cinderflow/persistence';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { invalidInput, invalidVolume } from '../../common/cinder-errors';
@@ -20,8 +20,8 @@ const extendBody = new RequestSchema(
 
 /**
  * os-extend (cinder/volume/api.py _extend): `available`, or `in-use` from 3.42; the volume is
- * `extending` and the cast to its backend leaves in the same transaction. The new size is noted
- * in the admin metadata so that the schedulers count it from now on.
+ * `extending` and the cast to the scheduler, which checks the backend has room for the growth
+ * (Cinder's scheduler extend_volume), leaves in the same transaction.
  */
 export async function extend(ctx: ActionContext, args: unknown): Promise<void> {
   const { volume } = ctx;
@@ -48,13 +48,9 @@ export async function extend(ctx: ActionContext, args: unknown): Promise<void> {
           sql: 'status = :expected',
           params: { expected: attached ? 'in-use' : 'available' },
         },
-        set: {
-          admin_metadata: () =>
-            `admin_metadata || jsonb_build_object('extend_new_size', '${newSize}')`,
-        },
       });
       if (!row.host) throw invalidVolume(`Volume ${volume.id} has no backend.`);
-      await ctx.outbox.send(tx, Destinations.volume(backendOf(row.host)), VolumeRpc.extendVolume, {
+      await ctx.outbox.send(tx, Destinations.scheduler(), SchedulerRpc.extendVolume, {
         volume_id: volume.id,
         new_size: newSize,
       });
