@@ -4,6 +4,7 @@ import {
   existsSync,
   openSync,
   readFileSync,
+  readSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -654,6 +655,44 @@ describe('os-retype with migration: the bytes move to the other backend', () => 
       volume_type: 'on-src',
       'os-vol-host-attr:host': `${cluster.serviceHost('src')}#src`,
     });
+  });
+
+  it('a source restarted mid-copy leaves the volume where it was; a new retype then moves it', async () => {
+    const res = await api.post('volumes', { volume: { size: 40, volume_type: 'on-src' } });
+    const id = res.body.volume.id as string;
+    await api.waitForVolume(id, (v) => v?.status === 'available');
+    const last = randomBytes(4096);
+    const fd = openSync(fileOn('src', id), 'r+');
+    writeSync(fd, last, 0, last.length, 40 * GiB - last.length);
+    closeSync(fd);
+    await api.post(`volumes/${id}/action`, {
+      'os-retype': { new_type: 'on-dst', migration_policy: 'on-demand' },
+    });
+    await api.waitForVolume(id, (v) => v?.migration_status === 'migrating');
+    await cluster.stopService('cinder-volume@src', 'SIGKILL');
+    await cluster.startBackend({ name: 'src', capacityGb: 100 });
+    const settled = await api.waitForVolume(
+      id,
+      (v) => v?.status === 'available' && v.migration_status === 'error',
+      30_000,
+    );
+    expect(settled).toMatchObject({
+      volume_type: 'on-src',
+      'os-vol-host-attr:host': `${cluster.serviceHost('src')}#src`,
+    });
+    await api.post(`volumes/${id}/action`, {
+      'os-retype': { new_type: 'on-dst', migration_policy: 'on-demand' },
+    });
+    await api.waitForVolume(
+      id,
+      (v) => v?.status === 'available' && v.volume_type === 'on-dst',
+      60_000,
+    );
+    const copy = openSync(fileOn('dst', id), 'r');
+    const tail = Buffer.alloc(last.length);
+    readSync(copy, tail, 0, tail.length, 40 * GiB - last.length);
+    closeSync(copy);
+    expect(tail.equals(last)).toBe(true);
   });
 
   it('os-migrate_volume moves the bytes to the named backend, keeping the type', async () => {

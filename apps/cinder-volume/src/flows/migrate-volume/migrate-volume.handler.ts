@@ -17,7 +17,7 @@ export const MigrateVolumeWork = defineWork({
   status: 'maintenance',
   succeeded: 'retype_or_migrate_finished',
   failed: 'retype_or_migrate_finished',
-  onRestart: 'fail',
+  onRestart: 'resume',
 });
 
 const CHUNK = 4 * 1024 * 1024;
@@ -67,7 +67,30 @@ export class MigrateVolumeHandler implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.work.register(MigrateVolumeWork);
+    this.work.register(RetypeVolumeWork, (id) => this.abandon(RetypeVolumeWork, id));
+    this.work.register(MigrateVolumeWork, (id) => this.abandon(MigrateVolumeWork, id));
+  }
+
+  /**
+   * Work a restart interrupted cannot be picked up (how far the copy got is unknown): it ends as
+   * a failure would, the volume where it was and, if it was moving, migration_status `error` and
+   * its hold on the destination released. The destination's partial copy is left behind.
+   */
+  private async abandon(
+    kind: typeof RetypeVolumeWork | typeof MigrateVolumeWork,
+    volumeId: string,
+  ): Promise<void> {
+    await this.work.run(kind, volumeId, {
+      run: () => Promise.reject(new Error('interrupted by a restart')),
+      setOnFailure: (row) =>
+        row.migration_status === 'migrating'
+          ? {
+              migration_status: 'error',
+              admin_metadata: () => "admin_metadata - 'migration_host'",
+            }
+          : {},
+    });
+    await this.driver.terminateConnection({ id: volumeId }, MIGRATION_EXPORT);
   }
 
   async handle(m: { volume_id: string; host: string; new_type_id: string | null }) {
@@ -138,6 +161,8 @@ export class MigrateVolumeHandler implements OnModuleInit {
   }): Promise<{ device_path: string | null }> {
     const volume = { id: m.volume_id, size: m.size };
     if (m.op === 'prepare') {
+      // A fresh target: a copy an interrupted attempt left would keep bytes the source lost.
+      await this.driver.deleteVolume(volume);
       await this.driver.createVolume(volume);
       const connection = await this.driver.initializeConnection(volume, MIGRATION_EXPORT, {}, 'rw');
       return { device_path: String(connection.data.device_path) };

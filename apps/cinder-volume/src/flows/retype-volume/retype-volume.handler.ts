@@ -1,11 +1,12 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { VolumeEntity } from '@cinderflow/persistence';
 import { defineWork, ManagerWork } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 
 /**
- * The scheduler found the volume's own backend fit for the new type. Either way the volume
- * returns to what it was (Cinder's retype ends in previous_status, failed or not).
+ * A retype on the volume's backend, or the move a retype needs. Either way the volume returns
+ * to what it was (Cinder's retype ends in previous_status, failed or not). After a restart the
+ * migration handler settles it (`resume` there fails it, undoing the migration's marks).
  */
 export const RetypeVolumeWork = defineWork({
   resourceType: 'volume',
@@ -14,7 +15,7 @@ export const RetypeVolumeWork = defineWork({
   status: 'retyping',
   succeeded: 'retype_or_migrate_finished',
   failed: 'retype_or_migrate_finished',
-  onRestart: 'fail',
+  onRestart: 'resume',
 });
 
 /**
@@ -22,12 +23,8 @@ export const RetypeVolumeWork = defineWork({
  * for the file driver: a file has no type), then the volume takes the new type.
  */
 @Injectable()
-export class RetypeVolumeHandler implements OnModuleInit {
+export class RetypeVolumeHandler {
   constructor(private readonly work: ManagerWork) {}
-
-  onModuleInit(): void {
-    this.work.register(RetypeVolumeWork);
-  }
 
   handle(volumeId: string, newTypeId: string) {
     return this.work.run(RetypeVolumeWork, volumeId, {
