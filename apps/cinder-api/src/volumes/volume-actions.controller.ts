@@ -190,6 +190,11 @@ export class VolumeActionsController {
         return;
       }
       case 'os-force_delete':
+        if (!caller.isAdmin) {
+          throw forbidden(
+            "Policy doesn't allow volume_extension:volume_admin_actions:force_delete to be performed.",
+          );
+        }
         return this.volumes.delete(caller, id, true);
       case 'os-reset_status':
         return this.resetStatus(caller, volume, args);
