@@ -980,6 +980,7 @@ const QUERY_KEYS = [
   'name',
   'status',
   'metadata',
+  'glance_metadata',
   'size',
   'bootable',
   'availability_zone',

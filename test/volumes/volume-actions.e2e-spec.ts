@@ -362,6 +362,31 @@ describe('the everyday volume actions, as Cinder', () => {
       });
     });
 
+    it('filters lists by glance_metadata from 3.4 to 3.30', async () => {
+      const id = await availableVolume();
+      const other = await availableVolume();
+      await action(id, { 'os-set_image_metadata': { metadata: { image_name: 'filtered' } } });
+      await action(other, { 'os-set_image_metadata': { metadata: { image_name: 'other' } } });
+      const query = `volumes/detail?glance_metadata=${encodeURIComponent('{"image_name": "filtered"}')}`;
+      const found = await api.withVersion('3.4').get(query);
+      expect(found.status).toBe(200);
+      expect((found.body.volumes as { id: string }[]).map((v) => v.id)).toEqual([id]);
+      // Before 3.4 the filter is dropped; from 3.31 it is not one of the volume filters.
+      const before = await api.withVersion('3.3').get(query);
+      expect((before.body.volumes as { id: string }[]).map((v) => v.id)).toEqual(
+        expect.arrayContaining([id, other]),
+      );
+      expect(await api.withVersion('3.31').get(query)).toMatchObject({
+        status: 400,
+        body: {
+          badRequest: {
+            message:
+              'Invalid input received: Invalid filters glance_metadata are found in query options.',
+          },
+        },
+      });
+    });
+
     it('answers a key not there with 404', async () => {
       const id = await availableVolume();
       expect(await action(id, { 'os-unset_image_metadata': { key: 'nope' } })).toMatchObject({

@@ -194,10 +194,13 @@ export class VolumesController {
     caller: RequestContext,
     version: ApiVersion,
   ): Promise<VolumePage> {
+    // `glance_metadata` is a filter from 3.4; from 3.31 only resource_filters.json's count, and
+    // Cinder's default does not name it.
+    const glance = version.atLeast('3.4') && !version.atLeast('3.31');
     const params = parseListParams(query, {
       maxLimit: this.config.OSAPI_MAX_LIMIT,
       sortColumns: VOLUME_SORT_COLUMNS,
-      filters: VOLUME_FILTERS,
+      filters: glance ? [...VOLUME_FILTERS, 'glance_metadata'] : VOLUME_FILTERS,
       version,
     });
     return this.volumes.list(caller, params);

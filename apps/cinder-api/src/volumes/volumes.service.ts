@@ -83,6 +83,9 @@ export class VolumesService {
       filters.bootable = ['1', 't', 'true', 'on', 'y', 'yes'].includes(f.bootable.toLowerCase());
     }
     if (f.metadata !== undefined) filters.metadata = parseMetadataFilter(f.metadata);
+    if (f.glance_metadata !== undefined) {
+      filters.glance_metadata = parseMetadataFilter(f.glance_metadata, 'glance_metadata');
+    }
     const page = await this.repo.list(scopeOf(caller, params.allTenants), filters, {
       sort: params.sort,
       limit: params.limit,
@@ -197,7 +200,7 @@ export class VolumesService {
   }
 }
 
-function parseMetadataFilter(raw: string): Record<string, string> {
+function parseMetadataFilter(raw: string, name = 'metadata'): Record<string, string> {
   try {
     const parsed: unknown = JSON.parse(raw.replace(/'/g, '"'));
     // jsonb can hold neither NUL nor lone surrogates, which JSON escapes can spell.
@@ -207,5 +210,5 @@ function parseMetadataFilter(raw: string): Record<string, string> {
   } catch {
     // fall through
   }
-  throw badRequest(`Invalid metadata filter ${raw}`);
+  throw badRequest(`Invalid ${name} filter ${raw}`);
 }

@@ -13,6 +13,8 @@ export interface VolumeFilters {
   bootable?: boolean;
   /** Volumes whose metadata holds all of these pairs. */
   metadata?: Record<string, string>;
+  /** Volumes whose image metadata (volume_glance_metadata) holds all of these pairs. */
+  glance_metadata?: Record<string, string>;
   /** For an all-projects scope: only this project's. */
   project_id?: string;
 }
@@ -46,6 +48,13 @@ export class VolumesRepository {
         metadata: JSON.stringify(filters.metadata),
       });
     }
+    Object.entries(filters.glance_metadata ?? {}).forEach(([key, value], i) => {
+      qb.andWhere(
+        'EXISTS (SELECT 1 FROM volume_glance_metadata g ' +
+          `WHERE g.volume_id = v.id AND g.key = :gk${i} AND g.value = :gv${i})`,
+        { [`gk${i}`]: key, [`gv${i}`]: value },
+      );
+    });
     return fetchPage(qb, 'v', page);
   }
 
