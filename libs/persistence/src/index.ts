@@ -22,3 +22,5 @@ export * from './ensure-database';
 export * from './repositories/keyset-page';
 export * from './repositories/live-rows';
 export * from './repositories/volumes.repository';
+export * from './repositories/messages.repository';
+export * from './repositories/attachments.repository';

@@ -57,13 +57,13 @@ export interface VolumePage {
 
 @Injectable()
 export class VolumesService {
+  private readonly repo: VolumesRepository;
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(OUTBOX) private readonly outbox: Outbox,
-  ) {}
-
-  private get repo(): VolumesRepository {
-    return new VolumesRepository(this.dataSource.manager);
+  ) {
+    this.repo = new VolumesRepository(this.dataSource.manager);
   }
 
   async list(caller: RequestContext, params: ListParams): Promise<VolumePage> {
