@@ -24,3 +24,4 @@ export * from './repositories/live-rows';
 export * from './repositories/volumes.repository';
 export * from './repositories/messages.repository';
 export * from './repositories/attachments.repository';
+export * from './repositories/volume-types.repository';

@@ -110,7 +110,7 @@ export class VolumesService {
 
   async update(caller: RequestContext, id: string, body: UpdateVolumeBody): Promise<VolumeEntity> {
     const volume = await this.get(caller, id);
-    const changes: Partial<VolumeEntity> = {};
+    const changes: Parameters<VolumesRepository['update']>[1] = {};
     const name = body.volume.name !== undefined ? body.volume.name : body.volume.display_name;
     const description =
       body.volume.description !== undefined
@@ -120,16 +120,9 @@ export class VolumesService {
     if (description !== undefined) changes.display_description = description;
     if (body.volume.metadata !== undefined) changes.metadata = body.volume.metadata ?? {};
     if (Object.keys(changes).length === 0) return volume;
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(VolumeEntity)
-      .set({ ...changes, updated_at: () => NOW_UTC })
-      .where('id = :id AND deleted = false', { id })
-      .returning('*')
-      .execute();
-    const rows = result.raw as VolumeEntity[];
-    if (rows.length === 0) throw notFound(NOT_FOUND.volume(id));
-    return rows[0];
+    const updated = await this.repo.update(id, changes);
+    if (!updated) throw notFound(NOT_FOUND.volume(id));
+    return updated;
   }
 
   /**
