@@ -25,3 +25,4 @@ export * from './repositories/volumes.repository';
 export * from './repositories/messages.repository';
 export * from './repositories/attachments.repository';
 export * from './repositories/volume-types.repository';
+export * from './testing/test-database';
