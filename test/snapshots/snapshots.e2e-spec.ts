@@ -630,6 +630,28 @@ describe('snapshots: the API, cinder-volume and the bytes', () => {
       ]);
     });
 
+    it('a snapshot create racing a volume delete: exactly one wins, never a snapshot of a deleted volume', async () => {
+      for (let round = 0; round < 8; round++) {
+        const volumeId = await newVolume(`race-${round}`);
+        const [created, deleted] = await Promise.all([
+          api.post('snapshots', { snapshot: { volume_id: volumeId } }),
+          api.delete(`volumes/${volumeId}`),
+        ]);
+        expect([created.status, deleted.status].sort()).toEqual([202, 400]);
+        if (created.status === 202) {
+          const id = created.body.snapshot.id as string;
+          await waitForSnapshot(id, (s) => s?.status === 'available');
+          expect((await api.delete(`volumes/${volumeId}?cascade=true`)).status).toBe(202);
+        }
+        await api.waitForVolume(volumeId, (v) => v === null);
+      }
+      const orphans = await cluster.sql(
+        `SELECT s.id FROM snapshots s JOIN volumes v ON v.id = s.volume_id
+          WHERE NOT s.deleted AND v.deleted`,
+      );
+      expect(orphans).toEqual([]);
+    });
+
     it('a forced cascade (3.23) deletes snapshots in any status', async () => {
       const volumeId = await newVolume('forced-cascade');
       const a = (await newSnapshot(volumeId)).id as string;
