@@ -24,8 +24,9 @@ function view(req: Request, m: MessageEntity) {
     event_id: m.event_id,
     user_message: userMessageText(m),
     message_level: m.message_level,
-    resource_type: m.resource_type,
-    resource_uuid: m.resource_uuid,
+    // cinder/api/v3/views/messages.py shows the resource only when it is set.
+    ...(m.resource_type ? { resource_type: m.resource_type } : {}),
+    ...(m.resource_uuid ? { resource_uuid: m.resource_uuid } : {}),
     created_at: timestamp(m.created_at),
     guaranteed_until: timestamp(m.expires_at),
     request_id: m.request_id,

@@ -153,7 +153,8 @@ export class VolumesController {
       );
     }
     const volume = await this.volumes.update(caller, id, parsed);
-    return this.shown(req, volume, caller, version);
+    // The os-vol-* extensions extend show and detail only: update answers without them.
+    return this.shown(req, volume, caller, version, false);
   }
 
   @Delete(':id')
@@ -172,18 +173,19 @@ export class VolumesController {
     await this.volumes.delete(caller, id, forced, boolParam('cascade', cascade));
   }
 
-  /** `{"volume": <detail>}` with the os-vol-* attributes, as show and update answer. */
+  /** `{"volume": <detail>}`; `extended`: with the os-vol-* attributes, as show answers. */
   private async shown(
     req: Request,
     volume: VolumeEntity,
     caller: RequestContext,
     version: ApiVersion,
+    extended = true,
   ) {
     const typeNames = await this.volumes.typeNames();
     const volumeTypeName = typeNames.get(volume.volume_type_id) ?? '';
     const attachments = (await this.attachments.attachedOf([volume.id])).get(volume.id);
     return {
-      volume: volumeDetail(req, { volume, volumeTypeName, attachments }, caller, version, true),
+      volume: volumeDetail(req, { volume, volumeTypeName, attachments }, caller, version, extended),
     };
   }
 
