@@ -27,7 +27,8 @@ function serviceSchema(version: string, isVolume: boolean): JsonSchema {
   if (atLeast(version, '3.7')) fields.cluster = stringOrNull;
   if (isVolume) {
     if (atLeast(version, '3.49')) fields.backend_state = { enum: ['up', 'down', null] };
-    fields.replication_status = string;
+    // Null for a service that has not reported it (samples/os-services/v3.49).
+    fields.replication_status = stringOrNull;
     fields.active_backend_id = stringOrNull;
     fields.frozen = boolean;
   }

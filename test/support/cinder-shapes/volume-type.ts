@@ -38,16 +38,24 @@ function extraSpecs(isAdmin: boolean): JsonSchema {
   };
 }
 
-/** The v3 view: GET /types, /types/{id}, /types/default. */
-export function volumeTypeSchema(_version: string, isAdmin: boolean): JsonSchema {
+/**
+ * The v3 view: GET /types, /types/{id}, /types/default. The volume_type_access extension finds
+ * the type it extends by the id in the URL, so GET /types/default (id "default") has no
+ * `os-volume-type-access:is_public` (samples/volume_type/volume-type-default-response.json).
+ */
+export function volumeTypeSchema(
+  _version: string,
+  isAdmin: boolean,
+  { isDefault = false }: { isDefault?: boolean } = {},
+): JsonSchema {
   const fields: Record<string, JsonSchema> = {
     id: uuid,
     name: string,
     is_public: boolean,
     description: stringOrNull,
     extra_specs: extraSpecs(isAdmin),
-    'os-volume-type-access:is_public': boolean,
   };
+  if (!isDefault) fields['os-volume-type-access:is_public'] = boolean;
   if (isAdmin) fields.qos_specs_id = uuidOrNull;
   return object(fields);
 }
@@ -69,6 +77,11 @@ export function volumeTypeCreateBody(): JsonSchema {
 
 export function volumeTypeShowBody(version: string, isAdmin: boolean): JsonSchema {
   return envelope('volume_type', volumeTypeSchema(version, isAdmin));
+}
+
+/** GET /types/default. */
+export function volumeTypeDefaultBody(version: string, isAdmin: boolean): JsonSchema {
+  return envelope('volume_type', volumeTypeSchema(version, isAdmin, { isDefault: true }));
 }
 
 /** GET /types: paged, so `volume_type_links` on a full page. */

@@ -81,7 +81,13 @@ export class VolumeTypesController {
 
   @Get('default')
   async showDefault(@Caller() caller: RequestContext) {
-    return { volume_type: view(await this.types.getDefault(), caller) };
+    // Cinder's volume_type_access extension looks the type up by the URL's id ("default"),
+    // finds none and adds nothing: no os-volume-type-access:is_public here.
+    const { 'os-volume-type-access:is_public': _, ...shown } = view(
+      await this.types.getDefault(),
+      caller,
+    );
+    return { volume_type: shown };
   }
 
   @Get(':id')
