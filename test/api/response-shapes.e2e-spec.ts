@@ -1,5 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are JSON the test picks apart */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type ApiResponse, ApiClient, PROJECT_A } from '../support/api-client';
 import { Cluster } from '../support/cluster';
 import {
@@ -13,6 +15,11 @@ import {
   backupListBody,
   backupRestoreBody,
   backupShowBody,
+  shapeErrors,
+  snapshotCreateOrUpdateBody,
+  snapshotDetailListBody,
+  snapshotListBody,
+  snapshotShowBody,
   expectShape,
   extraSpecsBody,
   faultBody,
@@ -80,6 +87,72 @@ function check(res: ApiResponse, status: number, schema: JsonSchema, label: stri
   }
   expectShape(res.body, schema, label);
 }
+
+/** Cinder's own api-ref samples and the schema each must fit (see api-ref-samples/README.md). */
+const SAMPLES: [string, JsonSchema][] = [
+  ['volumes/volume-create-response.json', volumeCreateOrUpdateBody('3.0', true)],
+  ['volumes/volume-show-response.json', volumeShowBody('3.0', true)],
+  ['volumes/volume-update-response.json', volumeCreateOrUpdateBody('3.0', true)],
+  ['volumes/volumes-list-response.json', volumeListBody('3.0')],
+  ['volumes/volumes-list-detailed-response.json', volumeDetailListBody('3.0', true)],
+  ['volumes/v3.13/volume-show-response.json', volumeShowBody('3.13', true)],
+  ['volumes/v3.21/volume-show-response.json', volumeShowBody('3.21', true)],
+  ['volumes/v3.48/volume-show-response.json', volumeShowBody('3.48', true)],
+  ['volumes/v3.61/volume-show-response.json', volumeShowBody('3.61', true)],
+  ['volumes/v3.63/volume-show-response.json', volumeShowBody('3.63', true)],
+  ['volumes/v3.65/volume-show-response.json', volumeShowBody('3.65', true)],
+  ['volumes/v3.65/volume-create-response.json', volumeCreateOrUpdateBody('3.65', true)],
+  ['volumes/v3.65/volume-update-response.json', volumeCreateOrUpdateBody('3.65', true)],
+  ['volumes/v3.65/volumes-list-detailed-response.json', volumeDetailListBody('3.65', true)],
+  ['volumes/v3.69/volume-show-response.json', volumeShowBody('3.69', true)],
+  ['attachment-list-response.json', attachmentListBody()],
+  ['attachment-list-detailed-response.json', attachmentDetailListBody()],
+  ['backup-restore-response.json', backupRestoreBody()],
+  ['backups/backup-create-response.json', backupCreateBody()],
+  ['backups/v3.18/backup-show-response.json', backupShowBody('3.18', true)],
+  ['backups/v3.43/backups-list-detailed-response.json', backupDetailListBody('3.43', true)],
+  ['backups/v3.45/backups-list-response.json', backupListBody('3.45')],
+  ['backups/v3.56/backup-show-response.json', backupShowBody('3.56', true)],
+  ['snapshots/snapshots-list-response.json', snapshotListBody('3.0')],
+  ['snapshots/snapshot-show-response.json', snapshotShowBody('3.0', true)],
+  ['snapshots/v3.14/snapshot-show-response.json', snapshotShowBody('3.14', true)],
+  ['snapshots/v3.41/snapshots-list-detailed-response.json', snapshotDetailListBody('3.41', true)],
+  ['snapshots/v3.65/snapshot-create-response.json', snapshotCreateOrUpdateBody('3.65', true)],
+  ['snapshots/v3.65/snapshot-show-response.json', snapshotShowBody('3.65', true)],
+  ['snapshots/v3.65/snapshot-update-response.json', snapshotCreateOrUpdateBody('3.65', true)],
+  ['volume_type/volume-type-show-response.json', volumeTypeShowBody('3.0', true)],
+  ['volume_type/volume-type-create-response.json', volumeTypeCreateBody()],
+  ['volume_type/volume-types-list-response.json', volumeTypeListBody('3.0', true)],
+  ['volume_type/volume-type-default-response.json', volumeTypeDefaultBody('3.0', true)],
+  ['volume_type/volume-type-all-extra-specs-show-response.json', extraSpecsBody(true)],
+  ['os-services/v3.49/services-list-response.json', serviceListBody('3.49')],
+  ['availability-zone-list-response.json', availabilityZoneListBody()],
+  ['pools-list-detailed-response.json', poolListBody(true)],
+  ['versions/version-show-response.json', versionsBody()],
+  ['versions/versions-response.json', versionsBody()],
+];
+
+describe("the schemas fit Cinder's own api-ref samples", () => {
+  const dir = join(__dirname, '../support/cinder-shapes/api-ref-samples');
+  it.each(SAMPLES)('%s', (path, schema) => {
+    const sample: unknown = JSON.parse(readFileSync(join(dir, path), 'utf8'));
+    expect(shapeErrors(sample, schema)).toEqual([]);
+  });
+
+  it('and tell a body with an extra or a missing field apart', () => {
+    const sample = JSON.parse(
+      readFileSync(join(dir, 'volume_type/volume-type-show-response.json'), 'utf8'),
+    ) as { volume_type: Record<string, unknown> };
+    expect(shapeErrors(sample, volumeTypeShowBody('3.0', false))).toEqual([
+      '/volume_type: unexpected field "qos_specs_id"',
+      '/volume_type/extra_specs: unexpected field "capabilities"',
+    ]);
+    delete sample.volume_type.is_public;
+    expect(shapeErrors(sample, volumeTypeShowBody('3.0', true))).toEqual([
+      '/volume_type: missing field "is_public"',
+    ]);
+  });
+});
 
 describe('response bodies have Cinder shapes, field for field, per microversion', () => {
   const cluster = new Cluster([{ name: 'only', capacityGb: 100 }]);

@@ -1,4 +1,4 @@
-import Ajv, { type ErrorObject } from 'ajv';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { JsonSchema } from './common';
 
 // Union types ("string or null") and tuple links are the point of these schemas.
@@ -28,9 +28,22 @@ function valueAt(body: unknown, pointer: string): unknown {
   return value;
 }
 
+/** Compiled validators by schema text: the schema functions build equal schemas again. */
+const compiled = new Map<string, ValidateFunction>();
+
+function validatorOf(schema: JsonSchema): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let validate = compiled.get(key);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(key, validate);
+  }
+  return validate;
+}
+
 /** The problems of `body` against `schema`, readable; empty when it fits. */
 export function shapeErrors(body: unknown, schema: JsonSchema): string[] {
-  const validate = ajv.compile(schema);
+  const validate = validatorOf(schema);
   if (validate(body)) return [];
   // if/then/else and anyOf repeat their branches' errors: keep the ones that say something.
   const errors = (validate.errors ?? []).filter((e) => !['if', 'anyOf'].includes(e.keyword));
