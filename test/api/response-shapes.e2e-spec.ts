@@ -19,6 +19,8 @@ import {
   snapshotCreateOrUpdateBody,
   snapshotDetailListBody,
   snapshotListBody,
+  snapshotMetadataBody,
+  snapshotMetadataKeyBody,
   snapshotShowBody,
   expectShape,
   extraSpecsBody,
@@ -359,6 +361,69 @@ describe('response bodies have Cinder shapes, field for field, per microversion'
           ['available', 'error'].includes(v?.status as string),
         );
         await waitForBackup(api, id);
+      });
+
+      it('snapshots: create, show, update, list, detail, metadata', async () => {
+        const created = await api.post('snapshots', {
+          snapshot: { volume_id: fixtures.volume, name: `shapes-${version}` },
+        });
+        check(created, 202, snapshotCreateOrUpdateBody(version, isAdmin), 'POST /snapshots');
+        const id = created.body.snapshot.id as string;
+        await cluster.waitFor(
+          async () => (await api.get(`snapshots/${id}`)).body.snapshot?.status !== 'creating',
+          30_000,
+          () => `snapshot ${id} never left creating`,
+        );
+        check(
+          await api.get(`snapshots/${id}`),
+          200,
+          snapshotShowBody(version, isAdmin),
+          'GET /snapshots/{id}',
+        );
+        check(
+          await api.request('PUT', `snapshots/${id}`, { snapshot: { description: 'shapes' } }),
+          200,
+          snapshotCreateOrUpdateBody(version, isAdmin),
+          'PUT /snapshots/{id}',
+        );
+        check(await api.get('snapshots'), 200, snapshotListBody(version), 'GET /snapshots');
+        check(
+          await api.get('snapshots/detail?limit=1'),
+          200,
+          snapshotDetailListBody(version, isAdmin),
+          'GET /snapshots/detail?limit=1',
+        );
+        check(
+          await api.post(`snapshots/${id}/metadata`, { metadata: { a: '1' } }),
+          200,
+          snapshotMetadataBody(),
+          'POST /snapshots/{id}/metadata',
+        );
+        check(
+          await api.get(`snapshots/${id}/metadata`),
+          200,
+          snapshotMetadataBody(),
+          'GET /snapshots/{id}/metadata',
+        );
+        check(
+          await api.request('PUT', `snapshots/${id}/metadata/a`, { meta: { a: '2' } }),
+          200,
+          snapshotMetadataKeyBody(),
+          'PUT /snapshots/{id}/metadata/{key}',
+        );
+        check(
+          await api.get(`snapshots/${id}/metadata/a`),
+          200,
+          snapshotMetadataKeyBody(),
+          'GET /snapshots/{id}/metadata/{key}',
+        );
+        check(
+          await api.request('PUT', `snapshots/${id}/metadata`, { metadata: { b: '3' } }),
+          200,
+          snapshotMetadataBody(),
+          'PUT /snapshots/{id}/metadata',
+        );
+        check(await api.get(`snapshots/${randomUUID()}`), 404, faultBody(404), 'GET unknown');
       });
 
       it('types: list, show, default, create, extra_specs', async () => {

@@ -92,3 +92,10 @@ export function snapshotDetailListBody(version: string, isAdmin: boolean): JsonS
 export function snapshotMetadataBody(): JsonSchema {
   return object({ metadata: stringMap });
 }
+
+/** GET/PUT /snapshots/{id}/metadata/{key}: `{"meta": {"<key>": "<value>"}}`. */
+export function snapshotMetadataKeyBody(): JsonSchema {
+  return object({
+    meta: { type: 'object', additionalProperties: string, minProperties: 1, maxProperties: 1 },
+  });
+}
