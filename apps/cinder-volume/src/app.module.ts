@@ -10,6 +10,7 @@ import { VOLUME_DRIVER } from './drivers/volume-driver';
 import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler';
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
+import { RevertVolumeHandler } from './flows/revert-volume/revert-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 import { VolumeManagerController } from './volume-manager.controller';
 import {
@@ -57,6 +58,7 @@ export class AppModule {
         DeleteVolumeHandler,
         InitHostCleanup,
         CapabilityReporter,
+        RevertVolumeHandler,
       ],
     };
   }

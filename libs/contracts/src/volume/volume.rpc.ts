@@ -72,6 +72,11 @@ export const VolumeRpc = {
     z.object({ volume_id: volumeId, attachment_id: attachmentId.nullable() }),
     z.null(),
   ),
+  /** API → cinder-volume.<host>@<backend>: os-revert, to the volume's latest snapshot. */
+  revertToSnapshot: castMethod(
+    'revert_to_snapshot',
+    z.object({ volume_id: volumeId, snapshot_id: z.string().uuid() }),
+  ),
 } as const;
 
 export type CreateVolume = z.infer<typeof createVolumeSchema>;

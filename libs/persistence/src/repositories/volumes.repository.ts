@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { SnapshotEntity } from '../entities/snapshot.entity';
 import { VolumeEntity } from '../entities/volume.entity';
 import { VolumeTypeEntity } from '../entities/volume-type.entity';
 import { fetchPage, type Page, type PageRequest } from './keyset-page';
@@ -47,6 +48,19 @@ export class VolumesRepository {
       });
     }
     return fetchPage(qb, 'v', page);
+  }
+
+  /**
+   * The volume's newest snapshot, whatever its status (Cinder's get_latest_snapshot): os-revert
+   * may only go back to it.
+   */
+  latestSnapshot(volumeId: string): Promise<SnapshotEntity | null> {
+    return this.manager
+      .createQueryBuilder(SnapshotEntity, 's')
+      .where('s.volume_id = :volumeId AND s.deleted = false', { volumeId })
+      .orderBy('s.created_at', 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .getOne();
   }
 
   /** Every volume type's name by id (views show the name). */
