@@ -5,9 +5,9 @@ import type { ApiConfig } from '@cinderflow/config';
 import { Binaries, Destinations, SchedulerRpc } from '@cinderflow/contracts';
 import type { Outbox } from '@cinderflow/messaging';
 import {
-  findLive,
   ServiceEntity,
-  SnapshotEntity,
+  type SnapshotEntity,
+  SnapshotsRepository,
   VolumeEntity,
   VolumesRepository,
   VolumeTypeEntity,
@@ -76,7 +76,7 @@ export class CreateVolumeFlow {
     const image = isGiven(v.imageRef) ? v.imageRef : isGiven(v.image_id) ? v.image_id : null;
     // The volume a snapshot was taken of: its backend holds the snapshot's bytes.
     const snapshotVolume = snapshot
-      ? await new VolumesRepository(this.dataSource.manager).findLive(snapshot.volume_id)
+      ? await new SnapshotsRepository(this.dataSource.manager).volumeOf(snapshot)
       : null;
     if (snapshot && !snapshotVolume) throw notFound(NOT_FOUND.volume(snapshot.volume_id));
     if (requestedType && sourceVolume && requestedType.id !== sourceVolume.volume_type_id) {
@@ -182,9 +182,7 @@ export class CreateVolumeFlow {
   }
 
   private async findSnapshot(caller: RequestContext, id: string): Promise<SnapshotEntity> {
-    const snapshot = await findLive(
-      this.dataSource.manager,
-      SnapshotEntity,
+    const snapshot = await new SnapshotsRepository(this.dataSource.manager).findLive(
       id,
       scopeOf(caller, true),
     );
