@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient, PROJECT_A } from '../support/api-client';
 import { Cluster } from '../support/cluster';
@@ -261,6 +261,212 @@ describe('volumes from a source volume or a snapshot, and os-revert', () => {
         body: { volume: { status: 'available' } },
       });
       expect(read('home', clone.id, 4096)).toEqual(source.bytes);
+    });
+  });
+
+  /** Takes a snapshot of a volume and waits until it is available. */
+  async function snapshotOf(volumeId: string, name = 'snap') {
+    const res = await api.post('snapshots', { snapshot: { volume_id: volumeId, name } });
+    expect(res.status).toBe(202);
+    const id = res.body.snapshot.id as string;
+    await cluster.waitFor(
+      async () => (await api.get(`snapshots/${id}`)).body.snapshot?.status === 'available',
+      20_000,
+      () => `snapshot ${id} never became available`,
+    );
+    return id;
+  }
+
+  async function snapshotStatus(id: string) {
+    return (await api.get(`snapshots/${id}`)).body.snapshot?.status as string | undefined;
+  }
+
+  describe('create from a snapshot', () => {
+    it("holds the snapshot's bytes, not the volume's later ones, on the snapshot's backend", async () => {
+      const source = await sourceOnHome();
+      const snapshot = await snapshotOf(source.id);
+      write('home', source.id, Buffer.alloc(4096, 3));
+      const made = await create({ snapshot_id: snapshot, name: 'from-snap' });
+      expect(made).toMatchObject({
+        size: 1,
+        volume_type: 'home-only',
+        snapshot_id: snapshot,
+        source_volid: null,
+      });
+      const done = await available(made.id);
+      expect(done).toMatchObject({ status: 'available', snapshot_id: snapshot });
+      expect(done?.['os-vol-host-attr:host']).toBe(`${cluster.serviceHost('home')}#home`);
+      expect(read('home', made.id, 4096)).toEqual(source.bytes);
+      expect(statSync(fileOf('home', made.id)).size).toBe(1 * GiB);
+
+      const bigger = await create({ snapshot_id: snapshot, size: 3 });
+      expect(await available(bigger.id)).toMatchObject({ status: 'available', size: 3 });
+      expect(statSync(fileOf('home', bigger.id)).size).toBe(3 * GiB);
+      expect(read('home', bigger.id, 4096)).toEqual(source.bytes);
+    });
+
+    it("refuses what Cinder refuses, with Cinder's code and message", async () => {
+      const source = await sourceOnHome(2);
+      const snapshot = await snapshotOf(source.id);
+      const missing = randomUUID();
+      const cases: [Record<string, unknown>, number, string][] = [
+        [{ snapshot_id: missing }, 404, `Snapshot ${missing} could not be found.`],
+        [
+          { snapshot_id: snapshot, source_volid: source.id },
+          400,
+          'Invalid input received: May specify only one of backup, imageRef, snapshot, source volume',
+        ],
+        [
+          { snapshot_id: snapshot, size: 1 },
+          400,
+          "Invalid input received: Volume size '1'GB cannot be smaller than the snapshot size 2GB. They must be >= original snapshot size.",
+        ],
+      ];
+      for (const [volume, code, message] of cases) {
+        const res = await api.post('volumes', { volume });
+        expect({ volume, status: res.status, body: res.body }).toEqual({
+          volume,
+          status: code,
+          body: fault(code, message),
+        });
+      }
+      await cluster.sql(`UPDATE snapshots SET status = 'error' WHERE id = $1`, [snapshot]);
+      const errored = await api.post('volumes', { volume: { snapshot_id: snapshot } });
+      expect(errored.status).toBe(400);
+      expect(errored.body).toEqual(
+        fault(
+          400,
+          "Invalid snapshot: Originating snapshot status must be one of 'available' values",
+        ),
+      );
+      const rows = await cluster.sql<{ n: string }>(
+        'SELECT count(*) AS n FROM volumes WHERE snapshot_id = $1',
+        [snapshot],
+      );
+      expect(rows[0].n).toBe('0');
+    });
+  });
+
+  describe('os-revert (3.40)', () => {
+    const v340 = () => api.withVersion('3.40');
+    const revert = (volumeId: string, snapshotId: unknown, client = v340()) =>
+      client.post(`volumes/${volumeId}/action`, { revert: { snapshot_id: snapshotId } });
+
+    it("puts the latest snapshot's bytes back; volume and snapshot end available", async () => {
+      const source = await sourceOnHome();
+      const snapshot = await snapshotOf(source.id);
+      const later = randomBytes(4096);
+      write('home', source.id, later, 8192);
+      write('home', source.id, Buffer.alloc(4096, 5));
+      const res = await revert(source.id, snapshot);
+      expect(res.status).toBe(202);
+      const done = await api.waitForVolume(source.id, (v) => v?.status !== 'reverting');
+      expect(done).toMatchObject({ status: 'available', size: 1 });
+      expect(await snapshotStatus(snapshot)).toBe('available');
+      expect(read('home', source.id, 4096)).toEqual(source.bytes);
+      // What was written after the snapshot is gone too.
+      expect(read('home', source.id, 4096, 8192)).toEqual(Buffer.alloc(4096));
+    });
+
+    it("refuses what Cinder refuses, with Cinder's code and message", async () => {
+      const source = await sourceOnHome();
+      // Before 3.40 there is no such action.
+      const old = await revert(source.id, randomUUID(), api.withVersion('3.39'));
+      expect(old.status).toBe(404);
+      expect(old.body).toEqual(fault(404, 'The resource could not be found.'));
+
+      const none = await revert(source.id, randomUUID());
+      expect(none.status).toBe(400);
+      expect(none.body).toEqual(fault(400, `Volume ${source.id} doesn't have any snapshots.`));
+
+      const first = await snapshotOf(source.id, 'first');
+      const latest = await snapshotOf(source.id, 'latest');
+      for (const named of [first, null]) {
+        const res = await revert(source.id, named);
+        expect(res.status).toBe(400);
+        expect(res.body).toEqual(
+          fault(
+            400,
+            `Specified snapshot ${named ?? 'None'} is None or not the latest one of volume ${source.id}.`,
+          ),
+        );
+      }
+      const schema = await v340().post(`volumes/${source.id}/action`, {
+        revert: { snapshot_id: 1 },
+      });
+      expect(schema.status).toBe(400);
+
+      const refusal = `Can't revert volume ${source.id} to its latest snapshot ${latest}.`;
+      await cluster.sql(`UPDATE volumes SET status = 'in-use' WHERE id = $1`, [source.id]);
+      const inUse = await revert(source.id, latest);
+      expect(inUse.status).toBe(409);
+      expect(inUse.body).toEqual(
+        fault(409, `Invalid volume: ${refusal} Volume's status must be 'available'.`),
+      );
+      await cluster.sql(`UPDATE volumes SET status = 'available' WHERE id = $1`, [source.id]);
+
+      await cluster.sql(`UPDATE snapshots SET status = 'error' WHERE id = $1`, [latest]);
+      const busy = await revert(source.id, latest);
+      expect(busy.status).toBe(409);
+      expect(busy.body).toEqual(
+        fault(409, `Invalid snapshot: ${refusal} Snapshot's status must be 'available'.`),
+      );
+      // The volume's change was undone with the refusal.
+      expect((await api.get(`volumes/${source.id}`)).body.volume.status).toBe('available');
+      await cluster.sql(`UPDATE snapshots SET status = 'available' WHERE id = $1`, [latest]);
+
+      // Grown since the snapshot: Cinder refuses (the sizes must match).
+      await cluster.sql(`UPDATE volumes SET size = 2 WHERE id = $1`, [source.id]);
+      const grown = await revert(source.id, latest);
+      expect(grown.status).toBe(400);
+      expect(grown.body).toEqual(
+        fault(400, `${refusal} The volume size must be equal to the snapshot size.`),
+      );
+    });
+
+    it('leaves the volume in error and frees the snapshot when the driver fails', async () => {
+      const source = await sourceOnHome();
+      const snapshot = await snapshotOf(source.id);
+      // The snapshot's bytes are gone from the backend: the driver cannot revert.
+      rmSync(join(cluster.dataDir('home'), `snapshot-${snapshot}`));
+      expect((await revert(source.id, snapshot)).status).toBe(202);
+      const done = await api.waitForVolume(source.id, (v) => v?.status !== 'reverting');
+      expect(done?.status).toBe('error');
+      expect(await snapshotStatus(snapshot)).toBe('available');
+      const notes = await cluster.sql('SELECT * FROM workers WHERE resource_id = $1', [source.id]);
+      expect(notes).toEqual([]);
+    });
+
+    it('is harmless when the revert reaches cinder-volume twice', async () => {
+      const source = await sourceOnHome();
+      const snapshot = await snapshotOf(source.id);
+      expect((await revert(source.id, snapshot)).status).toBe(202);
+      await api.waitForVolume(source.id, (v) => v?.status === 'available');
+      // Written after the revert; a replayed revert must not undo it.
+      const after = randomBytes(4096);
+      write('home', source.id, after);
+      await cluster.publish(`cinder-volume.${cluster.serviceHost('home')}`, {
+        method: 'revert_to_snapshot',
+        context: {
+          request_id: 'req-7e57d0b1-e000-4000-8000-00000c10ne03',
+          user_id: 'e2e-user',
+          project_id: PROJECT_A,
+          roles: ['admin'],
+          is_admin: true,
+          sent_at: new Date().toISOString(),
+        },
+        payload: { volume_id: source.id, snapshot_id: snapshot },
+      });
+      // A later revert, through the same queue, is done once the replay is.
+      const other = await sourceOnHome();
+      const otherSnapshot = await snapshotOf(other.id);
+      expect((await revert(other.id, otherSnapshot)).status).toBe(202);
+      await api.waitForVolume(other.id, (v) => v?.status === 'available');
+      expect(await api.get(`volumes/${source.id}`)).toMatchObject({
+        body: { volume: { status: 'available' } },
+      });
+      expect(await snapshotStatus(snapshot)).toBe('available');
+      expect(read('home', source.id, 4096)).toEqual(after);
     });
   });
 });
