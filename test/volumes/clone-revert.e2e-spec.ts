@@ -437,6 +437,40 @@ describe('volumes from a source volume or a snapshot, and os-revert', () => {
       expect(notes).toEqual([]);
     });
 
+    it('is finished by the restart of a cinder-volume that died in the middle of it', async () => {
+      const source = await sourceOnHome();
+      const snapshot = await snapshotOf(source.id);
+      write('home', source.id, Buffer.alloc(4096, 6));
+      await cluster.stopService('cinder-volume@home', 'SIGKILL');
+      expect((await revert(source.id, snapshot)).status).toBe(202);
+      // What a cinder-volume dying after taking the message leaves: its note in `workers`, the
+      // message consumed, the volume `reverting` and the snapshot `restoring`.
+      await cluster.waitFor(
+        async () => (await cluster.sql('SELECT 1 FROM outbox')).length === 0,
+        20_000,
+        () => 'the revert never left the outbox',
+      );
+      await cluster.purge(`cinder-volume.${cluster.serviceHost('home')}`);
+      await cluster.sql(
+        `INSERT INTO workers (resource_type, resource_id, status, service_host, created_at)
+         VALUES ('volume', $1, 'reverting', $2, now())`,
+        [source.id, cluster.serviceHost('home')],
+      );
+      expect(await snapshotStatus(snapshot)).toBe('restoring');
+
+      await cluster.startBackend({ name: 'home', capacityGb: 30 });
+      const done = await api.waitForVolume(source.id, (v) => v?.status !== 'reverting');
+      expect(done?.status).toBe('available');
+      expect(cluster.logOf('cinder-volume@home')).toContain(
+        'work interrupted by a restart; resuming',
+      );
+      expect(await snapshotStatus(snapshot)).toBe('available');
+      expect(read('home', source.id, 4096)).toEqual(source.bytes);
+      expect(
+        await cluster.sql('SELECT 1 FROM workers WHERE resource_id = $1', [source.id]),
+      ).toEqual([]);
+    });
+
     it('is harmless when the revert reaches cinder-volume twice', async () => {
       const source = await sourceOnHome();
       const snapshot = await snapshotOf(source.id);
