@@ -119,6 +119,17 @@ describe('volumes from a source volume or a snapshot, and os-revert', () => {
       await cluster.sql(`UPDATE volumes SET status = 'available' WHERE id = $1`, [source.id]);
     });
 
+    it('is bootable when its source is, as in Cinder', async () => {
+      const source = await sourceOnHome();
+      await cluster.sql('UPDATE volumes SET bootable = true WHERE id = $1', [source.id]);
+      const clone = await create({ source_volid: source.id });
+      expect(clone.bootable).toBe('false');
+      expect(await available(clone.id)).toMatchObject({ status: 'available', bootable: 'true' });
+      const plain = await sourceOnHome();
+      const plainClone = await create({ source_volid: plain.id });
+      expect(await available(plainClone.id)).toMatchObject({ bootable: 'false' });
+    });
+
     it("fails with Cinder's user message when the source's backend has no room, not elsewhere", async () => {
       // More than `home` holds at all; `roomy` would have room.
       const source = await sourceOnHome();
