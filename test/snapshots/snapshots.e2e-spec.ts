@@ -512,6 +512,18 @@ describe('snapshots: the API, cinder-volume and the bytes', () => {
       expect(existsSync(snapshotFile(id as string))).toBe(false);
     });
 
+    it('os-force_delete of a snapshot stuck deleting sends the delete again', async () => {
+      const { id } = await newSnapshot(volumeId);
+      await api.post(`snapshots/${id}/action`, { 'os-reset_status': { status: 'deleting' } });
+      expect(existsSync(snapshotFile(id as string))).toBe(true);
+      const refused = await api.delete(`snapshots/${id}`);
+      expect(refused.status).toBe(400);
+      const forced = await api.post(`snapshots/${id}/action`, { 'os-force_delete': {} });
+      expect(forced.status).toBe(202);
+      await waitForSnapshot(id as string, (s) => s === null);
+      expect(existsSync(snapshotFile(id as string))).toBe(false);
+    });
+
     it('os-reset_status: Cinder statuses only', async () => {
       const { id } = await newSnapshot(volumeId);
       const bogus = await api.post(`snapshots/${id}/action`, {

@@ -64,6 +64,9 @@ describe('how each RPC method is sent', () => {
       'terminate_connection',
       'attach_volume',
       'detach_volume',
+      'create_snapshot',
+      'delete_snapshot',
+      'revert_to_snapshot',
     ]);
   });
 });
