@@ -15,8 +15,8 @@ function fault(code: number, message: string) {
 describe('volumes from a source volume or a snapshot, and os-revert', () => {
   // `roomy` is weighed first (more free space): a clone landing on `home` shows the restriction.
   const cluster = new Cluster([
-    { name: 'home', capacityGb: 30 },
-    { name: 'roomy', capacityGb: 80 },
+    { name: 'home', capacityGb: 60 },
+    { name: 'roomy', capacityGb: 120 },
   ]);
   let api: ApiClient;
 
@@ -133,7 +133,7 @@ describe('volumes from a source volume or a snapshot, and os-revert', () => {
     it("fails with Cinder's user message when the source's backend has no room, not elsewhere", async () => {
       // More than `home` holds at all; `roomy` would have room.
       const source = await sourceOnHome();
-      const clone = await create({ source_volid: source.id, size: 31 });
+      const clone = await create({ source_volid: source.id, size: 61 });
       const done = await available(clone.id);
       expect(done).toMatchObject({ status: 'error', 'os-vol-host-attr:host': null });
       const messages = await api.withVersion('3.3').get('messages');
@@ -469,7 +469,7 @@ describe('volumes from a source volume or a snapshot, and os-revert', () => {
       );
       expect(await snapshotStatus(snapshot)).toBe('restoring');
 
-      await cluster.startBackend({ name: 'home', capacityGb: 30 });
+      await cluster.startBackend({ name: 'home', capacityGb: 60 });
       const done = await api.waitForVolume(source.id, (v) => v?.status !== 'reverting');
       expect(done?.status).toBe('available');
       expect(cluster.logOf('cinder-volume@home')).toContain(
