@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient, PROJECT_A } from '../support/api-client';
 import { Cluster } from '../support/cluster';
@@ -148,6 +148,23 @@ describe('volumes from a source volume or a snapshot, and os-revert', () => {
         ]),
       );
       await api.delete(`volumes/${clone.id}`);
+    });
+
+    it('ends in error, not on another backend, when the copy fails', async () => {
+      const source = await sourceOnHome();
+      // The source's bytes are gone from its backend: the driver cannot copy them.
+      rmSync(fileOf('home', source.id));
+      const clone = await create({ source_volid: source.id });
+      const done = await available(clone.id);
+      expect(done).toMatchObject({ status: 'error', 'os-vol-host-attr:host': null });
+      const [row] = await cluster.sql<{ detail: string }>(
+        'SELECT detail FROM messages WHERE resource_uuid = $1',
+        [clone.id],
+      );
+      expect(row.detail).toContain(`${cluster.serviceHost('home')}: `);
+      // Nothing of it was left behind on either backend.
+      expect(existsSync(fileOf('home', clone.id))).toBe(false);
+      expect(existsSync(fileOf('roomy', clone.id))).toBe(false);
     });
 
     it("refuses what Cinder refuses, with Cinder's code and message", async () => {
