@@ -1696,6 +1696,7 @@ describe('cinder-api: bad input is refused, never a 500, and writes nothing', ()
       { 'os-reserve': {} },
     ],
     ['GET', 'backups/x', 404, 'Backup x could not be found.', undefined],
+    ['GET', 'snapshots/x/metadata', 404, 'Snapshot x could not be found.', undefined],
     ['DELETE', 'messages/1', 404, 'Message 1 could not be found.', undefined],
     [
       'POST',
