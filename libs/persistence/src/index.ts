@@ -22,4 +22,8 @@ export * from './ensure-database';
 export * from './repositories/keyset-page';
 export * from './repositories/live-rows';
 export * from './repositories/volumes.repository';
+export * from './repositories/messages.repository';
+export * from './repositories/attachments.repository';
+export * from './repositories/volume-types.repository';
+export * from './testing/test-database';
 export * from './repositories/snapshots.repository';

@@ -104,12 +104,16 @@ const resetBody = new RequestSchema(
 @Controller(projectRoutes('volumes'))
 @NotFoundMessage(NOT_FOUND.volume)
 export class VolumeActionsController {
+  private readonly volumeRows: VolumesRepository;
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
     @Inject(OUTBOX) private readonly outbox: Outbox,
     private readonly volumes: VolumesService,
-  ) {}
+  ) {
+    this.volumeRows = new VolumesRepository(dataSource.manager);
+  }
 
   @Post(':id/action')
   @HttpCode(202)
@@ -230,7 +234,7 @@ export class VolumeActionsController {
    * the snapshot `restoring` in one transaction with the cast to the volume's backend.
    */
   private async revert(volume: VolumeEntity, snapshotId: string | null) {
-    const latest = await new VolumesRepository(this.dataSource.manager).latestSnapshot(volume.id);
+    const latest = await this.volumeRows.latestSnapshot(volume.id);
     if (!latest) throw badRequest(`Volume ${volume.id} doesn't have any snapshots.`);
     const named = snapshotId ?? 'None';
     if (snapshotId !== latest.id) {

@@ -10,7 +10,8 @@ import {
   SnapshotsRepository,
   VolumeEntity,
   VolumesRepository,
-  VolumeTypeEntity,
+  type VolumeTypeEntity,
+  VolumeTypesRepository,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
@@ -37,13 +38,21 @@ import type { CreateVolumeBody } from '../../volumes/volume.schemas';
  */
 @Injectable()
 export class CreateVolumeFlow {
+  private readonly volumeRows: VolumesRepository;
+  private readonly snapshotRows: SnapshotsRepository;
+  private readonly typeRows: VolumeTypesRepository;
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly types: VolumeTypesService,
     private readonly zones: AvailabilityZonesService,
     @Inject(OUTBOX) private readonly outbox: Outbox,
     @Inject(CONFIG) private readonly config: ApiConfig,
-  ) {}
+  ) {
+    this.volumeRows = new VolumesRepository(dataSource.manager);
+    this.snapshotRows = new SnapshotsRepository(dataSource.manager);
+    this.typeRows = new VolumeTypesRepository(dataSource.manager);
+  }
 
   async run(
     caller: RequestContext,
@@ -75,9 +84,7 @@ export class CreateVolumeFlow {
     }
     const image = isGiven(v.imageRef) ? v.imageRef : isGiven(v.image_id) ? v.image_id : null;
     // The volume a snapshot was taken of: its backend holds the snapshot's bytes.
-    const snapshotVolume = snapshot
-      ? await new SnapshotsRepository(this.dataSource.manager).volumeOf(snapshot)
-      : null;
+    const snapshotVolume = snapshot ? await this.snapshotRows.volumeOf(snapshot) : null;
     if (snapshot && !snapshotVolume) throw notFound(NOT_FOUND.volume(snapshot.volume_id));
     if (requestedType && sourceVolume && requestedType.id !== sourceVolume.volume_type_id) {
       if (!(await this.retypePossible(sourceVolume.volume_type_id, requestedType))) {
@@ -182,19 +189,13 @@ export class CreateVolumeFlow {
   }
 
   private async findSnapshot(caller: RequestContext, id: string): Promise<SnapshotEntity> {
-    const snapshot = await new SnapshotsRepository(this.dataSource.manager).findLive(
-      id,
-      scopeOf(caller, true),
-    );
+    const snapshot = await this.snapshotRows.findLive(id, scopeOf(caller, true));
     if (!snapshot) throw notFound(NOT_FOUND.snapshot(id));
     return snapshot;
   }
 
   private async findVolume(caller: RequestContext, id: string): Promise<VolumeEntity> {
-    const volume = await new VolumesRepository(this.dataSource.manager).findLive(
-      id,
-      scopeOf(caller, true),
-    );
+    const volume = await this.volumeRows.findLive(id, scopeOf(caller, true));
     if (!volume) throw notFound(NOT_FOUND.volume(id));
     return volume;
   }
@@ -208,9 +209,7 @@ export class CreateVolumeFlow {
       where: { topic: Binaries.volume },
     });
     if (services === 1) return true;
-    const source = await this.dataSource.manager.findOne(VolumeTypeEntity, {
-      where: { id: sourceTypeId },
-    });
+    const source = await this.typeRows.findLive(sourceTypeId);
     const from = source?.extra_specs.volume_backend_name;
     const to = target.extra_specs.volume_backend_name;
     return !!from && !!to && from === to;
