@@ -5,6 +5,7 @@ import {
   applyTransition,
   RecordNotFoundError,
   SnapshotEntity,
+  SnapshotsRepository,
   StatusConflictError,
   VolumeEntity,
 } from '@cinderflow/persistence';
@@ -56,10 +57,9 @@ export class RevertVolumeHandler implements OnModuleInit {
 
   /** After a restart: the snapshot the revert was to is the volume's one held `restoring`. */
   private async resume(volumeId: string) {
-    const snapshot = await this.dataSource.manager.findOne(SnapshotEntity, {
-      where: { volume_id: volumeId, status: 'restoring', deleted: false },
-      order: { created_at: 'DESC' },
-    });
+    const snapshot = (await new SnapshotsRepository(this.dataSource.manager).liveOfVolume(volumeId))
+      .filter((s) => s.status === 'restoring')
+      .pop();
     if (snapshot) return this.handle(volumeId, snapshot.id);
     // Nothing to revert to any more (reset or deleted meanwhile): the revert cannot finish.
     return this.work.run(RevertVolumeWork, volumeId, {
