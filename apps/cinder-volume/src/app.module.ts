@@ -12,6 +12,7 @@ import { CreateSnapshotHandler } from './flows/create-snapshot/create-snapshot.h
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
 import { DeleteSnapshotHandler } from './flows/delete-snapshot/delete-snapshot.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
+import { RevertVolumeHandler } from './flows/revert-volume/revert-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 import { VolumeManagerController } from './volume-manager.controller';
 import {
@@ -61,6 +62,7 @@ export class AppModule {
         DeleteSnapshotHandler,
         InitHostCleanup,
         CapabilityReporter,
+        RevertVolumeHandler,
       ],
     };
   }

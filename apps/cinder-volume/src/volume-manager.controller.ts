@@ -21,6 +21,7 @@ import { CreateSnapshotHandler } from './flows/create-snapshot/create-snapshot.h
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
 import { DeleteSnapshotHandler } from './flows/delete-snapshot/delete-snapshot.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
+import { RevertVolumeHandler } from './flows/revert-volume/revert-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 
 /** cinder-volume's RPC surface; each handler lives with its flow. */
@@ -36,6 +37,7 @@ export class VolumeManagerController implements OnApplicationBootstrap {
     private readonly createSnapshot: CreateSnapshotHandler,
     private readonly deleteSnapshot: DeleteSnapshotHandler,
     @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly revert: RevertVolumeHandler,
   ) {}
 
   /** Runs before the transport starts consuming: storage ready, leftovers settled, then report. */
@@ -172,5 +174,37 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   @RpcHandler(VolumeRpc.detachVolume)
   onDetachVolume(@Payload() m: { volume_id: string; attachment_id: string | null }) {
     return this.attach.detachVolume(m.volume_id, m.attachment_id);
+  }
+
+  @RpcHandler(VolumeRpc.revertToSnapshot)
+  async onRevertToSnapshot(@Payload() m: { volume_id: string; snapshot_id: string }) {
+    await this.revert.handle(m.volume_id, m.snapshot_id);
+  }
+
+  /** A revert that can never run: the volume `error`, its snapshot `available` again. */
+  @RpcDeadLetter(VolumeRpc.revertToSnapshot)
+  async onRevertToSnapshotDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = z
+      .object({ volume_id: z.string().uuid(), snapshot_id: z.string().uuid() })
+      .safeParse(letter.payload);
+    if (!parsed.success) return;
+    const { volume_id, snapshot_id } = parsed.data;
+    // Both in one transaction, as the handler's failure does.
+    await this.dataSource.transaction(async (tx) => {
+      await settleResource(tx, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: volume_id,
+        events: ['revert_failed'],
+        resourceType: 'volume',
+      });
+      await settleResource(tx, {
+        machine: snapshotMachine,
+        entity: SnapshotEntity,
+        id: snapshot_id,
+        events: ['revert_finished'],
+        resourceType: 'snapshot',
+      });
+    });
   }
 }

@@ -66,6 +66,7 @@ describe('how each RPC method is sent', () => {
       'detach_volume',
       'create_snapshot',
       'delete_snapshot',
+      'revert_to_snapshot',
     ]);
   });
 });

@@ -46,6 +46,9 @@ export const invalidVolume = (reason: string) =>
 /** Cinder's InvalidBackup. */
 export const invalidBackup = (reason: string) =>
   new CinderHttpError(400, `Invalid backup: ${reason}`);
+/** Cinder's InvalidSnapshot. */
+export const invalidSnapshot = (reason: string) =>
+  new CinderHttpError(400, `Invalid snapshot: ${reason}`);
 export const badRequest = (message: string) => new CinderHttpError(400, message);
 export const notFound = (message: string) => new CinderHttpError(404, message);
 export const forbidden = (message: string) => new CinderHttpError(403, message);

@@ -83,6 +83,11 @@ export const VolumeRpc = {
   ),
   /** API → the volume's backend: remove the snapshot (it is `deleting`). */
   deleteSnapshot: castMethod('delete_snapshot', z.object({ snapshot_id: snapshotId })),
+  /** API → cinder-volume.<host>@<backend>: os-revert, to the volume's latest snapshot. */
+  revertToSnapshot: castMethod(
+    'revert_to_snapshot',
+    z.object({ volume_id: volumeId, snapshot_id: snapshotId }),
+  ),
 } as const;
 
 export type CreateVolume = z.infer<typeof createVolumeSchema>;

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { SnapshotEntity } from '../entities/snapshot.entity';
 import { VolumeEntity } from '../entities/volume.entity';
 import { VolumeTypeEntity } from '../entities/volume-type.entity';
 import { NOW_UTC } from '../utc';
@@ -64,6 +65,19 @@ export class VolumesRepository {
       .execute();
     const rows = result.raw as VolumeEntity[];
     return rows[0] ?? null;
+  }
+
+  /**
+   * The volume's newest snapshot, whatever its status (Cinder's get_latest_snapshot): os-revert
+   * may only go back to it.
+   */
+  latestSnapshot(volumeId: string): Promise<SnapshotEntity | null> {
+    return this.manager
+      .createQueryBuilder(SnapshotEntity, 's')
+      .where('s.volume_id = :volumeId AND s.deleted = false', { volumeId })
+      .orderBy('s.created_at', 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .getOne();
   }
 
   /** Every volume type's name by id (views show the name). */
