@@ -22,3 +22,4 @@ export * from './ensure-database';
 export * from './repositories/keyset-page';
 export * from './repositories/live-rows';
 export * from './repositories/volumes.repository';
+export * from './repositories/backups.repository';
