@@ -290,6 +290,34 @@ export class ChunkedBackupDriver {
     await fs.rm(this.containerPath(backupId), { recursive: true, force: true });
   }
 
+  /**
+   * The backup's metadata once every object it lists is found in its container (what an
+   * import needs before the backup can be trusted); else BackupCorruptError.
+   */
+  async verify(backupId: string): Promise<BackupMetadata> {
+    const meta = await this.metadata(backupId);
+    const container = this.containerPath(backupId);
+    for (const record of meta.chunks) {
+      if (record.stored !== 'object') continue;
+      try {
+        const { size } = await fs.stat(path.join(container, record.object as string));
+        if (size > record.length) {
+          throw new BackupCorruptError(
+            backupId,
+            record.index,
+            `object ${record.object} is larger than its chunk`,
+          );
+        }
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) {
+          throw new BackupCorruptError(backupId, record.index, `missing object ${record.object}`);
+        }
+        throw err;
+      }
+    }
+    return meta;
+  }
+
   async metadata(backupId: string): Promise<BackupMetadata> {
     const file = path.join(this.containerPath(backupId), METADATA_FILE);
     let text: string;

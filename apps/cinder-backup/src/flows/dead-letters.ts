@@ -18,7 +18,7 @@ const ids = z.object({ backup_id: z.string().uuid(), volume_id: z.string().uuid(
  */
 export async function settleDeadBackupMessage(
   dataSource: DataSource,
-  method: 'create_backup' | 'restore_backup' | 'delete_backup',
+  method: 'create_backup' | 'restore_backup' | 'delete_backup' | 'import_record',
   payload: unknown,
   reason: string,
   requestId: string,
@@ -33,7 +33,17 @@ export async function settleDeadBackupMessage(
     explanation: reason,
   });
   await dataSource.transaction(async (tx) => {
-    if (method === 'create_backup') {
+    if (method === 'import_record') {
+      // Nothing read yet and no volume held: the imported backup is `error`.
+      await settleResource(tx, {
+        machine: backupMachine,
+        entity: BackupEntity,
+        id: backupId,
+        events: ['create_failed'],
+        set: { fail_reason: reason },
+        resourceType: 'backup',
+      });
+    } else if (method === 'create_backup') {
       const backup = await tx.findOneBy(BackupEntity, { id: backupId });
       const settled = await settleResource(tx, {
         machine: backupMachine,

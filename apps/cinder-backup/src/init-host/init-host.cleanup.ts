@@ -17,7 +17,7 @@ import { DeleteBackupHandler } from '../flows/delete-backup/delete-backup.handle
 /**
  * Cinder's backup manager cleanup on start: a backup being created becomes `error` and its
  * volume returns to what it was; a restore leaves the backup `available` and the volume
- * `error_restoring`; a delete is resumed.
+ * `error_restoring`; a delete is resumed; an import becomes `error` (its data left alone).
  */
 @Injectable()
 export class InitHostCleanup {
@@ -37,6 +37,21 @@ export class InitHostCleanup {
         deleted: false,
       });
       const log = this.logger.child({ backup_id: work.resource_id, status: work.status });
+      if (work.status === 'importing' && backup?.status === 'creating') {
+        // The record is not kept: the admin imports it again once this backup is deleted.
+        await this.dataSource.transaction(async (tx) => {
+          await applyTransition(tx, {
+            machine: backupMachine,
+            entity: BackupEntity,
+            id: backup.id,
+            event: 'cleanup_creating',
+            set: { fail_reason: 'import interrupted by a manager restart' },
+          });
+          await finishWork(tx, 'backup', backup.id);
+        });
+        log.warn('unfinished import settled after a restart');
+        continue;
+      }
       if (!backup || backup.status !== work.status) {
         await finishWork(this.dataSource.manager, 'backup', work.resource_id);
         continue;
