@@ -12,7 +12,11 @@ import {
 import { LOGGER } from '@cinderflow/service-runtime';
 import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
 import { BACKUP_DRIVER, BACKUP_HOST, GiB } from '../../backup-service';
-import type { BackupResult, ChunkedBackupDriver } from '../../chunked/chunked-backup.driver';
+import {
+  BackupCancelledError,
+  type BackupResult,
+  type ChunkedBackupDriver,
+} from '../../chunked/chunked-backup.driver';
 import { progressReporter } from '../../progress';
 import { captureVolumeMeta } from '../../volume-meta';
 import { VolumeConnection } from '../../volume-connection';
@@ -143,9 +147,14 @@ export class CreateBackupHandler {
           parentId: backup.parent_id,
           volumeMeta: captureVolumeMeta(volume),
           onProgress: progressReporter(this.dataSource, backup.id, 'backup', log),
+          stillWanted: () => this.stillCreating(backup.id),
         }),
       );
     } catch (error) {
+      if (error instanceof BackupCancelledError) {
+        await this.abandon(backup, log);
+        return;
+      }
       await this.fail(backup, (error as Error).message, log);
       return;
     }
@@ -241,6 +250,15 @@ export class CreateBackupHandler {
       volumeLeft = `volume ${volume.id} was reset while the backup ran and another backup now reads it`;
     }
     return { backup: row ? row.status : 'deleted', volumeLeft };
+  }
+
+  /** Still `creating` (a force-delete or a reset stops the create at its next object). */
+  private async stillCreating(backupId: string): Promise<boolean> {
+    const row = await this.dataSource.manager.findOne(BackupEntity, {
+      select: { status: true, deleted: true },
+      where: { id: backupId },
+    });
+    return row?.status === 'creating' && !row.deleted;
   }
 
   /** Another backup of the volume being created: the volume is `backing-up` for that one. */
