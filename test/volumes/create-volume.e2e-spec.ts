@@ -119,7 +119,7 @@ describe('create volume: API → scheduler → cinder-volume', () => {
         const refused = await api.delete(`volumes/${id}`);
         expect(refused.status).toBe(400);
         expect(refused.body.badRequest.message).toContain(
-          `Invalid volume: Volume ${id} status must be available or error`,
+          'Invalid volume: Volume status must be available or error',
         );
         expect((await api.get(`volumes/${id}`)).body.volume.status).toBe('creating');
       } finally {

@@ -8,7 +8,9 @@ import { CapabilityReporter } from './capabilities/capability-reporter';
 import { createDriver } from './drivers/driver.factory';
 import { VOLUME_DRIVER } from './drivers/volume-driver';
 import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler';
+import { CreateSnapshotHandler } from './flows/create-snapshot/create-snapshot.handler';
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
+import { DeleteSnapshotHandler } from './flows/delete-snapshot/delete-snapshot.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 import { VolumeManagerController } from './volume-manager.controller';
@@ -55,6 +57,8 @@ export class AppModule {
         CreateVolumeHandler,
         AttachVolumeHandler,
         DeleteVolumeHandler,
+        CreateSnapshotHandler,
+        DeleteSnapshotHandler,
         InitHostCleanup,
         CapabilityReporter,
       ],

@@ -4,13 +4,22 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { type Connector, type CreateVolume, VolumeRpc } from '@cinderflow/contracts';
 import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
-import { settleResource, VolumeEntity } from '@cinderflow/persistence';
+import { currentContext } from '@cinderflow/request-context';
+import {
+  MessageActions,
+  MessageDetails,
+  settleResource,
+  SnapshotEntity,
+  VolumeEntity,
+} from '@cinderflow/persistence';
 import { settleDeadCreateVolume } from '@cinderflow/service-runtime';
-import { volumeMachine } from '@cinderflow/status-machines';
+import { snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
 import { CapabilityReporter } from './capabilities/capability-reporter';
 import { VOLUME_DRIVER, type VolumeDriver } from './drivers/volume-driver';
 import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler';
+import { CreateSnapshotHandler } from './flows/create-snapshot/create-snapshot.handler';
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
+import { DeleteSnapshotHandler } from './flows/delete-snapshot/delete-snapshot.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 
@@ -24,6 +33,8 @@ export class VolumeManagerController implements OnApplicationBootstrap {
     private readonly cleanup: InitHostCleanup,
     private readonly capabilities: CapabilityReporter,
     private readonly attach: AttachVolumeHandler,
+    private readonly createSnapshot: CreateSnapshotHandler,
+    private readonly deleteSnapshot: DeleteSnapshotHandler,
     @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
 
@@ -63,6 +74,58 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   @RpcHandler(VolumeRpc.deleteVolume)
   async onDeleteVolume(@Payload() message: { volume_id: string }): Promise<void> {
     await this.deleteVolume.handle(message.volume_id);
+  }
+
+  @RpcHandler(VolumeRpc.createSnapshot)
+  async onCreateSnapshot(@Payload() message: { snapshot_id: string }): Promise<void> {
+    await this.createSnapshot.handle(message.snapshot_id);
+  }
+
+  /** A create that can never succeed here: the snapshot ends `error`, with a user message. */
+  @RpcDeadLetter(VolumeRpc.createSnapshot)
+  async onCreateSnapshotDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = z.object({ snapshot_id: z.string().uuid() }).safeParse(letter.payload);
+    if (!parsed.success) return;
+    await settleResource(this.dataSource.manager, {
+      machine: snapshotMachine,
+      entity: SnapshotEntity,
+      id: parsed.data.snapshot_id,
+      events: ['create_failed'],
+      resourceType: 'snapshot',
+      message: {
+        requestId: currentContext()?.requestId ?? '-',
+        action: MessageActions.SNAPSHOT_CREATE,
+        detail: MessageDetails.SNAPSHOT_CREATE_ERROR,
+        explanation: letter.reason,
+        resourceType: 'VOLUME_SNAPSHOT',
+      },
+    });
+  }
+
+  @RpcHandler(VolumeRpc.deleteSnapshot)
+  async onDeleteSnapshot(@Payload() message: { snapshot_id: string }): Promise<void> {
+    await this.deleteSnapshot.handle(message.snapshot_id);
+  }
+
+  /** A delete that can never succeed: `error_deleting`, from which a user may delete again. */
+  @RpcDeadLetter(VolumeRpc.deleteSnapshot)
+  async onDeleteSnapshotDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = z.object({ snapshot_id: z.string().uuid() }).safeParse(letter.payload);
+    if (!parsed.success) return;
+    await settleResource(this.dataSource.manager, {
+      machine: snapshotMachine,
+      entity: SnapshotEntity,
+      id: parsed.data.snapshot_id,
+      events: ['delete_failed'],
+      resourceType: 'snapshot',
+      message: {
+        requestId: currentContext()?.requestId ?? '-',
+        action: MessageActions.SNAPSHOT_DELETE,
+        detail: MessageDetails.SNAPSHOT_DELETE_ERROR,
+        explanation: letter.reason,
+        resourceType: 'VOLUME_SNAPSHOT',
+      },
+    });
   }
 
   @RpcHandler(VolumeRpc.publishServiceCapabilities)

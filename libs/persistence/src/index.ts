@@ -23,3 +23,4 @@ export * from './repositories/keyset-page';
 export * from './repositories/live-rows';
 export * from './repositories/volumes.repository';
 export * from './repositories/backups.repository';
+export * from './repositories/snapshots.repository';

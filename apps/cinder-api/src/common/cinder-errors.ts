@@ -58,4 +58,6 @@ export const NOT_FOUND = {
   backup: (id: string) => `Backup ${id} could not be found.`,
   volumeType: (id: string) => `Volume type ${id} could not be found.`,
   message: (id: string) => `Message ${id} could not be found.`,
+  snapshot: (id: string) => `Snapshot ${id} could not be found.`,
+  snapshotMetadata: (id: string, key: string) => `Snapshot ${id} has no metadata with key ${key}.`,
 } as const;

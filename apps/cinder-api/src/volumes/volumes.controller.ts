@@ -35,6 +35,16 @@ import {
   VolumesService,
 } from './volumes.service';
 
+/** Cinder's utils.get_bool_param: absent is false; anything but a boolean string is a 400. */
+function boolParam(name: string, raw: unknown): boolean {
+  if (raw === undefined) return false;
+  const value = Array.isArray(raw) ? String(raw[raw.length - 1]) : String(raw);
+  const lower = value.toLowerCase();
+  if (['1', 't', 'true', 'on', 'y', 'yes'].includes(lower)) return true;
+  if (['0', 'f', 'false', 'off', 'n', 'no'].includes(lower)) return false;
+  throw badRequest(`Value '${value}' for '${name}' is not a boolean.`);
+}
+
 @Controller(projectRoutes('volumes'))
 @NotFoundMessage(NOT_FOUND.volume)
 export class VolumesController {
@@ -151,6 +161,7 @@ export class VolumesController {
   async remove(
     @Param('id') id: string,
     @Query('force') force: string | undefined,
+    @Query('cascade') cascade: unknown,
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
@@ -158,7 +169,7 @@ export class VolumesController {
     if (forced && !version.atLeast('3.23')) {
       throw badRequest('The force parameter needs microversion 3.23 or later.');
     }
-    await this.volumes.delete(caller, id, forced);
+    await this.volumes.delete(caller, id, forced, boolParam('cascade', cascade));
   }
 
   /** `{"volume": <detail>}` with the os-vol-* attributes, as show and update answer. */

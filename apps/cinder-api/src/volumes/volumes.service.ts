@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { backendOf, Destinations, VolumeRpc } from '@cinderflow/contracts';
 import type { Outbox } from '@cinderflow/messaging';
 import {
   applyTransition,
   NOW_UTC,
+  SnapshotEntity,
+  SnapshotsRepository,
   StatusConflictError,
   VolumeEntity,
   type VolumeFilters,
@@ -12,7 +14,7 @@ import {
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { OUTBOX } from '@cinderflow/service-runtime';
-import { volumeMachine } from '@cinderflow/status-machines';
+import { snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
 import {
   badRequest,
   invalidInput,
@@ -136,19 +138,31 @@ export class VolumesService {
    * Cinder's delete: one conditional update to `deleting` and, in the same transaction, the cast
    * to the volume's backend.
    * A volume that never reached a backend has no bytes anywhere and is deleted on the spot.
+   * A volume with snapshots is refused unless `cascade`: then its snapshots move to `deleting`
+   * with it (all must be available or error, unless forced) and cinder-volume deletes them first.
    */
-  async delete(caller: RequestContext, id: string, force: boolean): Promise<void> {
+  async delete(caller: RequestContext, id: string, force: boolean, cascade = false): Promise<void> {
     const volume = await this.get(caller, id);
     const event = force ? 'force_delete' : 'delete';
     try {
       await this.dataSource.transaction(async (tx) => {
+        // Hold the row first: a snapshot create holding it (FOR SHARE) commits before the
+        // snapshot checks below run, so they see its snapshot.
+        await tx
+          .createQueryBuilder(VolumeEntity, 'v')
+          .setLock('pessimistic_write')
+          .where('v.id = :id', { id: volume.id })
+          .getOne();
         const row = await applyTransition(tx, {
           machine: volumeMachine,
           entity: VolumeEntity,
           id: volume.id,
           event,
           set: { terminated_at: () => NOW_UTC },
-          where: { sql: "attach_status <> 'attached'", params: {} },
+          where: {
+            sql: `attach_status <> 'attached' AND ${snapshotGuard(force, cascade, caller.isAdmin)}`,
+            params: {},
+          },
         });
         if (!row.host) {
           await applyTransition(tx, {
@@ -160,6 +174,7 @@ export class VolumesService {
           });
           return;
         }
+        if (cascade) await this.snapshotsToDeleting(tx, volume.id, force);
         await this.outbox.send(
           tx,
           Destinations.volume(backendOf(row.host)),
@@ -171,18 +186,60 @@ export class VolumesService {
       });
     } catch (error) {
       if (error instanceof StatusConflictError) {
+        const status = force
+          ? ''
+          : 'status must be available or error or error_restoring or error_extending or error_managing and';
         throw invalidVolume(
-          `Volume ${id} status must be available or error or error_restoring or error_extending or error_managing ` +
-            'and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, ' +
-            'or be disassociated from snapshots after volume transfer.',
+          `Volume ${status} must not be migrating, attached, belong to a group, have snapshots, ` +
+            'awaiting a transfer, or be disassociated from snapshots after volume transfer.',
         );
       }
       throw error;
     }
   }
+
+  /** A cascade delete's part: every snapshot of the volume `deleting` (Cinder's loop). */
+  private async snapshotsToDeleting(
+    tx: EntityManager,
+    volumeId: string,
+    force: boolean,
+  ): Promise<void> {
+    for (const snapshot of await new SnapshotsRepository(tx).liveOfVolume(volumeId)) {
+      if (snapshot.status === 'deleting') continue;
+      try {
+        await applyTransition(tx, {
+          machine: snapshotMachine,
+          entity: SnapshotEntity,
+          id: snapshot.id,
+          event: force ? 'force_delete' : 'delete',
+          where: { sql: 'group_snapshot_id IS NULL', params: {} },
+        });
+      } catch (error) {
+        // Cinder leaves the volume error_deleting here; the transaction undoes it all instead.
+        if (error instanceof StatusConflictError) throw invalidVolume('Failed to update snapshot.');
+        throw error;
+      }
+    }
+  }
 }
 
-function parseMetadataFilter(raw: string): Record<string, string> {
+/**
+ * The snapshot part of Cinder's delete conditions (db volume_has_*_snapshots filters): none at
+ * all; for a cascade, none but available or error ones (and, for a non-admin, none of another
+ * project); for a forced cascade, anything.
+ */
+function snapshotGuard(force: boolean, cascade: boolean, isAdmin: boolean): string {
+  const live = 'SELECT 1 FROM snapshots s WHERE s.volume_id = volumes.id AND NOT s.deleted';
+  if (!cascade) return `NOT EXISTS (${live})`;
+  if (force) return 'true';
+  const undeletable = `NOT EXISTS (${live} AND s.status NOT IN ('available', 'error'))`;
+  return isAdmin
+    ? undeletable
+    : `${undeletable} AND NOT EXISTS (${live} AND s.project_id <> volumes.project_id)`;
+}
+
+/** Cinder's `metadata` filter: a dict literal, JSON or with single quotes. */
+export function parseMetadataFilter(raw: string): Record<string, string> {
   try {
     const parsed: unknown = JSON.parse(raw.replace(/'/g, '"'));
     // jsonb can hold neither NUL nor lone surrogates, which JSON escapes can spell.

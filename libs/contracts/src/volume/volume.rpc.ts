@@ -20,12 +20,23 @@ export const connectionInfoSchema = z.object({
 
 const volumeId = z.string().uuid();
 const attachmentId = z.string().uuid();
+const snapshotId = z.string().uuid();
 
 export const VolumeRpc = {
   /** scheduler → cinder-volume.<host>@<backend> */
   createVolume: castMethod('create_volume', createVolumeSchema),
-  /** API → cinder-volume.<host>@<backend> */
+  /**
+   * API → cinder-volume.<host>@<backend>. A cascade delete moved the volume's snapshots to
+   * `deleting` in the same transaction: the manager deletes those first.
+   */
   deleteVolume: castMethod('delete_volume', z.object({ volume_id: volumeId })),
+  /** API → the volume's backend: take the snapshot (it is `creating`). */
+  createSnapshot: castMethod(
+    'create_snapshot',
+    z.object({ snapshot_id: snapshotId, volume_id: volumeId }),
+  ),
+  /** API → the volume's backend: remove the snapshot (it is `deleting`). */
+  deleteSnapshot: castMethod('delete_snapshot', z.object({ snapshot_id: snapshotId })),
   /** scheduler → every cinder-volume (fanout): report capabilities now. */
   publishServiceCapabilities: castMethod('publish_service_capabilities', z.object({})),
 
