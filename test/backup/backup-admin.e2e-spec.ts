@@ -454,4 +454,63 @@ describe('backup update, admin actions, export and import', () => {
       'Invalid backup: Backup status must be available',
     );
   });
+
+  it("backs up a snapshot's bytes: the snapshot is backing-up meanwhile, the volume untouched", async () => {
+    const v = await volume('snapped');
+    const snap = await api.post('snapshots', { snapshot: { volume_id: v, name: 'point' } });
+    expect(snap.status).toBe(202);
+    const snapshotId = snap.body.snapshot.id as string;
+    await cluster.waitFor(
+      async () => (await api.get(`snapshots/${snapshotId}`)).body.snapshot.status === 'available',
+      30_000,
+      () => `snapshot ${snapshotId} never became available`,
+    );
+    const snapshotBytes = sha256(join(cluster.dataDir('disk'), `snapshot-${snapshotId}`));
+    // The volume moves on after the snapshot: the backup must hold the snapshot's bytes.
+    writeAt(volumePath(v), 0, randomBytes(MiB));
+    expect(sha256(volumePath(v))).not.toBe(snapshotBytes);
+
+    const started = await api.post('backups', {
+      backup: { volume_id: v, snapshot_id: snapshotId, name: 'of-snapshot' },
+    });
+    expect(started.status).toBe(202);
+    const id = started.body.backup.id as string;
+    expect((await api.get(`snapshots/${snapshotId}`)).body.snapshot.status).toBe('backing-up');
+    expect((await api.get(`volumes/${v}`)).body.volume.status).toBe('available');
+    // While it runs, the snapshot cannot be backed up again.
+    expectFault(
+      await api.post('backups', { backup: { volume_id: v, snapshot_id: snapshotId } }),
+      400,
+      'Invalid snapshot: Snapshot to be backed up must be available, but the current status is "backing-up".',
+    );
+    const done = await settled(id, (b) => b.status !== 'creating');
+    const snapshotRow = (await api.get(`snapshots/${snapshotId}`)).body.snapshot;
+    expect(done).toMatchObject({
+      status: 'available',
+      snapshot_id: snapshotId,
+      volume_id: v,
+      data_timestamp: snapshotRow.created_at,
+    });
+    expect(snapshotRow.status).toBe('available');
+    expect((await api.get(`volumes/${v}`)).body.volume.status).toBe('available');
+
+    const restored = await api.post(`backups/${id}/restore`, { restore: { name: 'from-snap' } });
+    const newId = restored.body.restore.volume_id as string;
+    await api.waitForVolume(newId, (x) => x?.status === 'available', 60_000);
+    expect(sha256(volumePath(newId))).toBe(snapshotBytes);
+
+    // Refusals: a snapshot of another volume, an unknown snapshot.
+    const other = await volume('other');
+    expectFault(
+      await api.post('backups', { backup: { volume_id: other, snapshot_id: snapshotId } }),
+      400,
+      `Invalid volume: Volume ${other} does not match with snapshot.volume_id ${v}.`,
+    );
+    const missing = '00000000-0000-4000-8000-000000000004';
+    expectFault(
+      await api.post('backups', { backup: { volume_id: v, snapshot_id: missing } }),
+      404,
+      `Snapshot ${missing} could not be found.`,
+    );
+  });
 });

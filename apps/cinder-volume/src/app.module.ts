@@ -12,6 +12,7 @@ import { CreateSnapshotHandler } from './flows/create-snapshot/create-snapshot.h
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
 import { DeleteSnapshotHandler } from './flows/delete-snapshot/delete-snapshot.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
+import { SnapshotConnectionHandler } from './flows/snapshot-connection/snapshot-connection.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 import { VolumeManagerController } from './volume-manager.controller';
 import {
@@ -59,6 +60,7 @@ export class AppModule {
         DeleteVolumeHandler,
         CreateSnapshotHandler,
         DeleteSnapshotHandler,
+        SnapshotConnectionHandler,
         InitHostCleanup,
         CapabilityReporter,
       ],

@@ -21,6 +21,7 @@ import { CreateSnapshotHandler } from './flows/create-snapshot/create-snapshot.h
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
 import { DeleteSnapshotHandler } from './flows/delete-snapshot/delete-snapshot.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
+import { SnapshotConnectionHandler } from './flows/snapshot-connection/snapshot-connection.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 
 /** cinder-volume's RPC surface; each handler lives with its flow. */
@@ -35,6 +36,7 @@ export class VolumeManagerController implements OnApplicationBootstrap {
     private readonly attach: AttachVolumeHandler,
     private readonly createSnapshot: CreateSnapshotHandler,
     private readonly deleteSnapshot: DeleteSnapshotHandler,
+    private readonly snapshotConnection: SnapshotConnectionHandler,
     @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
 
@@ -172,5 +174,15 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   @RpcHandler(VolumeRpc.detachVolume)
   onDetachVolume(@Payload() m: { volume_id: string; attachment_id: string | null }) {
     return this.attach.detachVolume(m.volume_id, m.attachment_id);
+  }
+
+  @RpcHandler(VolumeRpc.initializeConnectionSnapshot)
+  onInitializeConnectionSnapshot(@Payload() m: { snapshot_id: string }) {
+    return this.snapshotConnection.initialize(m.snapshot_id);
+  }
+
+  @RpcHandler(VolumeRpc.terminateConnectionSnapshot)
+  onTerminateConnectionSnapshot(@Payload() m: { snapshot_id: string }) {
+    return this.snapshotConnection.terminate(m.snapshot_id);
   }
 }

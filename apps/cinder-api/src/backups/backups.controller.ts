@@ -69,6 +69,7 @@ export class BackupsController {
       incremental: b.incremental === true,
       force: b.force === true,
       metadata: ('metadata' in b ? b.metadata : null) ?? {},
+      snapshotId: b.snapshot_id ?? null,
     });
     return { backup: backupSummary(req, backup) };
   }

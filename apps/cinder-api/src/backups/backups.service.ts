@@ -1,7 +1,7 @@
 import { notFound } from '../common/cinder-errors';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, LessThan } from 'typeorm';
 import type { ApiConfig } from '@cinderflow/config';
 import {
   BACKUP_SERVICE,
@@ -20,20 +20,24 @@ import {
   isServiceUp,
   NOW_UTC,
   ServiceRegistry,
+  SnapshotEntity,
+  SnapshotsRepository,
   StatusConflictError,
   VolumeEntity,
   applyKeysetPage,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
-import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
+import { backupMachine, snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
 import {
   CinderHttpError,
   forbidden,
   invalidBackup,
   invalidInput,
   invalidVolume,
+  NOT_FOUND,
 } from '../common/cinder-errors';
+import { scopeOf } from '../common/scope';
 import type { ListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { CreateVolumeFlow } from '../flows/create-volume/create-volume.flow';
@@ -84,6 +88,8 @@ export interface CreateBackupRequest {
   incremental: boolean;
   force: boolean;
   metadata: Record<string, string>;
+  /** Back up this snapshot of the volume instead of the volume. */
+  snapshotId: string | null;
 }
 
 /** Cinder's IMPORT_VOLUME_ID: an imported backup's volume until its record is read. */
@@ -110,18 +116,37 @@ export class BackupsService {
   async create(caller: RequestContext, request: CreateBackupRequest): Promise<BackupEntity> {
     const volume = await this.volumes.get(caller, request.volumeId);
     await this.requireBackupService();
-    if (volume.status === 'in-use' && !request.force) {
-      throw invalidVolume('Backing up an in-use volume must use the force flag.');
-    }
-    if (volume.status !== 'available' && volume.status !== 'in-use') {
+    let snapshot: SnapshotEntity | null = null;
+    if (request.snapshotId) {
+      // A backup of a snapshot reads the snapshot: the volume's status does not matter.
+      snapshot = await new SnapshotsRepository(this.dataSource.manager).findLive(
+        request.snapshotId,
+        scopeOf(caller, true),
+      );
+      if (!snapshot) throw notFound(NOT_FOUND.snapshot(request.snapshotId));
+      if (snapshot.volume_id !== volume.id) {
+        throw invalidVolume(
+          `Volume ${volume.id} does not match with snapshot.volume_id ${snapshot.volume_id}.`,
+        );
+      }
+      if (snapshot.status !== 'available') throw snapshotNotAvailable(snapshot.status);
+    } else if (volume.status !== 'available' && volume.status !== 'in-use') {
       throw invalidVolume(
         `Volume to be backed up must be available or in-use, but the current status is "${volume.status}".`,
       );
+    } else if (volume.status === 'in-use' && !request.force) {
+      throw invalidVolume('Backing up an in-use volume must use the force flag.');
     }
     let parent: BackupEntity | null = null;
     if (request.incremental) {
+      // Of a snapshot: the latest backup whose data is older than the snapshot's.
       parent = await this.dataSource.manager.findOne(BackupEntity, {
-        where: { volume_id: volume.id, status: 'available', deleted: false },
+        where: {
+          volume_id: volume.id,
+          status: 'available',
+          deleted: false,
+          ...(snapshot ? { data_timestamp: LessThan(snapshot.created_at) } : {}),
+        },
         order: { data_timestamp: 'DESC', created_at: 'DESC' },
       });
       if (!parent) throw invalidBackup('No backups available to do an incremental backup.');
@@ -140,24 +165,36 @@ export class BackupsService {
       container: request.container,
       size: volume.size,
       parent_id: parent?.id ?? null,
-      data_timestamp: now,
+      snapshot_id: snapshot?.id ?? null,
+      // A snapshot's data is as old as the snapshot.
+      data_timestamp: snapshot ? snapshot.created_at : now,
       created_at: now,
       metadata: request.metadata,
     };
     try {
       await this.dataSource.transaction(async (tx) => {
-        await applyTransition(tx, {
-          machine: volumeMachine,
-          entity: VolumeEntity,
-          id: volume.id,
-          event: request.force ? 'backup_start_forced' : 'backup_start',
-        });
+        await (snapshot
+          ? applyTransition(tx, {
+              machine: snapshotMachine,
+              entity: SnapshotEntity,
+              id: snapshot.id,
+              event: 'backup_start',
+            })
+          : applyTransition(tx, {
+              machine: volumeMachine,
+              entity: VolumeEntity,
+              id: volume.id,
+              event: request.force ? 'backup_start_forced' : 'backup_start',
+            }));
         await tx.insert(BackupEntity, backup);
         await this.outbox.send(tx, Destinations.backup(), BackupRpc.createBackup, {
           backup_id: id,
         });
       });
     } catch (error) {
+      if (error instanceof StatusConflictError && error.machine === 'snapshot') {
+        throw snapshotNotAvailable(error.current);
+      }
       if (error instanceof StatusConflictError) {
         throw invalidVolume(
           `Volume to be backed up must be available or in-use, but the current status is "${error.current}".`,
@@ -450,6 +487,14 @@ export class BackupsService {
       (s) => !s.disabled && isServiceUp(s, now, this.config.SERVICE_DOWN_TIME_S),
     );
   }
+}
+
+/** Cinder's InvalidSnapshot for a backup of a snapshot that is not `available`. */
+function snapshotNotAvailable(status: string): CinderHttpError {
+  return new CinderHttpError(
+    400,
+    `Invalid snapshot: Snapshot to be backed up must be available, but the current status is "${status}".`,
+  );
 }
 
 /** Cinder's admin-only backup policies (admin actions, export, import). */

@@ -5,9 +5,10 @@ import {
   MessageActions,
   MessageDetails,
   settleResource,
+  SnapshotEntity,
   VolumeEntity,
 } from '@cinderflow/persistence';
-import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
+import { backupMachine, snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
 
 const ids = z.object({ backup_id: z.string().uuid(), volume_id: z.string().uuid().optional() });
 
@@ -56,7 +57,15 @@ export async function settleDeadBackupMessage(
       });
       // The volume returns to the status it had before the backup, unless the backup had
       // already moved on (reset): then the volume may be another backup's by now.
-      if (settled && backup) {
+      if (settled && backup?.snapshot_id) {
+        await settleResource(tx, {
+          machine: snapshotMachine,
+          entity: SnapshotEntity,
+          id: backup.snapshot_id,
+          events: ['backup_finished'],
+          resourceType: 'snapshot',
+        });
+      } else if (settled && backup) {
         await settleResource(tx, {
           machine: volumeMachine,
           entity: VolumeEntity,

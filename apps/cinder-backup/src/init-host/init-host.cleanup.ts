@@ -5,11 +5,12 @@ import {
   applyTransition,
   BackupEntity,
   finishWork,
+  SnapshotEntity,
   unfinishedWork,
   VolumeEntity,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
-import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
+import { backupMachine, snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
 import { BACKUP_DRIVER, BACKUP_HOST } from '../backup-service';
 import type { ChunkedBackupDriver } from '../chunked/chunked-backup.driver';
 import { DeleteBackupHandler } from '../flows/delete-backup/delete-backup.handler';
@@ -70,12 +71,21 @@ export class InitHostCleanup {
             event: 'cleanup_creating',
             set: { fail_reason: 'incomplete backup reset on manager restart' },
           });
-          await applyTransition(tx, {
-            machine: volumeMachine,
-            entity: VolumeEntity,
-            id: backup.volume_id,
-            event: 'backup_finished',
-          }).catch(() => undefined);
+          await (
+            backup.snapshot_id
+              ? applyTransition(tx, {
+                  machine: snapshotMachine,
+                  entity: SnapshotEntity,
+                  id: backup.snapshot_id,
+                  event: 'backup_finished',
+                })
+              : applyTransition(tx, {
+                  machine: volumeMachine,
+                  entity: VolumeEntity,
+                  id: backup.volume_id,
+                  event: 'backup_finished',
+                })
+          ).catch(() => undefined);
         } else if (work.status === 'restoring') {
           await applyTransition(tx, {
             machine: backupMachine,

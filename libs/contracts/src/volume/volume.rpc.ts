@@ -65,6 +65,21 @@ export const VolumeRpc = {
     z.object({ volume_id: volumeId, connector: connectorSchema }),
     z.null(),
   ),
+  /**
+   * cinder-backup → the snapshot's backend: reach a snapshot's bytes to back them up (Cinder's
+   * initialize_connection_snapshot; read-only).
+   */
+  initializeConnectionSnapshot: callMethod(
+    'initialize_connection_snapshot',
+    z.object({ snapshot_id: snapshotId, connector: connectorSchema }),
+    connectionInfoSchema,
+  ),
+  /** cinder-backup → the snapshot's backend: done reading it. */
+  terminateConnectionSnapshot: callMethod(
+    'terminate_connection_snapshot',
+    z.object({ snapshot_id: snapshotId, connector: connectorSchema }),
+    z.null(),
+  ),
   /** Legacy os-attach: record the attachment and mark the volume in-use. */
   attachVolume: callMethod(
     'attach_volume',

@@ -156,7 +156,8 @@ export class ImportBackupHandler {
     if (!parsed.success) throw new ImportRefused("Can't parse backup record.");
     const r = parsed.data;
     const meta = await this.driver.metadata(backupId);
-    if (meta.size_bytes !== r.size * GiB) {
+    // A backup of a snapshot holds the snapshot's size, which a later extend may have passed.
+    if (meta.size_bytes > r.size * GiB) {
       throw new ImportRefused(
         `backup ${backupId} holds ${meta.size_bytes} bytes, its record says ${r.size} GiB`,
       );
