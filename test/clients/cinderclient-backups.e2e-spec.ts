@@ -114,4 +114,26 @@ describe('the real cinder CLI on backups', () => {
     );
     await backupStatus(id, (s) => s === null);
   });
+
+  it('backup-create --snapshot-id backs up the snapshot', async () => {
+    const v = await volume('cli-snapped');
+    const snap = await api.post('snapshots', { snapshot: { volume_id: v, name: 'cli-point' } });
+    const snapshotId = snap.body.snapshot.id as string;
+    await cluster.waitFor(
+      async () => (await api.get(`snapshots/${snapshotId}`)).body.snapshot.status === 'available',
+      30_000,
+      () => `snapshot ${snapshotId} never became available`,
+    );
+    const created = properties(
+      await cinder('3.0', 'backup-create', '--snapshot-id', snapshotId, '--name', 'of-snap', v),
+    );
+    expect(created).toMatchObject({ name: 'of-snap', volume_id: v });
+    await backupStatus(created.id, (s) => s === 'available');
+    expect(properties(await cinder('3.0', 'backup-show', created.id))).toMatchObject({
+      snapshot_id: snapshotId,
+      volume_id: v,
+      status: 'available',
+    });
+    expect((await api.get(`snapshots/${snapshotId}`)).body.snapshot.status).toBe('available');
+  });
 });
