@@ -318,6 +318,17 @@ describe('backup update, admin actions, export and import', () => {
     );
     // The backup before it is whole still.
     expect(existsSync(join(container(done), 'metadata.json'))).toBe(true);
+
+    // A delete that seems stuck (its message lost): force sends it again.
+    await cluster.sql("UPDATE backups SET status = 'deleting' WHERE id = $1", [done]);
+    expectFault(
+      await api.delete(`backups/${done}`),
+      400,
+      'Invalid backup: Backup status must be available or error',
+    );
+    expect((await action(done, { 'os-force_delete': {} })).status).toBe(202);
+    await gone(done);
+    expect(existsSync(container(done))).toBe(false);
   });
 
   it('export, delete the row, import: the backup is back and restores the same bytes', async () => {

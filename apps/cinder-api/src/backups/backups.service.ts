@@ -209,6 +209,17 @@ export class BackupsService {
     const backup = await this.get(caller, id);
     if (backup.num_dependent_backups > 0)
       throw invalidBackup('Incremental backups exist for this backup.');
+    if (force && backup.status === 'deleting' && backup.host) {
+      // Cinder's force skips the status check: a delete that seems stuck is sent again (the
+      // handler does the work once whatever the deliveries).
+      const host = backup.host;
+      await this.dataSource.transaction((tx) =>
+        this.outbox.send(tx, Destinations.backupHost(host), BackupRpc.deleteBackup, {
+          backup_id: id,
+        }),
+      );
+      return;
+    }
     try {
       await this.dataSource.transaction(async (tx) => {
         await applyTransition(tx, {
