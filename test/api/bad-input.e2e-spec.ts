@@ -32,6 +32,7 @@ const NOT_FOUND = {
   backup: (id: string) => `Backup ${id} could not be found.`,
   volumeType: (id: string) => `Volume type ${id} could not be found.`,
   message: (id: string) => `Message ${id} could not be found.`,
+  snapshot: (id: string) => `Snapshot ${id} could not be found.`,
 };
 type Resource = keyof typeof NOT_FOUND;
 
@@ -178,6 +179,8 @@ interface Fixtures {
   attachment: string;
   backup: string;
   defaultType: string;
+  /** An available snapshot of `available`. */
+  snapshot: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -610,6 +613,114 @@ const arbExtraSpecs: BodyGen = fc.constantFrom(
   [],
 );
 
+const arbCreateSnapshot = (fx: Fixtures): BodyGen =>
+  fc.oneof(
+    fc
+      .oneof(
+        arbMalformedId.map((i) => i.decoded),
+        fc.uuid(),
+        fc.constantFrom(1, [], {}, null),
+      )
+      .map((v) => ({ snapshot: { volume_id: v } })),
+    fc
+      .tuple(
+        fc.constantFrom('name', 'display_name', 'description'),
+        fc.constantFrom(1, true, [], {}, 'x'.repeat(256)),
+      )
+      .map(([f, v]) => ({ snapshot: { volume_id: fx.available, [f]: v } })),
+    fc
+      .constantFrom(
+        'str',
+        [],
+        1,
+        { 'bad key!': 'v' },
+        { k: 1 },
+        { k: 'v'.repeat(256) },
+        { '': 'v' },
+      )
+      .map((v) => ({ snapshot: { volume_id: fx.available, metadata: v } })),
+    fc
+      .constantFrom('maybe', 2, [], {})
+      .map((v) => ({ snapshot: { volume_id: fx.available, force: v } })),
+    fc
+      .constantFrom('display_description', 'size', 'status', 'bogus')
+      .map((f) => ({ snapshot: { volume_id: fx.available, [f]: 'x' } })),
+    fc.constantFrom(
+      // In-use without force before 3.66; force=false from 3.66: refused at every version.
+      { snapshot: { volume_id: fx.inUse, force: false } },
+      { snapshot: { volume_id: fx.available }, extra: 1 },
+      { snapshot: {} },
+      { snapshot: null },
+      { snapshot: 'x' },
+      {},
+      [],
+    ),
+  );
+
+const arbUpdateSnapshot: BodyGen = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('name', 'description', 'display_name', 'display_description'),
+      fc.constantFrom(1, true, [], {}, 'x'.repeat(256)),
+    )
+    .map(([f, v]) => ({ snapshot: { [f]: v } })),
+  fc
+    .constantFrom('volume_id', 'status', 'metadata', 'bogus')
+    .map((f) => ({ snapshot: { name: 'ok', [f]: 'x' } })),
+  fc.constantFrom(
+    { snapshot: {} },
+    { snapshot: { name: 'x' }, extra: 1 },
+    { snapshot: null },
+    { snapshot: [] },
+    {},
+    [],
+  ),
+);
+
+const arbSnapshotMetadata: BodyGen = fc.constantFrom(
+  {},
+  { metadata: 'x' },
+  { metadata: [] },
+  { metadata: null },
+  { metadata: { 'a/b': 'v' } },
+  { metadata: { 'bad key!': 'v' } },
+  { metadata: { k: 1 } },
+  { metadata: { k: 'v'.repeat(256) } },
+  { metadata: { '': 'v' } },
+  { meta: { k: 'v' } },
+  [],
+);
+
+/** For `metadata/:key` (the key in the URL is `:key`): a mismatch, several keys, wrong types. */
+const arbSnapshotMetaItem: BodyGen = fc.constantFrom(
+  {},
+  { meta: {} },
+  { meta: 'x' },
+  { meta: null },
+  { meta: { other: 'v' } },
+  { meta: { ':key': 'v', other: 'w' } },
+  { meta: { ':key': 1 } },
+  { meta: { ':key': 'v'.repeat(256) } },
+  { metadata: { ':key': 'v' } },
+  [],
+);
+
+const arbSnapshotAction: BodyGen = fc.constantFrom(
+  {},
+  { 'os-reset_status': {} },
+  { 'os-reset_status': 'x' },
+  { 'os-reset_status': { status: 'bogus' } },
+  { 'os-reset_status': { status: 1 } },
+  { 'os-reset_status': { status: 'available', extra: 1 } },
+  { 'os-update_snapshot_status': {} },
+  { 'os-update_snapshot_status': { status: 'available', progress: '200%' } },
+  { 'os-update_snapshot_status': { status: 'available', progress: 'x' } },
+  { 'os-update_snapshot_status': { status: 'available', bogus: 1 } },
+  { 'os-force_delete': {}, extra: 1 },
+  { 'os-bogus': {} },
+  [],
+);
+
 function routes(fx: Fixtures): Route[] {
   const readFixture = (ids: string[]) => () =>
     fc.constantFrom(...ids).map((id) => ({ id, expect: read('a read of a fixture') }));
@@ -840,6 +951,119 @@ function routes(fx: Fixtures): Route[] {
     { method: 'GET', path: 'messages' },
     { method: 'GET', path: 'messages/:id', resource: 'message' },
     { method: 'DELETE', path: 'messages/:id', resource: 'message' },
+    // snapshots
+    { method: 'POST', path: 'snapshots', body: arbCreateSnapshot(fx) },
+    { method: 'GET', path: 'snapshots' },
+    { method: 'GET', path: 'snapshots/detail' },
+    {
+      method: 'GET',
+      path: 'snapshots/:id',
+      resource: 'snapshot',
+      fixtures: readFixture([fx.snapshot]),
+    },
+    {
+      method: 'PUT',
+      path: 'snapshots/:id',
+      resource: 'snapshot',
+      body: arbUpdateSnapshot,
+      fixtures: () =>
+        fc.constant({
+          id: fx.snapshot,
+          body: arbUpdateSnapshot,
+          expect: refused('an invalid snapshot update'),
+        }),
+    },
+    // No fixture: deleting an available snapshot is allowed.
+    { method: 'DELETE', path: 'snapshots/:id', resource: 'snapshot' },
+    {
+      method: 'GET',
+      path: 'snapshots/:id/metadata',
+      resource: 'snapshot',
+      fixtures: readFixture([fx.snapshot]),
+    },
+    {
+      method: 'POST',
+      path: 'snapshots/:id/metadata',
+      resource: 'snapshot',
+      body: arbSnapshotMetadata,
+      fixtures: () =>
+        fc.constant({
+          id: fx.snapshot,
+          body: arbSnapshotMetadata,
+          expect: refused('invalid snapshot metadata'),
+        }),
+    },
+    {
+      method: 'PUT',
+      path: 'snapshots/:id/metadata',
+      resource: 'snapshot',
+      body: arbSnapshotMetadata,
+      fixtures: () =>
+        fc.constant({
+          id: fx.snapshot,
+          body: arbSnapshotMetadata,
+          expect: refused('invalid snapshot metadata'),
+        }),
+    },
+    {
+      method: 'GET',
+      path: 'snapshots/:id/metadata/:key',
+      resource: 'snapshot',
+      fixtures: () =>
+        fc.constant({
+          id: fx.snapshot,
+          expect: exactly(404, 'a metadata key the snapshot lacks'),
+        }),
+    },
+    {
+      method: 'PUT',
+      path: 'snapshots/:id/metadata/:key',
+      resource: 'snapshot',
+      body: arbSnapshotMetaItem,
+      fixtures: () =>
+        fc.constant({
+          id: fx.snapshot,
+          body: arbSnapshotMetaItem,
+          expect: refused('an invalid snapshot metadata item'),
+        }),
+    },
+    {
+      method: 'DELETE',
+      path: 'snapshots/:id/metadata/:key',
+      resource: 'snapshot',
+      fixtures: () =>
+        fc.constant({
+          id: fx.snapshot,
+          expect: exactly(404, 'a metadata key the snapshot lacks'),
+        }),
+    },
+    {
+      method: 'POST',
+      path: 'snapshots/:id/action',
+      resource: 'snapshot',
+      body: arbSnapshotAction,
+      weight: 2,
+      fixtures: () =>
+        fc.oneof(
+          fc.constant({
+            id: fx.snapshot,
+            body: arbSnapshotAction,
+            expect: refused('an invalid snapshot action'),
+          }),
+          fc
+            .constantFrom(
+              { 'os-update_snapshot_status': { status: 'error' } },
+              { 'os-update_snapshot_status': { status: 'available', progress: '10%' } },
+              { 'os-reset_status': { status: 'deleted' } },
+              { 'os-reset_status': { status: 'backing-up' } },
+            )
+            .map((body) => ({
+              id: fx.snapshot,
+              body: fc.constant(body),
+              expect: exactly(400, 'a snapshot action in the wrong state'),
+            })),
+        ),
+    },
   ];
 }
 
@@ -1127,8 +1351,11 @@ const arbBodyDefect: fc.Arbitrary<BodyDefect> = fc.oneof(
 );
 
 const UNKNOWN_ROUTES: [string, string][] = [
-  ['GET', 'snapshots'],
-  ['POST', 'snapshots'],
+  ['POST', 'snapshots/detail'],
+  ['PATCH', 'snapshots/{uuid}'],
+  ['DELETE', 'snapshots'],
+  ['GET', 'snapshots/{uuid}/action'],
+  ['DELETE', 'snapshots/{uuid}/metadata'],
   ['GET', 'os-hosts'],
   ['GET', 'qos-specs'],
   ['GET', 'limits'],
@@ -1361,6 +1588,7 @@ function buildCases(fx: Fixtures, table: Route[]): fc.Arbitrary<Case> {
                   'os-services',
                   'os-availability-zone',
                   'scheduler-stats',
+                  'snapshots',
                 ].includes(s),
             )
             .map((p) => ({ method: 'GET', path: p, outside: false })),
@@ -1510,6 +1738,9 @@ describe('cinder-api: bad input is refused, never a 500, and writes nothing', ()
     ),
     types: await cluster.sql('SELECT id, name, extra_specs, deleted FROM volume_types ORDER BY id'),
     messages: await cluster.sql('SELECT id FROM messages ORDER BY id'),
+    snapshots: await cluster.sql(
+      'SELECT id, status, display_name, display_description, metadata, progress, deleted, updated_at FROM snapshots ORDER BY id',
+    ),
     files: [...listFiles(join(cluster.workDir, 'volumes')), ...listFiles(cluster.backupDir)],
   });
 
@@ -1546,12 +1777,29 @@ describe('cinder-api: bad input is refused, never a 500, and writes nothing', ()
     await api.waitForVolume(available, (v) => v?.status === 'available');
     await api.waitForVolume(inUse, (v) => v?.status === 'in-use');
     const defaultType = (await api.get('types/default')).body.volume_type.id as string;
-    fx = { available, inUse, attachment, backup, defaultType };
+    const snapped = await api.post('snapshots', {
+      snapshot: { volume_id: available, name: 'fixture', metadata: { k: 'v' } },
+    });
+    expect(snapped.status).toBe(202);
+    const snapshot = snapped.body.snapshot.id as string;
+    await cluster.waitFor(
+      async () => (await api.get(`snapshots/${snapshot}`)).body.snapshot?.status === 'available',
+      30_000,
+      () => 'the fixture snapshot never became available',
+    );
+    fx = { available, inUse, attachment, backup, defaultType, snapshot };
   });
   afterAll(() => cluster.stop());
 
   it('covers every route the controllers declare', () => {
-    const table = routes({ available: '', inUse: '', attachment: '', backup: '', defaultType: '' });
+    const table = routes({
+      available: '',
+      inUse: '',
+      attachment: '',
+      backup: '',
+      defaultType: '',
+      snapshot: '',
+    });
     expect(tableRoutes(table).sort()).toEqual(declaredRoutes().sort());
   });
 
@@ -1565,6 +1813,7 @@ describe('cinder-api: bad input is refused, never a 500, and writes nothing', ()
       { 'os-reserve': {} },
     ],
     ['GET', 'backups/x', 404, 'Backup x could not be found.', undefined],
+    ['GET', 'snapshots/x/metadata', 404, 'Snapshot x could not be found.', undefined],
     ['DELETE', 'messages/1', 404, 'Message 1 could not be found.', undefined],
     [
       'POST',

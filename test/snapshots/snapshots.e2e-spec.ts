@@ -512,6 +512,18 @@ describe('snapshots: the API, cinder-volume and the bytes', () => {
       expect(existsSync(snapshotFile(id as string))).toBe(false);
     });
 
+    it('os-force_delete of a snapshot stuck deleting sends the delete again', async () => {
+      const { id } = await newSnapshot(volumeId);
+      await api.post(`snapshots/${id}/action`, { 'os-reset_status': { status: 'deleting' } });
+      expect(existsSync(snapshotFile(id as string))).toBe(true);
+      const refused = await api.delete(`snapshots/${id}`);
+      expect(refused.status).toBe(400);
+      const forced = await api.post(`snapshots/${id}/action`, { 'os-force_delete': {} });
+      expect(forced.status).toBe(202);
+      await waitForSnapshot(id as string, (s) => s === null);
+      expect(existsSync(snapshotFile(id as string))).toBe(false);
+    });
+
     it('os-reset_status: Cinder statuses only', async () => {
       const { id } = await newSnapshot(volumeId);
       const bogus = await api.post(`snapshots/${id}/action`, {
@@ -599,7 +611,7 @@ describe('snapshots: the API, cinder-volume and the bytes', () => {
 
       // A snapshot that is not available or error stops a cascade too.
       await api.post(`snapshots/${b}/action`, { 'os-reset_status': { status: 'creating' } });
-      expect((await api.delete(`volumes/${volumeId}?cascade=true`)).status).toBe(400);
+      expect(fault(await api.delete(`volumes/${volumeId}?cascade=true`))).toEqual(fault(refused));
       await api.post(`snapshots/${b}/action`, { 'os-reset_status': { status: 'error' } });
 
       const cascade = await api.delete(`volumes/${volumeId}?cascade=true`);
@@ -616,6 +628,28 @@ describe('snapshots: the API, cinder-volume and the bytes', () => {
         { status: 'deleted', deleted: true },
         { status: 'deleted', deleted: true },
       ]);
+    });
+
+    it('a snapshot create racing a volume delete: exactly one wins, never a snapshot of a deleted volume', async () => {
+      for (let round = 0; round < 8; round++) {
+        const volumeId = await newVolume(`race-${round}`);
+        const [created, deleted] = await Promise.all([
+          api.post('snapshots', { snapshot: { volume_id: volumeId } }),
+          api.delete(`volumes/${volumeId}`),
+        ]);
+        expect([created.status, deleted.status].sort()).toEqual([202, 400]);
+        if (created.status === 202) {
+          const id = created.body.snapshot.id as string;
+          await waitForSnapshot(id, (s) => s?.status === 'available');
+          expect((await api.delete(`volumes/${volumeId}?cascade=true`)).status).toBe(202);
+        }
+        await api.waitForVolume(volumeId, (v) => v === null);
+      }
+      const orphans = await cluster.sql(
+        `SELECT s.id FROM snapshots s JOIN volumes v ON v.id = s.volume_id
+          WHERE NOT s.deleted AND v.deleted`,
+      );
+      expect(orphans).toEqual([]);
     });
 
     it('a forced cascade (3.23) deletes snapshots in any status', async () => {
@@ -666,6 +700,27 @@ describe('snapshots: the API, cinder-volume and the bytes', () => {
         id,
       ]);
       expect(messages).toEqual([{ event_id: 'VOLUME_VOLUME_SNAPSHOT_009_013' }]);
+    });
+
+    it('a create_snapshot that breaks its contract is dead-lettered and settles the snapshot error', async () => {
+      const volumeId = await newVolume('dead-letter');
+      const { id } = await newSnapshot(volumeId);
+      await api.post(`snapshots/${id}/action`, { 'os-reset_status': { status: 'creating' } });
+      await cluster.publish(
+        `cinder-volume.${cluster.serviceHost(BACKEND)}`,
+        envelope('create_snapshot', { snapshot_id: id, volume_id: 'not-a-uuid' }),
+      );
+      await waitForSnapshot(id as string, (s) => s?.status === 'error');
+      const messages = await cluster.sql<{ event_id: string; detail: string }>(
+        'SELECT event_id, detail FROM messages WHERE resource_uuid = $1',
+        [id],
+      );
+      expect(messages).toEqual([
+        {
+          event_id: 'VOLUME_VOLUME_SNAPSHOT_009_013',
+          detail: expect.stringContaining("invalid payload for 'create_snapshot'"),
+        },
+      ]);
     });
 
     it('a create_snapshot delivered twice changes nothing', async () => {

@@ -64,6 +64,8 @@ describe('how each RPC method is sent', () => {
       'terminate_connection',
       'attach_volume',
       'detach_volume',
+      'create_snapshot',
+      'delete_snapshot',
     ]);
   });
 });

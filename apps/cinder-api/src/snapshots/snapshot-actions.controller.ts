@@ -2,11 +2,12 @@ import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import type { RequestContext } from '@cinderflow/request-context';
 import { SNAPSHOT_RESETTABLE_STATUSES } from '@cinderflow/status-machines';
 import { Caller } from '../common/api-request';
-import { badRequest, forbidden, invalidInput, NOT_FOUND } from '../common/cinder-errors';
+import { badRequest, forbidden, NOT_FOUND } from '../common/cinder-errors';
 import { projectRoutes } from '../common/project-routes';
 import { NotFoundMessage } from '../common/resource-ids';
 import { RequestSchema } from '../common/validation';
 import {
+  checkProgress,
   CINDER_SNAPSHOT_STATUSES,
   resetStatusSchema,
   updateStatusSchema,
@@ -15,21 +16,6 @@ import { SnapshotsService } from './snapshots.service';
 
 const resetBody = new RequestSchema(resetStatusSchema);
 const updateStatusBody = new RequestSchema(updateStatusSchema);
-
-/** Cinder's `progress` format check (cinder/api/validation/validators.py). */
-function checkProgress(progress: unknown): string | undefined {
-  if (progress === undefined || progress === null || progress === '') return undefined;
-  if (typeof progress !== 'string') {
-    throw invalidInput('progress must be an integer percentage');
-  }
-  const number = progress.slice(0, -1).trim();
-  if (!/^[+-]?\d+$/.test(number)) throw invalidInput('progress must be an integer percentage');
-  const value = Number(number);
-  if (value < 0 || value > 100 || !progress.endsWith('%')) {
-    throw invalidInput('progress must be an integer percentage between 0 and 100');
-  }
-  return progress;
-}
 
 /**
  * `POST /snapshots/{id}/action`: the admin actions (os-reset_status, os-force_delete) and

@@ -1,3 +1,4 @@
+import { invalidInput } from '../common/cinder-errors';
 import {
   BooleanLike,
   DescriptionOrNull,
@@ -75,3 +76,18 @@ export const CINDER_SNAPSHOT_STATUSES = [
   'backing-up',
   'restoring',
 ] as const;
+
+/** Cinder's `progress` format check (cinder/api/validation/validators.py). */
+export function checkProgress(progress: unknown): string | undefined {
+  if (progress === undefined || progress === null || progress === '') return undefined;
+  if (typeof progress !== 'string') {
+    throw invalidInput('progress must be an integer percentage');
+  }
+  const number = progress.slice(0, -1).trim();
+  if (!/^[+-]?\d+$/.test(number)) throw invalidInput('progress must be an integer percentage');
+  const value = Number(number);
+  if (value < 0 || value > 100 || !progress.endsWith('%')) {
+    throw invalidInput('progress must be an integer percentage between 0 and 100');
+  }
+  return progress;
+}

@@ -196,6 +196,11 @@ export class SnapshotsService {
           id: snapshot.id,
           event,
           where: { sql: 'group_snapshot_id IS NULL', params: {} },
+        }).catch((error: unknown) => {
+          // A forced delete of one stuck `deleting` sends the delete again, as Cinder's does
+          // (its conditional update to `deleting` matches any status).
+          if (force && error instanceof StatusConflictError && error.current === 'deleting') return;
+          throw error;
         });
         const volume = await this.repo(tx).volumeOf(snapshot);
         await this.outbox.send(

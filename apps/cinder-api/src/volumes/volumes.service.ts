@@ -59,13 +59,13 @@ export interface VolumePage {
 
 @Injectable()
 export class VolumesService {
+  private readonly repo: VolumesRepository;
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(OUTBOX) private readonly outbox: Outbox,
-  ) {}
-
-  private get repo(): VolumesRepository {
-    return new VolumesRepository(this.dataSource.manager);
+  ) {
+    this.repo = new VolumesRepository(this.dataSource.manager);
   }
 
   async list(caller: RequestContext, params: ListParams): Promise<VolumePage> {
@@ -112,7 +112,7 @@ export class VolumesService {
 
   async update(caller: RequestContext, id: string, body: UpdateVolumeBody): Promise<VolumeEntity> {
     const volume = await this.get(caller, id);
-    const changes: Partial<VolumeEntity> = {};
+    const changes: Parameters<VolumesRepository['update']>[1] = {};
     const name = body.volume.name !== undefined ? body.volume.name : body.volume.display_name;
     const description =
       body.volume.description !== undefined
@@ -122,16 +122,9 @@ export class VolumesService {
     if (description !== undefined) changes.display_description = description;
     if (body.volume.metadata !== undefined) changes.metadata = body.volume.metadata ?? {};
     if (Object.keys(changes).length === 0) return volume;
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(VolumeEntity)
-      .set({ ...changes, updated_at: () => NOW_UTC })
-      .where('id = :id AND deleted = false', { id })
-      .returning('*')
-      .execute();
-    const rows = result.raw as VolumeEntity[];
-    if (rows.length === 0) throw notFound(NOT_FOUND.volume(id));
-    return rows[0];
+    const updated = await this.repo.update(id, changes);
+    if (!updated) throw notFound(NOT_FOUND.volume(id));
+    return updated;
   }
 
   /**

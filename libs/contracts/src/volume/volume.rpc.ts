@@ -30,13 +30,6 @@ export const VolumeRpc = {
    * `deleting` in the same transaction: the manager deletes those first.
    */
   deleteVolume: castMethod('delete_volume', z.object({ volume_id: volumeId })),
-  /** API → the volume's backend: take the snapshot (it is `creating`). */
-  createSnapshot: castMethod(
-    'create_snapshot',
-    z.object({ snapshot_id: snapshotId, volume_id: volumeId }),
-  ),
-  /** API → the volume's backend: remove the snapshot (it is `deleting`). */
-  deleteSnapshot: castMethod('delete_snapshot', z.object({ snapshot_id: snapshotId })),
   /** scheduler → every cinder-volume (fanout): report capabilities now. */
   publishServiceCapabilities: castMethod('publish_service_capabilities', z.object({})),
 
@@ -98,6 +91,13 @@ export const VolumeRpc = {
     z.object({ volume_id: volumeId, attachment_id: attachmentId.nullable() }),
     z.null(),
   ),
+  /** API → the volume's backend: take the snapshot (it is `creating`). */
+  createSnapshot: castMethod(
+    'create_snapshot',
+    z.object({ snapshot_id: snapshotId, volume_id: volumeId }),
+  ),
+  /** API → the volume's backend: remove the snapshot (it is `deleting`). */
+  deleteSnapshot: castMethod('delete_snapshot', z.object({ snapshot_id: snapshotId })),
 } as const;
 
 export type CreateVolume = z.infer<typeof createVolumeSchema>;
