@@ -33,6 +33,8 @@ const CALLS = [
   'VolumeRpc.terminateConnection',
   'VolumeRpc.attachVolume',
   'VolumeRpc.detachVolume',
+  'VolumeRpc.initializeConnectionSnapshot',
+  'VolumeRpc.terminateConnectionSnapshot',
 ];
 
 describe('how each RPC method is sent', () => {
@@ -66,6 +68,8 @@ describe('how each RPC method is sent', () => {
       'detach_volume',
       'create_snapshot',
       'delete_snapshot',
+      'initialize_connection_snapshot',
+      'terminate_connection_snapshot',
     ]);
   });
 });

@@ -58,21 +58,6 @@ export const VolumeRpc = {
     z.object({ volume_id: volumeId, connector: connectorSchema }),
     z.null(),
   ),
-  /**
-   * cinder-backup → the snapshot's backend: reach a snapshot's bytes to back them up (Cinder's
-   * initialize_connection_snapshot; read-only).
-   */
-  initializeConnectionSnapshot: callMethod(
-    'initialize_connection_snapshot',
-    z.object({ snapshot_id: snapshotId, connector: connectorSchema }),
-    connectionInfoSchema,
-  ),
-  /** cinder-backup → the snapshot's backend: done reading it. */
-  terminateConnectionSnapshot: callMethod(
-    'terminate_connection_snapshot',
-    z.object({ snapshot_id: snapshotId, connector: connectorSchema }),
-    z.null(),
-  ),
   /** Legacy os-attach: record the attachment and mark the volume in-use. */
   attachVolume: callMethod(
     'attach_volume',
@@ -98,6 +83,21 @@ export const VolumeRpc = {
   ),
   /** API → the volume's backend: remove the snapshot (it is `deleting`). */
   deleteSnapshot: castMethod('delete_snapshot', z.object({ snapshot_id: snapshotId })),
+  /**
+   * cinder-backup → the snapshot's backend: reach a snapshot's bytes to back them up (Cinder's
+   * initialize_connection_snapshot; read-only).
+   */
+  initializeConnectionSnapshot: callMethod(
+    'initialize_connection_snapshot',
+    z.object({ snapshot_id: snapshotId, connector: connectorSchema }),
+    connectionInfoSchema,
+  ),
+  /** cinder-backup → the snapshot's backend: done reading it. */
+  terminateConnectionSnapshot: callMethod(
+    'terminate_connection_snapshot',
+    z.object({ snapshot_id: snapshotId, connector: connectorSchema }),
+    z.null(),
+  ),
 } as const;
 
 export type CreateVolume = z.infer<typeof createVolumeSchema>;
