@@ -437,6 +437,92 @@ const arbCreateBackup = (fx: Fixtures): BodyGen =>
     ),
   );
 
+const POSIX_SERVICE = 'cinder.backup.drivers.posix.PosixBackupDriver';
+const base64Json = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
+
+const arbUpdateBackup: BodyGen = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('name', 'description'),
+      fc.constantFrom(1, true, [], {}, 'x'.repeat(256)),
+    )
+    .map(([f, v]) => ({ backup: { [f]: v } })),
+  fc
+    .constantFrom('x', 1, [], null, { 'bad key!': 'v' }, { k: 1 }, { k: 'v'.repeat(256) })
+    .map((v) => ({ backup: { metadata: v } })),
+  fc.constantFrom(
+    {},
+    { backup: 'x' },
+    { backup: 1 },
+    { backup: [] },
+    { backup: { bogus: 1 } },
+    { backup: { volume_id: '00000000-0000-0000-0000-000000000000' } },
+    { backup: { name: 'ok' }, extra: 1 },
+    [],
+  ),
+);
+
+const arbBackupAction: BodyGen = fc.constantFrom(
+  { 'os-reset_status': { status: 'creating' } },
+  { 'os-reset_status': { status: '' } },
+  { 'os-reset_status': { status: 1 } },
+  { 'os-reset_status': { status: null } },
+  { 'os-reset_status': {} },
+  { 'os-reset_status': null },
+  { 'os-reset_status': 'available' },
+  { 'os-reset_status': { status: 'error', bogus: 1 } },
+  { 'os-reset_status': { status: 'error' }, 'os-force_delete': {} },
+  { 'os-bogus': {} },
+  { 'os-restore': {} },
+  {},
+  [],
+);
+
+const arbImportRecord = (fx: Fixtures): BodyGen =>
+  fc.oneof(
+    fc
+      .constantFrom<unknown>(
+        null,
+        'x',
+        1,
+        [],
+        {},
+        { backup_service: POSIX_SERVICE },
+        { backup_url: 'eyJ9' },
+        { backup_service: 1, backup_url: 'eyJ9' },
+        { backup_service: 'x'.repeat(256), backup_url: 'eyJ9' },
+        { backup_service: POSIX_SERVICE, backup_url: '' },
+        { backup_service: POSIX_SERVICE, backup_url: 1 },
+        { backup_service: POSIX_SERVICE, backup_url: 'not base64!' },
+        { backup_service: POSIX_SERVICE, backup_url: 'eyJ9', bogus: 1 },
+        { backup_service: POSIX_SERVICE, backup_url: base64Json([1]) },
+        { backup_service: POSIX_SERVICE, backup_url: base64Json('text') },
+        { backup_service: POSIX_SERVICE, backup_url: base64Json({ size: 1 }) },
+        { backup_service: POSIX_SERVICE, backup_url: base64Json({ id: 'x', size: 1 }) },
+        { backup_service: POSIX_SERVICE, backup_url: base64Json({ id: 1, size: 1 }) },
+        {
+          backup_service: POSIX_SERVICE,
+          backup_url: base64Json({ id: '00000000-0000-4000-8000-000000000000' }),
+        },
+        {
+          backup_service: POSIX_SERVICE,
+          backup_url: base64Json({ id: '00000000-0000-4000-8000-000000000000', size: -1 }),
+        },
+      )
+      .map((record) => ({ 'backup-record': record })),
+    // The fixture backup exists: "Backup already exists in database."
+    fc.constant({
+      'backup-record': {
+        backup_service: POSIX_SERVICE,
+        backup_url: base64Json({ id: fx.backup, size: 1 }),
+      },
+    }),
+    fc.constant({
+      'backup-record': { backup_service: POSIX_SERVICE, backup_url: 'eyJ9' },
+      extra: 1,
+    }),
+  );
+
 const attachmentTemplate = (volumeId: string) => ({ attachment: { volume_uuid: volumeId } });
 const arbCreateAttachment = (fx: Fixtures): BodyGen =>
   fc.oneof(
@@ -793,6 +879,48 @@ function routes(fx: Fixtures): Route[] {
           }),
         ),
     },
+    {
+      method: 'PUT',
+      path: 'backups/:id',
+      resource: 'backup',
+      body: arbUpdateBackup,
+      fixtures: () =>
+        fc.constant({
+          id: fx.backup,
+          body: arbUpdateBackup,
+          expect: refused('an invalid backup update'),
+        }),
+    },
+    {
+      method: 'GET',
+      path: 'backups/:id/export_record',
+      resource: 'backup',
+      fixtures: readFixture([fx.backup]),
+    },
+    {
+      method: 'POST',
+      path: 'backups/:id/action',
+      resource: 'backup',
+      body: arbBackupAction,
+      fixtures: () =>
+        fc.oneof(
+          fc.constant({
+            id: fx.backup,
+            body: arbBackupAction,
+            expect: refused('an invalid backup action'),
+          }),
+          fc.constant({
+            id: fx.backup,
+            body: fc.constant({ 'os-reset_status': { status: 'deleting' } }),
+            expect: exactly(
+              400,
+              'resetting a backup to a status other than available or error',
+              "Backup status: deleting is invalid, valid statuses are: ['available', 'error'].",
+            ),
+          }),
+        ),
+    },
+    { method: 'POST', path: 'backups/import_record', body: arbImportRecord(fx) },
     // types
     { method: 'GET', path: 'types' },
     { method: 'GET', path: 'types/default' },
@@ -1250,9 +1378,6 @@ const UNKNOWN_ROUTES: [string, string][] = [
   ['PUT', 'volumes'],
   ['DELETE', 'volumes'],
   ['POST', 'volumes/detail'],
-  ['PUT', 'backups/{uuid}'],
-  ['GET', 'backups/{uuid}/export_record'],
-  ['POST', 'backups/{uuid}/action'],
   ['POST', 'types/{uuid}'],
   ['PUT', 'types/{uuid}'],
   ['GET', 'types/{uuid}/os-volume-type-access'],

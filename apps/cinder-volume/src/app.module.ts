@@ -13,6 +13,7 @@ import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler
 import { DeleteSnapshotHandler } from './flows/delete-snapshot/delete-snapshot.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
 import { RevertVolumeHandler } from './flows/revert-volume/revert-volume.handler';
+import { SnapshotConnectionHandler } from './flows/snapshot-connection/snapshot-connection.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 import { VolumeManagerController } from './volume-manager.controller';
 import {
@@ -60,6 +61,7 @@ export class AppModule {
         DeleteVolumeHandler,
         CreateSnapshotHandler,
         DeleteSnapshotHandler,
+        SnapshotConnectionHandler,
         InitHostCleanup,
         CapabilityReporter,
         RevertVolumeHandler,

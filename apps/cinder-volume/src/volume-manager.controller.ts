@@ -22,6 +22,7 @@ import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler
 import { DeleteSnapshotHandler } from './flows/delete-snapshot/delete-snapshot.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
 import { RevertVolumeHandler } from './flows/revert-volume/revert-volume.handler';
+import { SnapshotConnectionHandler } from './flows/snapshot-connection/snapshot-connection.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 
 /** cinder-volume's RPC surface; each handler lives with its flow. */
@@ -36,6 +37,7 @@ export class VolumeManagerController implements OnApplicationBootstrap {
     private readonly attach: AttachVolumeHandler,
     private readonly createSnapshot: CreateSnapshotHandler,
     private readonly deleteSnapshot: DeleteSnapshotHandler,
+    private readonly snapshotConnection: SnapshotConnectionHandler,
     @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly revert: RevertVolumeHandler,
   ) {}
@@ -206,5 +208,15 @@ export class VolumeManagerController implements OnApplicationBootstrap {
         resourceType: 'snapshot',
       });
     });
+  }
+
+  @RpcHandler(VolumeRpc.initializeConnectionSnapshot)
+  onInitializeConnectionSnapshot(@Payload() m: { snapshot_id: string }) {
+    return this.snapshotConnection.initialize(m.snapshot_id);
+  }
+
+  @RpcHandler(VolumeRpc.terminateConnectionSnapshot)
+  onTerminateConnectionSnapshot(@Payload() m: { snapshot_id: string }) {
+    return this.snapshotConnection.terminate(m.snapshot_id);
   }
 }

@@ -33,6 +33,8 @@ const CALLS = [
   'VolumeRpc.terminateConnection',
   'VolumeRpc.attachVolume',
   'VolumeRpc.detachVolume',
+  'VolumeRpc.initializeConnectionSnapshot',
+  'VolumeRpc.terminateConnectionSnapshot',
 ];
 
 describe('how each RPC method is sent', () => {
@@ -67,6 +69,8 @@ describe('how each RPC method is sent', () => {
       'create_snapshot',
       'delete_snapshot',
       'revert_to_snapshot',
+      'initialize_connection_snapshot',
+      'terminate_connection_snapshot',
     ]);
   });
 });

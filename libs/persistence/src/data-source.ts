@@ -13,6 +13,7 @@ import { BackupProgress1764000000000 } from './migrations/1764000000000-backup-p
 import { Outbox1764100000000 } from './migrations/1764100000000-outbox';
 import { Snapshots1764200000000 } from './migrations/1764200000000-snapshots';
 import { SnapshotEntity } from './entities/snapshot.entity';
+import { BackupMetadata1764500000000 } from './migrations/1764500000000-backup-metadata';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   BackupProgress1764000000000,
   Outbox1764100000000,
   Snapshots1764200000000,
+  BackupMetadata1764500000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -88,6 +88,21 @@ export const VolumeRpc = {
     'revert_to_snapshot',
     z.object({ volume_id: volumeId, snapshot_id: snapshotId }),
   ),
+  /**
+   * cinder-backup → the snapshot's backend: reach a snapshot's bytes to back them up (Cinder's
+   * initialize_connection_snapshot; read-only).
+   */
+  initializeConnectionSnapshot: callMethod(
+    'initialize_connection_snapshot',
+    z.object({ snapshot_id: snapshotId, connector: connectorSchema }),
+    connectionInfoSchema,
+  ),
+  /** cinder-backup → the snapshot's backend: done reading it. */
+  terminateConnectionSnapshot: callMethod(
+    'terminate_connection_snapshot',
+    z.object({ snapshot_id: snapshotId, connector: connectorSchema }),
+    z.null(),
+  ),
 } as const;
 
 export type CreateVolume = z.infer<typeof createVolumeSchema>;
