@@ -32,6 +32,7 @@ const NOT_FOUND = {
   backup: (id: string) => `Backup ${id} could not be found.`,
   volumeType: (id: string) => `Volume type ${id} could not be found.`,
   message: (id: string) => `Message ${id} could not be found.`,
+  snapshot: (id: string) => `Snapshot ${id} could not be found.`,
 };
 type Resource = keyof typeof NOT_FOUND;
 
@@ -178,6 +179,8 @@ interface Fixtures {
   attachment: string;
   backup: string;
   defaultType: string;
+  /** An available snapshot of `available`. */
+  snapshot: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -420,6 +423,14 @@ const arbBadAction: BodyGen = fc.oneof(
     { 'os-migrate_volume': { host: 'h@b#p', bogus: 1 } },
     { 'os-migrate_volume': { host: '' } },
     { 'os-migrate_volume': { host: 'nohost@nobackend#pool' } },
+    // os-revert (3.40; a 404 before): these volumes have no snapshot to go back to.
+    { revert: {} },
+    { revert: null },
+    { revert: 'x' },
+    { revert: { snapshot_id: 1 } },
+    { revert: { snapshot_id: null } },
+    { revert: { snapshot_id: 'not-a-uuid' } },
+    { revert: { snapshot_id: '00000000-0000-4000-8000-000000000000', extra: 1 } },
     [],
     [{ 'os-reserve': {} }],
   ),
@@ -476,6 +487,92 @@ const arbCreateBackup = (fx: Fixtures): BodyGen =>
       { backup: 'x' },
       [],
     ),
+  );
+
+const POSIX_SERVICE = 'cinder.backup.drivers.posix.PosixBackupDriver';
+const base64Json = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
+
+const arbUpdateBackup: BodyGen = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('name', 'description'),
+      fc.constantFrom(1, true, [], {}, 'x'.repeat(256)),
+    )
+    .map(([f, v]) => ({ backup: { [f]: v } })),
+  fc
+    .constantFrom('x', 1, [], null, { 'bad key!': 'v' }, { k: 1 }, { k: 'v'.repeat(256) })
+    .map((v) => ({ backup: { metadata: v } })),
+  fc.constantFrom(
+    {},
+    { backup: 'x' },
+    { backup: 1 },
+    { backup: [] },
+    { backup: { bogus: 1 } },
+    { backup: { volume_id: '00000000-0000-0000-0000-000000000000' } },
+    { backup: { name: 'ok' }, extra: 1 },
+    [],
+  ),
+);
+
+const arbBackupAction: BodyGen = fc.constantFrom(
+  { 'os-reset_status': { status: 'creating' } },
+  { 'os-reset_status': { status: '' } },
+  { 'os-reset_status': { status: 1 } },
+  { 'os-reset_status': { status: null } },
+  { 'os-reset_status': {} },
+  { 'os-reset_status': null },
+  { 'os-reset_status': 'available' },
+  { 'os-reset_status': { status: 'error', bogus: 1 } },
+  { 'os-reset_status': { status: 'error' }, 'os-force_delete': {} },
+  { 'os-bogus': {} },
+  { 'os-restore': {} },
+  {},
+  [],
+);
+
+const arbImportRecord = (fx: Fixtures): BodyGen =>
+  fc.oneof(
+    fc
+      .constantFrom<unknown>(
+        null,
+        'x',
+        1,
+        [],
+        {},
+        { backup_service: POSIX_SERVICE },
+        { backup_url: 'eyJ9' },
+        { backup_service: 1, backup_url: 'eyJ9' },
+        { backup_service: 'x'.repeat(256), backup_url: 'eyJ9' },
+        { backup_service: POSIX_SERVICE, backup_url: '' },
+        { backup_service: POSIX_SERVICE, backup_url: 1 },
+        { backup_service: POSIX_SERVICE, backup_url: 'not base64!' },
+        { backup_service: POSIX_SERVICE, backup_url: 'eyJ9', bogus: 1 },
+        { backup_service: POSIX_SERVICE, backup_url: base64Json([1]) },
+        { backup_service: POSIX_SERVICE, backup_url: base64Json('text') },
+        { backup_service: POSIX_SERVICE, backup_url: base64Json({ size: 1 }) },
+        { backup_service: POSIX_SERVICE, backup_url: base64Json({ id: 'x', size: 1 }) },
+        { backup_service: POSIX_SERVICE, backup_url: base64Json({ id: 1, size: 1 }) },
+        {
+          backup_service: POSIX_SERVICE,
+          backup_url: base64Json({ id: '00000000-0000-4000-8000-000000000000' }),
+        },
+        {
+          backup_service: POSIX_SERVICE,
+          backup_url: base64Json({ id: '00000000-0000-4000-8000-000000000000', size: -1 }),
+        },
+      )
+      .map((record) => ({ 'backup-record': record })),
+    // The fixture backup exists: "Backup already exists in database."
+    fc.constant({
+      'backup-record': {
+        backup_service: POSIX_SERVICE,
+        backup_url: base64Json({ id: fx.backup, size: 1 }),
+      },
+    }),
+    fc.constant({
+      'backup-record': { backup_service: POSIX_SERVICE, backup_url: 'eyJ9' },
+      extra: 1,
+    }),
   );
 
 const attachmentTemplate = (volumeId: string) => ({ attachment: { volume_uuid: volumeId } });
@@ -576,6 +673,114 @@ const arbExtraSpecs: BodyGen = fc.constantFrom(
   [],
 );
 
+const arbCreateSnapshot = (fx: Fixtures): BodyGen =>
+  fc.oneof(
+    fc
+      .oneof(
+        arbMalformedId.map((i) => i.decoded),
+        fc.uuid(),
+        fc.constantFrom(1, [], {}, null),
+      )
+      .map((v) => ({ snapshot: { volume_id: v } })),
+    fc
+      .tuple(
+        fc.constantFrom('name', 'display_name', 'description'),
+        fc.constantFrom(1, true, [], {}, 'x'.repeat(256)),
+      )
+      .map(([f, v]) => ({ snapshot: { volume_id: fx.available, [f]: v } })),
+    fc
+      .constantFrom(
+        'str',
+        [],
+        1,
+        { 'bad key!': 'v' },
+        { k: 1 },
+        { k: 'v'.repeat(256) },
+        { '': 'v' },
+      )
+      .map((v) => ({ snapshot: { volume_id: fx.available, metadata: v } })),
+    fc
+      .constantFrom('maybe', 2, [], {})
+      .map((v) => ({ snapshot: { volume_id: fx.available, force: v } })),
+    fc
+      .constantFrom('display_description', 'size', 'status', 'bogus')
+      .map((f) => ({ snapshot: { volume_id: fx.available, [f]: 'x' } })),
+    fc.constantFrom(
+      // In-use without force before 3.66; force=false from 3.66: refused at every version.
+      { snapshot: { volume_id: fx.inUse, force: false } },
+      { snapshot: { volume_id: fx.available }, extra: 1 },
+      { snapshot: {} },
+      { snapshot: null },
+      { snapshot: 'x' },
+      {},
+      [],
+    ),
+  );
+
+const arbUpdateSnapshot: BodyGen = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('name', 'description', 'display_name', 'display_description'),
+      fc.constantFrom(1, true, [], {}, 'x'.repeat(256)),
+    )
+    .map(([f, v]) => ({ snapshot: { [f]: v } })),
+  fc
+    .constantFrom('volume_id', 'status', 'metadata', 'bogus')
+    .map((f) => ({ snapshot: { name: 'ok', [f]: 'x' } })),
+  fc.constantFrom(
+    { snapshot: {} },
+    { snapshot: { name: 'x' }, extra: 1 },
+    { snapshot: null },
+    { snapshot: [] },
+    {},
+    [],
+  ),
+);
+
+const arbSnapshotMetadata: BodyGen = fc.constantFrom(
+  {},
+  { metadata: 'x' },
+  { metadata: [] },
+  { metadata: null },
+  { metadata: { 'a/b': 'v' } },
+  { metadata: { 'bad key!': 'v' } },
+  { metadata: { k: 1 } },
+  { metadata: { k: 'v'.repeat(256) } },
+  { metadata: { '': 'v' } },
+  { meta: { k: 'v' } },
+  [],
+);
+
+/** For `metadata/:key` (the key in the URL is `:key`): a mismatch, several keys, wrong types. */
+const arbSnapshotMetaItem: BodyGen = fc.constantFrom(
+  {},
+  { meta: {} },
+  { meta: 'x' },
+  { meta: null },
+  { meta: { other: 'v' } },
+  { meta: { ':key': 'v', other: 'w' } },
+  { meta: { ':key': 1 } },
+  { meta: { ':key': 'v'.repeat(256) } },
+  { metadata: { ':key': 'v' } },
+  [],
+);
+
+const arbSnapshotAction: BodyGen = fc.constantFrom(
+  {},
+  { 'os-reset_status': {} },
+  { 'os-reset_status': 'x' },
+  { 'os-reset_status': { status: 'bogus' } },
+  { 'os-reset_status': { status: 1 } },
+  { 'os-reset_status': { status: 'available', extra: 1 } },
+  { 'os-update_snapshot_status': {} },
+  { 'os-update_snapshot_status': { status: 'available', progress: '200%' } },
+  { 'os-update_snapshot_status': { status: 'available', progress: 'x' } },
+  { 'os-update_snapshot_status': { status: 'available', bogus: 1 } },
+  { 'os-force_delete': {}, extra: 1 },
+  { 'os-bogus': {} },
+  [],
+);
+
 /** `POST`/`PUT /volumes/{id}/metadata` bodies Cinder's `create` schema refuses. */
 const arbVolumeMetadata: BodyGen = fc.constantFrom(
   {},
@@ -649,8 +854,9 @@ function routes(fx: Fixtures): Route[] {
       path: 'volumes/:id/action',
       resource: 'volume',
       body: arbBadAction,
-      // The legacy attach/detach actions are where the state checks are: more of them.
-      weight: 3,
+      // The legacy attach/detach actions are where the state checks are, and the everyday
+      // actions share the route: more of them.
+      weight: 4,
       fixtures: () =>
         fc.oneof(
           fc.record({
@@ -820,6 +1026,48 @@ function routes(fx: Fixtures): Route[] {
           }),
         ),
     },
+    {
+      method: 'PUT',
+      path: 'backups/:id',
+      resource: 'backup',
+      body: arbUpdateBackup,
+      fixtures: () =>
+        fc.constant({
+          id: fx.backup,
+          body: arbUpdateBackup,
+          expect: refused('an invalid backup update'),
+        }),
+    },
+    {
+      method: 'GET',
+      path: 'backups/:id/export_record',
+      resource: 'backup',
+      fixtures: readFixture([fx.backup]),
+    },
+    {
+      method: 'POST',
+      path: 'backups/:id/action',
+      resource: 'backup',
+      body: arbBackupAction,
+      fixtures: () =>
+        fc.oneof(
+          fc.constant({
+            id: fx.backup,
+            body: arbBackupAction,
+            expect: refused('an invalid backup action'),
+          }),
+          fc.constant({
+            id: fx.backup,
+            body: fc.constant({ 'os-reset_status': { status: 'deleting' } }),
+            expect: exactly(
+              400,
+              'resetting a backup to a status other than available or error',
+              "Backup status: deleting is invalid, valid statuses are: ['available', 'error'].",
+            ),
+          }),
+        ),
+    },
+    { method: 'POST', path: 'backups/import_record', body: arbImportRecord(fx) },
     // types
     { method: 'GET', path: 'types' },
     { method: 'GET', path: 'types/default' },
@@ -858,6 +1106,119 @@ function routes(fx: Fixtures): Route[] {
     { method: 'GET', path: 'messages' },
     { method: 'GET', path: 'messages/:id', resource: 'message' },
     { method: 'DELETE', path: 'messages/:id', resource: 'message' },
+    // snapshots
+    { method: 'POST', path: 'snapshots', body: arbCreateSnapshot(fx) },
+    { method: 'GET', path: 'snapshots' },
+    { method: 'GET', path: 'snapshots/detail' },
+    {
+      method: 'GET',
+      path: 'snapshots/:id',
+      resource: 'snapshot',
+      fixtures: readFixture([fx.snapshot]),
+    },
+    {
+      method: 'PUT',
+      path: 'snapshots/:id',
+      resource: 'snapshot',
+      body: arbUpdateSnapshot,
+      fixtures: () =>
+        fc.constant({
+          id: fx.snapshot,
+          body: arbUpdateSnapshot,
+          expect: refused('an invalid snapshot update'),
+        }),
+    },
+    // No fixture: deleting an available snapshot is allowed.
+    { method: 'DELETE', path: 'snapshots/:id', resource: 'snapshot' },
+    {
+      method: 'GET',
+      path: 'snapshots/:id/metadata',
+      resource: 'snapshot',
+      fixtures: readFixture([fx.snapshot]),
+    },
+    {
+      method: 'POST',
+      path: 'snapshots/:id/metadata',
+      resource: 'snapshot',
+      body: arbSnapshotMetadata,
+      fixtures: () =>
+        fc.constant({
+          id: fx.snapshot,
+          body: arbSnapshotMetadata,
+          expect: refused('invalid snapshot metadata'),
+        }),
+    },
+    {
+      method: 'PUT',
+      path: 'snapshots/:id/metadata',
+      resource: 'snapshot',
+      body: arbSnapshotMetadata,
+      fixtures: () =>
+        fc.constant({
+          id: fx.snapshot,
+          body: arbSnapshotMetadata,
+          expect: refused('invalid snapshot metadata'),
+        }),
+    },
+    {
+      method: 'GET',
+      path: 'snapshots/:id/metadata/:key',
+      resource: 'snapshot',
+      fixtures: () =>
+        fc.constant({
+          id: fx.snapshot,
+          expect: exactly(404, 'a metadata key the snapshot lacks'),
+        }),
+    },
+    {
+      method: 'PUT',
+      path: 'snapshots/:id/metadata/:key',
+      resource: 'snapshot',
+      body: arbSnapshotMetaItem,
+      fixtures: () =>
+        fc.constant({
+          id: fx.snapshot,
+          body: arbSnapshotMetaItem,
+          expect: refused('an invalid snapshot metadata item'),
+        }),
+    },
+    {
+      method: 'DELETE',
+      path: 'snapshots/:id/metadata/:key',
+      resource: 'snapshot',
+      fixtures: () =>
+        fc.constant({
+          id: fx.snapshot,
+          expect: exactly(404, 'a metadata key the snapshot lacks'),
+        }),
+    },
+    {
+      method: 'POST',
+      path: 'snapshots/:id/action',
+      resource: 'snapshot',
+      body: arbSnapshotAction,
+      weight: 2,
+      fixtures: () =>
+        fc.oneof(
+          fc.constant({
+            id: fx.snapshot,
+            body: arbSnapshotAction,
+            expect: refused('an invalid snapshot action'),
+          }),
+          fc
+            .constantFrom(
+              { 'os-update_snapshot_status': { status: 'error' } },
+              { 'os-update_snapshot_status': { status: 'available', progress: '10%' } },
+              { 'os-reset_status': { status: 'deleted' } },
+              { 'os-reset_status': { status: 'backing-up' } },
+            )
+            .map((body) => ({
+              id: fx.snapshot,
+              body: fc.constant(body),
+              expect: exactly(400, 'a snapshot action in the wrong state'),
+            })),
+        ),
+    },
   ];
 }
 
@@ -1146,8 +1507,11 @@ const arbBodyDefect: fc.Arbitrary<BodyDefect> = fc.oneof(
 );
 
 const UNKNOWN_ROUTES: [string, string][] = [
-  ['GET', 'snapshots'],
-  ['POST', 'snapshots'],
+  ['POST', 'snapshots/detail'],
+  ['PATCH', 'snapshots/{uuid}'],
+  ['DELETE', 'snapshots'],
+  ['GET', 'snapshots/{uuid}/action'],
+  ['DELETE', 'snapshots/{uuid}/metadata'],
   ['GET', 'os-hosts'],
   ['GET', 'qos-specs'],
   ['GET', 'limits'],
@@ -1162,9 +1526,6 @@ const UNKNOWN_ROUTES: [string, string][] = [
   ['PUT', 'volumes'],
   ['DELETE', 'volumes'],
   ['POST', 'volumes/detail'],
-  ['PUT', 'backups/{uuid}'],
-  ['GET', 'backups/{uuid}/export_record'],
-  ['POST', 'backups/{uuid}/action'],
   ['POST', 'types/{uuid}'],
   ['PUT', 'types/{uuid}'],
   ['GET', 'types/{uuid}/os-volume-type-access'],
@@ -1383,6 +1744,7 @@ function buildCases(fx: Fixtures, table: Route[]): fc.Arbitrary<Case> {
                   'os-services',
                   'os-availability-zone',
                   'scheduler-stats',
+                  'snapshots',
                 ].includes(s),
             )
             .map((p) => ({ method: 'GET', path: p, outside: false })),
@@ -1532,6 +1894,9 @@ describe('cinder-api: bad input is refused, never a 500, and writes nothing', ()
     ),
     types: await cluster.sql('SELECT id, name, extra_specs, deleted FROM volume_types ORDER BY id'),
     messages: await cluster.sql('SELECT id FROM messages ORDER BY id'),
+    snapshots: await cluster.sql(
+      'SELECT id, status, display_name, display_description, metadata, progress, deleted, updated_at FROM snapshots ORDER BY id',
+    ),
     files: [...listFiles(join(cluster.workDir, 'volumes')), ...listFiles(cluster.backupDir)],
   });
 
@@ -1568,12 +1933,29 @@ describe('cinder-api: bad input is refused, never a 500, and writes nothing', ()
     await api.waitForVolume(available, (v) => v?.status === 'available');
     await api.waitForVolume(inUse, (v) => v?.status === 'in-use');
     const defaultType = (await api.get('types/default')).body.volume_type.id as string;
-    fx = { available, inUse, attachment, backup, defaultType };
+    const snapped = await api.post('snapshots', {
+      snapshot: { volume_id: available, name: 'fixture', metadata: { k: 'v' } },
+    });
+    expect(snapped.status).toBe(202);
+    const snapshot = snapped.body.snapshot.id as string;
+    await cluster.waitFor(
+      async () => (await api.get(`snapshots/${snapshot}`)).body.snapshot?.status === 'available',
+      30_000,
+      () => 'the fixture snapshot never became available',
+    );
+    fx = { available, inUse, attachment, backup, defaultType, snapshot };
   });
   afterAll(() => cluster.stop());
 
   it('covers every route the controllers declare', () => {
-    const table = routes({ available: '', inUse: '', attachment: '', backup: '', defaultType: '' });
+    const table = routes({
+      available: '',
+      inUse: '',
+      attachment: '',
+      backup: '',
+      defaultType: '',
+      snapshot: '',
+    });
     expect(tableRoutes(table).sort()).toEqual(declaredRoutes().sort());
   });
 
@@ -1587,6 +1969,7 @@ describe('cinder-api: bad input is refused, never a 500, and writes nothing', ()
       { 'os-reserve': {} },
     ],
     ['GET', 'backups/x', 404, 'Backup x could not be found.', undefined],
+    ['GET', 'snapshots/x/metadata', 404, 'Snapshot x could not be found.', undefined],
     ['DELETE', 'messages/1', 404, 'Message 1 could not be found.', undefined],
     [
       'POST',

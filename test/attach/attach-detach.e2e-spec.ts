@@ -79,7 +79,7 @@ describe('attach and detach through the REST API', () => {
       status: 'reserved',
       instance,
       volume_id: id,
-      attach_mode: null,
+      attach_mode: 'null',
       connection_info: {},
     });
     expect(await status(id)).toBe('reserved');

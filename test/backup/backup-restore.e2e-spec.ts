@@ -93,7 +93,6 @@ describe('backup and restore, on real bytes', () => {
       status: 'available',
       size: 2,
       is_incremental: false,
-      progress: 100,
       volume_id: source.id,
     });
     // 3 MiB at the start and half a MiB across at most two chunks: all-zero chunks cost nothing.
@@ -467,7 +466,6 @@ describe('backup and restore, on real bytes', () => {
         'metadata',
         'name',
         'object_count',
-        'progress',
         'size',
         'snapshot_id',
         'status',

@@ -15,6 +15,10 @@ import { ProjectGuard } from './common/project.guard';
 import { ResourceIdGuard } from './common/resource-ids';
 import { CreateVolumeFlow } from './flows/create-volume/create-volume.flow';
 import { MessagesController } from './messages/messages.controller';
+import { SnapshotActionsController } from './snapshots/snapshot-actions.controller';
+import { SnapshotMetadataController } from './snapshots/snapshot-metadata.controller';
+import { SnapshotsController } from './snapshots/snapshots.controller';
+import { SnapshotsService } from './snapshots/snapshots.service';
 import { SchedulerStatsController } from './scheduler-stats/scheduler-stats.controller';
 import { ServicesController } from './services/services.controller';
 import { VolumeTypesController } from './types/volume-types.controller';
@@ -41,6 +45,9 @@ export const API_CONTROLLERS = [
   AvailabilityZonesController,
   SchedulerStatsController,
   MessagesController,
+  SnapshotsController,
+  SnapshotMetadataController,
+  SnapshotActionsController,
 ];
 
 @Module({})
@@ -61,6 +68,7 @@ export class AppModule {
         VolumeTypesService,
         AvailabilityZonesService,
         CreateVolumeFlow,
+        SnapshotsService,
       ],
     };
   }

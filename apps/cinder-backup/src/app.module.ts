@@ -10,6 +10,7 @@ import { ChunkedBackupDriver, type Compression } from './chunked/chunked-backup.
 import { DelayedBackupDriver } from './chunked/delayed-backup.driver';
 import { CreateBackupHandler } from './flows/create-backup/create-backup.handler';
 import { DeleteBackupHandler } from './flows/delete-backup/delete-backup.handler';
+import { ImportBackupHandler } from './flows/import-backup/import-backup.handler';
 import { RestoreBackupHandler } from './flows/restore-backup/restore-backup.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 import { VolumeConnection } from './volume-connection';
@@ -43,6 +44,7 @@ export class AppModule {
         CreateBackupHandler,
         RestoreBackupHandler,
         DeleteBackupHandler,
+        ImportBackupHandler,
         InitHostCleanup,
       ],
     };

@@ -7,6 +7,7 @@ import { currentContext } from '@cinderflow/request-context';
 import { CreateBackupHandler } from './flows/create-backup/create-backup.handler';
 import { settleDeadBackupMessage } from './flows/dead-letters';
 import { DeleteBackupHandler } from './flows/delete-backup/delete-backup.handler';
+import { ImportBackupHandler } from './flows/import-backup/import-backup.handler';
 import { RestoreBackupHandler } from './flows/restore-backup/restore-backup.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 
@@ -17,6 +18,7 @@ export class BackupManagerController implements OnApplicationBootstrap {
     private readonly create: CreateBackupHandler,
     private readonly restore: RestoreBackupHandler,
     private readonly remove: DeleteBackupHandler,
+    private readonly importer: ImportBackupHandler,
     private readonly cleanup: InitHostCleanup,
     @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
@@ -41,6 +43,18 @@ export class BackupManagerController implements OnApplicationBootstrap {
     return this.remove.handle(m.backup_id);
   }
 
+  @RpcHandler(BackupRpc.importRecord)
+  onImportRecord(
+    @Payload() m: { backup_id: string; backup_service: string; backup_url: string },
+  ): Promise<void> {
+    return this.importer.handle(m.backup_id, m.backup_service, m.backup_url);
+  }
+
+  @RpcDeadLetter(BackupRpc.importRecord)
+  onImportRecordDead(@Payload() letter: DeadLetter): Promise<void> {
+    return this.settle('import_record', letter);
+  }
+
   @RpcDeadLetter(BackupRpc.createBackup)
   onCreateBackupDead(@Payload() letter: DeadLetter): Promise<void> {
     return this.settle('create_backup', letter);
@@ -57,7 +71,7 @@ export class BackupManagerController implements OnApplicationBootstrap {
   }
 
   private settle(
-    method: 'create_backup' | 'restore_backup' | 'delete_backup',
+    method: 'create_backup' | 'restore_backup' | 'delete_backup' | 'import_record',
     letter: DeadLetter,
   ): Promise<void> {
     const requestId = currentContext()?.requestId ?? '-';

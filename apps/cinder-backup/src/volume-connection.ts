@@ -17,6 +17,45 @@ export class VolumeConnection {
     @Inject(BACKUP_HOST) private readonly host: string,
   ) {}
 
+  /**
+   * A snapshot's bytes, the same way (Cinder's initialize_connection_snapshot): the snapshot
+   * lives on its volume's backend.
+   */
+  async withSnapshot<T>(
+    volume: VolumeEntity,
+    snapshotId: string,
+    use: (devicePath: string) => Promise<T>,
+  ): Promise<T> {
+    if (!volume.host) throw new Error(`volume ${volume.id} has no backend`);
+    const destination = Destinations.volume(volume.host.split('#')[0]);
+    const connector = this.connector();
+    const info = await this.rpc.call(destination, VolumeRpc.initializeConnectionSnapshot, {
+      snapshot_id: snapshotId,
+      connector,
+    });
+    const path = info.data.device_path;
+    if (typeof path !== 'string')
+      throw new Error(`no device_path in the connection to snapshot ${snapshotId}`);
+    try {
+      return await use(path);
+    } finally {
+      await this.rpc
+        .call(destination, VolumeRpc.terminateConnectionSnapshot, {
+          snapshot_id: snapshotId,
+          connector,
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  private connector() {
+    return {
+      host: `cinder-backup-${this.host}`,
+      platform: process.arch,
+      os_type: process.platform,
+    };
+  }
+
   async with<T>(volume: VolumeEntity, use: (devicePath: string) => Promise<T>): Promise<T> {
     if (!volume.host) throw new Error(`volume ${volume.id} has no backend`);
     const destination = Destinations.volume(volume.host.split('#')[0]);

@@ -8,11 +8,15 @@ import { CapabilityReporter } from './capabilities/capability-reporter';
 import { createDriver } from './drivers/driver.factory';
 import { VOLUME_DRIVER } from './drivers/volume-driver';
 import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler';
+import { CreateSnapshotHandler } from './flows/create-snapshot/create-snapshot.handler';
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
+import { DeleteSnapshotHandler } from './flows/delete-snapshot/delete-snapshot.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
 import { ExtendVolumeHandler } from './flows/extend-volume/extend-volume.handler';
 import { MigrateVolumeHandler } from './flows/migrate-volume/migrate-volume.handler';
 import { RetypeVolumeHandler } from './flows/retype-volume/retype-volume.handler';
+import { RevertVolumeHandler } from './flows/revert-volume/revert-volume.handler';
+import { SnapshotConnectionHandler } from './flows/snapshot-connection/snapshot-connection.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 import { VolumeManagerController } from './volume-manager.controller';
 import {
@@ -61,8 +65,12 @@ export class AppModule {
         ExtendVolumeHandler,
         RetypeVolumeHandler,
         MigrateVolumeHandler,
+        CreateSnapshotHandler,
+        DeleteSnapshotHandler,
+        SnapshotConnectionHandler,
         InitHostCleanup,
         CapabilityReporter,
+        RevertVolumeHandler,
       ],
     };
   }

@@ -4,17 +4,28 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { type Connector, type CreateVolume, VolumeRpc } from '@cinderflow/contracts';
 import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
-import { settleResource, VolumeEntity } from '@cinderflow/persistence';
+import { currentContext } from '@cinderflow/request-context';
+import {
+  MessageActions,
+  MessageDetails,
+  settleResource,
+  SnapshotEntity,
+  VolumeEntity,
+} from '@cinderflow/persistence';
 import { settleDeadCreateVolume } from '@cinderflow/service-runtime';
-import { volumeMachine } from '@cinderflow/status-machines';
+import { snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
 import { CapabilityReporter } from './capabilities/capability-reporter';
 import { VOLUME_DRIVER, type VolumeDriver } from './drivers/volume-driver';
 import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler';
+import { CreateSnapshotHandler } from './flows/create-snapshot/create-snapshot.handler';
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
+import { DeleteSnapshotHandler } from './flows/delete-snapshot/delete-snapshot.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
 import { ExtendVolumeHandler } from './flows/extend-volume/extend-volume.handler';
 import { MigrateVolumeHandler } from './flows/migrate-volume/migrate-volume.handler';
 import { RetypeVolumeHandler } from './flows/retype-volume/retype-volume.handler';
+import { RevertVolumeHandler } from './flows/revert-volume/revert-volume.handler';
+import { SnapshotConnectionHandler } from './flows/snapshot-connection/snapshot-connection.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 
 /** cinder-volume's RPC surface; each handler lives with its flow. */
@@ -30,7 +41,11 @@ export class VolumeManagerController implements OnApplicationBootstrap {
     private readonly extendVolume: ExtendVolumeHandler,
     private readonly retypeVolume: RetypeVolumeHandler,
     private readonly migrateVolume: MigrateVolumeHandler,
+    private readonly createSnapshot: CreateSnapshotHandler,
+    private readonly deleteSnapshot: DeleteSnapshotHandler,
+    private readonly snapshotConnection: SnapshotConnectionHandler,
     @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly revert: RevertVolumeHandler,
   ) {}
 
   /** Runs before the transport starts consuming: storage ready, leftovers settled, then report. */
@@ -137,6 +152,58 @@ export class VolumeManagerController implements OnApplicationBootstrap {
     return this.migrateVolume.target(m);
   }
 
+  @RpcHandler(VolumeRpc.createSnapshot)
+  async onCreateSnapshot(@Payload() message: { snapshot_id: string }): Promise<void> {
+    await this.createSnapshot.handle(message.snapshot_id);
+  }
+
+  /** A create that can never succeed here: the snapshot ends `error`, with a user message. */
+  @RpcDeadLetter(VolumeRpc.createSnapshot)
+  async onCreateSnapshotDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = z.object({ snapshot_id: z.string().uuid() }).safeParse(letter.payload);
+    if (!parsed.success) return;
+    await settleResource(this.dataSource.manager, {
+      machine: snapshotMachine,
+      entity: SnapshotEntity,
+      id: parsed.data.snapshot_id,
+      events: ['create_failed'],
+      resourceType: 'snapshot',
+      message: {
+        requestId: currentContext()?.requestId ?? '-',
+        action: MessageActions.SNAPSHOT_CREATE,
+        detail: MessageDetails.SNAPSHOT_CREATE_ERROR,
+        explanation: letter.reason,
+        resourceType: 'VOLUME_SNAPSHOT',
+      },
+    });
+  }
+
+  @RpcHandler(VolumeRpc.deleteSnapshot)
+  async onDeleteSnapshot(@Payload() message: { snapshot_id: string }): Promise<void> {
+    await this.deleteSnapshot.handle(message.snapshot_id);
+  }
+
+  /** A delete that can never succeed: `error_deleting`, from which a user may delete again. */
+  @RpcDeadLetter(VolumeRpc.deleteSnapshot)
+  async onDeleteSnapshotDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = z.object({ snapshot_id: z.string().uuid() }).safeParse(letter.payload);
+    if (!parsed.success) return;
+    await settleResource(this.dataSource.manager, {
+      machine: snapshotMachine,
+      entity: SnapshotEntity,
+      id: parsed.data.snapshot_id,
+      events: ['delete_failed'],
+      resourceType: 'snapshot',
+      message: {
+        requestId: currentContext()?.requestId ?? '-',
+        action: MessageActions.SNAPSHOT_DELETE,
+        detail: MessageDetails.SNAPSHOT_DELETE_ERROR,
+        explanation: letter.reason,
+        resourceType: 'VOLUME_SNAPSHOT',
+      },
+    });
+  }
+
   @RpcHandler(VolumeRpc.publishServiceCapabilities)
   onPublishServiceCapabilities(): Promise<void> {
     return this.capabilities.report();
@@ -181,5 +248,47 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   @RpcHandler(VolumeRpc.detachVolume)
   onDetachVolume(@Payload() m: { volume_id: string; attachment_id: string | null }) {
     return this.attach.detachVolume(m.volume_id, m.attachment_id);
+  }
+
+  @RpcHandler(VolumeRpc.revertToSnapshot)
+  async onRevertToSnapshot(@Payload() m: { volume_id: string; snapshot_id: string }) {
+    await this.revert.handle(m.volume_id, m.snapshot_id);
+  }
+
+  /** A revert that can never run: the volume `error`, its snapshot `available` again. */
+  @RpcDeadLetter(VolumeRpc.revertToSnapshot)
+  async onRevertToSnapshotDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = z
+      .object({ volume_id: z.string().uuid(), snapshot_id: z.string().uuid() })
+      .safeParse(letter.payload);
+    if (!parsed.success) return;
+    const { volume_id, snapshot_id } = parsed.data;
+    // Both in one transaction, as the handler's failure does.
+    await this.dataSource.transaction(async (tx) => {
+      await settleResource(tx, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: volume_id,
+        events: ['revert_failed'],
+        resourceType: 'volume',
+      });
+      await settleResource(tx, {
+        machine: snapshotMachine,
+        entity: SnapshotEntity,
+        id: snapshot_id,
+        events: ['revert_finished'],
+        resourceType: 'snapshot',
+      });
+    });
+  }
+
+  @RpcHandler(VolumeRpc.initializeConnectionSnapshot)
+  onInitializeConnectionSnapshot(@Payload() m: { snapshot_id: string }) {
+    return this.snapshotConnection.initialize(m.snapshot_id);
+  }
+
+  @RpcHandler(VolumeRpc.terminateConnectionSnapshot)
+  onTerminateConnectionSnapshot(@Payload() m: { snapshot_id: string }) {
+    return this.snapshotConnection.terminate(m.snapshot_id);
   }
 }

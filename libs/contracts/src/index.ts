@@ -5,3 +5,4 @@ export * from './scheduler/capabilities';
 export * from './scheduler/scheduler.rpc';
 export * from './volume/volume.rpc';
 export * from './backup/backup.rpc';
+export * from './backup/backup-record';

@@ -33,6 +33,8 @@ const CALLS = [
   'VolumeRpc.terminateConnection',
   'VolumeRpc.attachVolume',
   'VolumeRpc.detachVolume',
+  'VolumeRpc.initializeConnectionSnapshot',
+  'VolumeRpc.terminateConnectionSnapshot',
   'VolumeRpc.migrationTarget',
 ];
 
@@ -68,6 +70,11 @@ describe('how each RPC method is sent', () => {
       'terminate_connection',
       'attach_volume',
       'detach_volume',
+      'create_snapshot',
+      'delete_snapshot',
+      'revert_to_snapshot',
+      'initialize_connection_snapshot',
+      'terminate_connection_snapshot',
       'extend_volume',
       'retype',
       'migrate_volume',

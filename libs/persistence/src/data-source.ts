@@ -14,6 +14,7 @@ import { Outbox1764100000000 } from './migrations/1764100000000-outbox';
 import { Snapshots1764200000000 } from './migrations/1764200000000-snapshots';
 import { VolumeActions1764400000000 } from './migrations/1764400000000-volume-actions';
 import { SnapshotEntity } from './entities/snapshot.entity';
+import { BackupMetadata1764500000000 } from './migrations/1764500000000-backup-metadata';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   Outbox1764100000000,
   Snapshots1764200000000,
   VolumeActions1764400000000,
+  BackupMetadata1764500000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

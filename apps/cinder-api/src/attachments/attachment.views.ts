@@ -11,7 +11,8 @@ export function attachmentDetail(a: VolumeAttachmentEntity) {
     ...attachmentSummary(a),
     attached_at: timestamp(a.attach_time) ?? '',
     detached_at: timestamp(a.detach_time) ?? '',
-    attach_mode: a.attach_mode,
+    // Cinder stores the string 'null' until an attach picks rw or ro (attachments.py create).
+    attach_mode: a.attach_mode ?? 'null',
     connection_info: a.connection_info ?? {},
   };
 }

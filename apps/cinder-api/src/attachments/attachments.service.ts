@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Destinations, VolumeRpc, type Connector } from '@cinderflow/contracts';
 import { RemoteError, type RpcClient } from '@cinderflow/messaging';
 import {
   applyTransition,
+  AttachmentsRepository,
   StatusConflictError,
   VolumeAttachmentEntity,
   VolumeEntity,
-  applyKeysetPage,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { RPC_CLIENT } from '@cinderflow/service-runtime';
@@ -16,7 +16,7 @@ import { attachmentMachine, volumeAttachMachine, volumeMachine } from '@cinderfl
 import { isRemoteRefusal } from '../common/fault.filter';
 import { CinderHttpError, invalidVolume, NOT_FOUND, notFound } from '../common/cinder-errors';
 import type { ListParams } from '../common/list-params';
-import { isUuid } from '../common/validation';
+import { scopeOf } from '../common/scope';
 import { VolumesService } from '../volumes/volumes.service';
 
 const or = (items: readonly string[]) => items.join(' or ');
@@ -49,11 +49,15 @@ export const ATTACHMENT_SORT_COLUMNS: Record<string, string> = {
  */
 @Injectable()
 export class AttachmentsService {
+  private readonly repo: AttachmentsRepository;
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
     private readonly volumes: VolumesService,
-  ) {}
+  ) {
+    this.repo = new AttachmentsRepository(this.dataSource.manager);
+  }
 
   async create(
     caller: RequestContext,
@@ -166,18 +170,11 @@ export class AttachmentsService {
         attachment_id: id,
       },
     );
-    return this.dataSource.manager.find(VolumeAttachmentEntity, {
-      where: { volume_id: volume.id, deleted: false },
-      order: { created_at: 'ASC' },
-    });
+    return this.repo.ofVolume(volume.id);
   }
 
   async get(caller: RequestContext, id: string): Promise<VolumeAttachmentEntity> {
-    const attachment = isUuid(id)
-      ? await this.dataSource.manager.findOne(VolumeAttachmentEntity, {
-          where: { id, deleted: false },
-        })
-      : null;
+    const attachment = await this.repo.findLive(id);
     if (!attachment) throw notFound(NOT_FOUND.attachment(id));
     await this.volumes.get(caller, attachment.volume_id).catch(() => {
       throw notFound(NOT_FOUND.attachment(id));
@@ -187,39 +184,27 @@ export class AttachmentsService {
 
   /** One page of the attachments of the caller's volumes (every project's with all_tenants). */
   async list(caller: RequestContext, params: ListParams): Promise<VolumeAttachmentEntity[]> {
-    const qb = this.dataSource
-      .getRepository(VolumeAttachmentEntity)
-      .createQueryBuilder('a')
-      .innerJoin(VolumeEntity, 'v', 'v.id = a.volume_id')
-      .where('a.deleted = false');
-    if (!(params.allTenants && caller.isAdmin)) {
-      qb.andWhere('v.project_id = :p', { p: caller.projectId });
-    }
     const f = params.filters;
-    if (f.volume_id !== undefined) {
-      // An id that is no UUID names no volume (and PostgreSQL would refuse it).
-      qb.andWhere(isUuid(f.volume_id) ? 'a.volume_id = :vid' : 'false', { vid: f.volume_id });
-    }
-    const status = f.attach_status ?? f.status;
-    if (status !== undefined) qb.andWhere('a.attach_status = :s', { s: status });
-    if (f.instance_id !== undefined) qb.andWhere('a.instance_uuid = :i', { i: f.instance_id });
-    await applyKeysetPage(qb, 'a', params.sort, params.limit, params.marker, (marker) =>
-      notFound(`Volume attachment could not be found with filter: attachment_id = ${marker}.`),
+    const page = await this.repo.list(
+      scopeOf(caller, params.allTenants),
+      {
+        volume_id: f.volume_id,
+        attach_status: f.attach_status ?? f.status,
+        instance_id: f.instance_id,
+      },
+      {
+        sort: params.sort,
+        limit: params.limit,
+        marker: params.marker,
+        markerNotFound: (marker) => notFound(NOT_FOUND.attachment(marker)),
+      },
     );
-    return qb.getMany();
+    return page.rows;
   }
 
   /** Attached attachments of some volumes, for the volume view's `attachments`. */
-  async attachedOf(volumeIds: string[]): Promise<Map<string, VolumeAttachmentEntity[]>> {
-    const byVolume = new Map<string, VolumeAttachmentEntity[]>();
-    if (volumeIds.length === 0) return byVolume;
-    const rows = await this.dataSource.manager.find(VolumeAttachmentEntity, {
-      where: { volume_id: In(volumeIds), deleted: false, attach_status: 'attached' },
-      order: { created_at: 'ASC' },
-    });
-    for (const row of rows)
-      byVolume.set(row.volume_id, [...(byVolume.get(row.volume_id) ?? []), row]);
-    return byVolume;
+  attachedOf(volumeIds: string[]): Promise<Map<string, VolumeAttachmentEntity[]>> {
+    return this.repo.attachedOf(volumeIds);
   }
 
   private async connect(

@@ -12,7 +12,11 @@ export function backupSummary(req: Request, b: BackupEntity) {
   };
 }
 
-/** cinder/api/views/backups.py detail, plus `progress` while a backup or restore runs. */
+/**
+ * cinder/api/v3/views/backups.py detail, with cinder/api/v3/backups.py's project and user
+ * attributes (policy backup:backup_project_attribute: admins only). `encryption_key_id` (3.64)
+ * appears only for encrypted volumes' backups, which this deployment does not make.
+ */
 export function backupDetail(
   req: Request,
   b: BackupEntity,
@@ -35,13 +39,12 @@ export function backupDetail(
     links: resourceLinks(req, b.project_id, 'backups', b.id),
     is_incremental: b.parent_id !== null,
     has_dependent_backups: b.num_dependent_backups > 0,
-    snapshot_id: null,
+    snapshot_id: b.snapshot_id,
     data_timestamp: timestamp(b.data_timestamp),
-    progress: b.progress,
   };
   if (version.atLeast('3.18') && caller.isAdmin)
     view['os-backup-project-attr:project_id'] = b.project_id;
-  if (version.atLeast('3.43')) view.metadata = {};
-  if (version.atLeast('3.56')) view.user_id = b.user_id;
+  if (version.atLeast('3.43')) view.metadata = b.metadata;
+  if (version.atLeast('3.56') && caller.isAdmin) view.user_id = b.user_id;
   return view;
 }

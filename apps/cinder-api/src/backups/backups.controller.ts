@@ -7,6 +7,7 @@ import {
   Inject,
   Param,
   Post,
+  Put,
   Query,
   Req,
 } from '@nestjs/common';
@@ -15,48 +16,33 @@ import type { ApiConfig } from '@cinderflow/config';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
-import { NOT_FOUND } from '../common/cinder-errors';
+import { badRequest, NOT_FOUND, notFound } from '../common/cinder-errors';
 import { collectionBody } from '../common/links';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
 import { NotFoundMessage } from '../common/resource-ids';
-import { DescriptionOrNull, NameOrNull, Strict, Type, Uuid, UuidOrNull } from '../common/schema';
-import { RequestSchema } from '../common/validation';
+import {
+  createBackupSchema,
+  importRecordSchema,
+  resetStatusSchema,
+  restoreSchema,
+  updateBackupSchema,
+} from './backup.schemas';
 import { backupDetail, backupSummary } from './backup.views';
-import { BACKUP_FILTERS, backupSortColumns, BackupsService } from './backups.service';
+import {
+  BACKUP_FILTERS,
+  backupSortColumns,
+  type BackupUpdate,
+  BackupsService,
+} from './backups.service';
 
-/** Cinder's cinder/api/schemas/backups.py `create` (no other keys). */
-const createSchema = new RequestSchema(
-  Strict({
-    backup: Strict({
-      volume_id: Uuid,
-      container: Type.Optional(NameOrNull),
-      name: Type.Optional(NameOrNull),
-      description: Type.Optional(DescriptionOrNull),
-      incremental: Type.Optional(Type.Unsafe<boolean | null>({ type: ['boolean', 'null'] })),
-      force: Type.Optional(Type.Unsafe<boolean | null>({ type: ['boolean', 'null'] })),
-      snapshot_id: Type.Optional(UuidOrNull),
-      metadata: Type.Optional(
-        Type.Unsafe<Record<string, string>>({
-          type: 'object',
-          additionalProperties: { type: 'string', maxLength: 255 },
-        }),
-      ),
-      availability_zone: Type.Optional(NameOrNull),
-    }),
-  }),
-);
+/** Cinder's clean_name_and_description: names and descriptions lose surrounding whitespace. */
+const clean = (value: string | null | undefined) =>
+  typeof value === 'string' ? value.trim() : (value ?? null);
 
-const restoreSchema = new RequestSchema(
-  Strict({
-    restore: Type.Unsafe<{ volume_id?: string | null; name?: string | null } | null>({
-      type: ['object', 'null'],
-      properties: { volume_id: UuidOrNull, name: NameOrNull },
-      additionalProperties: false,
-    }),
-  }),
-);
+/** Backup statuses os-reset_status may set (Cinder's backup_status format). */
+const RESETTABLE = ['available', 'error'] as const;
 
 @Controller(projectRoutes('backups'))
 @NotFoundMessage(NOT_FOUND.backup)
@@ -68,16 +54,36 @@ export class BackupsController {
 
   @Post()
   @HttpCode(202)
-  async create(@Req() req: Request, @Body() body: unknown, @Caller() caller: RequestContext) {
-    const { backup: b } = createSchema.check(body);
+  async create(
+    @Req() req: Request,
+    @Body() body: unknown,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
+    const { backup: b } = createBackupSchema(version).check(body);
     const backup = await this.backups.create(caller, {
       volumeId: b.volume_id,
-      name: b.name ?? null,
-      description: b.description ?? null,
+      name: clean(b.name),
+      description: clean(b.description),
       container: b.container ?? null,
       incremental: b.incremental === true,
       force: b.force === true,
+      metadata: ('metadata' in b ? b.metadata : null) ?? {},
+      snapshotId: b.snapshot_id ?? null,
     });
+    return { backup: backupSummary(req, backup) };
+  }
+
+  /** Cinder's import_record (admin): 201 with the new backup's summary. */
+  @Post('import_record')
+  @HttpCode(201)
+  async importRecord(@Req() req: Request, @Body() body: unknown, @Caller() caller: RequestContext) {
+    const record = importRecordSchema.check(body)['backup-record'];
+    const backup = await this.backups.importRecord(
+      caller,
+      record.backup_service,
+      record.backup_url,
+    );
     return { backup: backupSummary(req, backup) };
   }
 
@@ -123,6 +129,62 @@ export class BackupsController {
     @Version() version: ApiVersion,
   ) {
     return { backup: backupDetail(req, await this.backups.get(caller, id), caller, version) };
+  }
+
+  /** Cinder's backup update (3.9; metadata 3.43): the summary view. */
+  @Put(':id')
+  async update(
+    @Req() req: Request,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Caller() caller: RequestContext,
+    @Version() version: ApiVersion,
+  ) {
+    if (!version.atLeast('3.9')) throw notFound('The resource could not be found.');
+    const { backup: b } = updateBackupSchema(version).check(body);
+    const fields: BackupUpdate = {};
+    if (b && 'name' in b) fields.display_name = clean(b.name);
+    if (b && 'description' in b) fields.display_description = clean(b.description);
+    if (b?.metadata !== undefined) fields.metadata = b.metadata;
+    return { backup: backupSummary(req, await this.backups.update(caller, id, fields)) };
+  }
+
+  @Get(':id/export_record')
+  async exportRecord(@Param('id') id: string, @Caller() caller: RequestContext) {
+    return { 'backup-record': await this.backups.exportRecord(caller, id) };
+  }
+
+  /** Cinder's BackupAdminController: os-reset_status and os-force_delete. */
+  @Post(':id/action')
+  @HttpCode(202)
+  async action(@Param('id') id: string, @Body() body: unknown, @Caller() caller: RequestContext) {
+    if (
+      !body ||
+      typeof body !== 'object' ||
+      Array.isArray(body) ||
+      Object.keys(body).length !== 1
+    ) {
+      throw badRequest('Malformed request body');
+    }
+    const action = Object.keys(body)[0];
+    switch (action) {
+      case 'os-reset_status': {
+        const status = resetStatusSchema.check(body)['os-reset_status'].status.toLowerCase();
+        if (!(RESETTABLE as readonly string[]).includes(status)) {
+          const given = resetStatusSchema.check(body)['os-reset_status'].status;
+          throw badRequest(
+            `Backup status: ${given} is invalid, valid statuses are: ['available', 'error'].`,
+          );
+        }
+        await this.backups.resetStatus(caller, id, status as (typeof RESETTABLE)[number]);
+        return;
+      }
+      case 'os-force_delete':
+        await this.backups.forceDelete(caller, id);
+        return;
+      default:
+        throw badRequest(`There is no such action: ${action}`);
+    }
   }
 
   @Delete(':id')

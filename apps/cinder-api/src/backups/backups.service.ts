@@ -1,24 +1,43 @@
 import { notFound } from '../common/cinder-errors';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, LessThan } from 'typeorm';
 import type { ApiConfig } from '@cinderflow/config';
-import { BackupRpc, Binaries, Destinations } from '@cinderflow/contracts';
+import {
+  BACKUP_SERVICE,
+  BackupRecordError,
+  BackupRpc,
+  Binaries,
+  decodeBackupRecord,
+  Destinations,
+  encodeBackupRecord,
+} from '@cinderflow/contracts';
 import type { Outbox } from '@cinderflow/messaging';
 import {
   applyTransition,
   BackupEntity,
+  BackupsRepository,
   isServiceUp,
   NOW_UTC,
   ServiceRegistry,
+  SnapshotEntity,
+  SnapshotsRepository,
   StatusConflictError,
   VolumeEntity,
   applyKeysetPage,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
-import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
-import { CinderHttpError, invalidBackup, invalidVolume } from '../common/cinder-errors';
+import { backupMachine, snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
+import {
+  CinderHttpError,
+  forbidden,
+  invalidBackup,
+  invalidInput,
+  invalidVolume,
+  NOT_FOUND,
+} from '../common/cinder-errors';
+import { scopeOf } from '../common/scope';
 import type { ListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { CreateVolumeFlow } from '../flows/create-volume/create-volume.flow';
@@ -68,7 +87,20 @@ export interface CreateBackupRequest {
   container: string | null;
   incremental: boolean;
   force: boolean;
+  metadata: Record<string, string>;
+  /** Back up this snapshot of the volume instead of the volume. */
+  snapshotId: string | null;
 }
+
+/** Cinder's IMPORT_VOLUME_ID: an imported backup's volume until its record is read. */
+export const IMPORT_VOLUME_ID = '00000000-0000-0000-0000-000000000000';
+
+/** What `PUT /backups/{id}` may change. */
+export type BackupUpdate = Partial<
+  Pick<BackupEntity, 'display_name' | 'display_description' | 'metadata'>
+>;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** Cinder's backup API (cinder/backup/api.py): checks, conditional updates, casts. */
 @Injectable()
@@ -84,18 +116,37 @@ export class BackupsService {
   async create(caller: RequestContext, request: CreateBackupRequest): Promise<BackupEntity> {
     const volume = await this.volumes.get(caller, request.volumeId);
     await this.requireBackupService();
-    if (volume.status === 'in-use' && !request.force) {
-      throw invalidVolume('Backing up an in-use volume must use the force flag.');
-    }
-    if (volume.status !== 'available' && volume.status !== 'in-use') {
+    let snapshot: SnapshotEntity | null = null;
+    if (request.snapshotId) {
+      // A backup of a snapshot reads the snapshot: the volume's status does not matter.
+      snapshot = await new SnapshotsRepository(this.dataSource.manager).findLive(
+        request.snapshotId,
+        scopeOf(caller, true),
+      );
+      if (!snapshot) throw notFound(NOT_FOUND.snapshot(request.snapshotId));
+      if (snapshot.volume_id !== volume.id) {
+        throw invalidVolume(
+          `Volume ${volume.id} does not match with snapshot.volume_id ${snapshot.volume_id}.`,
+        );
+      }
+      if (snapshot.status !== 'available') throw snapshotNotAvailable(snapshot.status);
+    } else if (volume.status !== 'available' && volume.status !== 'in-use') {
       throw invalidVolume(
         `Volume to be backed up must be available or in-use, but the current status is "${volume.status}".`,
       );
+    } else if (volume.status === 'in-use' && !request.force) {
+      throw invalidVolume('Backing up an in-use volume must use the force flag.');
     }
     let parent: BackupEntity | null = null;
     if (request.incremental) {
+      // Of a snapshot: the latest backup whose data is older than the snapshot's.
       parent = await this.dataSource.manager.findOne(BackupEntity, {
-        where: { volume_id: volume.id, status: 'available', deleted: false },
+        where: {
+          volume_id: volume.id,
+          status: 'available',
+          deleted: false,
+          ...(snapshot ? { data_timestamp: LessThan(snapshot.created_at) } : {}),
+        },
         order: { data_timestamp: 'DESC', created_at: 'DESC' },
       });
       if (!parent) throw invalidBackup('No backups available to do an incremental backup.');
@@ -114,23 +165,36 @@ export class BackupsService {
       container: request.container,
       size: volume.size,
       parent_id: parent?.id ?? null,
-      data_timestamp: now,
+      snapshot_id: snapshot?.id ?? null,
+      // A snapshot's data is as old as the snapshot.
+      data_timestamp: snapshot ? snapshot.created_at : now,
       created_at: now,
+      metadata: request.metadata,
     };
     try {
       await this.dataSource.transaction(async (tx) => {
-        await applyTransition(tx, {
-          machine: volumeMachine,
-          entity: VolumeEntity,
-          id: volume.id,
-          event: request.force ? 'backup_start_forced' : 'backup_start',
-        });
+        await (snapshot
+          ? applyTransition(tx, {
+              machine: snapshotMachine,
+              entity: SnapshotEntity,
+              id: snapshot.id,
+              event: 'backup_start',
+            })
+          : applyTransition(tx, {
+              machine: volumeMachine,
+              entity: VolumeEntity,
+              id: volume.id,
+              event: request.force ? 'backup_start_forced' : 'backup_start',
+            }));
         await tx.insert(BackupEntity, backup);
         await this.outbox.send(tx, Destinations.backup(), BackupRpc.createBackup, {
           backup_id: id,
         });
       });
     } catch (error) {
+      if (error instanceof StatusConflictError && error.machine === 'snapshot') {
+        throw snapshotNotAvailable(error.current);
+      }
       if (error instanceof StatusConflictError) {
         throw invalidVolume(
           `Volume to be backed up must be available or in-use, but the current status is "${error.current}".`,
@@ -145,6 +209,17 @@ export class BackupsService {
     const backup = await this.get(caller, id);
     if (backup.num_dependent_backups > 0)
       throw invalidBackup('Incremental backups exist for this backup.');
+    if (force && backup.status === 'deleting' && backup.host) {
+      // Cinder's force skips the status check: a delete that seems stuck is sent again (the
+      // handler does the work once whatever the deliveries).
+      const host = backup.host;
+      await this.dataSource.transaction((tx) =>
+        this.outbox.send(tx, Destinations.backupHost(host), BackupRpc.deleteBackup, {
+          backup_id: id,
+        }),
+      );
+      return;
+    }
     try {
       await this.dataSource.transaction(async (tx) => {
         await applyTransition(tx, {
@@ -231,6 +306,131 @@ export class BackupsService {
     return { backup_id: id, volume_id: volume.id, volume_name: volume.display_name };
   }
 
+  /** Cinder's backup update (3.9): name, description, metadata; any status. */
+  async update(caller: RequestContext, id: string, fields: BackupUpdate): Promise<BackupEntity> {
+    await this.get(caller, id);
+    await new BackupsRepository(this.dataSource.manager).updateFields(id, fields);
+    return this.get(caller, id);
+  }
+
+  /** os-reset_status (admin): `available` or `error`, from any status but `deleted`. */
+  async resetStatus(caller: RequestContext, id: string, status: 'available' | 'error') {
+    await this.get(caller, id);
+    adminOnly(caller, 'volume_extension:backup_admin_actions:reset_status');
+    await applyTransition(this.dataSource.manager, {
+      machine: backupMachine,
+      entity: BackupEntity,
+      id,
+      event: status === 'available' ? 'reset_to_available' : 'reset_to_error',
+    });
+  }
+
+  /** os-force_delete (admin): delete whatever the status, a running create or restore too. */
+  async forceDelete(caller: RequestContext, id: string): Promise<void> {
+    await this.get(caller, id);
+    adminOnly(caller, 'volume_extension:backup_admin_actions:force_delete');
+    await this.delete(caller, id, true);
+  }
+
+  /**
+   * Cinder's export_record: the backup's fields (and the driver's info, none for this driver)
+   * as base64 JSON, which import_record turns back into the backup.
+   */
+  async exportRecord(
+    caller: RequestContext,
+    id: string,
+  ): Promise<{ backup_service: string; backup_url: string }> {
+    const b = await this.get(caller, id);
+    adminOnly(caller, 'backup:export-import');
+    if (b.status !== 'available')
+      throw invalidBackup(`Backup status must be available and not ${b.status}.`);
+    const record = {
+      id: b.id,
+      user_id: b.user_id,
+      project_id: b.project_id,
+      volume_id: b.volume_id,
+      host: b.host,
+      availability_zone: b.availability_zone,
+      container: b.container,
+      parent_id: b.parent_id,
+      status: b.status,
+      fail_reason: b.fail_reason,
+      size: b.size,
+      display_name: b.display_name,
+      display_description: b.display_description,
+      service_metadata: null,
+      service: BACKUP_SERVICE,
+      object_count: b.object_count,
+      temp_volume_id: null,
+      temp_snapshot_id: null,
+      num_dependent_backups: b.num_dependent_backups,
+      snapshot_id: b.snapshot_id,
+      data_timestamp: iso(b.data_timestamp),
+      restore_volume_id: b.restore_volume_id,
+      metadata: b.metadata,
+      encryption_key_id: null,
+      created_at: iso(b.created_at),
+      updated_at: iso(b.updated_at),
+      deleted_at: null,
+      deleted: false,
+      driver_info: {},
+    };
+    return { backup_service: BACKUP_SERVICE, backup_url: encodeBackupRecord(record) };
+  }
+
+  /**
+   * Cinder's import_record: a backup row `creating` with the record's id (a deleted backup's
+   * row is reused), in the caller's project; cinder-backup fills it from the record once it
+   * found the backup's data, or sets it `error` with why.
+   */
+  async importRecord(
+    caller: RequestContext,
+    backupService: string,
+    backupUrl: string,
+  ): Promise<BackupEntity> {
+    adminOnly(caller, 'backup:backup-import');
+    if (!(await this.backupServiceUp())) {
+      throw new CinderHttpError(503, `Service ${backupService} could not be found.`);
+    }
+    let record: Record<string, unknown>;
+    try {
+      record = decodeBackupRecord(backupUrl);
+    } catch (error) {
+      if (error instanceof BackupRecordError) throw invalidInput(error.message);
+      throw error;
+    }
+    if (!('id' in record)) throw invalidInput('Provided backup record is missing an id');
+    if (!('size' in record)) throw invalidInput('Provided backup record is missing size attribute');
+    const id = record.id;
+    // Not Cinder's words: its database would refuse these with a 500.
+    if (typeof id !== 'string' || !isUuid(id))
+      throw invalidInput('Provided backup record has an invalid id');
+    if (!Number.isSafeInteger(record.size) || (record.size as number) < 0)
+      throw invalidInput('Provided backup record has an invalid size');
+    await this.dataSource.transaction(async (tx) => {
+      const backups = new BackupsRepository(tx);
+      const existing = await backups.findAny(id);
+      if (existing && existing.status !== 'deleted')
+        throw invalidBackup('Backup already exists in database.');
+      await backups.insertImported({
+        id,
+        project_id: caller.projectId,
+        user_id: caller.userId,
+        volume_id: IMPORT_VOLUME_ID,
+        status: backupMachine.initial,
+        size: record.size as number,
+        metadata: {},
+        created_at: new Date(),
+      });
+      await this.outbox.send(tx, Destinations.backup(), BackupRpc.importRecord, {
+        backup_id: id,
+        backup_service: backupService,
+        backup_url: backupUrl,
+      });
+    });
+    return this.get(caller, id);
+  }
+
   get(caller: RequestContext, id: string): Promise<BackupEntity> {
     return findBackup(this.dataSource.manager, caller, id);
   }
@@ -286,12 +486,29 @@ export class BackupsService {
   }
 
   private async requireBackupService(): Promise<void> {
-    const services = await new ServiceRegistry(this.dataSource).list({ binary: Binaries.backup });
-    const now = new Date();
-    if (
-      !services.some((s) => !s.disabled && isServiceUp(s, now, this.config.SERVICE_DOWN_TIME_S))
-    ) {
+    if (!(await this.backupServiceUp())) {
       throw new CinderHttpError(503, 'Service cinder-backup could not be found.');
     }
   }
+
+  private async backupServiceUp(): Promise<boolean> {
+    const services = await new ServiceRegistry(this.dataSource).list({ binary: Binaries.backup });
+    const now = new Date();
+    return services.some(
+      (s) => !s.disabled && isServiceUp(s, now, this.config.SERVICE_DOWN_TIME_S),
+    );
+  }
+}
+
+/** Cinder's InvalidSnapshot for a backup of a snapshot that is not `available`. */
+function snapshotNotAvailable(status: string): CinderHttpError {
+  return new CinderHttpError(
+    400,
+    `Invalid snapshot: Snapshot to be backed up must be available, but the current status is "${status}".`,
+  );
+}
+
+/** Cinder's admin-only backup policies (admin actions, export, import). */
+function adminOnly(caller: RequestContext, policy: string): void {
+  if (!caller.isAdmin) throw forbidden(`Policy doesn't allow ${policy} to be performed.`);
 }

@@ -46,6 +46,9 @@ export const invalidVolume = (reason: string) =>
 /** Cinder's InvalidBackup. */
 export const invalidBackup = (reason: string) =>
   new CinderHttpError(400, `Invalid backup: ${reason}`);
+/** Cinder's InvalidSnapshot. */
+export const invalidSnapshot = (reason: string) =>
+  new CinderHttpError(400, `Invalid snapshot: ${reason}`);
 export const badRequest = (message: string) => new CinderHttpError(400, message);
 export const notFound = (message: string) => new CinderHttpError(404, message);
 export const forbidden = (message: string) => new CinderHttpError(403, message);
@@ -58,4 +61,6 @@ export const NOT_FOUND = {
   backup: (id: string) => `Backup ${id} could not be found.`,
   volumeType: (id: string) => `Volume type ${id} could not be found.`,
   message: (id: string) => `Message ${id} could not be found.`,
+  snapshot: (id: string) => `Snapshot ${id} could not be found.`,
+  snapshotMetadata: (id: string, key: string) => `Snapshot ${id} has no metadata with key ${key}.`,
 } as const;

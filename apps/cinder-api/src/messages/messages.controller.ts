@@ -2,7 +2,12 @@ import { Controller, Delete, Get, HttpCode, Inject, Param, Query, Req } from '@n
 import type { Request } from 'express';
 import { DataSource } from 'typeorm';
 import type { ApiConfig } from '@cinderflow/config';
-import { MessageEntity, userMessageText, applyKeysetPage } from '@cinderflow/persistence';
+import {
+  MESSAGE_FILTER_COLUMNS,
+  type MessageEntity,
+  MessagesRepository,
+  userMessageText,
+} from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller, Version } from '../common/api-request';
@@ -12,7 +17,6 @@ import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
 import { NotFoundMessage } from '../common/resource-ids';
-import { isUuid } from '../common/validation';
 
 function view(req: Request, m: MessageEntity) {
   return {
@@ -20,23 +24,15 @@ function view(req: Request, m: MessageEntity) {
     event_id: m.event_id,
     user_message: userMessageText(m),
     message_level: m.message_level,
-    resource_type: m.resource_type,
-    resource_uuid: m.resource_uuid,
+    // cinder/api/v3/views/messages.py shows the resource only when it is set.
+    ...(m.resource_type ? { resource_type: m.resource_type } : {}),
+    ...(m.resource_uuid ? { resource_uuid: m.resource_uuid } : {}),
     created_at: timestamp(m.created_at),
     guaranteed_until: timestamp(m.expires_at),
     request_id: m.request_id,
     links: resourceLinks(req, m.project_id, 'messages', m.id),
   };
 }
-
-/** Filters a message list takes from 3.5 (Cinder's resource_filters.json `message`). */
-const MESSAGE_FILTERS = [
-  'resource_uuid',
-  'resource_type',
-  'event_id',
-  'request_id',
-  'message_level',
-] as const;
 
 /** What a message list sorts by (the Message model's columns); keyset keys are never NULL. */
 const MESSAGE_SORT_COLUMNS: Record<string, string> = {
@@ -55,10 +51,14 @@ const MESSAGE_SORT_COLUMNS: Record<string, string> = {
 @Controller(projectRoutes('messages'))
 @NotFoundMessage(NOT_FOUND.message)
 export class MessagesController {
+  private readonly repo: MessagesRepository;
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(CONFIG) private readonly config: ApiConfig,
-  ) {}
+  ) {
+    this.repo = new MessagesRepository(this.dataSource.manager);
+  }
 
   /**
    * Paged, sorted and filtered from 3.5 (`messages_links` when the page is full); before that
@@ -72,28 +72,22 @@ export class MessagesController {
     @Version() version: ApiVersion,
   ) {
     this.requireVersion(version);
-    const qb = this.dataSource
-      .getRepository(MessageEntity)
-      .createQueryBuilder('m')
-      .where('m.project_id = :p', { p: caller.projectId });
     if (!version.atLeast('3.5')) {
-      const all = await qb.orderBy('m.created_at', 'DESC').addOrderBy('m.id', 'DESC').getMany();
+      const all = await this.repo.all(caller.projectId);
       return { messages: all.map((m) => view(req, m)) };
     }
     const params = parseListParams(query, {
       maxLimit: this.config.OSAPI_MAX_LIMIT,
       sortColumns: MESSAGE_SORT_COLUMNS,
-      filters: MESSAGE_FILTERS,
+      filters: MESSAGE_FILTER_COLUMNS,
       version,
     });
-    // Only MESSAGE_FILTERS' keys get here, so naming the column by the key is safe.
-    for (const [key, value] of Object.entries(params.filters)) {
-      qb.andWhere(`m.${key}::text = :${key}`, { [key]: value });
-    }
-    await applyKeysetPage(qb, 'm', params.sort, params.limit, params.marker, (marker) =>
-      notFound(`Message ${marker} could not be found.`),
-    );
-    const messages = await qb.getMany();
+    const { rows: messages } = await this.repo.list(caller.projectId, params.filters, {
+      sort: params.sort,
+      limit: params.limit,
+      marker: params.marker,
+      markerNotFound: (marker) => notFound(NOT_FOUND.message(marker)),
+    });
     return collectionBody(
       'messages',
       req,
@@ -122,15 +116,11 @@ export class MessagesController {
     @Version() version: ApiVersion,
   ) {
     this.requireVersion(version);
-    await this.dataSource.manager.delete(MessageEntity, { id: (await this.find(caller, id)).id });
+    await this.repo.delete((await this.find(caller, id)).id);
   }
 
   private async find(caller: RequestContext, id: string): Promise<MessageEntity> {
-    const message = isUuid(id)
-      ? await this.dataSource.manager.findOne(MessageEntity, {
-          where: { id, project_id: caller.projectId },
-        })
-      : null;
+    const message = await this.repo.find(caller.projectId, id);
     if (!message) throw notFound(NOT_FOUND.message(id));
     return message;
   }

@@ -47,8 +47,13 @@ export class ServicesController {
           disabled_reason: s.disabled_reason,
         };
         if (version.atLeast('3.7')) view.cluster = null;
-        if (backendUp && s.binary === Binaries.volume) {
-          view.backend_state = backendUp.has(s.host) ? 'up' : 'down';
+        if (s.binary === Binaries.volume) {
+          if (backendUp) view.backend_state = backendUp.has(s.host) ? 'up' : 'down';
+          // os-extended-services: no backend replicates, fails over or freezes here, which is
+          // what Cinder reports for such a backend ('disabled' once its manager has started).
+          view.replication_status = 'disabled';
+          view.active_backend_id = null;
+          view.frozen = false;
         }
         return view;
       }),

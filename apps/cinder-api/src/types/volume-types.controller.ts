@@ -24,7 +24,40 @@ const createTypeSchema = new RequestSchema(
 
 const extraSpecsSchema = new RequestSchema(Strict({ extra_specs: extraSpecs }));
 
-function view(t: VolumeTypeEntity) {
+/** Extra specs every caller may read (type_extra_specs.USER_VISIBLE_EXTRA_SPECS). */
+const USER_VISIBLE_EXTRA_SPECS = [
+  'RESKEY:availability_zones',
+  'multiattach',
+  'replication_enabled',
+];
+
+/** All extra specs for admins (types_extra_specs:read_sensitive); only user-visible ones else. */
+function visibleSpecs(specs: Record<string, string>, caller: RequestContext) {
+  if (caller.isAdmin) return specs;
+  return Object.fromEntries(
+    Object.entries(specs).filter(([key]) => USER_VISIBLE_EXTRA_SPECS.includes(key)),
+  );
+}
+
+/**
+ * cinder/api/v3/views/types.py plus the volume_type_access extension: `qos_specs_id` only for
+ * callers allowed volume_extension:access_types_qos_specs_id (admin).
+ */
+function view(t: VolumeTypeEntity, caller: RequestContext) {
+  return {
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    is_public: t.is_public,
+    'os-volume-type-access:is_public': t.is_public,
+    extra_specs: visibleSpecs(t.extra_specs, caller),
+    // No QoS specs can be associated with a type yet.
+    ...(caller.isAdmin ? { qos_specs_id: null } : {}),
+  };
+}
+
+/** The create answer: types_manage uses the older view (cinder/api/views/types.py), no QoS. */
+function createdView(t: VolumeTypeEntity) {
   return {
     id: t.id,
     name: t.name,
@@ -32,7 +65,6 @@ function view(t: VolumeTypeEntity) {
     is_public: t.is_public,
     'os-volume-type-access:is_public': t.is_public,
     extra_specs: t.extra_specs,
-    qos_specs_id: null,
   };
 }
 
@@ -43,18 +75,24 @@ export class VolumeTypesController {
   constructor(private readonly types: VolumeTypesService) {}
 
   @Get()
-  async list() {
-    return { volume_types: (await this.types.list()).map(view) };
+  async list(@Caller() caller: RequestContext) {
+    return { volume_types: (await this.types.list()).map((t) => view(t, caller)) };
   }
 
   @Get('default')
-  async showDefault() {
-    return { volume_type: view(await this.types.getDefault()) };
+  async showDefault(@Caller() caller: RequestContext) {
+    // Cinder's volume_type_access extension looks the type up by the URL's id ("default"),
+    // finds none and adds nothing: no os-volume-type-access:is_public here.
+    const { 'os-volume-type-access:is_public': _, ...shown } = view(
+      await this.types.getDefault(),
+      caller,
+    );
+    return { volume_type: shown };
   }
 
   @Get(':id')
-  async show(@Param('id') id: string) {
-    return { volume_type: view(await this.types.get(id)) };
+  async show(@Param('id') id: string, @Caller() caller: RequestContext) {
+    return { volume_type: view(await this.types.get(id), caller) };
   }
 
   @Post()
@@ -68,7 +106,7 @@ export class VolumeTypesController {
       is_public: t['os-volume-type-access:is_public'],
       extra_specs: t.extra_specs,
     });
-    return { volume_type: view(created) };
+    return { volume_type: createdView(created) };
   }
 
   @Delete(':id')
@@ -79,8 +117,8 @@ export class VolumeTypesController {
   }
 
   @Get(':id/extra_specs')
-  async getExtraSpecs(@Param('id') id: string) {
-    return { extra_specs: (await this.types.get(id)).extra_specs };
+  async getExtraSpecs(@Param('id') id: string, @Caller() caller: RequestContext) {
+    return { extra_specs: visibleSpecs((await this.types.get(id)).extra_specs, caller) };
   }
 
   @Post(':id/extra_specs')

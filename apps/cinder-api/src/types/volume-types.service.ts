@@ -1,33 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { DEFAULT_VOLUME_TYPE_NAME, VolumeTypeEntity } from '@cinderflow/persistence';
+import {
+  DEFAULT_VOLUME_TYPE_NAME,
+  type VolumeTypeEntity,
+  VolumeTypesRepository,
+} from '@cinderflow/persistence';
 import { CinderHttpError, NOT_FOUND, notFound } from '../common/cinder-errors';
-import { isUuid } from '../common/validation';
 
 @Injectable()
 export class VolumeTypesService {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  private readonly repo: VolumeTypesRepository;
+
+  constructor(@Inject(DataSource) dataSource: DataSource) {
+    this.repo = new VolumeTypesRepository(dataSource.manager);
+  }
 
   list(): Promise<VolumeTypeEntity[]> {
-    return this.dataSource.manager.find(VolumeTypeEntity, {
-      where: { deleted: false },
-      order: { name: 'ASC' },
-    });
+    return this.repo.all();
   }
 
   async get(id: string): Promise<VolumeTypeEntity> {
-    const type = isUuid(id)
-      ? await this.dataSource.manager.findOne(VolumeTypeEntity, { where: { id, deleted: false } })
-      : null;
+    const type = await this.repo.findLive(id);
     if (!type) throw notFound(NOT_FOUND.volumeType(id));
     return type;
   }
 
   async getDefault(): Promise<VolumeTypeEntity> {
-    const type = await this.dataSource.manager.findOne(VolumeTypeEntity, {
-      where: { name: DEFAULT_VOLUME_TYPE_NAME, deleted: false },
-    });
+    const type = await this.repo.findByName(DEFAULT_VOLUME_TYPE_NAME);
     if (!type) throw notFound('Default volume type can not be found.');
     return type;
   }
@@ -37,15 +37,9 @@ export class VolumeTypesService {
     if (nameOrId === undefined || nameOrId === null || nameOrId === '') {
       return this.getDefault();
     }
-    if (isUuid(nameOrId)) {
-      const byId = await this.dataSource.manager.findOne(VolumeTypeEntity, {
-        where: { id: nameOrId, deleted: false },
-      });
-      if (byId) return byId;
-    }
-    const byName = await this.dataSource.manager.findOne(VolumeTypeEntity, {
-      where: { name: nameOrId, deleted: false },
-    });
+    const byId = await this.repo.findLive(nameOrId);
+    if (byId) return byId;
+    const byName = await this.repo.findByName(nameOrId);
     if (!byName) throw notFound(`Volume type with name ${nameOrId} could not be found.`);
     return byName;
   }
@@ -56,9 +50,7 @@ export class VolumeTypesService {
     is_public?: boolean;
     extra_specs?: Record<string, string>;
   }) {
-    const existing = await this.dataSource.manager.findOne(VolumeTypeEntity, {
-      where: { name: input.name, deleted: false },
-    });
+    const existing = await this.repo.findByName(input.name);
     if (existing) throw new CinderHttpError(409, `Volume Type ${input.name} already exists.`);
     const type: VolumeTypeEntity = {
       id: randomUUID(),
@@ -69,14 +61,14 @@ export class VolumeTypesService {
       created_at: new Date(),
       deleted: false,
     };
-    await this.dataSource.manager.insert(VolumeTypeEntity, type);
+    await this.repo.insert(type);
     return type;
   }
 
   async setExtraSpecs(id: string, specs: Record<string, string>): Promise<Record<string, string>> {
     const type = await this.get(id);
     const merged = { ...type.extra_specs, ...specs };
-    await this.dataSource.manager.update(VolumeTypeEntity, { id }, { extra_specs: merged });
+    await this.repo.setExtraSpecs(id, merged);
     return merged;
   }
 
@@ -85,13 +77,9 @@ export class VolumeTypesService {
     if (type.name === DEFAULT_VOLUME_TYPE_NAME) {
       throw new CinderHttpError(400, 'Default volume type can not be deleted.');
     }
-    const inUse = await this.dataSource.query(
-      'SELECT 1 FROM volumes WHERE volume_type_id = $1 AND NOT deleted LIMIT 1',
-      [id],
-    );
-    if ((inUse as unknown[]).length > 0) {
+    if (await this.repo.inUse(id)) {
       throw new CinderHttpError(400, `Target volume type is still in use.`);
     }
-    await this.dataSource.manager.update(VolumeTypeEntity, { id }, { deleted: true });
+    await this.repo.softDelete(id);
   }
 }

@@ -1,17 +1,21 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
-import { type Connector, Destinations, VolumeRpc } from '@cinderflow/contracts';
+import { backendOf, type Connector, Destinations, VolumeRpc } from '@cinderflow/contracts';
 import type { Outbox, RemoteError, RpcClient } from '@cinderflow/messaging';
 import {
   applyTransition,
+  RecordNotFoundError,
+  SnapshotEntity,
   StatusConflictError,
   VolumeAttachmentEntity,
   VolumeEntity,
+  VolumesRepository,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { OUTBOX, RPC_CLIENT } from '@cinderflow/service-runtime';
 import {
+  snapshotMachine,
   VOLUME_ATTACH_RESETTABLE_STATUSES,
   VOLUME_RESETTABLE_STATUSES,
   volumeAttachMachine,
@@ -21,13 +25,15 @@ import {
 import { Caller, Version } from '../common/api-request';
 import {
   badRequest,
+  CinderHttpError,
   forbidden,
   invalidInput,
   invalidVolume,
   NOT_FOUND,
+  notFound,
 } from '../common/cinder-errors';
-import { isRemoteRefusal } from '../common/fault.filter';
 import type { ApiVersion } from '../common/microversion';
+import { isRemoteRefusal } from '../common/fault.filter';
 import { projectRoutes } from '../common/project-routes';
 import { NotFoundMessage } from '../common/resource-ids';
 import { NullableString, Strict, StringEnum, Type, Uuid, UuidOrNull } from '../common/schema';
@@ -71,6 +77,16 @@ const detachBody = new RequestSchema(
   }),
 );
 
+/** Cinder's cinder/api/schemas/volumes.py `revert`. */
+const revertBody = new RequestSchema(
+  Strict({
+    revert: Type.Object(
+      { snapshot_id: Type.Optional(NullableString()) },
+      { additionalProperties: true },
+    ),
+  }),
+);
+
 const resetBody = new RequestSchema(
   Strict(
     {
@@ -89,12 +105,16 @@ const resetBody = new RequestSchema(
 @Controller(projectRoutes('volumes'))
 @NotFoundMessage(NOT_FOUND.volume)
 export class VolumeActionsController {
+  private readonly volumeRows: VolumesRepository;
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
     @Inject(OUTBOX) private readonly outbox: Outbox,
     private readonly volumes: VolumesService,
-  ) {}
+  ) {
+    this.volumeRows = new VolumesRepository(dataSource.manager);
+  }
 
   @Post(':id/action')
   @HttpCode(202)
@@ -198,6 +218,10 @@ export class VolumeActionsController {
         return this.volumes.delete(caller, id, true);
       case 'os-reset_status':
         return this.resetStatus(caller, volume, args);
+      case 'revert':
+        // Before 3.40 the action does not exist: Cinder's bare 404.
+        if (!version.atLeast('3.40')) throw notFound('The resource could not be found.');
+        return this.revert(volume, revertBody.check(body).revert.snapshot_id ?? null);
       default:
         throw badRequest(`There is no such action: ${action}`);
     }
@@ -221,6 +245,62 @@ export class VolumeActionsController {
       }
       throw error;
     }
+  }
+
+  /**
+   * os-revert (3.40, Cinder's VolumeController.revert and volume/api.py revert_to_snapshot):
+   * only to the volume's latest snapshot, of the volume's size. The volume goes `reverting` and
+   * the snapshot `restoring` in one transaction with the cast to the volume's backend.
+   */
+  private async revert(volume: VolumeEntity, snapshotId: string | null) {
+    const latest = await this.volumeRows.latestSnapshot(volume.id);
+    if (!latest) throw badRequest(`Volume ${volume.id} doesn't have any snapshots.`);
+    const named = snapshotId ?? 'None';
+    if (snapshotId !== latest.id) {
+      throw badRequest(
+        `Specified snapshot ${named} is None or not the latest one of volume ${volume.id}.`,
+      );
+    }
+    const refusal = `Can't revert volume ${volume.id} to its latest snapshot ${latest.id}.`;
+    if (volume.size !== latest.volume_size) {
+      throw badRequest(`${refusal} The volume size must be equal to the snapshot size.`);
+    }
+    await this.dataSource.transaction(async (tx) => {
+      const row = await applyTransition(tx, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: volume.id,
+        event: 'revert_start',
+      }).catch((error: unknown) => {
+        if (error instanceof StatusConflictError) {
+          throw new CinderHttpError(
+            409,
+            `Invalid volume: ${refusal} Volume's status must be 'available'.`,
+          );
+        }
+        throw error;
+      });
+      await applyTransition(tx, {
+        machine: snapshotMachine,
+        entity: SnapshotEntity,
+        id: latest.id,
+        event: 'revert_start',
+      }).catch((error: unknown) => {
+        if (error instanceof StatusConflictError || error instanceof RecordNotFoundError) {
+          throw new CinderHttpError(
+            409,
+            `Invalid snapshot: ${refusal} Snapshot's status must be 'available'.`,
+          );
+        }
+        throw error;
+      });
+      await this.outbox.send(
+        tx,
+        Destinations.volume(backendOf(row.host!)),
+        VolumeRpc.revertToSnapshot,
+        { volume_id: volume.id, snapshot_id: latest.id },
+      );
+    });
   }
 
   /** os-unreserve: `attaching` goes back to in-use or available; anything else is left alone. */

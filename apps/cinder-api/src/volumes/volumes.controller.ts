@@ -35,6 +35,16 @@ import {
   VolumesService,
 } from './volumes.service';
 
+/** Cinder's utils.get_bool_param: absent is false; anything but a boolean string is a 400. */
+function boolParam(name: string, raw: unknown): boolean {
+  if (raw === undefined) return false;
+  const value = Array.isArray(raw) ? String(raw[raw.length - 1]) : String(raw);
+  const lower = value.toLowerCase();
+  if (['1', 't', 'true', 'on', 'y', 'yes'].includes(lower)) return true;
+  if (['0', 'f', 'false', 'off', 'n', 'no'].includes(lower)) return false;
+  throw badRequest(`Value '${value}' for '${name}' is not a boolean.`);
+}
+
 @Controller(projectRoutes('volumes'))
 @NotFoundMessage(NOT_FOUND.volume)
 export class VolumesController {
@@ -127,7 +137,7 @@ export class VolumesController {
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
-    return this.shown(req, await this.volumes.get(caller, id), caller, version, true);
+    return this.shown(req, await this.volumes.get(caller, id), caller, version);
   }
 
   @Put(':id')
@@ -145,7 +155,8 @@ export class VolumesController {
       );
     }
     const volume = await this.volumes.update(caller, id, parsed);
-    return this.shown(req, volume, caller, version);
+    // The os-vol-* extensions extend show and detail only: update answers without them.
+    return this.shown(req, volume, caller, version, false);
   }
 
   @Delete(':id')
@@ -153,6 +164,7 @@ export class VolumesController {
   async remove(
     @Param('id') id: string,
     @Query('force') force: string | undefined,
+    @Query('cascade') cascade: unknown,
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
@@ -160,22 +172,22 @@ export class VolumesController {
     if (forced && !version.atLeast('3.23')) {
       throw badRequest('The force parameter needs microversion 3.23 or later.');
     }
-    await this.volumes.delete(caller, id, forced);
+    await this.volumes.delete(caller, id, forced, boolParam('cascade', cascade));
   }
 
-  /** `{"volume": <detail>}` with the os-vol-* attributes, as show and update answer. */
+  /** `{"volume": <detail>}`; `extended`: with the os-vol-* attributes, as show answers. */
   private async shown(
     req: Request,
     volume: VolumeEntity,
     caller: RequestContext,
     version: ApiVersion,
-    // The image metadata extension extends show (and detail), not update.
-    withImageMetadata = false,
+    // The os-vol-* and image metadata extensions extend show (and detail), not update.
+    extended = true,
   ) {
     const typeNames = await this.volumes.typeNames();
     const volumeTypeName = typeNames.get(volume.volume_type_id) ?? '';
     const attachments = (await this.attachments.attachedOf([volume.id])).get(volume.id);
-    const imageMetadata = withImageMetadata
+    const imageMetadata = extended
       ? (await this.volumes.imageMetadataOf([volume.id])).get(volume.id)
       : undefined;
     return {
@@ -184,7 +196,7 @@ export class VolumesController {
         { volume, volumeTypeName, attachments, imageMetadata },
         caller,
         version,
-        true,
+        extended,
       ),
     };
   }

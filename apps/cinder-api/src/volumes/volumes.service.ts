@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { backendOf, Destinations, VolumeRpc } from '@cinderflow/contracts';
 import type { Outbox } from '@cinderflow/messaging';
 import {
   applyTransition,
   NOW_UTC,
+  SnapshotEntity,
+  SnapshotsRepository,
   StatusConflictError,
   VolumeEntity,
   type VolumeFilters,
@@ -13,7 +15,7 @@ import {
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { OUTBOX } from '@cinderflow/service-runtime';
-import { volumeMachine } from '@cinderflow/status-machines';
+import { snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
 import {
   badRequest,
   invalidInput,
@@ -58,13 +60,13 @@ export interface VolumePage {
 
 @Injectable()
 export class VolumesService {
+  private readonly repo: VolumesRepository;
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(OUTBOX) private readonly outbox: Outbox,
-  ) {}
-
-  private get repo(): VolumesRepository {
-    return new VolumesRepository(this.dataSource.manager);
+  ) {
+    this.repo = new VolumesRepository(this.dataSource.manager);
   }
 
   async list(caller: RequestContext, params: ListParams): Promise<VolumePage> {
@@ -119,7 +121,7 @@ export class VolumesService {
 
   async update(caller: RequestContext, id: string, body: UpdateVolumeBody): Promise<VolumeEntity> {
     const volume = await this.get(caller, id);
-    const changes: Partial<VolumeEntity> = {};
+    const changes: Parameters<VolumesRepository['update']>[1] = {};
     const name = body.volume.name !== undefined ? body.volume.name : body.volume.display_name;
     const description =
       body.volume.description !== undefined
@@ -129,39 +131,43 @@ export class VolumesService {
     if (description !== undefined) changes.display_description = description;
     if (body.volume.metadata !== undefined) changes.metadata = body.volume.metadata ?? {};
     if (Object.keys(changes).length === 0) return volume;
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(VolumeEntity)
-      .set({ ...changes, updated_at: () => NOW_UTC })
-      .where('id = :id AND deleted = false', { id })
-      .returning('*')
-      .execute();
-    const rows = result.raw as VolumeEntity[];
-    if (rows.length === 0) throw notFound(NOT_FOUND.volume(id));
-    return rows[0];
+    const updated = await this.repo.update(id, changes);
+    if (!updated) throw notFound(NOT_FOUND.volume(id));
+    return updated;
   }
 
   /**
    * Cinder's delete: one conditional update to `deleting` and, in the same transaction, the cast
    * to the volume's backend.
    * A volume that never reached a backend has no bytes anywhere and is deleted on the spot.
+   * A volume with snapshots is refused unless `cascade`: then its snapshots move to `deleting`
+   * with it (all must be available or error, unless forced) and cinder-volume deletes them first.
    */
-  async delete(caller: RequestContext, id: string, force: boolean): Promise<void> {
+  async delete(caller: RequestContext, id: string, force: boolean, cascade = false): Promise<void> {
     const volume = await this.get(caller, id);
     const event = force ? 'force_delete' : 'delete';
     try {
       await this.dataSource.transaction(async (tx) => {
+        // Hold the row first: a snapshot create holding it (FOR SHARE) commits before the
+        // snapshot checks below run, so they see its snapshot.
+        await tx
+          .createQueryBuilder(VolumeEntity, 'v')
+          .setLock('pessimistic_write')
+          .where('v.id = :id', { id: volume.id })
+          .getOne();
         const row = await applyTransition(tx, {
           machine: volumeMachine,
           entity: VolumeEntity,
           id: volume.id,
           event,
           set: { terminated_at: () => NOW_UTC },
-          // Cinder's expected attach_status and migration_status (AVAILABLE_MIGRATION_STATUS).
+          // Cinder's expected attach_status and migration_status (AVAILABLE_MIGRATION_STATUS),
+          // and its snapshot filters.
           where: {
             sql:
               "attach_status <> 'attached' AND (migration_status IS NULL OR " +
-              "migration_status IN ('deleting', 'error', 'success'))",
+              "migration_status IN ('deleting', 'error', 'success')) AND " +
+              snapshotGuard(force, cascade, caller.isAdmin),
             params: {},
           },
         });
@@ -175,6 +181,7 @@ export class VolumesService {
           });
           return;
         }
+        if (cascade) await this.snapshotsToDeleting(tx, volume.id, force);
         await this.outbox.send(
           tx,
           Destinations.volume(backendOf(row.host)),
@@ -186,10 +193,9 @@ export class VolumesService {
       });
     } catch (error) {
       if (error instanceof StatusConflictError) {
-        // Cinder's words: build_or_str of the statuses (none when forced) and the rest.
         const status = force
           ? ''
-          : `status must be ${[...volumeMachine.allowedFrom('delete'), 'error_managing'].join(' or ')} and`;
+          : 'status must be available or error or error_restoring or error_extending or error_managing and';
         throw invalidVolume(
           `Volume ${status} must not be migrating, attached, belong to a group, have snapshots, ` +
             'awaiting a transfer, or be disassociated from snapshots after volume transfer.',
@@ -198,9 +204,49 @@ export class VolumesService {
       throw error;
     }
   }
+
+  /** A cascade delete's part: every snapshot of the volume `deleting` (Cinder's loop). */
+  private async snapshotsToDeleting(
+    tx: EntityManager,
+    volumeId: string,
+    force: boolean,
+  ): Promise<void> {
+    for (const snapshot of await new SnapshotsRepository(tx).liveOfVolume(volumeId)) {
+      if (snapshot.status === 'deleting') continue;
+      try {
+        await applyTransition(tx, {
+          machine: snapshotMachine,
+          entity: SnapshotEntity,
+          id: snapshot.id,
+          event: force ? 'force_delete' : 'delete',
+          where: { sql: 'group_snapshot_id IS NULL', params: {} },
+        });
+      } catch (error) {
+        // Cinder leaves the volume error_deleting here; the transaction undoes it all instead.
+        if (error instanceof StatusConflictError) throw invalidVolume('Failed to update snapshot.');
+        throw error;
+      }
+    }
+  }
 }
 
-function parseMetadataFilter(raw: string, name = 'metadata'): Record<string, string> {
+/**
+ * The snapshot part of Cinder's delete conditions (db volume_has_*_snapshots filters): none at
+ * all; for a cascade, none but available or error ones (and, for a non-admin, none of another
+ * project); for a forced cascade, anything.
+ */
+function snapshotGuard(force: boolean, cascade: boolean, isAdmin: boolean): string {
+  const live = 'SELECT 1 FROM snapshots s WHERE s.volume_id = volumes.id AND NOT s.deleted';
+  if (!cascade) return `NOT EXISTS (${live})`;
+  if (force) return 'true';
+  const undeletable = `NOT EXISTS (${live} AND s.status NOT IN ('available', 'error'))`;
+  return isAdmin
+    ? undeletable
+    : `${undeletable} AND NOT EXISTS (${live} AND s.project_id <> volumes.project_id)`;
+}
+
+/** Cinder's `metadata` filter: a dict literal, JSON or with single quotes. */
+export function parseMetadataFilter(raw: string, name = 'metadata'): Record<string, string> {
   try {
     const parsed: unknown = JSON.parse(raw.replace(/'/g, '"'));
     // jsonb can hold neither NUL nor lone surrogates, which JSON escapes can spell.

@@ -67,6 +67,20 @@ export interface BackupInput {
   parentId: string | null;
   volumeMeta?: VolumeMeta;
   onProgress?: ProgressCallback;
+  /**
+   * Asked before each object is written: false stops the backup (BackupCancelledError), e.g.
+   * once a force-delete took it over, so that nothing is written into what the delete removes.
+   */
+  stillWanted?: () => Promise<boolean>;
+}
+
+/** The backup was stopped through `stillWanted`; its partial data is removed. */
+export class BackupCancelledError extends Error {
+  override readonly name = 'BackupCancelledError';
+
+  constructor(readonly backupId: string) {
+    super(`backup ${backupId} was cancelled while it ran`);
+  }
 }
 
 export interface BackupResult {
@@ -219,6 +233,9 @@ export class ChunkedBackupDriver {
               compression = 'zlib';
             }
           }
+          if (input.stillWanted && !(await input.stillWanted())) {
+            throw new BackupCancelledError(backupId);
+          }
           const object = objectName(index);
           await writeAtomically(path.join(container, object), payload);
           chunks.push({ ...base, stored: 'object', object, compression });
@@ -287,7 +304,36 @@ export class ChunkedBackupDriver {
 
   /** Removes the container; already gone is fine. Dependent incrementals are the caller's concern. */
   async delete(backupId: string): Promise<void> {
-    await fs.rm(this.containerPath(backupId), { recursive: true, force: true });
+    // Retries: a create stopping under a force-delete may still be finishing its last write.
+    await fs.rm(this.containerPath(backupId), { recursive: true, force: true, maxRetries: 3 });
+  }
+
+  /**
+   * The backup's metadata once every object it lists is found in its container (what an
+   * import needs before the backup can be trusted); else BackupCorruptError.
+   */
+  async verify(backupId: string): Promise<BackupMetadata> {
+    const meta = await this.metadata(backupId);
+    const container = this.containerPath(backupId);
+    for (const record of meta.chunks) {
+      if (record.stored !== 'object') continue;
+      try {
+        const { size } = await fs.stat(path.join(container, record.object as string));
+        if (size > record.length) {
+          throw new BackupCorruptError(
+            backupId,
+            record.index,
+            `object ${record.object} is larger than its chunk`,
+          );
+        }
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) {
+          throw new BackupCorruptError(backupId, record.index, `missing object ${record.object}`);
+        }
+        throw err;
+      }
+    }
+    return meta;
   }
 
   async metadata(backupId: string): Promise<BackupMetadata> {

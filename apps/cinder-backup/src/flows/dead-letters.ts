@@ -5,9 +5,10 @@ import {
   MessageActions,
   MessageDetails,
   settleResource,
+  SnapshotEntity,
   VolumeEntity,
 } from '@cinderflow/persistence';
-import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
+import { backupMachine, snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
 
 const ids = z.object({ backup_id: z.string().uuid(), volume_id: z.string().uuid().optional() });
 
@@ -18,7 +19,7 @@ const ids = z.object({ backup_id: z.string().uuid(), volume_id: z.string().uuid(
  */
 export async function settleDeadBackupMessage(
   dataSource: DataSource,
-  method: 'create_backup' | 'restore_backup' | 'delete_backup',
+  method: 'create_backup' | 'restore_backup' | 'delete_backup' | 'import_record',
   payload: unknown,
   reason: string,
   requestId: string,
@@ -33,7 +34,17 @@ export async function settleDeadBackupMessage(
     explanation: reason,
   });
   await dataSource.transaction(async (tx) => {
-    if (method === 'create_backup') {
+    if (method === 'import_record') {
+      // Nothing read yet and no volume held: the imported backup is `error`.
+      await settleResource(tx, {
+        machine: backupMachine,
+        entity: BackupEntity,
+        id: backupId,
+        events: ['create_failed'],
+        set: { fail_reason: reason },
+        resourceType: 'backup',
+      });
+    } else if (method === 'create_backup') {
       const backup = await tx.findOneBy(BackupEntity, { id: backupId });
       const settled = await settleResource(tx, {
         machine: backupMachine,
@@ -46,7 +57,15 @@ export async function settleDeadBackupMessage(
       });
       // The volume returns to the status it had before the backup, unless the backup had
       // already moved on (reset): then the volume may be another backup's by now.
-      if (settled && backup) {
+      if (settled && backup?.snapshot_id) {
+        await settleResource(tx, {
+          machine: snapshotMachine,
+          entity: SnapshotEntity,
+          id: backup.snapshot_id,
+          events: ['backup_finished'],
+          resourceType: 'snapshot',
+        });
+      } else if (settled && backup) {
         await settleResource(tx, {
           machine: volumeMachine,
           entity: VolumeEntity,

@@ -5,11 +5,12 @@ import {
   applyTransition,
   BackupEntity,
   finishWork,
+  SnapshotEntity,
   unfinishedWork,
   VolumeEntity,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
-import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
+import { backupMachine, snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
 import { BACKUP_DRIVER, BACKUP_HOST } from '../backup-service';
 import type { ChunkedBackupDriver } from '../chunked/chunked-backup.driver';
 import { DeleteBackupHandler } from '../flows/delete-backup/delete-backup.handler';
@@ -17,7 +18,7 @@ import { DeleteBackupHandler } from '../flows/delete-backup/delete-backup.handle
 /**
  * Cinder's backup manager cleanup on start: a backup being created becomes `error` and its
  * volume returns to what it was; a restore leaves the backup `available` and the volume
- * `error_restoring`; a delete is resumed.
+ * `error_restoring`; a delete is resumed; an import becomes `error` (its data left alone).
  */
 @Injectable()
 export class InitHostCleanup {
@@ -37,6 +38,21 @@ export class InitHostCleanup {
         deleted: false,
       });
       const log = this.logger.child({ backup_id: work.resource_id, status: work.status });
+      if (work.status === 'importing' && backup?.status === 'creating') {
+        // The record is not kept: the admin imports it again once this backup is deleted.
+        await this.dataSource.transaction(async (tx) => {
+          await applyTransition(tx, {
+            machine: backupMachine,
+            entity: BackupEntity,
+            id: backup.id,
+            event: 'cleanup_creating',
+            set: { fail_reason: 'import interrupted by a manager restart' },
+          });
+          await finishWork(tx, 'backup', backup.id);
+        });
+        log.warn('unfinished import settled after a restart');
+        continue;
+      }
       if (!backup || backup.status !== work.status) {
         await finishWork(this.dataSource.manager, 'backup', work.resource_id);
         continue;
@@ -55,12 +71,21 @@ export class InitHostCleanup {
             event: 'cleanup_creating',
             set: { fail_reason: 'incomplete backup reset on manager restart' },
           });
-          await applyTransition(tx, {
-            machine: volumeMachine,
-            entity: VolumeEntity,
-            id: backup.volume_id,
-            event: 'backup_finished',
-          }).catch(() => undefined);
+          await (
+            backup.snapshot_id
+              ? applyTransition(tx, {
+                  machine: snapshotMachine,
+                  entity: SnapshotEntity,
+                  id: backup.snapshot_id,
+                  event: 'backup_finished',
+                })
+              : applyTransition(tx, {
+                  machine: volumeMachine,
+                  entity: VolumeEntity,
+                  id: backup.volume_id,
+                  event: 'backup_finished',
+                })
+          ).catch(() => undefined);
         } else if (work.status === 'restoring') {
           await applyTransition(tx, {
             machine: backupMachine,

@@ -56,6 +56,15 @@ class RecordingDriver implements VolumeDriver {
     return [];
   }
 
+  async initializeConnectionSnapshot(snapshot: { id: string }) {
+    this.calls.push(`export snapshot ${snapshot.id}`);
+    return { driver_volume_type: 'local', data: { device_path: `/dev/${snapshot.id}` } };
+  }
+
+  async terminateConnectionSnapshot(snapshot: { id: string }) {
+    this.calls.push(`unexport snapshot ${snapshot.id}`);
+  }
+
   async createSnapshot(snapshot: { id: string; volumeId: string }) {
     this.calls.push(`snapshot ${snapshot.volumeId} ${snapshot.id}`);
   }

@@ -75,6 +75,14 @@ export class FaultInjectingDriver implements VolumeDriver {
     return this.inner.listExports(volume);
   }
 
+  initializeConnectionSnapshot(snapshot: Pick<DriverSnapshot, 'id'>): Promise<DriverConnection> {
+    return this.inner.initializeConnectionSnapshot(snapshot);
+  }
+
+  terminateConnectionSnapshot(snapshot: Pick<DriverSnapshot, 'id'>): Promise<void> {
+    return this.inner.terminateConnectionSnapshot(snapshot);
+  }
+
   createSnapshot(snapshot: DriverSnapshot): Promise<void> {
     return this.inner.createSnapshot(snapshot);
   }

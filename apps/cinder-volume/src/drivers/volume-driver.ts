@@ -59,6 +59,10 @@ export interface VolumeDriver {
   createSnapshot(snapshot: DriverSnapshot): Promise<void>;
   /** Removes the snapshot's bytes; one already gone is not an error. */
   deleteSnapshot(snapshot: Pick<DriverSnapshot, 'id'>): Promise<void>;
+  /** Makes the snapshot's bytes readable for a consumer (a backup), as a connection. */
+  initializeConnectionSnapshot(snapshot: Pick<DriverSnapshot, 'id'>): Promise<DriverConnection>;
+  /** Ends that; nothing to end is not an error. */
+  terminateConnectionSnapshot(snapshot: Pick<DriverSnapshot, 'id'>): Promise<void>;
   /** A new volume holding the snapshot's bytes (then grown to the volume's size). */
   createVolumeFromSnapshot(
     volume: DriverVolume,

@@ -16,6 +16,15 @@ export const requestSpecSchema = z.object({
   volume_type: volumeTypeSpecSchema,
   /** Create from this backup: cinder-volume makes the volume, cinder-backup fills it. */
   backup_id: z.string().uuid().optional(),
+  /** Create from this snapshot: cinder-volume copies its bytes. */
+  snapshot_id: z.string().uuid().optional(),
+  /** Create as a clone of this volume: cinder-volume copies its bytes. */
+  source_volid: z.string().uuid().optional(),
+  /**
+   * The only backend that may take the volume (Cinder's request_spec['resource_backend']): the
+   * source's `host@backend#pool`, where the bytes to copy are.
+   */
+  resource_backend: z.string().optional(),
 });
 
 /** Retry bookkeeping that travels with a create (Cinder's filter_properties['retry']). */

@@ -20,11 +20,15 @@ export const connectionInfoSchema = z.object({
 
 const volumeId = z.string().uuid();
 const attachmentId = z.string().uuid();
+const snapshotId = z.string().uuid();
 
 export const VolumeRpc = {
   /** scheduler → cinder-volume.<host>@<backend> */
   createVolume: castMethod('create_volume', createVolumeSchema),
-  /** API → cinder-volume.<host>@<backend> */
+  /**
+   * API → cinder-volume.<host>@<backend>. A cascade delete moved the volume's snapshots to
+   * `deleting` in the same transaction: the manager deletes those first.
+   */
   deleteVolume: castMethod('delete_volume', z.object({ volume_id: volumeId })),
   /** scheduler → every cinder-volume (fanout): report capabilities now. */
   publishServiceCapabilities: castMethod('publish_service_capabilities', z.object({})),
@@ -72,7 +76,33 @@ export const VolumeRpc = {
     z.object({ volume_id: volumeId, attachment_id: attachmentId.nullable() }),
     z.null(),
   ),
-
+  /** API → the volume's backend: take the snapshot (it is `creating`). */
+  createSnapshot: castMethod(
+    'create_snapshot',
+    z.object({ snapshot_id: snapshotId, volume_id: volumeId }),
+  ),
+  /** API → the volume's backend: remove the snapshot (it is `deleting`). */
+  deleteSnapshot: castMethod('delete_snapshot', z.object({ snapshot_id: snapshotId })),
+  /** API → cinder-volume.<host>@<backend>: os-revert, to the volume's latest snapshot. */
+  revertToSnapshot: castMethod(
+    'revert_to_snapshot',
+    z.object({ volume_id: volumeId, snapshot_id: snapshotId }),
+  ),
+  /**
+   * cinder-backup → the snapshot's backend: reach a snapshot's bytes to back them up (Cinder's
+   * initialize_connection_snapshot; read-only).
+   */
+  initializeConnectionSnapshot: callMethod(
+    'initialize_connection_snapshot',
+    z.object({ snapshot_id: snapshotId, connector: connectorSchema }),
+    connectionInfoSchema,
+  ),
+  /** cinder-backup → the snapshot's backend: done reading it. */
+  terminateConnectionSnapshot: callMethod(
+    'terminate_connection_snapshot',
+    z.object({ snapshot_id: snapshotId, connector: connectorSchema }),
+    z.null(),
+  ),
   // The everyday volume actions.
   /** API → the volume's backend: grow it to `new_size` GiB (the volume is `extending`). */
   extendVolume: castMethod(

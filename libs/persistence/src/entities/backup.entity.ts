@@ -60,4 +60,12 @@ export class BackupEntity extends SoftDeletedRow {
 
   @Column('timestamp', { precision: 6, nullable: true })
   data_timestamp!: Date | null;
+
+  /** Cinder's backup metadata (3.43). */
+  @Column('jsonb', { default: {} })
+  metadata!: Record<string, string>;
+
+  /** The snapshot whose bytes the backup read, if it was taken of one. */
+  @Column('uuid', { nullable: true })
+  snapshot_id!: string | null;
 }

@@ -1,6 +1,8 @@
 import type { EntityManager } from 'typeorm';
+import { SnapshotEntity } from '../entities/snapshot.entity';
 import { VolumeEntity } from '../entities/volume.entity';
 import { VolumeTypeEntity } from '../entities/volume-type.entity';
+import { NOW_UTC } from '../utc';
 import { fetchPage, type Page, type PageRequest } from './keyset-page';
 import { findLive, type Scope } from './live-rows';
 
@@ -56,6 +58,35 @@ export class VolumesRepository {
       );
     });
     return fetchPage(qb, 'v', page);
+  }
+
+  /** Changes plain columns (not the status: that goes through its machine); null if gone. */
+  async update(
+    id: string,
+    changes: Partial<Pick<VolumeEntity, 'display_name' | 'display_description' | 'metadata'>>,
+  ): Promise<VolumeEntity | null> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .update(VolumeEntity)
+      .set({ ...changes, updated_at: () => NOW_UTC })
+      .where('id = :id AND deleted = false', { id })
+      .returning('*')
+      .execute();
+    const rows = result.raw as VolumeEntity[];
+    return rows[0] ?? null;
+  }
+
+  /**
+   * The volume's newest snapshot, whatever its status (Cinder's get_latest_snapshot): os-revert
+   * may only go back to it.
+   */
+  latestSnapshot(volumeId: string): Promise<SnapshotEntity | null> {
+    return this.manager
+      .createQueryBuilder(SnapshotEntity, 's')
+      .where('s.volume_id = :volumeId AND s.deleted = false', { volumeId })
+      .orderBy('s.created_at', 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .getOne();
   }
 
   /** Every volume type's name by id (views show the name). */

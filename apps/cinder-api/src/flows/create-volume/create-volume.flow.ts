@@ -2,15 +2,32 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { ApiConfig } from '@cinderflow/config';
-import { Destinations, SchedulerRpc } from '@cinderflow/contracts';
+import { Binaries, Destinations, SchedulerRpc } from '@cinderflow/contracts';
 import type { Outbox } from '@cinderflow/messaging';
-import { VolumeEntity } from '@cinderflow/persistence';
+import {
+  ServiceEntity,
+  type SnapshotEntity,
+  SnapshotsRepository,
+  VolumeEntity,
+  VolumesRepository,
+  type VolumeTypeEntity,
+  VolumeTypesRepository,
+} from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
 import { volumeAttachMachine, volumeMachine } from '@cinderflow/status-machines';
 import { AvailabilityZonesService } from '../../availability-zones/availability-zones.service';
 import { findBackup } from '../../backups/find-backup';
-import { badRequest, invalidBackup, invalidInput } from '../../common/cinder-errors';
+import {
+  badRequest,
+  invalidBackup,
+  invalidInput,
+  invalidSnapshot,
+  invalidVolume,
+  NOT_FOUND,
+  notFound,
+} from '../../common/cinder-errors';
+import { scopeOf } from '../../common/scope';
 import { VolumeTypesService } from '../../types/volume-types.service';
 import type { CreateVolumeBody } from '../../volumes/volume.schemas';
 
@@ -21,13 +38,21 @@ import type { CreateVolumeBody } from '../../volumes/volume.schemas';
  */
 @Injectable()
 export class CreateVolumeFlow {
+  private readonly volumeRows: VolumesRepository;
+  private readonly snapshotRows: SnapshotsRepository;
+  private readonly typeRows: VolumeTypesRepository;
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly types: VolumeTypesService,
     private readonly zones: AvailabilityZonesService,
     @Inject(OUTBOX) private readonly outbox: Outbox,
     @Inject(CONFIG) private readonly config: ApiConfig,
-  ) {}
+  ) {
+    this.volumeRows = new VolumesRepository(dataSource.manager);
+    this.snapshotRows = new SnapshotsRepository(dataSource.manager);
+    this.typeRows = new VolumeTypesRepository(dataSource.manager);
+  }
 
   async run(
     caller: RequestContext,
@@ -40,36 +65,80 @@ export class CreateVolumeFlow {
 
   private async extract(caller: RequestContext, body: CreateVolumeBody) {
     const v = body.volume;
+    // Cinder's controller looks up everything named first: an unknown one is its 404.
+    const requestedType =
+      v.volume_type === undefined || v.volume_type === null || v.volume_type === ''
+        ? null
+        : await this.types.resolve(v.volume_type);
+    const snapshot = isGiven(v.snapshot_id) ? await this.findSnapshot(caller, v.snapshot_id) : null;
+    const sourceVolume = isGiven(v.source_volid)
+      ? await this.findVolume(caller, v.source_volid)
+      : null;
+    const backup = isGiven(v.backup_id)
+      ? await findBackup(this.dataSource.manager, caller, v.backup_id)
+      : null;
     if (v.multiattach === true) {
       throw invalidInput(
         'The multiattach parameter has been removed; multiattach comes from a volume type with the extra spec multiattach="<is> True".',
       );
     }
-    const sources = (
-      ['snapshot_id', 'source_volid', 'imageRef', 'image_id', 'backup_id'] as const
-    ).filter((key) => v[key] !== undefined && v[key] !== null);
-    if (sources.length > 1) {
-      throw invalidInput(`Only one of ${sources.join(', ')} may be given.`);
+    const image = isGiven(v.imageRef) ? v.imageRef : isGiven(v.image_id) ? v.image_id : null;
+    // The volume a snapshot was taken of: its backend holds the snapshot's bytes.
+    const snapshotVolume = snapshot ? await this.snapshotRows.volumeOf(snapshot) : null;
+    if (snapshot && !snapshotVolume) throw notFound(NOT_FOUND.volume(snapshot.volume_id));
+    if (requestedType && sourceVolume && requestedType.id !== sourceVolume.volume_type_id) {
+      if (!(await this.retypePossible(sourceVolume.volume_type_id, requestedType))) {
+        throw invalidInput(
+          `Invalid volume_type provided: ${requestedType.id} (requested type is not compatible; either match source volume, or omit type argument).`,
+        );
+      }
     }
-    if (sources.length === 1 && sources[0] !== 'backup_id') {
-      throw badRequest(
-        `Creating a volume from ${sources[0]} is not supported by this deployment yet.`,
+    if (requestedType && snapshot && requestedType.id !== snapshot.volume_type_id) {
+      if (!(await this.retypePossible(snapshotVolume!.volume_type_id, requestedType))) {
+        throw invalidInput(
+          `Invalid volume_type provided: ${requestedType.id} (requested type is not compatible; recommend omitting the type argument).`,
+        );
+      }
+    }
+    // cinder/utils.py check_exclusive_options: every option's name, not just the given ones.
+    const given = [snapshot, image, sourceVolume, backup].filter((x) => x !== null);
+    if (given.length > 1) {
+      throw invalidInput('May specify only one of backup, imageRef, snapshot, source volume');
+    }
+    if (image !== null) {
+      throw badRequest('Creating a volume from imageRef is not supported by this deployment yet.');
+    }
+    if (snapshot && snapshot.status !== 'available') {
+      throw invalidSnapshot("Originating snapshot status must be one of 'available' values");
+    }
+    if (sourceVolume && !['available', 'in-use'].includes(sourceVolume.status)) {
+      throw invalidVolume(
+        "Originating source volume status must be one of 'available, in-use' values",
       );
     }
-    // From a backup (3.47): an empty volume here, its bytes then restored by cinder-backup.
-    const backup = v.backup_id
-      ? await findBackup(this.dataSource.manager, caller, v.backup_id)
-      : null;
     if (backup && backup.status !== 'available') {
       throw invalidBackup("Originating backup status must be one of 'available' values");
     }
     if (v.consistencygroup_id || v.group_id) {
       throw badRequest('Creating a volume in a group is not supported by this deployment yet.');
     }
-    const size = v.size === undefined || v.size === null ? backup?.size : Number(v.size);
+    const size =
+      v.size === undefined || v.size === null
+        ? (sourceVolume?.size ?? snapshot?.volume_size ?? backup?.size)
+        : Number(v.size);
     if (size === undefined || !Number.isInteger(size) || size <= 0) {
       throw invalidInput(
         `Volume size '${v.size === undefined || v.size === null ? 'None' : String(v.size)}' must be an integer and greater than 0`,
+      );
+    }
+    if (sourceVolume && size < sourceVolume.size) {
+      throw invalidInput(
+        `Volume size '${size}'GB cannot be smaller than original volume size  ${sourceVolume.size}GB. They must be >= original volume size.`,
+      );
+    }
+    if (snapshot && size < snapshot.volume_size) {
+      throw invalidInput(
+        `Volume size '${size}'GB cannot be smaller than the snapshot size ${snapshot.volume_size}GB. They must be >= original snapshot size.`,
       );
     }
     if (backup && size < backup.size) {
@@ -80,12 +149,27 @@ export class CreateVolumeFlow {
     if (size > this.config.MAX_VOLUME_SIZE_GB) {
       throw invalidInput(`Volume size '${size}' must be at most ${this.config.MAX_VOLUME_SIZE_GB}`);
     }
-    const availabilityZone = v.availability_zone ?? this.zones.defaultZone();
+    // The type defaults to the source's (Cinder's _get_volume_type).
+    const type =
+      requestedType ??
+      (sourceVolume
+        ? await this.types.resolve(sourceVolume.volume_type_id)
+        : snapshot
+          ? await this.types.resolve(snapshot.volume_type_id)
+          : await this.types.resolve(undefined));
+    // The zone defaults to the source's, and must be the source's (cloned_volume_same_az).
+    const sourceZone = sourceVolume?.availability_zone ?? snapshotVolume?.availability_zone;
+    const availabilityZone = v.availability_zone ?? sourceZone ?? this.zones.defaultZone();
     const known = await this.zones.list();
     if (!known.some((zone) => zone.name === availabilityZone)) {
       throw badRequest(`Availability zone '${availabilityZone}' is invalid.`);
     }
-    const type = await this.types.resolve(v.volume_type);
+    if (snapshotVolume && availabilityZone !== snapshotVolume.availability_zone) {
+      throw invalidInput('Volume must be in the same availability zone as the snapshot');
+    }
+    if (sourceVolume && availabilityZone !== sourceVolume.availability_zone) {
+      throw invalidInput('Volume must be in the same availability zone as the source volume');
+    }
     return {
       size,
       availabilityZone,
@@ -97,7 +181,38 @@ export class CreateVolumeFlow {
       description: v.description !== undefined ? v.description : (v.display_description ?? null),
       metadata: v.metadata ?? {},
       backupId: backup?.id ?? null,
+      snapshotId: snapshot?.id ?? null,
+      sourceVolid: sourceVolume?.id ?? null,
+      // Where the source's bytes are: the only backend that can copy them (snapshot_same_host).
+      resourceBackend: sourceVolume?.host ?? snapshotVolume?.host ?? null,
     };
+  }
+
+  private async findSnapshot(caller: RequestContext, id: string): Promise<SnapshotEntity> {
+    const snapshot = await this.snapshotRows.findLive(id, scopeOf(caller, true));
+    if (!snapshot) throw notFound(NOT_FOUND.snapshot(id));
+    return snapshot;
+  }
+
+  private async findVolume(caller: RequestContext, id: string): Promise<VolumeEntity> {
+    const volume = await this.volumeRows.findLive(id, scopeOf(caller, true));
+    if (!volume) throw notFound(NOT_FOUND.volume(id));
+    return volume;
+  }
+
+  /**
+   * Cinder's _retype_is_possible (no encrypted types here): any type will do with a single
+   * volume service; otherwise both types must name the same volume_backend_name.
+   */
+  private async retypePossible(sourceTypeId: string, target: VolumeTypeEntity): Promise<boolean> {
+    const services = await this.dataSource.manager.count(ServiceEntity, {
+      where: { topic: Binaries.volume },
+    });
+    if (services === 1) return true;
+    const source = await this.typeRows.findLive(sourceTypeId);
+    const from = source?.extra_specs.volume_backend_name;
+    const to = target.extra_specs.volume_backend_name;
+    return !!from && !!to && from === to;
   }
 
   /**
@@ -121,8 +236,8 @@ export class CreateVolumeFlow {
       host: null,
       volume_type_id: request.typeId,
       metadata: request.metadata,
-      snapshot_id: null,
-      source_volid: null,
+      snapshot_id: request.snapshotId,
+      source_volid: request.sourceVolid,
       admin_metadata: {},
       migration_status: null,
       bootable: false,
@@ -149,10 +264,17 @@ export class CreateVolumeFlow {
             extra_specs: request.extraSpecs,
           },
           ...(request.backupId ? { backup_id: request.backupId } : {}),
+          ...(request.snapshotId ? { snapshot_id: request.snapshotId } : {}),
+          ...(request.sourceVolid ? { source_volid: request.sourceVolid } : {}),
+          ...(request.resourceBackend ? { resource_backend: request.resourceBackend } : {}),
         },
         retry: { num_attempts: 1, backends: [], exc_reasons: [] },
       });
     });
     return volume;
   }
+}
+
+function isGiven(value: string | null | undefined): value is string {
+  return value !== undefined && value !== null;
 }

@@ -5,14 +5,19 @@ import {
   applyTransition,
   BackupEntity,
   finishWork,
+  SnapshotEntity,
   VolumeEntity,
   WorkClaims,
   type WorkRun,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
-import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
+import { backupMachine, snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
 import { BACKUP_DRIVER, BACKUP_HOST, GiB } from '../../backup-service';
-import type { BackupResult, ChunkedBackupDriver } from '../../chunked/chunked-backup.driver';
+import {
+  BackupCancelledError,
+  type BackupResult,
+  type ChunkedBackupDriver,
+} from '../../chunked/chunked-backup.driver';
 import { progressReporter } from '../../progress';
 import { captureVolumeMeta } from '../../volume-meta';
 import { VolumeConnection } from '../../volume-connection';
@@ -116,6 +121,10 @@ export class CreateBackupHandler {
   }
 
   private async create(backup: BackupEntity, log: Logger): Promise<void> {
+    if (backup.snapshot_id) {
+      await this.createOfSnapshot(backup, backup.snapshot_id, log);
+      return;
+    }
     const manager = this.dataSource.manager;
     const volume = await manager.findOneBy(VolumeEntity, { id: backup.volume_id });
     if (volume?.status !== 'backing-up') {
@@ -130,22 +139,67 @@ export class CreateBackupHandler {
       await this.fail(backup, reason, log);
       return;
     }
+    await this.store(backup, volume, volume.size * GiB, log, (read) =>
+      this.connection.with(volume, read),
+    );
+  }
+
+  /**
+   * A backup of a snapshot (Cinder's backup from snapshot): the snapshot's bytes, read through
+   * a connection to the snapshot; the snapshot is `backing-up` meanwhile, the volume untouched.
+   */
+  private async createOfSnapshot(
+    backup: BackupEntity,
+    snapshotId: string,
+    log: Logger,
+  ): Promise<void> {
+    const manager = this.dataSource.manager;
+    const snapshot = await manager.findOneBy(SnapshotEntity, { id: snapshotId, deleted: false });
+    if (snapshot?.status !== 'backing-up') {
+      const got = snapshot?.status ?? 'deleted';
+      const reason = `Create backup aborted, expected snapshot status backing-up but got ${got}.`;
+      await this.fail(backup, reason, log);
+      return;
+    }
+    const volume = await manager.findOneBy(VolumeEntity, { id: backup.volume_id });
+    if (!volume || volume.deleted) {
+      await this.fail(backup, `Create backup aborted, volume ${backup.volume_id} is gone.`, log);
+      return;
+    }
+    await this.store(backup, volume, snapshot.volume_size * GiB, log, (read) =>
+      this.connection.withSnapshot(volume, snapshotId, read),
+    );
+  }
+
+  /** Reads the source through `connect` into the repository, then settles the backup. */
+  private async store(
+    backup: BackupEntity,
+    volume: VolumeEntity,
+    sizeBytes: number,
+    log: Logger,
+    connect: (read: (sourcePath: string) => Promise<BackupResult>) => Promise<BackupResult>,
+  ): Promise<void> {
     let result: BackupResult;
     try {
       // What an earlier delivery left before it gave its claim back is ours now.
       await this.driver.delete(backup.id);
-      result = await this.connection.with(volume, (sourcePath) =>
+      result = await connect((sourcePath) =>
         this.driver.backup({
           backupId: backup.id,
           volumeId: volume.id,
           sourcePath,
-          sizeBytes: volume.size * GiB,
+          sizeBytes,
           parentId: backup.parent_id,
           volumeMeta: captureVolumeMeta(volume),
           onProgress: progressReporter(this.dataSource, backup.id, 'backup', log),
+          stillWanted: () => this.stillCreating(backup.id),
         }),
       );
     } catch (error) {
+      if (error instanceof BackupCancelledError) {
+        await this.abandon(backup, log);
+        return;
+      }
       await this.fail(backup, (error as Error).message, log);
       return;
     }
@@ -231,6 +285,17 @@ export class CreateBackupHandler {
   private async standing(tx: EntityManager, backup: BackupEntity): Promise<Standing> {
     const lock = { mode: 'pessimistic_write' } as const;
     const row = await tx.findOne(BackupEntity, { where: { id: backup.id }, lock });
+    if (backup.snapshot_id) {
+      const id = backup.snapshot_id;
+      const snapshot = await tx.findOne(SnapshotEntity, { where: { id }, lock });
+      const snapshotLeft =
+        !snapshot || snapshot.deleted
+          ? `snapshot ${id} was deleted while the backup ran`
+          : snapshot.status !== 'backing-up'
+            ? `snapshot ${id} left backing-up (it is ${snapshot.status}) while the backup ran`
+            : null;
+      return { backup: row ? row.status : 'deleted', volumeLeft: snapshotLeft };
+    }
     const volume = await tx.findOne(VolumeEntity, { where: { id: backup.volume_id }, lock });
     let volumeLeft: string | null = null;
     if (!volume || volume.deleted) {
@@ -243,6 +308,15 @@ export class CreateBackupHandler {
     return { backup: row ? row.status : 'deleted', volumeLeft };
   }
 
+  /** Still `creating` (a force-delete or a reset stops the create at its next object). */
+  private async stillCreating(backupId: string): Promise<boolean> {
+    const row = await this.dataSource.manager.findOne(BackupEntity, {
+      select: { status: true, deleted: true },
+      where: { id: backupId },
+    });
+    return row?.status === 'creating' && !row.deleted;
+  }
+
   /** Another backup of the volume being created: the volume is `backing-up` for that one. */
   private otherBackupOf(manager: EntityManager, backup: BackupEntity): Promise<boolean> {
     return manager
@@ -251,12 +325,22 @@ export class CreateBackupHandler {
         volume: backup.volume_id,
         id: backup.id,
       })
-      .andWhere('b.deleted = false')
+      .andWhere('b.deleted = false AND b.snapshot_id IS NULL')
       .getExists();
   }
 
-  private returnVolume(tx: EntityManager, backup: BackupEntity): Promise<VolumeEntity> {
-    return applyTransition(tx, {
+  /** The volume (or, for a backup of a snapshot, the snapshot) is what it was before. */
+  private async returnVolume(tx: EntityManager, backup: BackupEntity): Promise<void> {
+    if (backup.snapshot_id) {
+      await applyTransition(tx, {
+        machine: snapshotMachine,
+        entity: SnapshotEntity,
+        id: backup.snapshot_id,
+        event: 'backup_finished',
+      });
+      return;
+    }
+    await applyTransition(tx, {
       machine: volumeMachine,
       entity: VolumeEntity,
       id: backup.volume_id,

@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { SchedulerConfig } from '@cinderflow/config';
-import { Destinations, type ScheduleCreateVolume, VolumeRpc } from '@cinderflow/contracts';
+import {
+  backendOf,
+  Destinations,
+  type RequestSpec,
+  type ScheduleCreateVolume,
+  VolumeRpc,
+} from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import type { Outbox } from '@cinderflow/messaging';
 import {
@@ -88,7 +94,7 @@ export class CreateVolumeScheduler {
     const failed = new Set(retry.backends);
     const candidates = this.hosts
       .backendStates(live)
-      .filter((backend) => !failed.has(backend.serviceHost));
+      .filter((backend) => !failed.has(backend.serviceHost) && onResourceBackend(backend, spec));
     const passing = filterBackends(candidates, spec, this.filters);
     const best = await this.claimBest(weighBackends(passing, spec, this.weighers), message, log);
     if (best === 'moved-on') {
@@ -101,7 +107,9 @@ export class CreateVolumeScheduler {
       // reported, and ones whose heartbeat only just went stale (a database or broker outage
       // stops them all for a while). Not a reason to fail the volume, for a while.
       const waitingFor = [...this.hosts.unknown(live), ...recentlyDown].filter(
-        (host) => !failed.has(host),
+        (host) =>
+          !failed.has(host) &&
+          (spec.resource_backend === undefined || host === backendOf(spec.resource_backend)),
       );
       if (waitingFor.length > 0 && this.stillWaiting(key)) {
         throw new BackendReportsPendingError(spec.volume_id, waitingFor);
@@ -243,4 +251,15 @@ export class CreateVolumeScheduler {
       throw error;
     }
   }
+}
+
+/**
+ * A volume made from a snapshot or another volume may only go where the source's bytes are
+ * (Cinder's request_spec['resource_backend']): that pool when the source's host names one, else
+ * any pool of that backend. A retry that excluded it leaves no candidate: no rescheduling elsewhere.
+ */
+export function onResourceBackend(backend: BackendState, spec: RequestSpec): boolean {
+  const wanted = spec.resource_backend;
+  if (wanted === undefined) return true;
+  return wanted.includes('#') ? backend.name === wanted : backend.serviceHost === wanted;
 }

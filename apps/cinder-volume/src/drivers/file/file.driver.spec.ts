@@ -308,4 +308,25 @@ describe('FileDriver', () => {
       expect((await stat(d.pathOf(VOLUME_A))).size).toBe(2 * GiB);
     });
   });
+
+  describe('initializeConnectionSnapshot', () => {
+    const SNAPSHOT = '00000000-0000-4000-8000-0000000000c1';
+
+    it('describes the snapshot file, read-only, for a backup to read', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      await d.createSnapshot({ id: SNAPSHOT, volumeId: VOLUME_A });
+      expect(await d.initializeConnectionSnapshot({ id: SNAPSHOT })).toEqual({
+        driver_volume_type: 'local',
+        data: { device_path: d.snapshotPathOf(SNAPSHOT), snapshot_id: SNAPSHOT, access_mode: 'ro' },
+      });
+      await d.terminateConnectionSnapshot();
+    });
+
+    it('refuses a snapshot that is not there', async () => {
+      await expect(driver().initializeConnectionSnapshot({ id: SNAPSHOT })).rejects.toThrow(
+        /ENOENT/,
+      );
+    });
+  });
 });

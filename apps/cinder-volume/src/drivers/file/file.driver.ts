@@ -139,6 +139,25 @@ export class FileDriver implements VolumeDriver {
     };
   }
 
+  /** The snapshot file's path, read-only: a snapshot's bytes never change, nothing to record. */
+  async initializeConnectionSnapshot(
+    snapshot: Pick<DriverSnapshot, 'id'>,
+  ): Promise<DriverConnection> {
+    await stat(this.snapshotPathOf(snapshot.id)); // no connection to a snapshot that isn't there
+    return {
+      driver_volume_type: 'local',
+      data: {
+        device_path: resolve(this.snapshotPathOf(snapshot.id)),
+        snapshot_id: snapshot.id,
+        access_mode: 'ro',
+      },
+    };
+  }
+
+  async terminateConnectionSnapshot(): Promise<void> {
+    // Nothing was exported.
+  }
+
   async terminateConnection(volume: Pick<DriverVolume, 'id'>, exportId: string): Promise<void> {
     await rm(join(this.exportsOf(volume.id), `${exportId}.json`), { force: true });
   }

@@ -19,6 +19,7 @@ import {
   recordUserMessage,
   RecordNotFoundError,
   recordWork,
+  SnapshotEntity,
   StatusConflictError,
   VolumeEntity,
 } from '@cinderflow/persistence';
@@ -85,7 +86,7 @@ export class CreateVolumeHandler {
     }
 
     try {
-      await this.driver.createVolume({ id: spec.volume_id, size: spec.size });
+      await this.createBytes(spec);
     } catch (error) {
       await this.reschedule(message, error as Error, log);
       return;
@@ -103,7 +104,7 @@ export class CreateVolumeHandler {
           entity: VolumeEntity,
           id: spec.volume_id,
           event: 'create_succeeded',
-          set: { launched_at: new Date() },
+          set: { launched_at: new Date(), ...(await bootableFromSource(tx, spec)) },
           where: {
             sql: 'host = :host AND scheduling_attempt = :attempt',
             params: { host, attempt: retry.num_attempts },
@@ -120,6 +121,22 @@ export class CreateVolumeHandler {
       }
       throw error;
     }
+  }
+
+  /**
+   * Cinder's _create_raw_volume, _create_from_snapshot or _create_from_source_volume: the new
+   * volume holds the source's bytes as they are now. Each driver call is idempotent (a
+   * redelivery calls it again).
+   */
+  private createBytes(spec: CreateVolume['request_spec']): Promise<void> {
+    const volume = { id: spec.volume_id, size: spec.size };
+    if (spec.snapshot_id !== undefined) {
+      return this.driver.createVolumeFromSnapshot(volume, { id: spec.snapshot_id });
+    }
+    if (spec.source_volid !== undefined) {
+      return this.driver.createClonedVolume(volume, { id: spec.source_volid });
+    }
+    return this.driver.createVolume(volume);
   }
 
   /**
@@ -233,4 +250,19 @@ async function handedToBackup(
 ): Promise<boolean> {
   const backup = await manager.findOneBy(BackupEntity, { id: backupId });
   return backup?.status === 'restoring' && backup.restore_volume_id === volumeId;
+}
+
+/** A volume made from a bootable volume (or a snapshot of one) is bootable too, as in Cinder. */
+async function bootableFromSource(
+  manager: EntityManager,
+  spec: CreateVolume['request_spec'],
+): Promise<{ bootable?: true }> {
+  let sourceId = spec.source_volid;
+  if (spec.snapshot_id !== undefined) {
+    const snapshot = await manager.findOneBy(SnapshotEntity, { id: spec.snapshot_id });
+    sourceId = snapshot?.volume_id;
+  }
+  if (sourceId === undefined) return {};
+  const source = await manager.findOneBy(VolumeEntity, { id: sourceId });
+  return source?.bootable ? { bootable: true } : {};
 }

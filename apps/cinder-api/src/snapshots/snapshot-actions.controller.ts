@@ -1,0 +1,82 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import type { RequestContext } from '@cinderflow/request-context';
+import { SNAPSHOT_RESETTABLE_STATUSES } from '@cinderflow/status-machines';
+import { Caller } from '../common/api-request';
+import { badRequest, forbidden, NOT_FOUND } from '../common/cinder-errors';
+import { projectRoutes } from '../common/project-routes';
+import { NotFoundMessage } from '../common/resource-ids';
+import { RequestSchema } from '../common/validation';
+import {
+  checkProgress,
+  CINDER_SNAPSHOT_STATUSES,
+  resetStatusSchema,
+  updateStatusSchema,
+} from './snapshot.schemas';
+import { SnapshotsService } from './snapshots.service';
+
+const resetBody = new RequestSchema(resetStatusSchema);
+const updateStatusBody = new RequestSchema(updateStatusSchema);
+
+/**
+ * `POST /snapshots/{id}/action`: the admin actions (os-reset_status, os-force_delete) and
+ * os-update_snapshot_status (cinder/api/contrib/admin_actions.py, snapshot_actions.py).
+ */
+@Controller(projectRoutes('snapshots'))
+@NotFoundMessage(NOT_FOUND.snapshot)
+export class SnapshotActionsController {
+  constructor(private readonly snapshots: SnapshotsService) {}
+
+  @Post(':id/action')
+  @HttpCode(202)
+  async act(@Param('id') id: string, @Body() body: unknown, @Caller() caller: RequestContext) {
+    if (
+      !body ||
+      typeof body !== 'object' ||
+      Array.isArray(body) ||
+      Object.keys(body).length !== 1
+    ) {
+      throw badRequest('Malformed request body');
+    }
+    const [action, args] = Object.entries(body as Record<string, unknown>)[0];
+    switch (action) {
+      case 'os-reset_status': {
+        const { status: asked } = resetBody.check(args);
+        const status = asked.toLowerCase();
+        if (!(CINDER_SNAPSHOT_STATUSES as readonly string[]).includes(status)) {
+          throw badRequest(
+            `Snapshot status: ${asked} is invalid, valid statuses are: ` +
+              `(${CINDER_SNAPSHOT_STATUSES.map((s) => `'${s}'`).join(', ')}).`,
+          );
+        }
+        const snapshot = await this.snapshots.get(caller, id);
+        this.adminOnly(caller, 'reset_status');
+        if (!(SNAPSHOT_RESETTABLE_STATUSES as readonly string[]).includes(status)) {
+          // Cinder would write it; this machine has no way back from those.
+          throw badRequest(`Cannot reset-state to ${status}`);
+        }
+        return this.snapshots.resetStatus(snapshot, status);
+      }
+      case 'os-force_delete': {
+        await this.snapshots.get(caller, id);
+        this.adminOnly(caller, 'force_delete');
+        return this.snapshots.delete(caller, id, true);
+      }
+      case 'os-update_snapshot_status': {
+        const request = updateStatusBody.check(args);
+        const progress = checkProgress(request.progress);
+        const snapshot = await this.snapshots.get(caller, id);
+        return this.snapshots.updateStatus(snapshot, request.status, progress);
+      }
+      default:
+        throw badRequest(`There is no such action: ${action}`);
+    }
+  }
+
+  private adminOnly(caller: RequestContext, action: string): void {
+    if (!caller.isAdmin) {
+      throw forbidden(
+        `Policy doesn't allow volume_extension:snapshot_admin_actions:${action} to be performed.`,
+      );
+    }
+  }
+}

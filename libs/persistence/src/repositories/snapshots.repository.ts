@@ -1,0 +1,81 @@
+import type { EntityManager } from 'typeorm';
+import { SnapshotEntity } from '../entities/snapshot.entity';
+import { VolumeEntity } from '../entities/volume.entity';
+import { fetchPage, type Page, type PageRequest } from './keyset-page';
+import { findLive, type Scope } from './live-rows';
+
+/** The filters `GET /snapshots` accepts, already parsed. */
+export interface SnapshotFilters {
+  name?: string;
+  status?: string;
+  volume_id?: string;
+  /** Snapshots whose metadata holds all of these pairs. */
+  metadata?: Record<string, string>;
+  /** Snapshots of volumes in this availability zone. */
+  availability_zone?: string;
+  /** Cinder's `consumes_quota` filter (the `use_quota` column). */
+  use_quota?: boolean;
+  /** For an all-projects scope: only this project's. */
+  project_id?: string;
+}
+
+const UUID = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
+
+/** Snapshot rows: lookups and lists the API and cinder-volume share. */
+export class SnapshotsRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  findLive(id: string, scope: Scope = {}): Promise<SnapshotEntity | null> {
+    return findLive(this.manager, SnapshotEntity, id, scope);
+  }
+
+  async list(
+    scope: Scope,
+    filters: SnapshotFilters,
+    page: PageRequest,
+  ): Promise<Page<SnapshotEntity>> {
+    const qb = this.manager.createQueryBuilder(SnapshotEntity, 's').where('s.deleted = false');
+    const project = scope.projectId ?? filters.project_id;
+    if (project !== undefined) qb.andWhere('s.project_id = :project', { project });
+    if (filters.name !== undefined) qb.andWhere('s.display_name = :name', { name: filters.name });
+    if (filters.status !== undefined) qb.andWhere('s.status = :status', { status: filters.status });
+    if (filters.volume_id !== undefined) {
+      // An id that cannot be a uuid matches nothing (PostgreSQL would refuse to compare it).
+      qb.andWhere(UUID.test(filters.volume_id) ? 's.volume_id = :volumeId' : 'false', {
+        volumeId: filters.volume_id,
+      });
+    }
+    if (filters.metadata !== undefined) {
+      qb.andWhere('s.metadata @> CAST(:metadata AS jsonb)', {
+        metadata: JSON.stringify(filters.metadata),
+      });
+    }
+    if (filters.use_quota !== undefined)
+      qb.andWhere('s.use_quota = :useQuota', { useQuota: filters.use_quota });
+    if (filters.availability_zone !== undefined) {
+      qb.andWhere(
+        `EXISTS (SELECT 1 FROM volumes v WHERE v.id = s.volume_id AND v.availability_zone = :az)`,
+        { az: filters.availability_zone },
+      );
+    }
+    return fetchPage(qb, 's', page);
+  }
+
+  /** The volume's snapshots that are not deleted, oldest first. */
+  liveOfVolume(volumeId: string): Promise<SnapshotEntity[]> {
+    return this.manager.find(SnapshotEntity, {
+      where: { volume_id: volumeId, deleted: false },
+      order: { created_at: 'ASC' },
+    });
+  }
+
+  /** How many snapshots of the volume are not deleted (a volume with any can't be deleted). */
+  countLiveOfVolume(volumeId: string): Promise<number> {
+    return this.manager.count(SnapshotEntity, { where: { volume_id: volumeId, deleted: false } });
+  }
+
+  /** The volume a snapshot was taken of (soft-deleted or not: its host is still its backend). */
+  volumeOf(snapshot: Pick<SnapshotEntity, 'volume_id'>): Promise<VolumeEntity | null> {
+    return this.manager.findOne(VolumeEntity, { where: { id: snapshot.volume_id } });
+  }
+}
