@@ -28,6 +28,5 @@ export * from './repositories/volume-summary.repository';
 export * from './repositories/messages.repository';
 export * from './repositories/attachments.repository';
 export * from './repositories/volume-types.repository';
-export * from './testing/test-database';
 export * from './repositories/backups.repository';
 export * from './repositories/snapshots.repository';
