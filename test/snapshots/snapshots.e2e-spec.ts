@@ -541,6 +541,16 @@ describe('snapshots: the API, cinder-volume and the bytes', () => {
       });
       expect(error.status).toBe(202);
       expect((await api.get(`snapshots/${id}`)).body.snapshot.status).toBe('error');
+      // Any live status, e.g. one a backup holds, and back.
+      for (const status of ['backing-up', 'available']) {
+        const reset = await api.post(`snapshots/${id}/action`, { 'os-reset_status': { status } });
+        expect(reset.status).toBe(202);
+        expect((await api.get(`snapshots/${id}`)).body.snapshot.status).toBe(status);
+      }
+      const deleted = await api.post(`snapshots/${id}/action`, {
+        'os-reset_status': { status: 'deleted' },
+      });
+      expect(fault(deleted)).toEqual({ code: 400, message: 'Cannot reset-state to deleted' });
       const unknown = await api.post(`snapshots/${id}/action`, { 'os-bogus': {} });
       expect(fault(unknown)).toEqual({ code: 400, message: 'There is no such action: os-bogus' });
     });

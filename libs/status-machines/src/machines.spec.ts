@@ -130,10 +130,16 @@ const expected: Record<string, [StatusMachine<string, string>, Table]> = {
       update_status_deleting: [['deleting'], 'deleting'],
       update_status_error_deleting: [['deleting'], 'error_deleting'],
       ...Object.fromEntries(
-        ['available', 'error', 'creating', 'deleting', 'error_deleting'].map((to) => [
-          `reset_to_${to}`,
-          [snapshotNotDeleted, to],
-        ]),
+        [
+          'available',
+          'error',
+          'creating',
+          'deleting',
+          'error_deleting',
+          'unmanaging',
+          'backing-up',
+          'restoring',
+        ].map((to) => [`reset_to_${to}`, [snapshotNotDeleted, to]]),
       ),
     },
   ],

@@ -15,13 +15,19 @@ export const SNAPSHOT_STATUSES = [
 
 export type SnapshotStatus = (typeof SNAPSHOT_STATUSES)[number];
 
-/** What os-reset_status may set (Cinder's reset_status_snapshot schema). */
+/**
+ * What os-reset_status may set: Cinder's reset_status_snapshot accepts every snapshot status;
+ * here all but `deleted` (a row left undeleted in a terminal status could never move again).
+ */
 export const SNAPSHOT_RESETTABLE_STATUSES = [
   'available',
   'error',
   'creating',
   'deleting',
   'error_deleting',
+  'unmanaging',
+  'backing-up',
+  'restoring',
 ] as const satisfies readonly SnapshotStatus[];
 
 type Resettable = (typeof SNAPSHOT_RESETTABLE_STATUSES)[number];

@@ -51,7 +51,8 @@ export class SnapshotActionsController {
         const snapshot = await this.snapshots.get(caller, id);
         this.adminOnly(caller, 'reset_status');
         if (!(SNAPSHOT_RESETTABLE_STATUSES as readonly string[]).includes(status)) {
-          // Cinder would write it; this machine has no way back from those.
+          // `deleted` (and `updating`, which nothing here uses): Cinder would write it, but a
+          // live row in a terminal status could never move again.
           throw badRequest(`Cannot reset-state to ${status}`);
         }
         return this.snapshots.resetStatus(snapshot, status);
