@@ -1,4 +1,5 @@
 import { type EntityManager, In } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { VolumeAttachmentEntity } from '../entities/volume-attachment.entity';
 import { VolumeEntity } from '../entities/volume.entity';
 import { fetchPage, type Page, type PageRequest } from './keyset-page';
@@ -19,6 +20,18 @@ export class AttachmentsRepository {
 
   findLive(id: string): Promise<VolumeAttachmentEntity | null> {
     return findLive(this.manager, VolumeAttachmentEntity, id);
+  }
+
+  /** The live attachment if it belongs to this volume. */
+  findLiveOfVolume(id: string, volumeId: string): Promise<VolumeAttachmentEntity | null> {
+    return this.manager.findOne(VolumeAttachmentEntity, {
+      where: { id, volume_id: volumeId, deleted: false },
+    });
+  }
+
+  /** A new attachment row (its status then moves through the attachment machine). */
+  async insert(row: QueryDeepPartialEntity<VolumeAttachmentEntity>): Promise<void> {
+    await this.manager.insert(VolumeAttachmentEntity, row);
   }
 
   /** The volume's live attachments, oldest first. */

@@ -29,6 +29,11 @@ export class SnapshotsRepository {
     return findLive(this.manager, SnapshotEntity, id, scope);
   }
 
+  /** The row with this id, deleted or not. */
+  findAny(id: string): Promise<SnapshotEntity | null> {
+    return this.manager.findOne(SnapshotEntity, { where: { id } });
+  }
+
   async list(
     scope: Scope,
     filters: SnapshotFilters,

@@ -31,6 +31,36 @@ export class VolumesRepository {
     return findLive(this.manager, VolumeEntity, id, scope);
   }
 
+  /** The row with this id, deleted or not. */
+  findAny(id: string): Promise<VolumeEntity | null> {
+    return this.manager.findOne(VolumeEntity, { where: { id } });
+  }
+
+  /**
+   * The live volume, locked FOR UPDATE until the transaction ends (serialises changes computed
+   * from its current state, such as its attachments).
+   */
+  lockLive(id: string): Promise<VolumeEntity | null> {
+    return this.manager
+      .createQueryBuilder(VolumeEntity, 'v')
+      .setLock('pessimistic_write')
+      .where('v.id = :id AND v.deleted = false', { id })
+      .getOne();
+  }
+
+  /** The volume, locked, if it is still `creating` at this host on this scheduling attempt. */
+  lockCreatingAttempt(
+    id: string,
+    ours: { host: string; attempt: number },
+  ): Promise<VolumeEntity | null> {
+    return this.manager
+      .createQueryBuilder(VolumeEntity, 'v')
+      .setLock('pessimistic_write')
+      .where("v.id = :id AND v.status = 'creating' AND v.host = :host", { id, host: ours.host })
+      .andWhere('v.scheduling_attempt = :attempt', { attempt: ours.attempt })
+      .getOne();
+  }
+
   async list(scope: Scope, filters: VolumeFilters, page: PageRequest): Promise<Page<VolumeEntity>> {
     const qb = this.manager.createQueryBuilder(VolumeEntity, 'v').where('v.deleted = false');
     const project = scope.projectId ?? filters.project_id;
