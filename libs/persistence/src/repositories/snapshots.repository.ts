@@ -79,6 +79,15 @@ export class SnapshotsRepository {
     return this.manager.count(SnapshotEntity, { where: { volume_id: volumeId, deleted: false } });
   }
 
+  /** Whether the volume has any snapshot that is not deleted. */
+  async anyLiveOfVolume(volumeId: string): Promise<boolean> {
+    const rows = (await this.manager.query(
+      'SELECT 1 FROM snapshots WHERE volume_id = $1 AND NOT deleted LIMIT 1',
+      [volumeId],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+
   /** The volume a snapshot was taken of (soft-deleted or not: its host is still its backend). */
   volumeOf(snapshot: Pick<SnapshotEntity, 'volume_id'>): Promise<VolumeEntity | null> {
     return this.manager.findOne(VolumeEntity, { where: { id: snapshot.volume_id } });

@@ -107,6 +107,68 @@ export class VolumesRepository {
   }
 
   /**
+   * Places a `creating` volume on a backend for this scheduling attempt, if the previous
+   * attempt is still the current one; false if the volume moved on meanwhile.
+   */
+  async claimForCreate(id: string, host: string, attempt: number): Promise<boolean> {
+    const claim = await this.manager
+      .createQueryBuilder()
+      .update(VolumeEntity)
+      .set({ host, scheduling_attempt: attempt })
+      .where('id = :id AND deleted = false AND status = :status', { id, status: 'creating' })
+      .andWhere('scheduling_attempt = :previous', { previous: attempt - 1 })
+      .execute();
+    return claim.affected === 1;
+  }
+
+  /**
+   * Records the size an `extending` volume grows to (admin metadata `extend_new_size`, which
+   * the capacity accounting counts); false if the volume is not extending any more.
+   */
+  async holdExtendSize(id: string, newSize: number): Promise<boolean> {
+    const held = await this.manager
+      .createQueryBuilder()
+      .update(VolumeEntity)
+      .set({
+        admin_metadata: () =>
+          `admin_metadata || jsonb_build_object('extend_new_size', '${newSize}')`,
+      })
+      .where("id = :id AND deleted = false AND status = 'extending'", { id })
+      .execute();
+    return held.affected === 1;
+  }
+
+  /**
+   * Marks the volume `migrating` towards `pool` (admin metadata `migration_host`, which the
+   * capacity accounting counts) if it is still in `status` and its migration status is `from`
+   * (null: none, or a finished one); false if it moved on meanwhile.
+   */
+  async claimMigration(
+    id: string,
+    pool: string,
+    status: string,
+    from: string | null,
+  ): Promise<boolean> {
+    const quoted = pool.replace(/'/g, "''");
+    const claimed = await this.manager
+      .createQueryBuilder()
+      .update(VolumeEntity)
+      .set({
+        migration_status: 'migrating',
+        admin_metadata: () => `admin_metadata || jsonb_build_object('migration_host', '${quoted}')`,
+      })
+      .where('id = :id AND deleted = false AND status = :status', { id, status })
+      .andWhere(
+        from
+          ? 'migration_status = :from'
+          : "(migration_status IS NULL OR migration_status IN ('error', 'success'))",
+        { from },
+      )
+      .execute();
+    return claimed.affected === 1;
+  }
+
+  /**
    * The volume's newest snapshot, whatever its status (Cinder's get_latest_snapshot): os-revert
    * may only go back to it.
    */
