@@ -29,6 +29,20 @@ export class AttachmentsRepository {
     });
   }
 
+  /** How many live attachments the volume has. */
+  countOfVolume(volumeId: string): Promise<number> {
+    return this.manager.count(VolumeAttachmentEntity, {
+      where: { volume_id: volumeId, deleted: false },
+    });
+  }
+
+  /** How many of the volume's live attachments are `attached`. */
+  countAttachedOfVolume(volumeId: string): Promise<number> {
+    return this.manager.count(VolumeAttachmentEntity, {
+      where: { volume_id: volumeId, deleted: false, attach_status: 'attached' },
+    });
+  }
+
   /** A new attachment row (its status then moves through the attachment machine). */
   async insert(row: QueryDeepPartialEntity<VolumeAttachmentEntity>): Promise<void> {
     await this.manager.insert(VolumeAttachmentEntity, row);

@@ -1,9 +1,60 @@
-import type { EntityManager } from 'typeorm';
+import { type EntityManager, LessThan } from 'typeorm';
 import { BackupEntity } from '../entities/backup.entity';
+import { fetchPage, type Page, type PageRequest } from './keyset-page';
+import { findLive, type Scope } from './live-rows';
+
+/** The filters `GET /backups` accepts, already parsed. */
+export interface BackupFilters {
+  name?: string;
+  status?: string;
+  volume_id?: string;
+}
+
+const UUID = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
 
 /** Backup rows: what the backup API's update and import need beyond status changes. */
 export class BackupsRepository {
   constructor(private readonly manager: EntityManager) {}
+
+  findLive(id: string, scope: Scope = {}): Promise<BackupEntity | null> {
+    return findLive(this.manager, BackupEntity, id, scope);
+  }
+
+  /** One page of the scope's backups. */
+  list(scope: Scope, filters: BackupFilters, page: PageRequest): Promise<Page<BackupEntity>> {
+    const qb = this.manager.createQueryBuilder(BackupEntity, 'b').where('b.deleted = false');
+    if (scope.projectId !== undefined) qb.andWhere('b.project_id = :p', { p: scope.projectId });
+    if (filters.name !== undefined) qb.andWhere('b.display_name = :n', { n: filters.name });
+    if (filters.status !== undefined) qb.andWhere('b.status = :s', { s: filters.status });
+    if (filters.volume_id !== undefined) {
+      // An id that is no UUID names no volume (and PostgreSQL would refuse it).
+      qb.andWhere(UUID.test(filters.volume_id) ? 'b.volume_id = :v' : 'false', {
+        v: filters.volume_id,
+      });
+    }
+    return fetchPage(qb, 'b', page);
+  }
+
+  /**
+   * The parent of an incremental backup: the volume's newest available backup (by data
+   * timestamp), or with `olderThan` the newest whose data is older than that.
+   */
+  latestAvailableOfVolume(volumeId: string, olderThan?: Date): Promise<BackupEntity | null> {
+    return this.manager.findOne(BackupEntity, {
+      where: {
+        volume_id: volumeId,
+        status: 'available',
+        deleted: false,
+        ...(olderThan ? { data_timestamp: LessThan(olderThan) } : {}),
+      },
+      order: { data_timestamp: 'DESC', created_at: 'DESC' },
+    });
+  }
+
+  /** A new backup row (its status then moves through the backup machine). */
+  async insert(backup: Partial<BackupEntity> & { id: string }): Promise<void> {
+    await this.manager.insert(BackupEntity, backup);
+  }
 
   /** The row with this id, deleted or not (an import may reuse a deleted backup's id). */
   findAny(id: string): Promise<BackupEntity | null> {

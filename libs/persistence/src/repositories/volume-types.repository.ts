@@ -22,6 +22,11 @@ export class VolumeTypesRepository {
     return this.manager.findOne(VolumeTypeEntity, { where: { id } });
   }
 
+  /** A live type by id (a uuid) or else by name. */
+  async findByIdOrName(nameOrId: string): Promise<VolumeTypeEntity | null> {
+    return (await this.findLive(nameOrId)) ?? this.findByName(nameOrId);
+  }
+
   findByName(name: string): Promise<VolumeTypeEntity | null> {
     return this.manager.findOne(VolumeTypeEntity, { where: { name, deleted: false } });
   }

@@ -48,6 +48,29 @@ export class VolumesRepository {
       .getOne();
   }
 
+  /** The live volume, held FOR SHARE until the transaction ends (its status can't change). */
+  lockLiveForShare(id: string): Promise<VolumeEntity | null> {
+    return this.manager
+      .createQueryBuilder(VolumeEntity, 'v')
+      .setLock('pessimistic_read')
+      .where('v.id = :id AND v.deleted = false', { id })
+      .getOne();
+  }
+
+  /** Holds the row FOR UPDATE until the transaction ends, deleted or not. */
+  async lock(id: string): Promise<void> {
+    await this.manager
+      .createQueryBuilder(VolumeEntity, 'v')
+      .setLock('pessimistic_write')
+      .where('v.id = :id', { id })
+      .getOne();
+  }
+
+  /** A new volume row (its status then moves through the volume machine). */
+  async insert(volume: VolumeEntity): Promise<void> {
+    await this.manager.insert(VolumeEntity, volume);
+  }
+
   /** The volume, locked, if it is still `creating` at this host on this scheduling attempt. */
   lockCreatingAttempt(
     id: string,
