@@ -30,6 +30,14 @@ export class SnapshotsRepository {
     return findLive(this.manager, SnapshotEntity, id, scope);
   }
 
+  /** The row with this id (deleted or not), locked FOR UPDATE until the transaction ends. */
+  lockAny(id: string): Promise<SnapshotEntity | null> {
+    return this.manager.findOne(SnapshotEntity, {
+      where: { id },
+      lock: { mode: 'pessimistic_write' },
+    });
+  }
+
   /** The row with this id, deleted or not. */
   findAny(id: string): Promise<SnapshotEntity | null> {
     return this.manager.findOne(SnapshotEntity, { where: { id } });

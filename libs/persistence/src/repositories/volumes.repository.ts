@@ -31,6 +31,14 @@ export class VolumesRepository {
     return findLive(this.manager, VolumeEntity, id, scope);
   }
 
+  /** The row with this id (deleted or not), locked FOR UPDATE until the transaction ends. */
+  lockAny(id: string): Promise<VolumeEntity | null> {
+    return this.manager.findOne(VolumeEntity, {
+      where: { id },
+      lock: { mode: 'pessimistic_write' },
+    });
+  }
+
   /** The row with this id, deleted or not. */
   findAny(id: string): Promise<VolumeEntity | null> {
     return this.manager.findOne(VolumeEntity, { where: { id } });
