@@ -30,3 +30,4 @@ export * from './repositories/attachments.repository';
 export * from './repositories/volume-types.repository';
 export * from './repositories/backups.repository';
 export * from './repositories/snapshots.repository';
+export * from './repositories/services.repository';

@@ -86,7 +86,7 @@ export class AttachmentsService {
           event,
           where: { sql: 'multiattach = :multiattach', params: { multiattach: volume.multiattach } },
         });
-        await tx.insert(VolumeAttachmentEntity, {
+        await new AttachmentsRepository(tx).insert({
           id,
           volume_id: volume.id,
           attach_status: attachmentMachine.initial,

@@ -1,7 +1,7 @@
 import { notFound } from '../common/cinder-errors';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, LessThan } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { ApiConfig } from '@cinderflow/config';
 import {
   BACKUP_SERVICE,
@@ -24,7 +24,6 @@ import {
   SnapshotsRepository,
   StatusConflictError,
   VolumeEntity,
-  applyKeysetPage,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
@@ -140,15 +139,10 @@ export class BackupsService {
     let parent: BackupEntity | null = null;
     if (request.incremental) {
       // Of a snapshot: the latest backup whose data is older than the snapshot's.
-      parent = await this.dataSource.manager.findOne(BackupEntity, {
-        where: {
-          volume_id: volume.id,
-          status: 'available',
-          deleted: false,
-          ...(snapshot ? { data_timestamp: LessThan(snapshot.created_at) } : {}),
-        },
-        order: { data_timestamp: 'DESC', created_at: 'DESC' },
-      });
+      parent = await new BackupsRepository(this.dataSource.manager).latestAvailableOfVolume(
+        volume.id,
+        snapshot?.created_at,
+      );
       if (!parent) throw invalidBackup('No backups available to do an incremental backup.');
     }
     const id = randomUUID();
@@ -186,7 +180,7 @@ export class BackupsService {
               id: volume.id,
               event: request.force ? 'backup_start_forced' : 'backup_start',
             }));
-        await tx.insert(BackupEntity, backup);
+        await new BackupsRepository(tx).insert({ ...backup, id });
         await this.outbox.send(tx, Destinations.backup(), BackupRpc.createBackup, {
           backup_id: id,
         });
@@ -437,25 +431,19 @@ export class BackupsService {
 
   /** One page of the caller's backups (every project's for an admin asking all_tenants). */
   async list(caller: RequestContext, params: ListParams): Promise<BackupPage> {
-    const qb = this.dataSource
-      .getRepository(BackupEntity)
-      .createQueryBuilder('b')
-      .where('b.deleted = false');
-    if (!(params.allTenants && caller.isAdmin)) {
-      qb.andWhere('b.project_id = :p', { p: caller.projectId });
-    }
     const f = params.filters;
-    if (f.name !== undefined) qb.andWhere('b.display_name = :n', { n: f.name });
-    if (f.status !== undefined) qb.andWhere('b.status = :s', { s: f.status });
-    if (f.volume_id !== undefined) {
-      // An id that is no UUID names no volume (and PostgreSQL would refuse it).
-      qb.andWhere(isUuid(f.volume_id) ? 'b.volume_id = :v' : 'false', { v: f.volume_id });
-    }
-    const count = params.withCount ? await qb.clone().getCount() : undefined;
-    await applyKeysetPage(qb, 'b', params.sort, params.limit, params.marker, (marker) =>
-      notFound(`Backup ${marker} could not be found.`),
+    const page = await new BackupsRepository(this.dataSource.manager).list(
+      scopeOf(caller, params.allTenants),
+      { name: f.name, status: f.status, volume_id: f.volume_id },
+      {
+        sort: params.sort,
+        limit: params.limit,
+        marker: params.marker,
+        withCount: params.withCount,
+        markerNotFound: (marker) => notFound(`Backup ${marker} could not be found.`),
+      },
     );
-    return { backups: await qb.getMany(), limit: params.limit, count };
+    return { backups: page.rows, limit: params.limit, count: page.count };
   }
 
   /** Cinder creates the target volume itself and waits for it to leave `creating`. */

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { BackupEntity } from '@cinderflow/persistence';
+import { type BackupEntity, BackupsRepository } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { NOT_FOUND, notFound } from '../common/cinder-errors';
 import { isUuid } from '../common/validation';
@@ -10,9 +10,7 @@ export async function findBackup(
   caller: RequestContext,
   id: string,
 ): Promise<BackupEntity> {
-  const backup = isUuid(id)
-    ? await manager.findOne(BackupEntity, { where: { id, deleted: false } })
-    : null;
+  const backup = isUuid(id) ? await new BackupsRepository(manager).findLive(id) : null;
   if (!backup || (!caller.isAdmin && backup.project_id !== caller.projectId)) {
     throw notFound(NOT_FOUND.backup(id));
   }

@@ -6,13 +6,13 @@ import type { Outbox } from '@cinderflow/messaging';
 import {
   applyTransition,
   finishWork,
-  NOW_UTC,
   RecordNotFoundError,
   SnapshotEntity,
   type SnapshotFilters,
   SnapshotsRepository,
   StatusConflictError,
   VolumeEntity,
+  VolumesRepository,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { OUTBOX } from '@cinderflow/service-runtime';
@@ -121,11 +121,7 @@ export class SnapshotsService {
     const volumeId = request.volumeId;
     if (volumeId === null) throw notFound(NOT_FOUND.volume('None'));
     return this.dataSource.transaction(async (tx) => {
-      const volume = await tx
-        .createQueryBuilder(VolumeEntity, 'v')
-        .setLock('pessimistic_read')
-        .where('v.id = :id AND v.deleted = false', { id: volumeId })
-        .getOne();
+      const volume = await new VolumesRepository(tx).lockLiveForShare(volumeId);
       const scope = scopeOf(caller, true);
       if (!volume || (scope.projectId !== undefined && volume.project_id !== scope.projectId)) {
         throw notFound(NOT_FOUND.volume(volumeId));
@@ -157,7 +153,7 @@ export class SnapshotsService {
         deleted_at: null,
         deleted: false,
       };
-      await tx.insert(SnapshotEntity, snapshot);
+      await this.repo(tx).insert(snapshot);
       await this.outbox.send(
         tx,
         Destinations.volume(backendOf(volume.host!)),
@@ -167,7 +163,7 @@ export class SnapshotsService {
           volume_id: volume.id,
         },
       );
-      return await tx.findOneByOrFail(SnapshotEntity, { id: snapshot.id });
+      return await this.repo(tx).getAny(snapshot.id);
     });
   }
 
@@ -234,37 +230,17 @@ export class SnapshotsService {
     replace: boolean,
   ): Promise<Record<string, string>> {
     await this.get(caller, id);
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(SnapshotEntity)
-      .set({
-        metadata: () =>
-          replace ? 'CAST(:metadata AS jsonb)' : 'metadata || CAST(:metadata AS jsonb)',
-        updated_at: () => NOW_UTC,
-      })
-      .setParameter('metadata', JSON.stringify(metadata))
-      .where('id = :id AND deleted = false', { id })
-      .returning('*')
-      .execute();
-    const rows = result.raw as SnapshotEntity[];
-    if (rows.length === 0) throw notFound(NOT_FOUND.snapshot(id));
-    return rows[0].metadata;
+    const updated = await this.repo().updateMetadata(id, metadata, replace);
+    if (updated === null) throw notFound(NOT_FOUND.snapshot(id));
+    return updated;
   }
 
   async deleteMetadataKey(caller: RequestContext, id: string, key: string): Promise<void> {
     const snapshot = await this.get(caller, id);
     if (!(key in (snapshot.metadata ?? {}))) throw notFound(NOT_FOUND.snapshotMetadata(id, key));
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(SnapshotEntity)
-      .set({ metadata: () => 'metadata - CAST(:key AS text)', updated_at: () => NOW_UTC })
-      .setParameter('key', key)
-      .where('id = :id AND deleted = false AND (metadata -> CAST(:key AS text)) IS NOT NULL', {
-        id,
-        key,
-      })
-      .execute();
-    if (result.affected === 0) throw notFound(NOT_FOUND.snapshotMetadata(id, key));
+    if (!(await this.repo().deleteMetadataKey(id, key))) {
+      throw notFound(NOT_FOUND.snapshotMetadata(id, key));
+    }
   }
 
   // --- actions ---
@@ -323,16 +299,9 @@ export class SnapshotsService {
     id: string,
     changes: Partial<Pick<SnapshotEntity, 'display_name' | 'display_description'>>,
   ): Promise<SnapshotEntity> {
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(SnapshotEntity)
-      .set({ ...changes, updated_at: () => NOW_UTC })
-      .where('id = :id AND deleted = false', { id })
-      .returning('*')
-      .execute();
-    const rows = result.raw as SnapshotEntity[];
-    if (rows.length === 0) throw notFound(NOT_FOUND.snapshot(id));
-    return rows[0];
+    const row = await this.repo().update(id, changes);
+    if (!row) throw notFound(NOT_FOUND.snapshot(id));
+    return row;
   }
 }
 

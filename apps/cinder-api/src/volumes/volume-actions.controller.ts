@@ -8,9 +8,9 @@ import {
   RecordNotFoundError,
   SnapshotEntity,
   StatusConflictError,
-  VolumeAttachmentEntity,
   VolumeEntity,
   VolumesRepository,
+  AttachmentsRepository,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { OUTBOX, RPC_CLIENT } from '@cinderflow/service-runtime';
@@ -305,9 +305,9 @@ export class VolumeActionsController {
 
   /** os-unreserve: `attaching` goes back to in-use or available; anything else is left alone. */
   private async unreserve(volume: VolumeEntity) {
-    const attached = await this.dataSource.manager.count(VolumeAttachmentEntity, {
-      where: { volume_id: volume.id, deleted: false, attach_status: 'attached' },
-    });
+    const attached = await new AttachmentsRepository(this.dataSource.manager).countAttachedOfVolume(
+      volume.id,
+    );
     await applyTransition(this.dataSource.manager, {
       machine: volumeMachine,
       entity: VolumeEntity,
@@ -378,9 +378,7 @@ export class VolumeActionsController {
       );
     }
     if (attachmentId) return;
-    const live = await this.dataSource.manager.count(VolumeAttachmentEntity, {
-      where: { volume_id: volume.id, deleted: false },
-    });
+    const live = await new AttachmentsRepository(this.dataSource.manager).countOfVolume(volume.id);
     if (live === 0) throw invalidVolume(`Volume ${volume.id} has no attachment to detach.`);
     if (live > 1) {
       throw invalidVolume(

@@ -150,11 +150,7 @@ export class VolumesService {
       await this.dataSource.transaction(async (tx) => {
         // Hold the row first: a snapshot create holding it (FOR SHARE) commits before the
         // snapshot checks below run, so they see its snapshot.
-        await tx
-          .createQueryBuilder(VolumeEntity, 'v')
-          .setLock('pessimistic_write')
-          .where('v.id = :id', { id: volume.id })
-          .getOne();
+        await new VolumesRepository(tx).lock(volume.id);
         const row = await applyTransition(tx, {
           machine: volumeMachine,
           entity: VolumeEntity,

@@ -7,6 +7,7 @@ import {
   settleResource,
   SnapshotEntity,
   VolumeEntity,
+  BackupsRepository,
 } from '@cinderflow/persistence';
 import { backupMachine, snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
 
@@ -45,7 +46,7 @@ export async function settleDeadBackupMessage(
         resourceType: 'backup',
       });
     } else if (method === 'create_backup') {
-      const backup = await tx.findOneBy(BackupEntity, { id: backupId });
+      const backup = await new BackupsRepository(tx).findAny(backupId);
       const settled = await settleResource(tx, {
         machine: backupMachine,
         entity: BackupEntity,

@@ -8,6 +8,8 @@ import {
   SnapshotEntity,
   unfinishedWork,
   VolumeEntity,
+  BackupsRepository,
+  VolumesRepository,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
 import { backupMachine, snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
@@ -33,10 +35,9 @@ export class InitHostCleanup {
   async run(): Promise<void> {
     for (const work of await unfinishedWork(this.dataSource.manager, this.host)) {
       if (work.resource_type !== 'backup') continue;
-      const backup = await this.dataSource.manager.findOneBy(BackupEntity, {
-        id: work.resource_id,
-        deleted: false,
-      });
+      const backup = await new BackupsRepository(this.dataSource.manager).findLive(
+        work.resource_id,
+      );
       const log = this.logger.child({ backup_id: work.resource_id, status: work.status });
       if (work.status === 'importing' && backup?.status === 'creating') {
         // The record is not kept: the admin imports it again once this backup is deleted.
@@ -99,7 +100,7 @@ export class InitHostCleanup {
           });
           if (backup.restore_volume_id) {
             // A volume still `creating` was being made from the backup: it never was usable.
-            const target = await tx.findOneBy(VolumeEntity, { id: backup.restore_volume_id });
+            const target = await new VolumesRepository(tx).findAny(backup.restore_volume_id);
             await applyTransition(tx, {
               machine: volumeMachine,
               entity: VolumeEntity,

@@ -7,6 +7,7 @@ import {
   StatusConflictError,
   unfinishedWork,
   VolumeEntity,
+  VolumesRepository,
 } from '@cinderflow/persistence';
 import { LOGGER, ManagerWork } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
@@ -31,9 +32,9 @@ export class InitHostCleanup {
       // Work declared with ManagerWork (delete, and the flows built on it) settles itself.
       if (await this.work.settleLeftover(work)) continue;
       const log = this.logger.child({ volume_id: work.resource_id, status: work.status });
-      const volume = await this.dataSource.manager.findOne(VolumeEntity, {
-        where: { id: work.resource_id, deleted: false },
-      });
+      const volume = await new VolumesRepository(this.dataSource.manager).findLive(
+        work.resource_id,
+      );
       if (!volume || volume.status !== work.status) {
         // Someone else (e.g. a reset-status) moved it on: nothing to clean.
         await finishWork(this.dataSource.manager, work.resource_type, work.resource_id);

@@ -1,4 +1,5 @@
 import { type EntityManager, In } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { VolumeAttachmentEntity } from '../entities/volume-attachment.entity';
 import { VolumeEntity } from '../entities/volume.entity';
 import { fetchPage, type Page, type PageRequest } from './keyset-page';
@@ -19,6 +20,32 @@ export class AttachmentsRepository {
 
   findLive(id: string): Promise<VolumeAttachmentEntity | null> {
     return findLive(this.manager, VolumeAttachmentEntity, id);
+  }
+
+  /** The live attachment if it belongs to this volume. */
+  findLiveOfVolume(id: string, volumeId: string): Promise<VolumeAttachmentEntity | null> {
+    return this.manager.findOne(VolumeAttachmentEntity, {
+      where: { id, volume_id: volumeId, deleted: false },
+    });
+  }
+
+  /** How many live attachments the volume has. */
+  countOfVolume(volumeId: string): Promise<number> {
+    return this.manager.count(VolumeAttachmentEntity, {
+      where: { volume_id: volumeId, deleted: false },
+    });
+  }
+
+  /** How many of the volume's live attachments are `attached`. */
+  countAttachedOfVolume(volumeId: string): Promise<number> {
+    return this.manager.count(VolumeAttachmentEntity, {
+      where: { volume_id: volumeId, deleted: false, attach_status: 'attached' },
+    });
+  }
+
+  /** A new attachment row (its status then moves through the attachment machine). */
+  async insert(row: QueryDeepPartialEntity<VolumeAttachmentEntity>): Promise<void> {
+    await this.manager.insert(VolumeAttachmentEntity, row);
   }
 
   /** The volume's live attachments, oldest first. */

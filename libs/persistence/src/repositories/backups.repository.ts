@@ -1,9 +1,141 @@
-import type { EntityManager } from 'typeorm';
+import { type EntityManager, LessThan } from 'typeorm';
 import { BackupEntity } from '../entities/backup.entity';
+import { fetchPage, type Page, type PageRequest } from './keyset-page';
+import { findLive, type Scope } from './live-rows';
+
+/** The filters `GET /backups` accepts, already parsed. */
+export interface BackupFilters {
+  name?: string;
+  status?: string;
+  volume_id?: string;
+}
+
+const UUID = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
 
 /** Backup rows: what the backup API's update and import need beyond status changes. */
 export class BackupsRepository {
   constructor(private readonly manager: EntityManager) {}
+
+  findLive(id: string, scope: Scope = {}): Promise<BackupEntity | null> {
+    return findLive(this.manager, BackupEntity, id, scope);
+  }
+
+  /** One page of the scope's backups. */
+  list(scope: Scope, filters: BackupFilters, page: PageRequest): Promise<Page<BackupEntity>> {
+    const qb = this.manager.createQueryBuilder(BackupEntity, 'b').where('b.deleted = false');
+    if (scope.projectId !== undefined) qb.andWhere('b.project_id = :p', { p: scope.projectId });
+    if (filters.name !== undefined) qb.andWhere('b.display_name = :n', { n: filters.name });
+    if (filters.status !== undefined) qb.andWhere('b.status = :s', { s: filters.status });
+    if (filters.volume_id !== undefined) {
+      // An id that is no UUID names no volume (and PostgreSQL would refuse it).
+      qb.andWhere(UUID.test(filters.volume_id) ? 'b.volume_id = :v' : 'false', {
+        v: filters.volume_id,
+      });
+    }
+    return fetchPage(qb, 'b', page);
+  }
+
+  /**
+   * The parent of an incremental backup: the volume's newest available backup (by data
+   * timestamp), or with `olderThan` the newest whose data is older than that.
+   */
+  latestAvailableOfVolume(volumeId: string, olderThan?: Date): Promise<BackupEntity | null> {
+    return this.manager.findOne(BackupEntity, {
+      where: {
+        volume_id: volumeId,
+        status: 'available',
+        deleted: false,
+        ...(olderThan ? { data_timestamp: LessThan(olderThan) } : {}),
+      },
+      order: { data_timestamp: 'DESC', created_at: 'DESC' },
+    });
+  }
+
+  /** The row with this id (deleted or not), locked FOR UPDATE until the transaction ends. */
+  lockAny(id: string): Promise<BackupEntity | null> {
+    return this.manager.findOne(BackupEntity, {
+      where: { id },
+      lock: { mode: 'pessimistic_write' },
+    });
+  }
+
+  /** Just the status and deleted flag (a running create looks at them after every object). */
+  statusOf(id: string): Promise<Pick<BackupEntity, 'status' | 'deleted'> | null> {
+    return this.manager.findOne(BackupEntity, {
+      select: { status: true, deleted: true },
+      where: { id },
+    });
+  }
+
+  /**
+   * Takes a `creating` backup for `host` (unless another host has it); the row as taken, or
+   * null if it is not there to take.
+   */
+  async claimCreate(id: string, host: string): Promise<BackupEntity | null> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .update(BackupEntity)
+      .set({ host })
+      .where("id = :id AND deleted = false AND status = 'creating'", { id })
+      .andWhere('(host IS NULL OR host = :host)', { host })
+      .returning('*')
+      .execute();
+    return (result.raw as BackupEntity[])[0] ?? null;
+  }
+
+  /**
+   * Takes a row the API made for an import (`creating`, no host, the import's placeholder
+   * volume id) for `host`; false if there is none such.
+   */
+  async claimImport(id: string, host: string, importVolumeId: string): Promise<boolean> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .update(BackupEntity)
+      .set({ host })
+      .where("id = :id AND deleted = false AND status = 'creating' AND host IS NULL", { id })
+      .andWhere('volume_id = :none', { none: importVolumeId })
+      .execute();
+    return result.affected === 1;
+  }
+
+  /** A running backup's or restore's percentage. */
+  async setProgress(id: string, percent: number): Promise<void> {
+    await this.manager.update(BackupEntity, { id }, { progress: percent });
+  }
+
+  /** One more incremental backup depends on this one. */
+  async addDependent(id: string): Promise<void> {
+    await this.manager.increment(BackupEntity, { id }, 'num_dependent_backups', 1);
+  }
+
+  /** Whether another backup of the volume (not of a snapshot) is being created. */
+  otherCreateOfVolume(volumeId: string, exceptId: string): Promise<boolean> {
+    return this.manager
+      .createQueryBuilder(BackupEntity, 'b')
+      .where("b.volume_id = :volume AND b.id <> :id AND b.status = 'creating'", {
+        volume: volumeId,
+        id: exceptId,
+      })
+      .andWhere('b.deleted = false AND b.snapshot_id IS NULL')
+      .getExists();
+  }
+
+  /** Whether another backup is being restored onto the volume. */
+  otherRestoreOnto(volumeId: string | null, exceptId: string): Promise<boolean> {
+    return this.manager
+      .createQueryBuilder(BackupEntity, 'b')
+      .where("b.restore_volume_id = :volume AND b.id <> :id AND b.status = 'restoring'", {
+        volume: volumeId,
+        id: exceptId,
+      })
+      .andWhere('b.deleted = false')
+      .getExists();
+  }
+
+  /** A new backup row (its status then moves through the backup machine). */
+  async insert(backup: Partial<BackupEntity> & { id: string }): Promise<void> {
+    await this.manager.insert(BackupEntity, backup);
+  }
 
   /** The row with this id, deleted or not (an import may reuse a deleted backup's id). */
   findAny(id: string): Promise<BackupEntity | null> {

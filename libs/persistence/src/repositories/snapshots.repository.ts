@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { SnapshotEntity } from '../entities/snapshot.entity';
 import { VolumeEntity } from '../entities/volume.entity';
+import { NOW_UTC } from '../utc';
 import { fetchPage, type Page, type PageRequest } from './keyset-page';
 import { findLive, type Scope } from './live-rows';
 
@@ -27,6 +28,19 @@ export class SnapshotsRepository {
 
   findLive(id: string, scope: Scope = {}): Promise<SnapshotEntity | null> {
     return findLive(this.manager, SnapshotEntity, id, scope);
+  }
+
+  /** The row with this id (deleted or not), locked FOR UPDATE until the transaction ends. */
+  lockAny(id: string): Promise<SnapshotEntity | null> {
+    return this.manager.findOne(SnapshotEntity, {
+      where: { id },
+      lock: { mode: 'pessimistic_write' },
+    });
+  }
+
+  /** The row with this id, deleted or not. */
+  findAny(id: string): Promise<SnapshotEntity | null> {
+    return this.manager.findOne(SnapshotEntity, { where: { id } });
   }
 
   async list(
@@ -72,6 +86,81 @@ export class SnapshotsRepository {
   /** How many snapshots of the volume are not deleted (a volume with any can't be deleted). */
   countLiveOfVolume(volumeId: string): Promise<number> {
     return this.manager.count(SnapshotEntity, { where: { volume_id: volumeId, deleted: false } });
+  }
+
+  /** A new snapshot row (its status then moves through the snapshot machine). */
+  async insert(snapshot: SnapshotEntity): Promise<void> {
+    await this.manager.insert(SnapshotEntity, snapshot);
+  }
+
+  /** The row as stored (with the database's defaults); throws if there is none. */
+  getAny(id: string): Promise<SnapshotEntity> {
+    return this.manager.findOneByOrFail(SnapshotEntity, { id });
+  }
+
+  /** Changes plain columns (not the status: that goes through its machine); null if gone. */
+  async update(
+    id: string,
+    changes: Partial<Pick<SnapshotEntity, 'display_name' | 'display_description'>>,
+  ): Promise<SnapshotEntity | null> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .update(SnapshotEntity)
+      .set({ ...changes, updated_at: () => NOW_UTC })
+      .where('id = :id AND deleted = false', { id })
+      .returning('*')
+      .execute();
+    const rows = result.raw as SnapshotEntity[];
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Merges the pairs into the metadata (or, with `replace`, makes them the whole of it); the
+   * metadata afterwards, or null if the snapshot is gone.
+   */
+  async updateMetadata(
+    id: string,
+    metadata: Record<string, string>,
+    replace: boolean,
+  ): Promise<Record<string, string> | null> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .update(SnapshotEntity)
+      .set({
+        metadata: () =>
+          replace ? 'CAST(:metadata AS jsonb)' : 'metadata || CAST(:metadata AS jsonb)',
+        updated_at: () => NOW_UTC,
+      })
+      .setParameter('metadata', JSON.stringify(metadata))
+      .where('id = :id AND deleted = false', { id })
+      .returning('*')
+      .execute();
+    const rows = result.raw as SnapshotEntity[];
+    return rows.length === 0 ? null : rows[0].metadata;
+  }
+
+  /** Removes one metadata key; false if the snapshot is gone or has no such key. */
+  async deleteMetadataKey(id: string, key: string): Promise<boolean> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .update(SnapshotEntity)
+      .set({ metadata: () => 'metadata - CAST(:key AS text)', updated_at: () => NOW_UTC })
+      .setParameter('key', key)
+      .where('id = :id AND deleted = false AND (metadata -> CAST(:key AS text)) IS NOT NULL', {
+        id,
+        key,
+      })
+      .execute();
+    return result.affected !== 0;
+  }
+
+  /** Whether the volume has any snapshot that is not deleted. */
+  async anyLiveOfVolume(volumeId: string): Promise<boolean> {
+    const rows = (await this.manager.query(
+      'SELECT 1 FROM snapshots WHERE volume_id = $1 AND NOT deleted LIMIT 1',
+      [volumeId],
+    )) as unknown[];
+    return rows.length > 0;
   }
 
   /** The volume a snapshot was taken of (soft-deleted or not: its host is still its backend). */

@@ -17,6 +17,16 @@ export class VolumeTypesRepository {
     return findLive(this.manager, VolumeTypeEntity, id);
   }
 
+  /** The type with this id, deleted or not (a volume keeps a type deleted after it was made). */
+  findAny(id: string): Promise<VolumeTypeEntity | null> {
+    return this.manager.findOne(VolumeTypeEntity, { where: { id } });
+  }
+
+  /** A live type by id (a uuid) or else by name. */
+  async findByIdOrName(nameOrId: string): Promise<VolumeTypeEntity | null> {
+    return (await this.findLive(nameOrId)) ?? this.findByName(nameOrId);
+  }
+
   findByName(name: string): Promise<VolumeTypeEntity | null> {
     return this.manager.findOne(VolumeTypeEntity, { where: { name, deleted: false } });
   }

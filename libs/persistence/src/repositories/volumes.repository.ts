@@ -31,6 +31,67 @@ export class VolumesRepository {
     return findLive(this.manager, VolumeEntity, id, scope);
   }
 
+  /** The row with this id (deleted or not), locked FOR UPDATE until the transaction ends. */
+  lockAny(id: string): Promise<VolumeEntity | null> {
+    return this.manager.findOne(VolumeEntity, {
+      where: { id },
+      lock: { mode: 'pessimistic_write' },
+    });
+  }
+
+  /** The row with this id, deleted or not. */
+  findAny(id: string): Promise<VolumeEntity | null> {
+    return this.manager.findOne(VolumeEntity, { where: { id } });
+  }
+
+  /**
+   * The live volume, locked FOR UPDATE until the transaction ends (serialises changes computed
+   * from its current state, such as its attachments).
+   */
+  lockLive(id: string): Promise<VolumeEntity | null> {
+    return this.manager
+      .createQueryBuilder(VolumeEntity, 'v')
+      .setLock('pessimistic_write')
+      .where('v.id = :id AND v.deleted = false', { id })
+      .getOne();
+  }
+
+  /** The live volume, held FOR SHARE until the transaction ends (its status can't change). */
+  lockLiveForShare(id: string): Promise<VolumeEntity | null> {
+    return this.manager
+      .createQueryBuilder(VolumeEntity, 'v')
+      .setLock('pessimistic_read')
+      .where('v.id = :id AND v.deleted = false', { id })
+      .getOne();
+  }
+
+  /** Holds the row FOR UPDATE until the transaction ends, deleted or not. */
+  async lock(id: string): Promise<void> {
+    await this.manager
+      .createQueryBuilder(VolumeEntity, 'v')
+      .setLock('pessimistic_write')
+      .where('v.id = :id', { id })
+      .getOne();
+  }
+
+  /** A new volume row (its status then moves through the volume machine). */
+  async insert(volume: VolumeEntity): Promise<void> {
+    await this.manager.insert(VolumeEntity, volume);
+  }
+
+  /** The volume, locked, if it is still `creating` at this host on this scheduling attempt. */
+  lockCreatingAttempt(
+    id: string,
+    ours: { host: string; attempt: number },
+  ): Promise<VolumeEntity | null> {
+    return this.manager
+      .createQueryBuilder(VolumeEntity, 'v')
+      .setLock('pessimistic_write')
+      .where("v.id = :id AND v.status = 'creating' AND v.host = :host", { id, host: ours.host })
+      .andWhere('v.scheduling_attempt = :attempt', { attempt: ours.attempt })
+      .getOne();
+  }
+
   async list(scope: Scope, filters: VolumeFilters, page: PageRequest): Promise<Page<VolumeEntity>> {
     const qb = this.manager.createQueryBuilder(VolumeEntity, 'v').where('v.deleted = false');
     const project = scope.projectId ?? filters.project_id;
@@ -74,6 +135,68 @@ export class VolumesRepository {
       .execute();
     const rows = result.raw as VolumeEntity[];
     return rows[0] ?? null;
+  }
+
+  /**
+   * Places a `creating` volume on a backend for this scheduling attempt, if the previous
+   * attempt is still the current one; false if the volume moved on meanwhile.
+   */
+  async claimForCreate(id: string, host: string, attempt: number): Promise<boolean> {
+    const claim = await this.manager
+      .createQueryBuilder()
+      .update(VolumeEntity)
+      .set({ host, scheduling_attempt: attempt })
+      .where('id = :id AND deleted = false AND status = :status', { id, status: 'creating' })
+      .andWhere('scheduling_attempt = :previous', { previous: attempt - 1 })
+      .execute();
+    return claim.affected === 1;
+  }
+
+  /**
+   * Records the size an `extending` volume grows to (admin metadata `extend_new_size`, which
+   * the capacity accounting counts); false if the volume is not extending any more.
+   */
+  async holdExtendSize(id: string, newSize: number): Promise<boolean> {
+    const held = await this.manager
+      .createQueryBuilder()
+      .update(VolumeEntity)
+      .set({
+        admin_metadata: () =>
+          `admin_metadata || jsonb_build_object('extend_new_size', '${newSize}')`,
+      })
+      .where("id = :id AND deleted = false AND status = 'extending'", { id })
+      .execute();
+    return held.affected === 1;
+  }
+
+  /**
+   * Marks the volume `migrating` towards `pool` (admin metadata `migration_host`, which the
+   * capacity accounting counts) if it is still in `status` and its migration status is `from`
+   * (null: none, or a finished one); false if it moved on meanwhile.
+   */
+  async claimMigration(
+    id: string,
+    pool: string,
+    status: string,
+    from: string | null,
+  ): Promise<boolean> {
+    const quoted = pool.replace(/'/g, "''");
+    const claimed = await this.manager
+      .createQueryBuilder()
+      .update(VolumeEntity)
+      .set({
+        migration_status: 'migrating',
+        admin_metadata: () => `admin_metadata || jsonb_build_object('migration_host', '${quoted}')`,
+      })
+      .where('id = :id AND deleted = false AND status = :status', { id, status })
+      .andWhere(
+        from
+          ? 'migration_status = :from'
+          : "(migration_status IS NULL OR migration_status IN ('error', 'success'))",
+        { from },
+      )
+      .execute();
+    return claimed.affected === 1;
   }
 
   /**

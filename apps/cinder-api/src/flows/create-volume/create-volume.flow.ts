@@ -5,13 +5,13 @@ import type { ApiConfig } from '@cinderflow/config';
 import { Binaries, Destinations, SchedulerRpc } from '@cinderflow/contracts';
 import type { Outbox } from '@cinderflow/messaging';
 import {
-  ServiceEntity,
   type SnapshotEntity,
   SnapshotsRepository,
   VolumeEntity,
   VolumesRepository,
   type VolumeTypeEntity,
   VolumeTypesRepository,
+  ServicesRepository,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
@@ -205,9 +205,9 @@ export class CreateVolumeFlow {
    * volume service; otherwise both types must name the same volume_backend_name.
    */
   private async retypePossible(sourceTypeId: string, target: VolumeTypeEntity): Promise<boolean> {
-    const services = await this.dataSource.manager.count(ServiceEntity, {
-      where: { topic: Binaries.volume },
-    });
+    const services = await new ServicesRepository(this.dataSource.manager).countOfTopic(
+      Binaries.volume,
+    );
     if (services === 1) return true;
     const source = await this.typeRows.findLive(sourceTypeId);
     const from = source?.extra_specs.volume_backend_name;
@@ -252,7 +252,7 @@ export class CreateVolumeFlow {
       deleted: false,
     };
     await this.dataSource.transaction(async (tx) => {
-      await tx.insert(VolumeEntity, volume);
+      await new VolumesRepository(tx).insert(volume);
       await this.outbox.send(tx, Destinations.scheduler(), SchedulerRpc.createVolume, {
         request_spec: {
           volume_id: volume.id,

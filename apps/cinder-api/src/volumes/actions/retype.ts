@@ -4,11 +4,12 @@ import {
   StatusConflictError,
   VolumeEntity,
   VolumeTypeEntity,
+  VolumeTypesRepository,
 } from '@cinderflow/persistence';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { invalidInput, invalidVolume, notFound } from '../../common/cinder-errors';
 import { Strict, Type } from '../../common/schema';
-import { isUuid, RequestSchema } from '../../common/validation';
+import { RequestSchema } from '../../common/validation';
 import type { ActionContext } from './action-context';
 
 const retypeBody = new RequestSchema(
@@ -31,16 +32,9 @@ const isMultiattach = (type: VolumeTypeEntity) =>
   (type.extra_specs?.multiattach ?? '').toLowerCase() === '<is> true';
 
 async function resolveType(ctx: ActionContext, nameOrId: string): Promise<VolumeTypeEntity> {
-  const types = ctx.dataSource.manager;
-  if (isUuid(nameOrId)) {
-    const byId = await types.findOne(VolumeTypeEntity, { where: { id: nameOrId, deleted: false } });
-    if (byId) return byId;
-  }
-  const byName = await types.findOne(VolumeTypeEntity, {
-    where: { name: nameOrId, deleted: false },
-  });
-  if (!byName) throw notFound(`Volume type with name ${nameOrId} could not be found.`);
-  return byName;
+  const type = await new VolumeTypesRepository(ctx.dataSource.manager).findByIdOrName(nameOrId);
+  if (!type) throw notFound(`Volume type with name ${nameOrId} could not be found.`);
+  return type;
 }
 
 /**

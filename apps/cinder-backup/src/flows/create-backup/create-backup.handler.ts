@@ -9,6 +9,9 @@ import {
   VolumeEntity,
   WorkClaims,
   type WorkRun,
+  BackupsRepository,
+  SnapshotsRepository,
+  VolumesRepository,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
 import { backupMachine, snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
@@ -103,15 +106,7 @@ export class CreateBackupHandler {
   private claim(run: WorkRun, backupId: string): Promise<BackupEntity | 'busy' | 'not-ours'> {
     return this.dataSource.transaction(async (tx) => {
       if (!(await run.claim(tx))) return 'busy';
-      const result = await tx
-        .createQueryBuilder()
-        .update(BackupEntity)
-        .set({ host: this.host })
-        .where("id = :id AND deleted = false AND status = 'creating'", { id: backupId })
-        .andWhere('(host IS NULL OR host = :host)', { host: this.host })
-        .returning('*')
-        .execute();
-      const backup = (result.raw as BackupEntity[])[0];
+      const backup = await new BackupsRepository(tx).claimCreate(backupId, this.host);
       if (!backup) {
         await finishWork(tx, 'backup', backupId, CREATING);
         return 'not-ours';
@@ -126,7 +121,7 @@ export class CreateBackupHandler {
       return;
     }
     const manager = this.dataSource.manager;
-    const volume = await manager.findOneBy(VolumeEntity, { id: backup.volume_id });
+    const volume = await new VolumesRepository(manager).findAny(backup.volume_id);
     if (volume?.status !== 'backing-up') {
       // Cinder checks this before it reads anything (a reset while the cast was queued).
       const got = volume?.status ?? 'deleted';
@@ -154,14 +149,14 @@ export class CreateBackupHandler {
     log: Logger,
   ): Promise<void> {
     const manager = this.dataSource.manager;
-    const snapshot = await manager.findOneBy(SnapshotEntity, { id: snapshotId, deleted: false });
+    const snapshot = await new SnapshotsRepository(manager).findLive(snapshotId);
     if (snapshot?.status !== 'backing-up') {
       const got = snapshot?.status ?? 'deleted';
       const reason = `Create backup aborted, expected snapshot status backing-up but got ${got}.`;
       await this.fail(backup, reason, log);
       return;
     }
-    const volume = await manager.findOneBy(VolumeEntity, { id: backup.volume_id });
+    const volume = await new VolumesRepository(manager).findAny(backup.volume_id);
     if (!volume || volume.deleted) {
       await this.fail(backup, `Create backup aborted, volume ${backup.volume_id} is gone.`, log);
       return;
@@ -220,7 +215,7 @@ export class CreateBackupHandler {
       });
       await this.returnVolume(tx, backup);
       if (backup.parent_id) {
-        await tx.increment(BackupEntity, { id: backup.parent_id }, 'num_dependent_backups', 1);
+        await new BackupsRepository(tx).addDependent(backup.parent_id);
       }
       await finishWork(tx, 'backup', backup.id, CREATING);
       return 'created';
@@ -237,7 +232,7 @@ export class CreateBackupHandler {
   /** The backup ends `error` with `reason`, without its data; the volume returns if it can. */
   private async fail(backup: BackupEntity, reason: string, log: Logger): Promise<void> {
     log.error({ err: reason }, 'backup failed');
-    const still = await this.dataSource.manager.findOneBy(BackupEntity, { id: backup.id });
+    const still = await new BackupsRepository(this.dataSource.manager).findAny(backup.id);
     if (still?.status === 'creating') {
       // Removed before the row says `error`: a crash in between leaves the note, and the
       // restart cleanup removes it again.
@@ -283,11 +278,10 @@ export class CreateBackupHandler {
   }
 
   private async standing(tx: EntityManager, backup: BackupEntity): Promise<Standing> {
-    const lock = { mode: 'pessimistic_write' } as const;
-    const row = await tx.findOne(BackupEntity, { where: { id: backup.id }, lock });
+    const row = await new BackupsRepository(tx).lockAny(backup.id);
     if (backup.snapshot_id) {
       const id = backup.snapshot_id;
-      const snapshot = await tx.findOne(SnapshotEntity, { where: { id }, lock });
+      const snapshot = await new SnapshotsRepository(tx).lockAny(id);
       const snapshotLeft =
         !snapshot || snapshot.deleted
           ? `snapshot ${id} was deleted while the backup ran`
@@ -296,7 +290,7 @@ export class CreateBackupHandler {
             : null;
       return { backup: row ? row.status : 'deleted', volumeLeft: snapshotLeft };
     }
-    const volume = await tx.findOne(VolumeEntity, { where: { id: backup.volume_id }, lock });
+    const volume = await new VolumesRepository(tx).lockAny(backup.volume_id);
     let volumeLeft: string | null = null;
     if (!volume || volume.deleted) {
       volumeLeft = `volume ${backup.volume_id} was deleted while the backup ran`;
@@ -310,23 +304,13 @@ export class CreateBackupHandler {
 
   /** Still `creating` (a force-delete or a reset stops the create at its next object). */
   private async stillCreating(backupId: string): Promise<boolean> {
-    const row = await this.dataSource.manager.findOne(BackupEntity, {
-      select: { status: true, deleted: true },
-      where: { id: backupId },
-    });
+    const row = await new BackupsRepository(this.dataSource.manager).statusOf(backupId);
     return row?.status === 'creating' && !row.deleted;
   }
 
   /** Another backup of the volume being created: the volume is `backing-up` for that one. */
   private otherBackupOf(manager: EntityManager, backup: BackupEntity): Promise<boolean> {
-    return manager
-      .createQueryBuilder(BackupEntity, 'b')
-      .where("b.volume_id = :volume AND b.id <> :id AND b.status = 'creating'", {
-        volume: backup.volume_id,
-        id: backup.id,
-      })
-      .andWhere('b.deleted = false AND b.snapshot_id IS NULL')
-      .getExists();
+    return new BackupsRepository(manager).otherCreateOfVolume(backup.volume_id, backup.id);
   }
 
   /** The volume (or, for a backup of a snapshot, the snapshot) is what it was before. */

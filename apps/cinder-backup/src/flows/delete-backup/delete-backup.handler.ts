@@ -8,6 +8,7 @@ import {
   NOW_UTC,
   takeOverWork,
   WorkClaims,
+  BackupsRepository,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
 import { backupMachine } from '@cinderflow/status-machines';
@@ -73,10 +74,7 @@ export class DeleteBackupHandler {
   /** The delete itself, once this service holds the note (also: a restart resuming it). */
   async resume(backupId: string): Promise<void> {
     const log = this.logger.child({ backup_id: backupId });
-    const backup = await this.dataSource.manager.findOneBy(BackupEntity, {
-      id: backupId,
-      deleted: false,
-    });
+    const backup = await new BackupsRepository(this.dataSource.manager).findLive(backupId);
     if (!backup || backup.status !== 'deleting') {
       log.info('backup not deleting; nothing to do');
       await this.dataSource.transaction((tx) => finishWork(tx, 'backup', backupId, DELETING));

@@ -10,6 +10,7 @@ import {
   finishWork,
   StatusConflictError,
   WorkClaims,
+  BackupsRepository,
 } from '@cinderflow/persistence';
 import { CONFIG, LOGGER } from '@cinderflow/service-runtime';
 import { backupMachine } from '@cinderflow/status-machines';
@@ -86,16 +87,12 @@ export class ImportBackupHandler {
         if (!(await run.claim(tx))) return false;
         // Only a row the API made for an import and no service took yet (a duplicate after
         // the first delivery finished finds it filled).
-        const result = await tx
-          .createQueryBuilder()
-          .update(BackupEntity)
-          .set({ host: this.host })
-          .where("id = :id AND deleted = false AND status = 'creating' AND host IS NULL", {
-            id: backupId,
-          })
-          .andWhere('volume_id = :none', { none: IMPORT_VOLUME_ID })
-          .execute();
-        if (result.affected !== 1) {
+        const taken = await new BackupsRepository(tx).claimImport(
+          backupId,
+          this.host,
+          IMPORT_VOLUME_ID,
+        );
+        if (!taken) {
           await finishWork(tx, 'backup', backupId, IMPORTING);
           return false;
         }

@@ -7,6 +7,8 @@ import {
   finishWork,
   VolumeEntity,
   WorkClaims,
+  BackupsRepository,
+  VolumesRepository,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
 import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
@@ -74,8 +76,8 @@ export class RestoreBackupHandler {
   ): Promise<void> {
     try {
       const [backup, volume] = await Promise.all([
-        this.dataSource.manager.findOneBy(BackupEntity, { id: backupId, deleted: false }),
-        this.dataSource.manager.findOneBy(VolumeEntity, { id: volumeId, deleted: false }),
+        new BackupsRepository(this.dataSource.manager).findLive(backupId),
+        new VolumesRepository(this.dataSource.manager).findLive(volumeId),
       ]);
       if (!backup || backup.status !== 'restoring' || backup.restore_volume_id !== volumeId) {
         log.info('no restore waiting for this volume; nothing to do');
@@ -165,14 +167,7 @@ export class RestoreBackupHandler {
 
   /** Another backup being restored onto the volume: it is `restoring-backup` for that one. */
   private otherRestoreOnto(manager: EntityManager, backup: BackupEntity): Promise<boolean> {
-    return manager
-      .createQueryBuilder(BackupEntity, 'b')
-      .where("b.restore_volume_id = :volume AND b.id <> :id AND b.status = 'restoring'", {
-        volume: backup.restore_volume_id,
-        id: backup.id,
-      })
-      .andWhere('b.deleted = false')
-      .getExists();
+    return new BackupsRepository(manager).otherRestoreOnto(backup.restore_volume_id, backup.id);
   }
 
   async finish(
@@ -183,10 +178,9 @@ export class RestoreBackupHandler {
     chain: (VolumeMeta | null)[] = [],
   ) {
     await this.dataSource.transaction(async (tx) => {
-      const lock = { mode: 'pessimistic_write' } as const;
-      const row = await tx.findOne(BackupEntity, { where: { id: backup.id }, lock });
+      const row = await new BackupsRepository(tx).lockAny(backup.id);
       // Fields from the row as it is now: edits made while the restore ran are kept.
-      const current = await tx.findOne(VolumeEntity, { where: { id: volume.id }, lock });
+      const current = await new VolumesRepository(tx).lockAny(volume.id);
       const volumeLeft =
         !current || current.deleted
           ? `volume ${volume.id} was deleted while the restore ran`

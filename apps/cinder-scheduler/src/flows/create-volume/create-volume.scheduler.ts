@@ -20,6 +20,7 @@ import {
   StatusConflictError,
   RecordNotFoundError,
   VolumeEntity,
+  VolumesRepository,
 } from '@cinderflow/persistence';
 import { currentContext } from '@cinderflow/request-context';
 import { CONFIG, LOGGER, OUTBOX } from '@cinderflow/service-runtime';
@@ -171,17 +172,8 @@ export class CreateVolumeScheduler {
       });
       const current = this.hosts.reconcile(backend.serviceHost, provisioned) ?? backend;
       if (!this.capacity.passes(current, spec)) return 'full';
-      const claim = await tx
-        .createQueryBuilder()
-        .update(VolumeEntity)
-        .set({ host: backend.name, scheduling_attempt: attempt })
-        .where('id = :id AND deleted = false AND status = :status', {
-          id: spec.volume_id,
-          status: 'creating',
-        })
-        .andWhere('scheduling_attempt = :previous', { previous: attempt - 1 })
-        .execute();
-      if (claim.affected !== 1) return 'moved-on';
+      const volumes = new VolumesRepository(tx);
+      if (!(await volumes.claimForCreate(spec.volume_id, backend.name, attempt))) return 'moved-on';
       // With the claim, so that a claimed volume always has its create on the way (a duplicate
       // of this message finds the attempt claimed and does nothing).
       await this.outbox.send(tx, Destinations.volume(backend.serviceHost), VolumeRpc.createVolume, {

@@ -20,6 +20,7 @@ import {
   recordUserMessage,
   StatusConflictError,
   VolumeEntity,
+  VolumesRepository,
 } from '@cinderflow/persistence';
 import { currentContext } from '@cinderflow/request-context';
 import { CONFIG, LOGGER, OUTBOX } from '@cinderflow/service-runtime';
@@ -49,9 +50,7 @@ export class ExtendVolumeScheduler {
 
   async handle(message: ExtendVolume): Promise<void> {
     const log = this.logger.child({ volume_id: message.volume_id, work: 'extend' });
-    const volume = await this.dataSource.manager.findOne(VolumeEntity, {
-      where: { id: message.volume_id, deleted: false },
-    });
+    const volume = await new VolumesRepository(this.dataSource.manager).findLive(message.volume_id);
     if (!volume || volume.status !== 'extending' || !volume.host) {
       log.info('volume not extending any more; nothing to do');
       return;
@@ -76,16 +75,8 @@ export class ExtendVolumeScheduler {
         const provisioned = await provisionedOnBackend(tx, serviceHost);
         const state = this.hosts.reconcile(serviceHost, provisioned) ?? backend;
         if (growth > 0 && !this.capacity.passes(state, spec)) return false;
-        const held = await tx
-          .createQueryBuilder()
-          .update(VolumeEntity)
-          .set({
-            admin_metadata: () =>
-              `admin_metadata || jsonb_build_object('extend_new_size', '${message.new_size}')`,
-          })
-          .where("id = :id AND deleted = false AND status = 'extending'", { id: volume.id })
-          .execute();
-        if (held.affected !== 1) return true; // moved on meanwhile: nothing more to do
+        const held = await new VolumesRepository(tx).holdExtendSize(volume.id, message.new_size);
+        if (!held) return true; // moved on meanwhile: nothing more to do
         await this.outbox.send(tx, Destinations.volume(serviceHost), VolumeRpc.extendVolume, {
           volume_id: volume.id,
           new_size: message.new_size,

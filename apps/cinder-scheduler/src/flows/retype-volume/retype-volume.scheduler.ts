@@ -16,9 +16,11 @@ import {
   lockBackend,
   provisionedOnBackend,
   RecordNotFoundError,
+  SnapshotsRepository,
   StatusConflictError,
   VolumeEntity,
-  VolumeTypeEntity,
+  VolumesRepository,
+  VolumeTypesRepository,
 } from '@cinderflow/persistence';
 import { CONFIG, LOGGER, OUTBOX } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
@@ -56,14 +58,12 @@ export class RetypeVolumeScheduler {
   async handle(message: RetypeVolume): Promise<void> {
     const log = this.logger.child({ volume_id: message.volume_id, work: 'retype' });
     const manager = this.dataSource.manager;
-    const volume = await manager.findOne(VolumeEntity, {
-      where: { id: message.volume_id, deleted: false },
-    });
+    const volume = await new VolumesRepository(manager).findLive(message.volume_id);
     if (!volume || volume.status !== 'retyping' || !volume.host) {
       log.info('volume not retyping any more; nothing to do');
       return;
     }
-    const type = await manager.findOne(VolumeTypeEntity, { where: { id: message.new_type_id } });
+    const type = await new VolumeTypesRepository(manager).findAny(message.new_type_id);
     if (!type) return this.giveUp(volume.id, log, 'the new type is gone');
     const spec: RequestSpec = {
       volume_id: volume.id,
@@ -130,14 +130,12 @@ export class RetypeVolumeScheduler {
   async handleMigrate(message: MigrateVolume): Promise<void> {
     const log = this.logger.child({ volume_id: message.volume_id, work: 'migrate' });
     const manager = this.dataSource.manager;
-    const volume = await manager.findOne(VolumeEntity, {
-      where: { id: message.volume_id, deleted: false },
-    });
+    const volume = await new VolumesRepository(manager).findLive(message.volume_id);
     if (!volume || volume.status !== 'maintenance' || volume.migration_status !== 'starting') {
       log.info('volume not waiting for a migration any more; nothing to do');
       return;
     }
-    const type = await manager.findOne(VolumeTypeEntity, { where: { id: volume.volume_type_id } });
+    const type = await new VolumeTypesRepository(manager).findAny(volume.volume_type_id);
     const spec: RequestSpec = {
       volume_id: volume.id,
       size: volume.size,
@@ -196,23 +194,13 @@ export class RetypeVolumeScheduler {
       const state = this.hosts.reconcile(backend.serviceHost, provisioned) ?? backend;
       if (!this.capacity.passes(state, spec)) return false;
       // The volume stays `retyping`; the migration is its migration_status.
-      const pool = backend.name.replace(/'/g, "''");
-      const claimed = await tx
-        .createQueryBuilder()
-        .update(VolumeEntity)
-        .set({
-          migration_status: 'migrating',
-          admin_metadata: () => `admin_metadata || jsonb_build_object('migration_host', '${pool}')`,
-        })
-        .where('id = :id AND deleted = false AND status = :status', { id: volume.id, status })
-        .andWhere(
-          fromMigrationStatus
-            ? 'migration_status = :from'
-            : "(migration_status IS NULL OR migration_status IN ('error', 'success'))",
-          { from: fromMigrationStatus },
-        )
-        .execute();
-      if (claimed.affected !== 1) return true; // moved on meanwhile: nothing more to do
+      const claimed = await new VolumesRepository(tx).claimMigration(
+        volume.id,
+        backend.name,
+        status,
+        fromMigrationStatus,
+      );
+      if (!claimed) return true; // moved on meanwhile: nothing more to do
       await this.outbox.send(
         tx,
         Destinations.volume(backendOf(volume.host!)),
@@ -229,11 +217,7 @@ export class RetypeVolumeScheduler {
   }
 
   private async hasSnapshots(volumeId: string): Promise<boolean> {
-    const rows = (await this.dataSource.query(
-      'SELECT 1 FROM snapshots WHERE volume_id = $1 AND NOT deleted LIMIT 1',
-      [volumeId],
-    )) as unknown[];
-    return rows.length > 0;
+    return new SnapshotsRepository(this.dataSource.manager).anyLiveOfVolume(volumeId);
   }
 
   private async giveUp(

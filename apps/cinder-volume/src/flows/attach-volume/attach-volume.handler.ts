@@ -5,10 +5,12 @@ import type { ConnectionInfo, Connector } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import {
   applyTransition,
+  AttachmentsRepository,
   NOW_UTC,
   RecordNotFoundError,
   VolumeAttachmentEntity,
   VolumeEntity,
+  VolumesRepository,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
 import { attachmentMachine, volumeAttachMachine, volumeMachine } from '@cinderflow/status-machines';
@@ -130,7 +132,7 @@ export class AttachVolumeHandler {
     const id = randomUUID();
     await this.dataSource.transaction(async (tx) => {
       await lockVolume(tx, request.volume_id);
-      await tx.insert(VolumeAttachmentEntity, {
+      await new AttachmentsRepository(tx).insert({
         id,
         volume_id: request.volume_id,
         attach_status: attachmentMachine.initial,
@@ -174,9 +176,7 @@ export class AttachVolumeHandler {
   async detachVolume(volumeId: string, attachmentId: string | null): Promise<null> {
     let id = attachmentId;
     if (!id) {
-      const live = await this.dataSource.manager.find(VolumeAttachmentEntity, {
-        where: { volume_id: volumeId, deleted: false },
-      });
+      const live = await new AttachmentsRepository(this.dataSource.manager).ofVolume(volumeId);
       if (live.length !== 1) {
         throw new Error(
           live.length === 0
@@ -190,9 +190,7 @@ export class AttachVolumeHandler {
   }
 
   private async volume(volumeId: string): Promise<VolumeEntity> {
-    const volume = await this.dataSource.manager.findOne(VolumeEntity, {
-      where: { id: volumeId, deleted: false },
-    });
+    const volume = await new VolumesRepository(this.dataSource.manager).findLive(volumeId);
     if (!volume) throw new RecordNotFoundError('volume', volumeId);
     return volume;
   }
@@ -201,9 +199,10 @@ export class AttachVolumeHandler {
     volumeId: string,
     attachmentId: string,
   ): Promise<VolumeAttachmentEntity> {
-    const attachment = await this.dataSource.manager.findOne(VolumeAttachmentEntity, {
-      where: { id: attachmentId, volume_id: volumeId, deleted: false },
-    });
+    const attachment = await new AttachmentsRepository(this.dataSource.manager).findLiveOfVolume(
+      attachmentId,
+      volumeId,
+    );
     if (!attachment) throw new RecordNotFoundError('attachment', attachmentId);
     return attachment;
   }

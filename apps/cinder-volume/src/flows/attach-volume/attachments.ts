@@ -2,11 +2,13 @@ import type { EntityManager } from 'typeorm';
 import type { Logger } from '@cinderflow/logging';
 import {
   applyTransition,
+  AttachmentsRepository,
   NOW_UTC,
   RecordNotFoundError,
   StatusConflictError,
   VolumeAttachmentEntity,
   VolumeEntity,
+  VolumesRepository,
 } from '@cinderflow/persistence';
 import {
   attachmentMachine,
@@ -21,11 +23,7 @@ import {
  * attachments, so two detaches must not each compute it from a state the other changes.
  */
 export async function lockVolume(tx: EntityManager, volumeId: string): Promise<VolumeEntity> {
-  const volume = await tx
-    .createQueryBuilder(VolumeEntity, 'v')
-    .setLock('pessimistic_write')
-    .where('v.id = :id AND v.deleted = false', { id: volumeId })
-    .getOne();
+  const volume = await new VolumesRepository(tx).lockLive(volumeId);
   if (!volume) throw new RecordNotFoundError('volume', volumeId);
   return volume;
 }
@@ -79,9 +77,7 @@ export async function detachAttachment(
     }
     throw error;
   }
-  const remaining = await tx.find(VolumeAttachmentEntity, {
-    where: { volume_id: volumeId, deleted: false },
-  });
+  const remaining = await new AttachmentsRepository(tx).ofVolume(volumeId);
   const { event, attachEvent } = volumeEventFor(remaining);
   try {
     await applyTransition(tx, {

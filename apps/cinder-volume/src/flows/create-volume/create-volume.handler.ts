@@ -13,15 +13,17 @@ import { currentContext } from '@cinderflow/request-context';
 import {
   applyTransition,
   BackupEntity,
+  BackupsRepository,
   finishWork,
   MessageActions,
   MessageDetails,
   recordUserMessage,
   RecordNotFoundError,
   recordWork,
-  SnapshotEntity,
+  SnapshotsRepository,
   StatusConflictError,
   VolumeEntity,
+  VolumesRepository,
 } from '@cinderflow/persistence';
 import { LOGGER, OUTBOX } from '@cinderflow/service-runtime';
 import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
@@ -53,9 +55,7 @@ export class CreateVolumeHandler {
     // Only the attempt the scheduler assigned to us counts: a duplicate or stale message (the
     // volume moved on, or a newer attempt exists) changes nothing.
     const claimed = await this.dataSource.transaction(async (tx) => {
-      const volume = await tx.findOne(VolumeEntity, {
-        where: { id: spec.volume_id, deleted: false },
-      });
+      const volume = await new VolumesRepository(tx).findLive(spec.volume_id);
       if (
         !volume ||
         volume.status !== 'creating' ||
@@ -230,15 +230,7 @@ async function lockCreating(
   volumeId: string,
   ours: { host: string; attempt: number },
 ): Promise<boolean> {
-  const volume = await manager
-    .createQueryBuilder(VolumeEntity, 'v')
-    .setLock('pessimistic_write')
-    .where("v.id = :id AND v.status = 'creating' AND v.host = :host", {
-      id: volumeId,
-      host: ours.host,
-    })
-    .andWhere('v.scheduling_attempt = :attempt', { attempt: ours.attempt })
-    .getOne();
+  const volume = await new VolumesRepository(manager).lockCreatingAttempt(volumeId, ours);
   return volume !== null;
 }
 
@@ -248,7 +240,7 @@ async function handedToBackup(
   backupId: string,
   volumeId: string,
 ): Promise<boolean> {
-  const backup = await manager.findOneBy(BackupEntity, { id: backupId });
+  const backup = await new BackupsRepository(manager).findAny(backupId);
   return backup?.status === 'restoring' && backup.restore_volume_id === volumeId;
 }
 
@@ -259,10 +251,10 @@ async function bootableFromSource(
 ): Promise<{ bootable?: true }> {
   let sourceId = spec.source_volid;
   if (spec.snapshot_id !== undefined) {
-    const snapshot = await manager.findOneBy(SnapshotEntity, { id: spec.snapshot_id });
+    const snapshot = await new SnapshotsRepository(manager).findAny(spec.snapshot_id);
     sourceId = snapshot?.volume_id;
   }
   if (sourceId === undefined) return {};
-  const source = await manager.findOneBy(VolumeEntity, { id: sourceId });
+  const source = await new VolumesRepository(manager).findAny(sourceId);
   return source?.bootable ? { bootable: true } : {};
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { ConnectionInfo } from '@cinderflow/contracts';
-import { SnapshotEntity } from '@cinderflow/persistence';
+import { SnapshotsRepository } from '@cinderflow/persistence';
 import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
 
 /**
@@ -16,10 +16,7 @@ export class SnapshotConnectionHandler {
   ) {}
 
   async initialize(snapshotId: string): Promise<ConnectionInfo> {
-    const snapshot = await this.dataSource.manager.findOneBy(SnapshotEntity, {
-      id: snapshotId,
-      deleted: false,
-    });
+    const snapshot = await new SnapshotsRepository(this.dataSource.manager).findLive(snapshotId);
     if (!snapshot) throw new Error(`Snapshot ${snapshotId} could not be found.`);
     if (snapshot.status !== 'backing-up') {
       throw new Error(
