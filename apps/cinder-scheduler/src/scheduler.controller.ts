@@ -5,17 +5,15 @@ import {
   type CapabilityReport,
   type Pool,
   type ExtendVolume,
-  extendVolumeSchema,
   type MigrateVolume,
   type RetypeVolume,
-  retypeVolumeSchema,
   type ScheduleCreateVolume,
   SchedulerRpc,
 } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
-import { settleResource, VolumeEntity } from '@cinderflow/persistence';
-import { LOGGER, settleDeadCreateVolume } from '@cinderflow/service-runtime';
+import { VolumeEntity } from '@cinderflow/persistence';
+import { LOGGER, settleDeadCreateVolume, settleDeadLetter } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { CreateVolumeScheduler } from './flows/create-volume/create-volume.scheduler';
 import { ExtendVolumeScheduler } from './flows/extend-volume/extend-volume.scheduler';
@@ -52,12 +50,9 @@ export class SchedulerController {
   /** A retype that can never be scheduled: the volume goes back to what it was. */
   @RpcDeadLetter(SchedulerRpc.retypeVolume)
   async onRetypeVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
-    const parsed = retypeVolumeSchema.safeParse(letter.payload);
-    if (!parsed.success) return;
-    await settleResource(this.dataSource.manager, {
+    await settleDeadLetter(this.dataSource, letter, 'volume_id', {
       machine: volumeMachine,
       entity: VolumeEntity,
-      id: parsed.data.volume_id,
       events: ['retype_or_migrate_finished'],
       resourceType: 'volume',
     });
@@ -71,12 +66,9 @@ export class SchedulerController {
   /** An extend that can never be scheduled: the volume goes back to what it was. */
   @RpcDeadLetter(SchedulerRpc.extendVolume)
   async onExtendVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
-    const parsed = extendVolumeSchema.safeParse(letter.payload);
-    if (!parsed.success) return;
-    await settleResource(this.dataSource.manager, {
+    await settleDeadLetter(this.dataSource, letter, 'volume_id', {
       machine: volumeMachine,
       entity: VolumeEntity,
-      id: parsed.data.volume_id,
       events: ['extend_refused'],
       resourceType: 'volume',
     });
@@ -90,12 +82,9 @@ export class SchedulerController {
   /** A migration that can never be scheduled: unlocked, migration_status `error`. */
   @RpcDeadLetter(SchedulerRpc.migrateVolume)
   async onMigrateVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
-    const parsed = retypeVolumeSchema.pick({ volume_id: true }).safeParse(letter.payload);
-    if (!parsed.success) return;
-    await settleResource(this.dataSource.manager, {
+    await settleDeadLetter(this.dataSource, letter, 'volume_id', {
       machine: volumeMachine,
       entity: VolumeEntity,
-      id: parsed.data.volume_id,
       events: ['retype_or_migrate_finished'],
       resourceType: 'volume',
     });

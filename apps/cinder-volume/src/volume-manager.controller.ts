@@ -4,7 +4,6 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { type Connector, type CreateVolume, VolumeRpc } from '@cinderflow/contracts';
 import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
-import { currentContext } from '@cinderflow/request-context';
 import {
   MessageActions,
   MessageDetails,
@@ -12,7 +11,7 @@ import {
   SnapshotEntity,
   VolumeEntity,
 } from '@cinderflow/persistence';
-import { settleDeadCreateVolume } from '@cinderflow/service-runtime';
+import { settleDeadCreateVolume, settleDeadLetter } from '@cinderflow/service-runtime';
 import { snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
 import { CapabilityReporter } from './capabilities/capability-reporter';
 import { VOLUME_DRIVER, type VolumeDriver } from './drivers/volume-driver';
@@ -70,12 +69,9 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   /** A delete that can never succeed: `error_deleting`, from which a user may delete again. */
   @RpcDeadLetter(VolumeRpc.deleteVolume)
   async onDeleteVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
-    const parsed = z.object({ volume_id: z.string().uuid() }).safeParse(letter.payload);
-    if (!parsed.success) return;
-    await settleResource(this.dataSource.manager, {
+    await settleDeadLetter(this.dataSource, letter, 'volume_id', {
       machine: volumeMachine,
       entity: VolumeEntity,
-      id: parsed.data.volume_id,
       events: ['delete_failed'],
       resourceType: 'volume',
     });
@@ -94,12 +90,9 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   /** An extend that can never run here: `error_extending`, as a driver failure leaves it. */
   @RpcDeadLetter(VolumeRpc.extendVolume)
   async onExtendVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
-    const parsed = z.object({ volume_id: z.string().uuid() }).safeParse(letter.payload);
-    if (!parsed.success) return;
-    await settleResource(this.dataSource.manager, {
+    await settleDeadLetter(this.dataSource, letter, 'volume_id', {
       machine: volumeMachine,
       entity: VolumeEntity,
-      id: parsed.data.volume_id,
       events: ['extend_failed'],
       resourceType: 'volume',
     });
@@ -113,12 +106,9 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   /** A retype that can never run here: the volume goes back to what it was, type unchanged. */
   @RpcDeadLetter(VolumeRpc.retypeVolume)
   async onRetypeVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
-    const parsed = z.object({ volume_id: z.string().uuid() }).safeParse(letter.payload);
-    if (!parsed.success) return;
-    await settleResource(this.dataSource.manager, {
+    await settleDeadLetter(this.dataSource, letter, 'volume_id', {
       machine: volumeMachine,
       entity: VolumeEntity,
-      id: parsed.data.volume_id,
       events: ['retype_or_migrate_finished'],
       resourceType: 'volume',
     });
@@ -134,12 +124,9 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   /** A migration that can never run: the volume goes back to what it was, where it was. */
   @RpcDeadLetter(VolumeRpc.migrateVolume)
   async onMigrateVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
-    const parsed = z.object({ volume_id: z.string().uuid() }).safeParse(letter.payload);
-    if (!parsed.success) return;
-    await settleResource(this.dataSource.manager, {
+    await settleDeadLetter(this.dataSource, letter, 'volume_id', {
       machine: volumeMachine,
       entity: VolumeEntity,
-      id: parsed.data.volume_id,
       events: ['retype_or_migrate_finished'],
       resourceType: 'volume',
     });
@@ -160,19 +147,14 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   /** A create that can never succeed here: the snapshot ends `error`, with a user message. */
   @RpcDeadLetter(VolumeRpc.createSnapshot)
   async onCreateSnapshotDead(@Payload() letter: DeadLetter): Promise<void> {
-    const parsed = z.object({ snapshot_id: z.string().uuid() }).safeParse(letter.payload);
-    if (!parsed.success) return;
-    await settleResource(this.dataSource.manager, {
+    await settleDeadLetter(this.dataSource, letter, 'snapshot_id', {
       machine: snapshotMachine,
       entity: SnapshotEntity,
-      id: parsed.data.snapshot_id,
       events: ['create_failed'],
       resourceType: 'snapshot',
       message: {
-        requestId: currentContext()?.requestId ?? '-',
         action: MessageActions.SNAPSHOT_CREATE,
         detail: MessageDetails.SNAPSHOT_CREATE_ERROR,
-        explanation: letter.reason,
         resourceType: 'VOLUME_SNAPSHOT',
       },
     });
@@ -186,19 +168,14 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   /** A delete that can never succeed: `error_deleting`, from which a user may delete again. */
   @RpcDeadLetter(VolumeRpc.deleteSnapshot)
   async onDeleteSnapshotDead(@Payload() letter: DeadLetter): Promise<void> {
-    const parsed = z.object({ snapshot_id: z.string().uuid() }).safeParse(letter.payload);
-    if (!parsed.success) return;
-    await settleResource(this.dataSource.manager, {
+    await settleDeadLetter(this.dataSource, letter, 'snapshot_id', {
       machine: snapshotMachine,
       entity: SnapshotEntity,
-      id: parsed.data.snapshot_id,
       events: ['delete_failed'],
       resourceType: 'snapshot',
       message: {
-        requestId: currentContext()?.requestId ?? '-',
         action: MessageActions.SNAPSHOT_DELETE,
         detail: MessageDetails.SNAPSHOT_DELETE_ERROR,
-        explanation: letter.reason,
         resourceType: 'VOLUME_SNAPSHOT',
       },
     });

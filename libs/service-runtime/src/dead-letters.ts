@@ -1,8 +1,47 @@
 import type { DataSource } from 'typeorm';
+import { z } from 'zod';
 import { volumeIdOfCreate } from '@cinderflow/contracts';
 import type { DeadLetter } from '@cinderflow/messaging';
-import { settleVolumeCreate } from '@cinderflow/persistence';
+import {
+  type MessageAction,
+  type MessageDetail,
+  type MessageResource,
+  settleResource,
+  settleVolumeCreate,
+  type StatusRow,
+} from '@cinderflow/persistence';
 import { currentContext } from '@cinderflow/request-context';
+
+type SettleRequest<S extends string, E extends string, T extends StatusRow> = Parameters<
+  typeof settleResource<S, E, T>
+>[1];
+
+/**
+ * The usual dead-letter handler: the resource the payload names (by `idKey`, whatever else in
+ * the payload is broken) is settled with the first of `events` its status allows, with a user
+ * message giving the dead-letter reason when `message` is set.
+ */
+export async function settleDeadLetter<S extends string, E extends string, T extends StatusRow>(
+  dataSource: DataSource,
+  letter: DeadLetter,
+  idKey: string,
+  request: Omit<SettleRequest<S, E, T>, 'id' | 'message'> & {
+    message?: { action: MessageAction; detail: MessageDetail; resourceType?: MessageResource };
+  },
+): Promise<void> {
+  const parsed = z.object({ [idKey]: z.string().uuid() }).safeParse(letter.payload);
+  if (!parsed.success) return;
+  const { message, ...rest } = request;
+  await settleResource(dataSource.manager, {
+    ...rest,
+    id: parsed.data[idKey] as string,
+    message: message && {
+      ...message,
+      requestId: currentContext()?.requestId ?? '-',
+      explanation: letter.reason,
+    },
+  });
+}
 
 /**
  * The dead-letter handler of a create_volume message, for the scheduler and cinder-volume
