@@ -1210,7 +1210,7 @@ function routes(fx: Fixtures): Route[] {
               { 'os-update_snapshot_status': { status: 'error' } },
               { 'os-update_snapshot_status': { status: 'available', progress: '10%' } },
               { 'os-reset_status': { status: 'deleted' } },
-              { 'os-reset_status': { status: 'backing-up' } },
+              { 'os-reset_status': { status: 'updating' } },
             )
             .map((body) => ({
               id: fx.snapshot,
