@@ -70,6 +70,7 @@ export class SchedulerController {
       machine: volumeMachine,
       entity: VolumeEntity,
       events: ['extend_refused'],
+      set: { admin_metadata: () => "admin_metadata - 'extend_new_size'" },
       resourceType: 'volume',
     });
   }
@@ -86,6 +87,10 @@ export class SchedulerController {
       machine: volumeMachine,
       entity: VolumeEntity,
       events: ['retype_or_migrate_finished'],
+      set: {
+        migration_status: 'error',
+        admin_metadata: () => "admin_metadata - 'migration_host'",
+      },
       resourceType: 'volume',
     });
   }

@@ -94,6 +94,7 @@ export class VolumeManagerController implements OnApplicationBootstrap {
       machine: volumeMachine,
       entity: VolumeEntity,
       events: ['extend_failed'],
+      set: { admin_metadata: () => "admin_metadata - 'extend_new_size'" },
       resourceType: 'volume',
     });
   }
@@ -128,6 +129,10 @@ export class VolumeManagerController implements OnApplicationBootstrap {
       machine: volumeMachine,
       entity: VolumeEntity,
       events: ['retype_or_migrate_finished'],
+      set: {
+        migration_status: 'error',
+        admin_metadata: () => "admin_metadata - 'migration_host'",
+      },
       resourceType: 'volume',
     });
   }

@@ -9,10 +9,11 @@ import {
   type MessageResource,
   RecordNotFoundError,
   recordUserMessage,
-  recordWork,
   StatusConflictError,
   type StatusRow,
+  WorkClaims,
   type WorkerEntity,
+  type WorkRun,
 } from '@cinderflow/persistence';
 import { currentContext } from '@cinderflow/request-context';
 import type { StatusMachine } from '@cinderflow/status-machines';
@@ -33,6 +34,8 @@ export interface WorkKind<S extends string, E extends string, T extends StatusRo
   succeeded: E;
   failed: E;
   onRestart: 'fail' | 'resume';
+  /** Columns the `failed` transition also sets, on a driver failure and on restart cleanup. */
+  failedSet?: () => SetValues<T>;
   /** The user message a failure leaves (Cinder's message API). */
   failureMessage?: { action: MessageAction; detail: MessageDetail; resource?: MessageResource };
 }
@@ -70,6 +73,8 @@ export type WorkOutcome = 'done' | 'failed' | 'skipped';
  */
 export class ManagerWork {
   private readonly kinds: WorkKind<string, string, StatusRow>[] = [];
+  /** Runs in progress in this process: a second delivery of the same work waits its turn out. */
+  private readonly claims: WorkClaims;
   private readonly resumers = new Map<
     WorkKind<string, string, StatusRow>,
     (id: string) => Promise<unknown>
@@ -79,7 +84,9 @@ export class ManagerWork {
     private readonly dataSource: DataSource,
     private readonly serviceHost: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.claims = new WorkClaims(serviceHost);
+  }
 
   /** Makes a kind known to the restart cleanup; `resume` reruns it (for `onRestart: 'resume'`). */
   register<S extends string, E extends string, T extends StatusRow>(
@@ -97,7 +104,32 @@ export class ManagerWork {
     step: WorkStep<T, R>,
   ): Promise<WorkOutcome> {
     const log = this.logger.child({ [`${kind.resourceType}_id`]: id, work: kind.status });
-    const row = await this.dataSource.transaction(async (tx) => {
+    // A duplicate (another cast of the same work) while a run is in progress here does nothing:
+    // the run in progress finishes the work. Redeliveries of one message are already serialized.
+    const run = this.claims.begin({
+      resourceType: kind.resourceType,
+      resourceId: id,
+      status: kind.status,
+    });
+    if (!run) {
+      log.info('the same work is already running here; nothing to do');
+      return 'skipped';
+    }
+    try {
+      return await this.runClaimed(kind, id, step, run, log);
+    } finally {
+      run.end();
+    }
+  }
+
+  private async runClaimed<S extends string, E extends string, T extends StatusRow, R>(
+    kind: WorkKind<S, E, T>,
+    id: string,
+    step: WorkStep<T, R>,
+    run: WorkRun,
+    log: Logger,
+  ): Promise<WorkOutcome> {
+    const claimed = await this.dataSource.transaction(async (tx) => {
       const qb = tx
         .createQueryBuilder(kind.entity, 't')
         .setLock('pessimistic_write')
@@ -105,21 +137,22 @@ export class ManagerWork {
         .andWhere('t.status = :status', { status: kind.status });
       if (step.guard) qb.andWhere(step.guard.sql, step.guard.params);
       const found = await qb.getOne();
-      if (!found) return null;
-      await recordWork(tx, {
-        resourceType: kind.resourceType,
-        resourceId: id,
-        status: kind.status,
-        serviceHost: this.serviceHost,
-      });
-      return found;
+      if (!found) return 'moved-on' as const;
+      // Takes over a note an earlier run of this host left (it died, or the database went away
+      // under its end); a note of another host means another service is at it.
+      return (await run.claim(tx)) ? found : ('busy' as const);
     });
-    if (!row) {
+    if (claimed === 'busy') {
+      log.info('another service is at this work; nothing to do');
+      return 'skipped';
+    }
+    if (claimed === 'moved-on') {
       // A note an earlier run of this work left (it died) goes too: nothing is left to do.
       await finishWork(this.dataSource.manager, kind.resourceType, id, kind.status);
       log.info('not in this work any more; nothing to do');
       return 'skipped';
     }
+    const row = claimed;
 
     let result: R;
     try {
@@ -128,7 +161,8 @@ export class ManagerWork {
       const error = caught as Error;
       if (isTransientError(error)) throw error;
       log.error({ err: error.message }, 'driver failed');
-      const settled = await this.end(kind, id, kind.failed, step.setOnFailure?.(row, error), (tx) =>
+      const set = step.setOnFailure?.(row, error) ?? kind.failedSet?.();
+      const settled = await this.end(kind, id, kind.failed, set, (tx) =>
         this.onFailure(kind, tx, row, error, step),
       );
       return settled ? 'failed' : 'skipped';
@@ -159,10 +193,16 @@ export class ManagerWork {
       await resume(note.resource_id);
       return true;
     }
-    const settled = await this.end(kind, note.resource_id, kind.failed, undefined, async (tx) => {
-      if (kind.failureMessage)
-        await this.userMessage(kind, tx, note.resource_id, 'interrupted by a restart');
-    });
+    const settled = await this.end(
+      kind,
+      note.resource_id,
+      kind.failed,
+      kind.failedSet?.(),
+      async (tx) => {
+        if (kind.failureMessage)
+          await this.userMessage(kind, tx, note.resource_id, 'interrupted by a restart');
+      },
+    );
     if (settled) log.warn({ event: kind.failed }, 'work interrupted by a restart; settled');
     else await finishWork(this.dataSource.manager, note.resource_type, note.resource_id);
     return true;

@@ -44,9 +44,10 @@ export async function extend(ctx: ActionContext, args: unknown): Promise<void> {
         id: volume.id,
         event: attached ? 'extend_attached' : 'extend',
         // Cinder's _extend expects exactly one status: in-use when attached, else available.
+        // ... and the size it was checked against (a concurrent extend may have grown it).
         where: {
-          sql: 'status = :expected',
-          params: { expected: attached ? 'in-use' : 'available' },
+          sql: 'status = :expected AND size < :newSize',
+          params: { expected: attached ? 'in-use' : 'available', newSize },
         },
       });
       if (!row.host) throw invalidVolume(`Volume ${volume.id} has no backend.`);

@@ -4,6 +4,9 @@ import { defineWork, ManagerWork } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
 
+/** Drops the pending size the API noted for the capacity accounting. */
+const withoutPendingSize = (): string => "admin_metadata - 'extend_new_size'";
+
 /** The API moved the volume to `extending`; a restart cannot tell how far the driver got. */
 export const ExtendVolumeWork = defineWork({
   resourceType: 'volume',
@@ -13,14 +16,13 @@ export const ExtendVolumeWork = defineWork({
   succeeded: 'extend_succeeded',
   failed: 'extend_failed',
   onRestart: 'fail',
+  // A failed or interrupted extend no longer holds the new size on the backend.
+  failedSet: () => ({ admin_metadata: withoutPendingSize }),
   failureMessage: {
     action: MessageActions.EXTEND_VOLUME,
     detail: MessageDetails.DRIVER_FAILED_EXTEND,
   },
 });
-
-/** Drops the pending size the API noted for the capacity accounting. */
-const withoutPendingSize = (): string => "admin_metadata - 'extend_new_size'";
 
 /**
  * cinder/volume/manager.py extend_volume: the driver grows the bytes, then the volume takes the
@@ -42,7 +44,6 @@ export class ExtendVolumeHandler implements OnModuleInit {
     return this.work.run(ExtendVolumeWork, volumeId, {
       run: () => this.driver.extendVolume({ id: volumeId, size: newSize }),
       set: () => ({ size: newSize, admin_metadata: withoutPendingSize }),
-      setOnFailure: () => ({ admin_metadata: withoutPendingSize }),
     });
   }
 }
