@@ -61,6 +61,57 @@ describe('the everyday volume actions, as Cinder', () => {
       expect(statSync(fileOf(id)).size).toBe(3 * GiB);
     });
 
+    it('a duplicate extend message to the scheduler, while the extend is under way, changes nothing', async () => {
+      const id = await availableVolume();
+      // cinder-volume away: the extend stays scheduled (size held, cast queued) until it is back.
+      await cluster.stopService('cinder-volume@disk', 'SIGTERM');
+      expect((await action(id, { 'os-extend': { new_size: 2 } })).status).toBe(202);
+      await cluster.waitFor(
+        async () =>
+          (
+            (await cluster.sql('SELECT admin_metadata FROM volumes WHERE id = $1', [id])) as {
+              admin_metadata: Record<string, string>;
+            }[]
+          )[0]?.admin_metadata.extend_new_size === '2',
+        10_000,
+        () => 'the extend was not scheduled',
+      );
+      await cluster.publish('cinder-scheduler', {
+        method: 'extend_volume',
+        context: {
+          request_id: 'req-7e57d0b1-e000-4000-8000-00000000dup2',
+          user_id: 'e2e-user',
+          project_id: PROJECT_A,
+          roles: ['admin'],
+          is_admin: true,
+          sent_at: new Date().toISOString(),
+        },
+        payload: { volume_id: id, new_size: 2 },
+      });
+      await cluster.waitFor(
+        () =>
+          cluster.logOf('cinder-scheduler').includes('req-7e57d0b1-e000-4000-8000-00000000dup2'),
+        10_000,
+        () => 'the duplicate extend was not consumed',
+      );
+      await cluster.waitFor(
+        () =>
+          cluster
+            .logOf('cinder-scheduler')
+            .split('\n')
+            .some((l) => l.includes(id) && l.includes('extend already scheduled or moved on')),
+        10_000,
+        () => 'the duplicate was not recognised',
+      );
+      await cluster.startBackend({ name: 'disk', capacityGb: 100 });
+      const volume = await api.waitForVolume(id, (v) => v?.status === 'available' && v.size === 2);
+      expect(volume?.size).toBe(2);
+      expect(statSync(fileOf(id)).size).toBe(2 * GiB);
+      expect((await api.withVersion('3.3').get('messages')).body.messages).not.toContainEqual(
+        expect.objectContaining({ resource_uuid: id }),
+      );
+    });
+
     it('takes the size as a string of digits too', async () => {
       const id = await availableVolume();
       expect((await action(id, { 'os-extend': { new_size: '2' } })).status).toBe(202);

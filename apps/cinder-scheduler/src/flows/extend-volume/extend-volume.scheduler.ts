@@ -72,6 +72,13 @@ export class ExtendVolumeScheduler {
       backend !== undefined &&
       (await this.dataSource.transaction(async (tx) => {
         await lockBackend(tx, serviceHost);
+        // A duplicate of an extend already scheduled (its size is held, its cast sent) changes
+        // nothing; counting its growth again could refuse the extend under way.
+        const current = await new VolumesRepository(tx).findLive(volume.id);
+        if (current?.status !== 'extending' || current.admin_metadata?.extend_new_size) {
+          log.info('extend already scheduled or moved on; nothing to do');
+          return 'done' as const;
+        }
         const provisioned = await provisionedOnBackend(tx, serviceHost);
         const state = this.hosts.reconcile(serviceHost, provisioned) ?? backend;
         if (growth > 0 && !this.capacity.passes(state, spec)) return false;
@@ -84,6 +91,7 @@ export class ExtendVolumeScheduler {
         this.hosts.consume(serviceHost, growth);
         return true;
       }));
+    if (claimed === 'done') return;
     if (claimed) {
       log.info({ new_size: message.new_size }, 'extend scheduled');
       return;
