@@ -13,7 +13,12 @@ import {
 import type { Logger } from '@cinderflow/logging';
 import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
 import { VolumeEntity } from '@cinderflow/persistence';
-import { LOGGER, settleDeadCreateVolume, settleDeadLetter } from '@cinderflow/service-runtime';
+import {
+  LOGGER,
+  settleDeadCreateVolume,
+  settleDeadLetter,
+  settleDeadMigration,
+} from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { CreateVolumeScheduler } from './flows/create-volume/create-volume.scheduler';
 import { ExtendVolumeScheduler } from './flows/extend-volume/extend-volume.scheduler';
@@ -83,16 +88,7 @@ export class SchedulerController {
   /** A migration that can never be scheduled: unlocked, migration_status `error`. */
   @RpcDeadLetter(SchedulerRpc.migrateVolume)
   async onMigrateVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
-    await settleDeadLetter(this.dataSource, letter, 'volume_id', {
-      machine: volumeMachine,
-      entity: VolumeEntity,
-      events: ['retype_or_migrate_finished'],
-      set: {
-        migration_status: 'error',
-        admin_metadata: () => "admin_metadata - 'migration_host'",
-      },
-      resourceType: 'volume',
-    });
+    await settleDeadMigration(this.dataSource, letter);
   }
 
   @RpcHandler(SchedulerRpc.updateServiceCapabilities)

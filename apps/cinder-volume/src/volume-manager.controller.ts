@@ -11,7 +11,11 @@ import {
   SnapshotEntity,
   VolumeEntity,
 } from '@cinderflow/persistence';
-import { settleDeadCreateVolume, settleDeadLetter } from '@cinderflow/service-runtime';
+import {
+  settleDeadCreateVolume,
+  settleDeadLetter,
+  settleDeadMigration,
+} from '@cinderflow/service-runtime';
 import { snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
 import { CapabilityReporter } from './capabilities/capability-reporter';
 import { VOLUME_DRIVER, type VolumeDriver } from './drivers/volume-driver';
@@ -125,16 +129,7 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   /** A migration that can never run: the volume goes back to what it was, where it was. */
   @RpcDeadLetter(VolumeRpc.migrateVolume)
   async onMigrateVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
-    await settleDeadLetter(this.dataSource, letter, 'volume_id', {
-      machine: volumeMachine,
-      entity: VolumeEntity,
-      events: ['retype_or_migrate_finished'],
-      set: {
-        migration_status: 'error',
-        admin_metadata: () => "admin_metadata - 'migration_host'",
-      },
-      resourceType: 'volume',
-    });
+    await settleDeadMigration(this.dataSource, letter);
   }
 
   @RpcHandler(VolumeRpc.migrationTarget)

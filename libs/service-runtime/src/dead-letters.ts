@@ -9,8 +9,10 @@ import {
   settleResource,
   settleVolumeCreate,
   type StatusRow,
+  VolumeEntity,
 } from '@cinderflow/persistence';
 import { currentContext } from '@cinderflow/request-context';
+import { volumeMachine } from '@cinderflow/status-machines';
 
 type SettleRequest<S extends string, E extends string, T extends StatusRow> = Parameters<
   typeof settleResource<S, E, T>
@@ -59,4 +61,22 @@ export async function settleDeadCreateVolume(
     currentContext()?.requestId ?? '-',
     letter.reason,
   );
+}
+
+/**
+ * A migrate_volume message that can never run, in the scheduler or in cinder-volume alike: the
+ * volume goes back to what it was, where it was, with migration_status `error` and its hold on
+ * the destination released.
+ */
+export function settleDeadMigration(dataSource: DataSource, letter: DeadLetter): Promise<void> {
+  return settleDeadLetter(dataSource, letter, 'volume_id', {
+    machine: volumeMachine,
+    entity: VolumeEntity,
+    events: ['retype_or_migrate_finished'],
+    set: {
+      migration_status: 'error',
+      admin_metadata: () => "admin_metadata - 'migration_host'",
+    },
+    resourceType: 'volume',
+  });
 }
