@@ -1,5 +1,5 @@
-# One image for all four cinderflow services (cinder-api, cinder-scheduler, cinder-volume,
-# cinder-backup), built from output staged on the host: the build itself needs no network.
+# One image for all cinderflow services (cinder-api, cinder-scheduler, cinder-volume, cinder-backup,
+# glance-api), built from output staged on the host: the build itself needs no network.
 #
 #   npm ci && npm run image       # scripts/build-image.sh: npm run build, production node_modules
 #                                 # into .image/, then docker build -t cinderflow:local .
@@ -16,8 +16,8 @@ WORKDIR /app
 RUN groupadd --system --gid 10001 cinder \
     && useradd --system --uid 10001 --gid cinder --home-dir /var/lib/cinder --no-create-home \
       --shell /usr/sbin/nologin cinder \
-    && mkdir -p /var/lib/cinder/volumes /var/lib/cinder/backups \
-    && chown -R cinder:cinder /var/lib/cinder
+    && mkdir -p /var/lib/cinder/volumes /var/lib/cinder/backups /var/lib/glance/images \
+    && chown -R cinder:cinder /var/lib/cinder /var/lib/glance
 
 # Application code stays owned by root (read-only to the service user).
 COPY .image/ /app/

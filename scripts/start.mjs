@@ -1,6 +1,6 @@
 // Starts the whole system locally: installs and builds what is missing, checks PostgreSQL and
 // RabbitMQ, creates the database, then runs cinder-api, cinder-scheduler, two cinder-volume
-// backends and cinder-backup until Ctrl-C.
+// backends, cinder-backup and glance-api until Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -56,6 +56,15 @@ const services = [
     },
   })),
   { name: 'cinder-backup', main: 'apps/cinder-backup/dist/main.js', env: {} },
+  {
+    name: 'glance-api',
+    main: 'apps/glance-api/dist/main.js',
+    env: {
+      GLANCE_STORES:
+        env.GLANCE_STORES ??
+        ['file1', 'file2'].map((id) => `${id}:${join(dataDir, 'images', id)}`).join(','),
+    },
+  },
 ];
 
 const children = [];
@@ -82,7 +91,10 @@ for (let i = 0; i < 120; i++) {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/`);
     if (res.status === 300) {
-      console.log(`\ncinderflow is up. API: ${apiUrl}  (Ctrl-C stops everything)\n`);
+      console.log(
+        `\ncinderflow is up. Volume API: ${apiUrl}  Image API: http://127.0.0.1:${env.GLANCE_PORT ?? '9292'}` +
+          '  (Ctrl-C stops everything)\n',
+      );
       break;
     }
   } catch {

@@ -67,11 +67,14 @@ async function until<T>(
   let project: ComposeProject;
   let api: ApiClient;
   let apiPort: number;
+  let glancePort: number;
 
   beforeAll(async () => {
     apiPort = await freePort();
+    glancePort = await freePort();
     project = new ComposeProject(command!, SMOKE_PROJECT, {
       CINDER_API_PORT: String(apiPort),
+      GLANCE_API_PORT: String(glancePort),
     });
     api = new ApiClient(`http://127.0.0.1:${apiPort}`, PROJECT_A).withVersion('3.44');
     // A run killed earlier may have left the project up.
@@ -147,9 +150,12 @@ async function until<T>(
         `healthy after ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     expect(containers.map((c) => c.service).sort()).toEqual(COMPOSE_SERVICES);
-    const published = containers.filter((c) => Object.keys(c.ports).length > 0);
+    const published = containers
+      .filter((c) => Object.keys(c.ports).length > 0)
+      .sort((a, b) => a.service.localeCompare(b.service));
     expect(published.map((c) => [c.service, c.ports])).toEqual([
       ['cinder-api', { '8776/tcp': [{ HostIp: '127.0.0.1', HostPort: String(apiPort) }] }],
+      ['glance-api', { '9292/tcp': [{ HostIp: '127.0.0.1', HostPort: String(glancePort) }] }],
     ]);
   });
 

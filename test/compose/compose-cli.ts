@@ -11,6 +11,7 @@ export const COMPOSE_SERVICES = [
   'cinder-scheduler',
   'cinder-volume-1',
   'cinder-volume-2',
+  'glance-api',
   'postgres',
   'rabbitmq',
 ];

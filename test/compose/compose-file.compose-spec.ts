@@ -13,7 +13,7 @@ const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), {
   merge: true,
 }) as Record<string, any>;
 const services = compose.services as Record<string, Record<string, any>>;
-const ours = Object.keys(services).filter((name) => name.startsWith('cinder-'));
+const ours = Object.keys(services).filter((name) => /^(cinder|glance)-/.test(name));
 
 describe('docker-compose.yml', () => {
   it('is valid against the Compose specification that compose v2 uses', () => {
@@ -71,6 +71,7 @@ describe('docker-compose.yml', () => {
   it('keeps data in named volumes, the backends shared with cinder-backup', () => {
     expect(Object.keys(compose.volumes).sort()).toEqual([
       'backups',
+      'images',
       'pgdata',
       'volumes-1',
       'volumes-2',
@@ -87,9 +88,10 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes the API only, and only on 127.0.0.1', () => {
+  it('publishes the APIs only, and only on 127.0.0.1', () => {
     const published = Object.entries(services).filter(([, s]) => s.ports);
-    expect(published.map(([name]) => name)).toEqual(['cinder-api']);
+    expect(published.map(([name]) => name)).toEqual(['cinder-api', 'glance-api']);
     expect(services['cinder-api']!.ports).toEqual(['127.0.0.1:${CINDER_API_PORT:-8776}:8776']);
+    expect(services['glance-api']!.ports).toEqual(['127.0.0.1:${GLANCE_API_PORT:-9292}:9292']);
   });
 });

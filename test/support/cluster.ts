@@ -60,6 +60,7 @@ export class Cluster {
   readonly databaseUrl: string;
   readonly amqpUrl: string;
   apiPort = 0;
+  glancePort = 0;
   private readonly running = new Map<string, Running>();
   private db?: Client;
 
@@ -77,6 +78,34 @@ export class Cluster {
 
   get apiUrl(): string {
     return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  get glanceUrl(): string {
+    return `http://127.0.0.1:${this.glancePort}`;
+  }
+
+  /** Where one of glance-api's file stores keeps image data. */
+  imageStoreDir(store: string): string {
+    return join(this.workDir, 'images', store);
+  }
+
+  /**
+   * glance-api with two file stores (`file1`, `file2`) in the cluster's work dir. With or
+   * without the Cinder services: a Glance-only test calls only this.
+   */
+  async startGlanceApi(env: Record<string, string> = {}): Promise<void> {
+    await ensureDatabase(this.databaseUrl);
+    if (this.glancePort === 0) this.glancePort = await freePort();
+    await this.startService(
+      'glance-api',
+      'apps/glance-api/dist/main.js',
+      {
+        GLANCE_PORT: String(this.glancePort),
+        GLANCE_STORES: ['file1', 'file2'].map((id) => `${id}:${this.imageStoreDir(id)}`).join(','),
+        ...env,
+      },
+      'glance-api listening',
+    );
   }
 
   /** `host@backend` of a backend, as it appears in `services` and in volume hosts. */

@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { ApiConfig } from '@cinderflow/config';
 import type { Logger } from '@cinderflow/logging';
-import { ServiceRuntimeModule } from '@cinderflow/service-runtime';
+import { HealthController, ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { AttachmentsController } from './attachments/attachments.controller';
 import { AttachmentsService } from './attachments/attachments.service';
 import { BackupsController } from './backups/backups.controller';
@@ -10,7 +10,7 @@ import { BackupsService } from './backups/backups.service';
 import { AvailabilityZonesController } from './availability-zones/availability-zones.controller';
 import { AvailabilityZonesService } from './availability-zones/availability-zones.service';
 import { FaultFilter } from './common/fault.filter';
-import { HealthController } from './health/health.controller';
+
 import { ProjectGuard } from './common/project.guard';
 import { ResourceIdGuard } from './common/resource-ids';
 import { CreateVolumeFlow } from './flows/create-volume/create-volume.flow';

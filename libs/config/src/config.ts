@@ -128,11 +128,84 @@ export const backupSpec = {
   BACKUP_DRIVER_DELAY_MS: nonNegativeInt({ default: 0 }),
 };
 
+/** One of Glance's file stores: its id and its directory. */
+export interface FileStoreConfig {
+  id: string;
+  dir: string;
+}
+
+/**
+ * Glance's `enabled_backends` for file stores: `id:directory` pairs, comma-separated. The first
+ * is the default store unless GLANCE_DEFAULT_STORE names another.
+ */
+const fileStores = makeValidator<FileStoreConfig[]>((input) => {
+  const stores = input
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+    .map((entry) => {
+      const at = entry.indexOf(':');
+      const id = at > 0 ? entry.slice(0, at) : '';
+      const dir = at > 0 ? entry.slice(at + 1) : '';
+      if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(id) || dir.length === 0) {
+        throw new Error(`"${entry}" is not id:directory`);
+      }
+      return { id, dir };
+    });
+  if (stores.length === 0) throw new Error('names no store');
+  if (new Set(stores.map((s) => s.id)).size !== stores.length)
+    throw new Error('repeats a store id');
+  return stores;
+});
+
+/** What glance-api, the scrubber and the task worker share: the stores and delete policy. */
+export const glanceCommonSpec = {
+  ...commonSpec,
+  GLANCE_STORES: fileStores({
+    default: [
+      { id: 'file1', dir: './var/images/file1' },
+      { id: 'file2', dir: './var/images/file2' },
+    ],
+    desc: 'id:directory,... (default file1:./var/images/file1,file2:./var/images/file2)',
+  }),
+  GLANCE_DEFAULT_STORE: str({ default: '' }),
+  /** Glance's delayed_delete: deleting an image leaves its data for the scrubber. */
+  GLANCE_DELAYED_DELETE: bool({ default: false }),
+  /** Glance's scrub_time: seconds a pending_delete location waits before it is scrubbed. */
+  GLANCE_SCRUB_TIME_S: nonNegativeInt({ default: 0 }),
+};
+
+export const glanceApiSpec = {
+  ...glanceCommonSpec,
+  GLANCE_LISTEN: str({ default: '127.0.0.1' }),
+  GLANCE_PORT: port({ default: 9292 }),
+  /** Glance's show_multiple_locations and show_image_direct_url. */
+  GLANCE_SHOW_MULTIPLE_LOCATIONS: bool({ default: false }),
+  GLANCE_SHOW_DIRECT_URL: bool({ default: false }),
+  /** Glance's user_storage_quota in bytes; 0 means none. */
+  GLANCE_USER_STORAGE_QUOTA: nonNegativeInt({ default: 0 }),
+  /** Glance's image_size_cap (1 TiB). */
+  GLANCE_IMAGE_SIZE_CAP: positiveInt({ default: 1099511627776 }),
+  GLANCE_API_LIMIT_MAX: positiveInt({ default: 1000 }),
+  GLANCE_LIMIT_PARAM_DEFAULT: positiveInt({ default: 25 }),
+};
+
+export const glanceScrubberSpec = {
+  ...glanceCommonSpec,
+  /** Glance's wakeup_time: seconds between scrub passes. */
+  GLANCE_SCRUB_INTERVAL_S: positiveInt({ default: 300 }),
+  /** Glance's scrub_pool_size: locations scrubbed at once. */
+  GLANCE_SCRUB_POOL_SIZE: positiveInt({ default: 1 }),
+};
+
 export type ApiConfig = CleanedEnv<typeof apiSpec>;
 export type SchedulerConfig = CleanedEnv<typeof schedulerSpec>;
 export type VolumeConfig = CleanedEnv<typeof volumeSpec>;
 export type BackupConfig = CleanedEnv<typeof backupSpec>;
 export type CommonConfig = CleanedEnv<typeof commonSpec>;
+export type GlanceCommonConfig = CleanedEnv<typeof glanceCommonSpec>;
+export type GlanceApiConfig = CleanedEnv<typeof glanceApiSpec>;
+export type GlanceScrubberConfig = CleanedEnv<typeof glanceScrubberSpec>;
 
 /** Validates the environment against a spec; throws one ConfigError naming every problem. */
 export function loadConfig<S extends Parameters<typeof cleanEnv>[1]>(

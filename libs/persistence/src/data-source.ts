@@ -5,7 +5,12 @@ import { VolumeTypeEntity } from './entities/volume-type.entity';
 import { VolumeEntity } from './entities/volume.entity';
 import { WorkerEntity } from './entities/worker.entity';
 import { BackupEntity } from './entities/backup.entity';
-import { ImageEntity, ImageLocationEntity, TaskEntity } from './entities/image.entity';
+import {
+  ImageEntity,
+  ImageLocationEntity,
+  ImageMemberEntity,
+  TaskEntity,
+} from './entities/image.entity';
 import { VolumeAttachmentEntity } from './entities/volume-attachment.entity';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 import { MachineTables1763900000000 } from './migrations/1763900000000-machine-tables';
@@ -15,6 +20,7 @@ import { Snapshots1764200000000 } from './migrations/1764200000000-snapshots';
 import { VolumeActions1764400000000 } from './migrations/1764400000000-volume-actions';
 import { SnapshotEntity } from './entities/snapshot.entity';
 import { BackupMetadata1764500000000 } from './migrations/1764500000000-backup-metadata';
+import { GlanceImages1764700000000 } from './migrations/1764700000000-glance-images';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -27,6 +33,7 @@ export const ENTITIES = [
   ImageEntity,
   ImageLocationEntity,
   TaskEntity,
+  ImageMemberEntity,
   SnapshotEntity,
 ];
 export const MIGRATIONS = [
@@ -37,6 +44,7 @@ export const MIGRATIONS = [
   Snapshots1764200000000,
   VolumeActions1764400000000,
   BackupMetadata1764500000000,
+  GlanceImages1764700000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -31,3 +31,4 @@ export * from './repositories/volume-types.repository';
 export * from './repositories/backups.repository';
 export * from './repositories/snapshots.repository';
 export * from './repositories/services.repository';
+export * from './repositories/images.repository';

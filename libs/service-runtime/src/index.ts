@@ -9,3 +9,4 @@ export * from './service-lifecycle';
 export * from './tokens';
 export * from './service-runtime.module';
 export * from './manager-work';
+export * from './health.controller';

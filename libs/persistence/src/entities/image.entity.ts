@@ -2,7 +2,7 @@ import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import type { ImageLocationStatus, ImageStatus, TaskStatus } from '@cinderflow/status-machines';
 import { SoftDeletedRow } from './soft-deleted-row';
 
-/** A Glance image (the image service to come keeps its state here). */
+/** A Glance image. `pending_delete` and `deleted` images are gone for the images API. */
 @Entity({ name: 'images' })
 export class ImageEntity extends SoftDeletedRow {
   @PrimaryColumn('uuid')
@@ -31,6 +31,58 @@ export class ImageEntity extends SoftDeletedRow {
 
   @Column('boolean', { default: false })
   protected!: boolean;
+
+  /** MD5 of the data, and the multihash (`sha512`), both computed while the data streams in. */
+  @Column('varchar', { length: 32, nullable: true })
+  checksum!: string | null;
+
+  @Column('varchar', { length: 64, nullable: true })
+  os_hash_algo!: string | null;
+
+  @Column('varchar', { length: 128, nullable: true })
+  os_hash_value!: string | null;
+
+  @Column('bigint', { nullable: true })
+  virtual_size!: string | null;
+
+  @Column('integer', { default: 0 })
+  min_disk!: number;
+
+  @Column('integer', { default: 0 })
+  min_ram!: number;
+
+  @Column('boolean', { default: false })
+  os_hidden!: boolean;
+
+  @Column('text', { array: true, default: '{}' })
+  tags!: string[];
+
+  /** Glance's extra (custom) properties, all strings. */
+  @Column('jsonb', { default: {} })
+  properties!: Record<string, string>;
+
+  /** The glance-api process whose upload holds a `saving` image (its restart settles it). */
+  @Column('varchar', { length: 255, nullable: true })
+  upload_host!: string | null;
+}
+
+/** A project an image is shared with, and whether it accepted (Glance's image members). */
+@Entity({ name: 'image_members' })
+export class ImageMemberEntity extends SoftDeletedRow {
+  @PrimaryGeneratedColumn('increment')
+  id!: number;
+
+  @Column('uuid')
+  image_id!: string;
+
+  @Column('varchar', { length: 255 })
+  member!: string;
+
+  @Column('boolean', { default: false })
+  can_share!: boolean;
+
+  @Column('varchar', { length: 20, default: 'pending' })
+  status!: 'pending' | 'accepted' | 'rejected';
 }
 
 /** Where an image's data lives; each location has its own status (seed 002). */
@@ -78,4 +130,8 @@ export class TaskEntity extends SoftDeletedRow {
 
   @Column('timestamp', { precision: 6, nullable: true })
   expires_at!: Date | null;
+
+  /** The task worker running it (a restarted worker settles what it held). */
+  @Column('varchar', { length: 255, nullable: true })
+  worker_host!: string | null;
 }

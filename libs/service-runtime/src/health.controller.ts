@@ -2,10 +2,10 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import type { RpcClient } from '@cinderflow/messaging';
-import { RPC_CLIENT } from '@cinderflow/service-runtime';
+import { RPC_CLIENT } from './tokens';
 
 /**
- * `GET /healthcheck`, as oslo.middleware's healthcheck that Cinder deployments mount: 200 `OK`
+ * `GET /healthcheck`, as oslo.middleware's healthcheck that Cinder and Glance deployments mount: 200 `OK`
  * while the API can do its work, 503 with the reasons while PostgreSQL or RabbitMQ is away.
  */
 @Controller('healthcheck')

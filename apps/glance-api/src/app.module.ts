@@ -1,0 +1,33 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { GlanceApiConfig } from '@cinderflow/config';
+import { ImageStores } from '@cinderflow/image-store';
+import type { Logger } from '@cinderflow/logging';
+import { HealthController, ServiceRuntimeModule } from '@cinderflow/service-runtime';
+import { FaultFilter } from './common/fault.filter';
+import { IMAGE_STORES } from './common/tokens';
+import { ImagesController } from './images/images.controller';
+import { ImagesService } from './images/images.service';
+import { VersionsController } from './versions/versions.controller';
+
+/** Every controller, hence every route, of glance-api. */
+export const GLANCE_CONTROLLERS = [VersionsController, HealthController, ImagesController];
+
+@Module({})
+export class AppModule {
+  static forRoot(config: GlanceApiConfig, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ServiceRuntimeModule.forRoot({ config, logger, poolSize: 10 })],
+      controllers: GLANCE_CONTROLLERS,
+      providers: [
+        { provide: APP_FILTER, useClass: FaultFilter },
+        {
+          provide: IMAGE_STORES,
+          useValue: new ImageStores(config.GLANCE_STORES, config.GLANCE_DEFAULT_STORE),
+        },
+        ImagesService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,71 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Inject,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { Logger } from '@cinderflow/logging';
+import { isTransientError } from '@cinderflow/messaging';
+import { RecordNotFoundError, StatusConflictError } from '@cinderflow/persistence';
+import { LOGGER } from '@cinderflow/service-runtime';
+import { GlanceHttpError, renderError } from './glance-errors';
+
+const RETRY_AFTER_S = 2;
+
+/** Every error as webob would answer it, with Glance's code. */
+@Catch()
+export class FaultFilter implements ExceptionFilter {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<Request>();
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) {
+      // A download cut short: nothing can be said any more but closing the connection.
+      this.logger.warn({ err: (error as Error).message }, 'response failed after its headers');
+      res.destroy();
+      return;
+    }
+    const [status, message] = this.describe(error);
+    if (error instanceof GlanceHttpError) {
+      for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+    }
+    if (status === 503) {
+      res.setHeader('Retry-After', String(RETRY_AFTER_S));
+      this.logger.warn({ err: (error as Error).message }, 'dependency unavailable');
+    } else if (status >= 500) {
+      this.logger.error(
+        { err: (error as Error).message, stack: (error as Error).stack },
+        'request failed',
+      );
+    }
+    renderError(req, res, status, message);
+  }
+
+  private describe(error: unknown): [number, string] {
+    if (error instanceof GlanceHttpError) return [error.status, error.message];
+    if (error instanceof RecordNotFoundError) {
+      return [404, `No ${error.resource} found with ID ${error.id}`];
+    }
+    if (error instanceof StatusConflictError) {
+      // Glance's InvalidImageStatusTransition, answered 409 by the controllers.
+      return [
+        409,
+        `Image status transition from ${error.current} to ${error.event} is not allowed`,
+      ];
+    }
+    if (isTransientError(error)) {
+      return [503, 'The service is temporarily unavailable; try again later.'];
+    }
+    if (error instanceof HttpException) {
+      const status = error.getStatus();
+      return [status, status === 404 ? 'The resource could not be found.' : error.message];
+    }
+    return [
+      500,
+      'The server has either erred or is incapable of performing the requested operation.',
+    ];
+  }
+}

@@ -1,0 +1,83 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '@cinderflow/logging';
+import {
+  isValidRequestId,
+  newRequestId,
+  REQUEST_ID_HEADER,
+  type RequestContext,
+  runWithContext,
+} from '@cinderflow/request-context';
+import { renderError } from './glance-errors';
+import type { GlanceRequest } from './glance-request';
+
+/**
+ * The caller, from the same noauth tokens cinder-api takes: `X-Auth-Token: <user>:<project>`
+ * (project defaults to the user), an admin. Glance's context middleware reads the roles
+ * keystonemiddleware passes in `X-Roles`; a request may send them itself to act as a
+ * non-admin (admin is whoever holds the `admin` role), until Keystone tokens arrive.
+ */
+export function contextFromHeaders(req: Request, requestId: string): RequestContext | undefined {
+  const token = req.header('x-auth-token');
+  if (!token) return undefined;
+  const [user, project] = token.split(':', 2);
+  const userId = user.trim();
+  const projectId = project?.trim() || userId;
+  if (!userId || userId.length > 255 || projectId.length > 255) return undefined;
+  const rolesHeader = req.header('x-roles');
+  const roles = rolesHeader
+    ? rolesHeader
+        .split(',')
+        .map((role) => role.trim().toLowerCase())
+        .filter((role) => role.length > 0)
+    : ['admin'];
+  return { requestId, userId, projectId, roles, isAdmin: roles.includes('admin') };
+}
+
+const PUBLIC_PATHS = /^\/(versions\/?)?$|^\/healthcheck$/;
+
+/** Request id, caller and access log for every request, before routing. */
+export function requestPipeline(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const inbound = req.header(REQUEST_ID_HEADER);
+    const requestId = isValidRequestId(inbound) ? inbound : newRequestId();
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const anonymous: RequestContext = {
+      requestId,
+      userId: '-',
+      projectId: '-',
+      roles: [],
+      isAdmin: false,
+    };
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      runWithContext((req as Partial<GlanceRequest>).glance?.context ?? anonymous, () =>
+        logger.info(
+          {
+            method: req.method,
+            path: req.originalUrl,
+            status: res.statusCode,
+            ms: Number(process.hrtime.bigint() - started) / 1e6,
+          },
+          'request',
+        ),
+      );
+    });
+    if (PUBLIC_PATHS.test(req.path)) {
+      runWithContext(anonymous, next);
+      return;
+    }
+    const context = contextFromHeaders(req, requestId);
+    if (!context) {
+      res.setHeader('WWW-Authenticate', 'Keystone uri="http://127.0.0.1/identity"');
+      renderError(
+        req,
+        res,
+        401,
+        'This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required.',
+      );
+      return;
+    }
+    (req as GlanceRequest).glance = { context };
+    runWithContext(context, next);
+  };
+}

@@ -1,0 +1,2 @@
+/** Injection tokens of glance-api. */
+export const IMAGE_STORES = Symbol('IMAGE_STORES');

@@ -1,0 +1,70 @@
+import 'reflect-metadata';
+import type { Server } from 'node:http';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { ConfigError, type GlanceApiConfig, glanceApiSpec, loadConfig } from '@cinderflow/config';
+import { createLogger, NestPinoLogger } from '@cinderflow/logging';
+import { preflight } from '@cinderflow/service-runtime';
+import { AppModule } from './app.module';
+import { renderError } from './common/glance-errors';
+import { requestPipeline } from './common/request-pipeline';
+
+/** Bodies glance-api reads as JSON; image data (octet-stream) streams to the stores unread. */
+const JSON_TYPES = [
+  'application/json',
+  'application/openstack-images-v2.1-json-patch',
+  'application/openstack-images-v2.0-json-patch',
+];
+
+async function main(): Promise<void> {
+  let config: GlanceApiConfig;
+  try {
+    config = loadConfig(glanceApiSpec);
+  } catch (error) {
+    process.stderr.write(`glance-api: ${(error as Error).message}\n`);
+    process.exit(error instanceof ConfigError ? 2 : 1);
+  }
+  const logger = createLogger('glance-api', { level: config.LOG_LEVEL });
+  const problems = await preflight(config.DATABASE_URL, config.AMQP_URL);
+  if (problems.length > 0) {
+    problems.forEach((problem) => logger.fatal(problem));
+    process.exit(1);
+  }
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, logger),
+    new ExpressAdapter(express()),
+    { bodyParser: false, logger: new NestPinoLogger(logger) },
+  );
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestPipeline(logger));
+  app.use(express.json({ type: JSON_TYPES, limit: '1mb' }));
+  app.use(
+    (
+      error: Error & { type?: string; status?: number },
+      req: Request,
+      res: Response,
+      next: NextFunction,
+    ) => {
+      if (error.type === 'entity.parse.failed')
+        renderError(req, res, 400, 'Malformed JSON in request body.');
+      else if (error.type === 'entity.too.large')
+        renderError(req, res, 413, 'Request Entity Too Large');
+      else next(error);
+    },
+  );
+  const http = app.getHttpServer() as Server;
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
+  // Uploads of large images take as long as they take.
+  http.requestTimeout = 0;
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.listen(config.GLANCE_PORT, config.GLANCE_LISTEN);
+  logger.info(
+    { url: `http://${config.GLANCE_LISTEN}:${config.GLANCE_PORT}` },
+    'glance-api listening',
+  );
+}
+
+void main();

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { FileStore, ImageTooLargeError } from './file-store';
+import { ImageStores, UnknownStoreError } from './image-stores';
+
+describe('FileStore', () => {
+  let dir: string;
+  let store: FileStore;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'image-store-'));
+    store = new FileStore('file1', dir);
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('stores the bytes and computes size, md5 and sha512 while streaming', async () => {
+    const data = Buffer.from('x'.repeat(100_000) + 'end');
+    const stored = await store.add(
+      'img',
+      Readable.from([data.subarray(0, 7), data.subarray(7)]),
+      1e9,
+    );
+    expect(stored.size).toBe(data.length);
+    expect(stored.checksum).toBe(createHash('md5').update(data).digest('hex'));
+    expect(stored.hashValue).toBe(createHash('sha512').update(data).digest('hex'));
+    expect(stored.uri).toBe(`file://${dir}/img`);
+    expect(await readFile(join(dir, 'img'))).toEqual(data);
+    expect(store.owns(stored.uri)).toBe(true);
+    const { stream, size } = await store.open(stored.uri, { start: 100_000, end: 100_002 });
+    expect(size).toBe(data.length);
+    expect(await text(stream)).toBe('end');
+  });
+
+  it('leaves nothing behind when the data is too large or the source fails', async () => {
+    await expect(
+      store.add('big', Readable.from([Buffer.alloc(10), Buffer.alloc(10)]), 15),
+    ).rejects.toBeInstanceOf(ImageTooLargeError);
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.alloc(5));
+        this.destroy(new Error('client went away'));
+      },
+    });
+    await expect(store.add('cut', failing, 1e9)).rejects.toThrow('client went away');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('deletes idempotently and refuses URLs outside the store', async () => {
+    const stored = await store.add('img', Readable.from([Buffer.from('abc')]), 10);
+    await store.delete(stored.uri);
+    await store.delete(stored.uri);
+    expect(await readdir(dir)).toEqual([]);
+    expect(store.owns('file:///etc/passwd')).toBe(false);
+    expect(store.owns(`file://${dir}/../x`)).toBe(false);
+    await expect(store.delete('file:///etc/passwd')).rejects.toThrow('not in store');
+  });
+});
+
+describe('ImageStores', () => {
+  it('finds stores by id and by URL, the first being the default', () => {
+    const stores = new ImageStores([
+      { id: 'a', dir: '/srv/a' },
+      { id: 'b', dir: '/srv/b' },
+    ]);
+    expect(stores.defaultStore.id).toBe('a');
+    expect(stores.forUri('file:///srv/b/x')?.id).toBe('b');
+    expect(() => stores.get('c')).toThrow(UnknownStoreError);
+    expect(
+      new ImageStores(
+        [
+          { id: 'a', dir: '/a' },
+          { id: 'b', dir: '/b' },
+        ],
+        'b',
+      ).defaultStore.id,
+    ).toBe('b');
+  });
+});

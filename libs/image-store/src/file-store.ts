@@ -1,0 +1,154 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, stat, unlink, open } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** What a store holds after an upload, and the checksums Glance shows for it. */
+export interface StoredData {
+  /** The location's URL (`file:///...`), as Glance records it. */
+  uri: string;
+  store: string;
+  size: number;
+  /** MD5, Glance's legacy `checksum`. */
+  checksum: string;
+  /** Glance's multihash: `os_hash_algo` (hashing_algorithm, default sha512) and its value. */
+  hashAlgo: 'sha512';
+  hashValue: string;
+}
+
+/** The data went past the size the caller allows (image_size_cap or the storage quota). */
+export class ImageTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`Image exceeds the size limit of ${limit} bytes`);
+    this.name = 'ImageTooLargeError';
+  }
+}
+
+/** A byte range, both ends included (HTTP's `Range: bytes=start-end`). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** Counts and hashes the bytes going through, and stops the stream past `limit`. */
+class Measure extends Transform {
+  readonly md5 = createHash('md5');
+  readonly sha512 = createHash('sha512');
+  size = 0;
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.size += chunk.length;
+    if (this.size > this.limit) {
+      done(new ImageTooLargeError(this.limit));
+      return;
+    }
+    this.md5.update(chunk);
+    this.sha512.update(chunk);
+    done(null, chunk);
+  }
+}
+
+const PARTIAL = '.partial';
+
+/**
+ * glance_store's filesystem store: one file per image under a directory. Data is written to a
+ * partial file and renamed once complete and synced, so a location never names half an image.
+ */
+export class FileStore {
+  readonly dir: string;
+
+  constructor(
+    readonly id: string,
+    dir: string,
+  ) {
+    this.dir = resolve(dir);
+  }
+
+  /** Streams `source` into the store; on any failure nothing is left behind. */
+  async add(imageId: string, source: Readable, maxBytes: number): Promise<StoredData> {
+    await mkdir(this.dir, { recursive: true });
+    const path = join(this.dir, imageId);
+    // A name of its own per attempt: a stale upload can never clobber a later one.
+    const partial = `${path}.${randomBytes(6).toString('hex')}${PARTIAL}`;
+    const measure = new Measure(maxBytes);
+    try {
+      await pipeline(source, measure, createWriteStream(partial, { flags: 'wx' }));
+      const handle = await open(partial, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(partial, path);
+    } catch (error) {
+      await unlink(partial).catch(() => undefined);
+      throw error;
+    }
+    return {
+      uri: pathToFileURL(path).href,
+      store: this.id,
+      size: measure.size,
+      checksum: measure.md5.digest('hex'),
+      hashAlgo: 'sha512',
+      hashValue: measure.sha512.digest('hex'),
+    };
+  }
+
+  /** Whether a location's URL points into this store. */
+  owns(uri: string): boolean {
+    const path = this.pathOf(uri);
+    return path !== undefined && path.startsWith(this.dir + '/');
+  }
+
+  /** The data of a location, whole or a range of it. */
+  async open(uri: string, range?: ByteRange): Promise<{ stream: Readable; size: number }> {
+    const path = this.mustOwn(uri);
+    const { size } = await stat(path);
+    const stream = createReadStream(path, range ? { start: range.start, end: range.end } : {});
+    return { stream, size };
+  }
+
+  async size(uri: string): Promise<number> {
+    return (await stat(this.mustOwn(uri))).size;
+  }
+
+  /** Deletes a location's data; data already gone counts as deleted (scrubbers may race). */
+  async delete(uri: string): Promise<void> {
+    await unlink(this.mustOwn(uri)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+
+  /** Removes partial files an interrupted upload of this image left (a killed process). */
+  async removePartials(imageId: string): Promise<number> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const partials = names.filter(
+      (name) => name.startsWith(`${imageId}.`) && name.endsWith(PARTIAL),
+    );
+    await Promise.all(partials.map((name) => unlink(join(this.dir, name)).catch(() => undefined)));
+    return partials.length;
+  }
+
+  private pathOf(uri: string): string | undefined {
+    try {
+      return uri.startsWith('file://') ? resolve(fileURLToPath(uri)) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private mustOwn(uri: string): string {
+    const path = this.pathOf(uri);
+    if (path === undefined || !path.startsWith(this.dir + '/')) {
+      throw new Error(`${uri} is not in store ${this.id}`);
+    }
+    return path;
+  }
+}

@@ -1,0 +1,157 @@
+import type { EntityManager } from 'typeorm';
+import { imageMachine, type ImageEvent } from '@cinderflow/status-machines';
+import { ImageEntity, ImageLocationEntity, ImageMemberEntity } from '../entities/image.entity';
+import { applyTransition, type TransitionRequest } from '../transition';
+import { NOW_UTC } from '../utc';
+
+/** Who asks: Glance shows an admin everything, others their own, public, community and shared. */
+export interface ImageViewer {
+  projectId: string;
+  isAdmin: boolean;
+}
+
+/** Statuses the images API no longer shows: the image is gone for it (Glance answers 404). */
+export const GONE_IMAGE_STATUSES = ['deleted', 'pending_delete'] as const;
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+export type NewImage = Pick<ImageEntity, 'id' | 'owner'> &
+  Partial<
+    Pick<
+      ImageEntity,
+      | 'name'
+      | 'disk_format'
+      | 'container_format'
+      | 'visibility'
+      | 'protected'
+      | 'min_disk'
+      | 'min_ram'
+      | 'os_hidden'
+      | 'tags'
+      | 'properties'
+    >
+  >;
+
+/** Image rows, their locations and members: what glance-api, the scrubber and tasks share. */
+export class ImagesRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  async insert(image: NewImage): Promise<ImageEntity> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .insert()
+      .into(ImageEntity)
+      .values({
+        visibility: 'shared',
+        protected: false,
+        min_disk: 0,
+        min_ram: 0,
+        os_hidden: false,
+        tags: [],
+        properties: {},
+        ...image,
+        status: imageMachine.initial,
+        created_at: () => NOW_UTC,
+      })
+      .returning('*')
+      .execute();
+    return (result.raw as ImageEntity[])[0];
+  }
+
+  /** A live image (not deleted, not pending_delete) by id, whoever owns it. */
+  async findLive(id: string): Promise<ImageEntity | null> {
+    if (!UUID.test(id)) return null;
+    return this.manager
+      .createQueryBuilder(ImageEntity, 'i')
+      .where('i.id = :id', { id })
+      .andWhere('i.status NOT IN (:...gone)', { gone: GONE_IMAGE_STATUSES })
+      .getOne();
+  }
+
+  /** A live image this viewer may see (Glance's visibility rules), or null. */
+  async findVisible(id: string, viewer: ImageViewer): Promise<ImageEntity | null> {
+    const image = await this.findLive(id);
+    if (!image) return null;
+    if (viewer.isAdmin || image.owner === viewer.projectId) return image;
+    if (image.visibility === 'public' || image.visibility === 'community') return image;
+    if (image.visibility !== 'shared') return null;
+    const member = await this.manager.findOne(ImageMemberEntity, {
+      where: { image_id: id, member: viewer.projectId, deleted: false },
+    });
+    return member ? image : null;
+  }
+
+  /** Any row with this id, whatever its status (the scrubber and operators see all). */
+  findAny(id: string): Promise<ImageEntity | null> {
+    if (!UUID.test(id)) return Promise.resolve(null);
+    return this.manager.findOne(ImageEntity, { where: { id } });
+  }
+
+  /** Applies an image machine event atomically (one conditional UPDATE). */
+  transition(
+    id: string,
+    event: ImageEvent,
+    set?: TransitionRequest<string, ImageEvent, ImageEntity>['set'],
+    where?: TransitionRequest<string, ImageEvent, ImageEntity>['where'],
+  ): Promise<ImageEntity> {
+    return applyTransition(this.manager, {
+      machine: imageMachine,
+      entity: ImageEntity,
+      id,
+      event,
+      set,
+      where,
+    });
+  }
+
+  /** The image's locations with these statuses, oldest first. */
+  locations(
+    imageId: string,
+    statuses: readonly ImageLocationEntity['status'][] = ['active'],
+  ): Promise<ImageLocationEntity[]> {
+    return this.manager
+      .createQueryBuilder(ImageLocationEntity, 'l')
+      .where('l.image_id = :imageId', { imageId })
+      .andWhere('l.status IN (:...statuses)', { statuses })
+      .orderBy('l.id', 'ASC')
+      .getMany();
+  }
+
+  /** Active locations of many images at once (for lists), by image id. */
+  async activeLocationsOf(imageIds: string[]): Promise<Map<string, ImageLocationEntity[]>> {
+    const byImage = new Map<string, ImageLocationEntity[]>();
+    if (imageIds.length === 0) return byImage;
+    const rows = await this.manager
+      .createQueryBuilder(ImageLocationEntity, 'l')
+      .where('l.image_id IN (:...imageIds)', { imageIds })
+      .andWhere(`l.status = 'active'`)
+      .orderBy('l.id', 'ASC')
+      .getMany();
+    for (const row of rows) {
+      byImage.set(row.image_id, [...(byImage.get(row.image_id) ?? []), row]);
+    }
+    return byImage;
+  }
+
+  async addLocation(
+    imageId: string,
+    value: string,
+    metaData: Record<string, unknown>,
+  ): Promise<ImageLocationEntity> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .insert()
+      .into(ImageLocationEntity)
+      .values({
+        image_id: imageId,
+        value,
+        meta_data: () => 'CAST(:metaData AS jsonb)',
+        status: 'active',
+        created_at: () => NOW_UTC,
+      })
+      .setParameter('metaData', JSON.stringify(metaData))
+      .returning('*')
+      .execute();
+    return (result.raw as ImageLocationEntity[])[0];
+  }
+}
