@@ -1,2 +1,3 @@
 export * from './file-store';
 export * from './image-stores';
+export * from './image-upload';
