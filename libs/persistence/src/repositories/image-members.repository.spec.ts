@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ImageEntity, ImageMemberEntity } from '../entities/image.entity';
+import { ImageEntity } from '../entities/image.entity';
 import { createTestDatabase } from '../testing/test-database';
 import { RecordNotFoundError } from '../transition';
 import { ImageMembersRepository, memberRowsVisibleTo } from './image-members.repository';
