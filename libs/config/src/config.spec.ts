@@ -1,4 +1,4 @@
-import { apiSpec, ConfigError, loadConfig, volumeSpec } from './config';
+import { apiSpec, ConfigError, glanceApiSpec, loadConfig, volumeSpec } from './config';
 
 describe('loadConfig', () => {
   it('fills defaults that point at the local services', () => {
@@ -27,5 +27,15 @@ describe('loadConfig', () => {
       'VOLUME_BACKEND',
     ]);
     expect(problems.DRIVER_FAILURE_RATE).toContain('from 0 to 1');
+  });
+
+  it("takes Glance's image_member_quota: 128 by default, negative for no limit", () => {
+    expect(loadConfig(glanceApiSpec, {}).GLANCE_IMAGE_MEMBER_QUOTA).toBe(128);
+    expect(loadConfig(glanceApiSpec, { GLANCE_IMAGE_MEMBER_QUOTA: '-1' })).toMatchObject({
+      GLANCE_IMAGE_MEMBER_QUOTA: -1,
+    });
+    expect(() => loadConfig(glanceApiSpec, { GLANCE_IMAGE_MEMBER_QUOTA: '1.5' })).toThrow(
+      'must be an integer',
+    );
   });
 });

@@ -45,6 +45,14 @@ const nonNegativeInt = makeValidator<number>((input) => {
   return value;
 });
 
+const integer = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!Number.isInteger(value)) {
+    throw new Error('must be an integer');
+  }
+  return value;
+});
+
 /** A name that can stand in `host@backend` and in queue names. */
 const hostPart = makeValidator<string>((input) => {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(input)) {
@@ -187,6 +195,8 @@ export const glanceApiSpec = {
   /** Glance's image_size_cap (1 TiB). */
   GLANCE_IMAGE_SIZE_CAP: positiveInt({ default: 1099511627776 }),
   GLANCE_API_LIMIT_MAX: positiveInt({ default: 1000 }),
+  /** Glance's image_member_quota: members per image; negative means no limit. */
+  GLANCE_IMAGE_MEMBER_QUOTA: integer({ default: 128 }),
   GLANCE_LIMIT_PARAM_DEFAULT: positiveInt({ default: 25 }),
 };
 

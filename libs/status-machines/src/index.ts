@@ -2,6 +2,7 @@ export * from './attachment.machine';
 export * from './backup.machine';
 export * from './diagram';
 export * from './image-location.machine';
+export * from './image-member.machine';
 export * from './image.machine';
 export * from './machine';
 export * from './snapshot.machine';
@@ -12,6 +13,7 @@ export * from './volume.machine';
 import { attachmentMachine } from './attachment.machine';
 import { backupMachine } from './backup.machine';
 import { imageLocationMachine } from './image-location.machine';
+import { imageMemberMachine } from './image-member.machine';
 import { imageMachine } from './image.machine';
 import type { StatusMachine } from './machine';
 import { snapshotMachine } from './snapshot.machine';
@@ -28,6 +30,7 @@ export const MACHINES: readonly StatusMachine<string, string>[] = [
   backupMachine,
   imageMachine,
   imageLocationMachine,
+  imageMemberMachine,
   taskMachine,
 ] as unknown as readonly StatusMachine<string, string>[];
 export * from './document';

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { attachmentMachine } from './attachment.machine';
 import { backupMachine } from './backup.machine';
 import { imageLocationMachine } from './image-location.machine';
+import { imageMemberMachine } from './image-member.machine';
 import { imageMachine } from './image.machine';
 import { InvalidTransitionError, type StatusMachine } from './machine';
 import { SNAPSHOT_STATUSES, snapshotMachine } from './snapshot.machine';
@@ -187,6 +188,14 @@ const expected: Record<string, [StatusMachine<string, string>, Table]> = {
       delete: [['active'], 'deleted'],
       delayed_delete: [['active'], 'pending_delete'],
       scrub: [['pending_delete'], 'deleted'],
+    },
+  ],
+  'image member': [
+    imageMemberMachine as unknown as StatusMachine<string, string>,
+    {
+      accept: [['pending', 'accepted', 'rejected'], 'accepted'],
+      reject: [['pending', 'accepted', 'rejected'], 'rejected'],
+      reset: [['pending', 'accepted', 'rejected'], 'pending'],
     },
   ],
   task: [

@@ -1,5 +1,10 @@
 import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
-import type { ImageLocationStatus, ImageStatus, TaskStatus } from '@cinderflow/status-machines';
+import type {
+  ImageLocationStatus,
+  ImageMemberStatus,
+  ImageStatus,
+  TaskStatus,
+} from '@cinderflow/status-machines';
 import { SoftDeletedRow } from './soft-deleted-row';
 
 /** A Glance image. `pending_delete` and `deleted` images are gone for the images API. */
@@ -82,7 +87,7 @@ export class ImageMemberEntity extends SoftDeletedRow {
   can_share!: boolean;
 
   @Column('varchar', { length: 20, default: 'pending' })
-  status!: 'pending' | 'accepted' | 'rejected';
+  status!: ImageMemberStatus;
 }
 
 /** Where an image's data lives; each location has its own status (seed 002). */

@@ -1,5 +1,10 @@
 import type { EntityManager } from 'typeorm';
-import { imageMachine, type ImageEvent } from '@cinderflow/status-machines';
+import {
+  IMAGE_MEMBER_STATUSES,
+  imageMachine,
+  type ImageEvent,
+  type ImageMemberStatus,
+} from '@cinderflow/status-machines';
 import { ImageEntity, ImageLocationEntity, ImageMemberEntity } from '../entities/image.entity';
 import { applyTransition, type TransitionRequest } from '../transition';
 import { NOW_UTC } from '../utc';
@@ -12,6 +17,16 @@ export interface ImageViewer {
 
 /** Statuses the images API no longer shows: the image is gone for it (Glance answers 404). */
 export const GONE_IMAGE_STATUSES = ['deleted', 'pending_delete'] as const;
+
+/** The `member_status` an image list takes: one member status, or `all` (Glance's default: accepted). */
+export type MemberStatusFilter = ImageMemberStatus | 'all';
+
+export const MEMBER_STATUS_FILTERS: readonly MemberStatusFilter[] = [
+  ...IMAGE_MEMBER_STATUSES,
+  'all',
+];
+
+const SQL_ALIAS = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -79,6 +94,37 @@ export class ImagesRepository {
       where: { image_id: id, member: viewer.projectId, deleted: false },
     });
     return member ? image : null;
+  }
+
+  /**
+   * The images a viewer may list, as a condition on `images` aliased `alias`, for
+   * `query.andWhere(sql, params)` (Glance's _select_images_query): an admin every image;
+   * anyone else public and community images, its own, and the `shared` images it is a member
+   * of with this member status (`all`: any). Glance's other list rules stay with the caller:
+   * live images only, and without a `visibility` filter no community image but the viewer's own.
+   */
+  static visibleToClause(
+    viewer: ImageViewer,
+    memberStatus: MemberStatusFilter = 'accepted',
+    alias = 'i',
+  ): { sql: string; params: Record<string, unknown> } {
+    if (!SQL_ALIAS.test(alias)) throw new Error(`not an SQL alias: ${alias}`);
+    if (!MEMBER_STATUS_FILTERS.includes(memberStatus)) {
+      throw new Error(`not a member status: ${String(memberStatus)}`);
+    }
+    if (viewer.isAdmin) return { sql: 'TRUE', params: {} };
+    const status = memberStatus === 'all' ? '' : ' AND vm.status = :visibleToMemberStatus';
+    return {
+      sql:
+        `(${alias}.visibility IN ('public', 'community') OR ${alias}.owner = :visibleToProject` +
+        ` OR (${alias}.visibility = 'shared' AND EXISTS (SELECT 1 FROM image_members vm` +
+        ` WHERE vm.image_id = ${alias}.id AND vm.member = :visibleToProject` +
+        ` AND vm.deleted = false${status})))`,
+      params:
+        memberStatus === 'all'
+          ? { visibleToProject: viewer.projectId }
+          : { visibleToProject: viewer.projectId, visibleToMemberStatus: memberStatus },
+    };
   }
 
   /** Any row with this id, whatever its status (the scrubber and operators see all). */
