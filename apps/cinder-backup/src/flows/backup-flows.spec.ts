@@ -288,6 +288,35 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
     return { flaky, state };
   }
 
+  /**
+   * The handlers' DataSource, but once `armed`, the next read through its manager (`findOne`:
+   * a running create's look at its backup before each object) meets a database blink: its
+   * connection is terminated by the server (57P01) under it. `hits` counts the blinks.
+   */
+  function blink() {
+    const state = { armed: false, hits: 0 };
+    const manager = new Proxy(ds.manager, {
+      get(target, prop, receiver) {
+        if (prop !== 'findOne') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<EntityManager['findOne']>) => {
+          if (state.armed) {
+            state.armed = false;
+            state.hits++;
+            await target.query('SELECT pg_terminate_backend(pg_backend_pid())');
+          }
+          return target.findOne(...args);
+        };
+      },
+    });
+    const flaky = new Proxy(ds, {
+      get(target, prop, receiver) {
+        if (prop === 'manager') return manager;
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    return { flaky, state };
+  }
+
   const notesOf = (id: string) => ds.manager.findBy(WorkerEntity, { resource_id: id });
   const leftNote = (id: string, status: string) =>
     expect.objectContaining({ resource_id: id, status, service_host: HOST });
@@ -592,6 +621,100 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
       await handler.handle(id);
       expect(await backup(id)).toMatchObject({ status: 'deleted', deleted: true });
       expect(await stored(id)).toBeNull();
+      expect(await notesOf(id)).toEqual([]);
+    });
+  });
+
+  describe('a transient failure while a backup is made, then a run again', () => {
+    const logger = createLogger('test', { level: 'silent' });
+    const conn = () => connection as unknown as VolumeConnection;
+    const creator = (dataSource: DataSource, host = HOST, hostClaims = claims) =>
+      new CreateBackupHandler(dataSource, driver, host, conn(), hostClaims, logger);
+    const failureOf = (run: Promise<void>) =>
+      run.then(
+        () => null,
+        (error: unknown) => error,
+      );
+
+    it('a database blink while the chunks are written: not error, given back, then made', async () => {
+      const { flaky, state } = blink();
+      const handler = creator(flaky);
+      const v = await volume('available');
+      const id = await creatingBackup(v);
+      connection.before = async () => {
+        state.armed = true; // the look at the backup before its first object
+      };
+      const failure = await failureOf(handler.handle(id));
+      expect(state.hits).toBe(1);
+      expect(isTransientError(failure)).toBe(true);
+      // given back whole: nothing stored, no host, no note; the volume still held for it
+      expect(await backup(id)).toMatchObject({ status: 'creating', host: null, fail_reason: null });
+      expect(await stored(id)).toBeNull();
+      expect(await notesOf(id)).toEqual([]);
+      expect((await volumeRow(v)).status).toBe('backing-up');
+
+      await handler.handle(id); // as the AMQP server runs it again
+      const created = await backup(id);
+      expect(created).toMatchObject({ status: 'available', fail_reason: null, host: HOST });
+      expect(created.object_count).toBeGreaterThan(0);
+      expect(await stored(id)).toHaveProperty(['metadata.json']);
+      expect((await volumeRow(v)).status).toBe('available');
+      expect(await notesOf(id)).toEqual([]);
+      expect(connection.uses).toBe(2);
+    });
+
+    it('an incremental whose end blinked is made by another cinder-backup, counted once', async () => {
+      const { flaky, state } = outage();
+      const v = await volume('available');
+      const full = await availableBackup(v);
+      const id = await creatingBackup(v, full);
+      // the claim passes; the end fails once, giving it back goes through
+      state.passing = 1;
+      state.failing = 1;
+      const failure = await failureOf(creator(flaky).handle(id));
+      expect(isTransientError(failure)).toBe(true);
+      expect(await backup(id)).toMatchObject({ status: 'creating', host: null });
+      // what the run stored (all of it, metadata too) went with it
+      expect(await stored(id)).toBeNull();
+      expect(await notesOf(id)).toEqual([]);
+      expect((await backup(full)).num_dependent_backups).toBe(0);
+
+      // The redelivery reaches another cinder-backup (this one's channel died meanwhile).
+      await creator(ds, OTHER_HOST, new WorkClaims(OTHER_HOST)).handle(id);
+      expect(await backup(id)).toMatchObject({
+        status: 'available',
+        fail_reason: null,
+        host: OTHER_HOST,
+        parent_id: full,
+      });
+      expect(await stored(id)).toHaveProperty(['metadata.json']);
+      expect((await backup(full)).num_dependent_backups).toBe(1);
+      expect((await volumeRow(v)).status).toBe('available');
+      expect(await notesOf(id)).toEqual([]);
+
+      // and restores the volume's bytes
+      const target = await volume('available');
+      await backupEvent(id, 'restore_start', { restore_volume_id: target });
+      await applyTransition(ds.manager, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: target,
+        event: 'restore_start',
+      });
+      await restore.handle(id, target, false);
+      expect(await bytesOf(connection.path(target))).toEqual(await bytesOf(connection.path(v)));
+    });
+
+    it('a real failure still ends error, once', async () => {
+      const v = await volume('available');
+      const id = await creatingBackup(v);
+      connection.before = () => fs.truncate(connection.path(v), 5 * MiB); // shorter than its size
+      await expect(creator(ds).handle(id)).resolves.toBeUndefined();
+      const failed = await backup(id);
+      expect(failed.status).toBe('error');
+      expect(failed.fail_reason).toMatch(/ended at byte/);
+      expect(await stored(id)).toBeNull();
+      expect((await volumeRow(v)).status).toBe('available');
       expect(await notesOf(id)).toEqual([]);
     });
   });
