@@ -163,6 +163,38 @@ describe('workers', () => {
       await finishWork(db.dataSource.manager, 'backup', id);
     });
 
+    it("gives its own note back for another run to claim, and never another host's or other work's", async () => {
+      const here = new WorkClaims('host-a');
+      const there = new WorkClaims('host-b');
+      const id = randomUUID();
+      const first = await claimed(here, id, 'importing');
+      await first.release(db.dataSource.manager);
+      first.end();
+      expect(await notesOf(id)).toEqual([]);
+
+      // Another host claims it now; a late release of this host's run leaves that note alone.
+      const elsewhere = await claimed(there, id, 'importing');
+      const late = here.begin(backupWork(id, 'importing'))!;
+      await late.release(db.dataSource.manager);
+      late.end();
+      expect(await notesOf(id)).toEqual([
+        expect.objectContaining({ status: 'importing', service_host: 'host-b' }),
+      ]);
+      await elsewhere.release(db.dataSource.manager);
+      elsewhere.end();
+
+      // nor a note of other work of this host
+      const deleting = await claimed(here, id, 'deleting');
+      const importing = here.begin(backupWork(id, 'importing'))!;
+      await importing.release(db.dataSource.manager);
+      importing.end();
+      expect(await notesOf(id)).toEqual([
+        expect.objectContaining({ status: 'deleting', service_host: 'host-a' }),
+      ]);
+      deleting.end();
+      await finishWork(db.dataSource.manager, 'backup', id);
+    });
+
     it('lets one of concurrent runs through, in this process and across hosts', async () => {
       const id = randomUUID();
       const hosts = ['host-a', 'host-b', 'host-c'].map((host) => new WorkClaims(host));

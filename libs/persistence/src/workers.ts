@@ -121,6 +121,20 @@ export class WorkRun {
     return noted.length === 1;
   }
 
+  /**
+   * Removes the run's note (this work's, of this service's host) without finishing the work, so
+   * that a redelivery, here or at another service, can claim it again. A note another service
+   * holds (it claimed the work meanwhile) is left alone.
+   */
+  async release(manager: EntityManager): Promise<void> {
+    await manager.delete(WorkerEntity, {
+      resource_type: this.work.resourceType,
+      resource_id: this.work.resourceId,
+      status: this.work.status,
+      service_host: this.claims.serviceHost,
+    });
+  }
+
   /** Ends the run: its note, if one is left, is a leftover from now on. */
   end(): void {
     this.ended();

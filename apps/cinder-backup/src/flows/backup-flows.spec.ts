@@ -3,11 +3,14 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { BackupConfig } from '@cinderflow/config';
+import { BACKUP_SERVICE, encodeBackupRecord } from '@cinderflow/contracts';
 import { createLogger } from '@cinderflow/logging';
 import { isTransientError } from '@cinderflow/messaging';
 import {
   applyTransition,
   BackupEntity,
+  BackupsRepository,
   createDataSource,
   DEFAULT_VOLUME_TYPE_ID,
   dropDatabase,
@@ -24,11 +27,15 @@ import { InitHostCleanup } from '../init-host/init-host.cleanup';
 import type { VolumeConnection } from '../volume-connection';
 import { CreateBackupHandler } from './create-backup/create-backup.handler';
 import { DeleteBackupHandler } from './delete-backup/delete-backup.handler';
+import { ImportBackupHandler } from './import-backup/import-backup.handler';
 import { RestoreBackupHandler } from './restore-backup/restore-backup.handler';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const HOST = 'backup-host-a';
+const OTHER_HOST = 'backup-host-b';
+/** Cinder's IMPORT_VOLUME_ID: the API makes an imported backup's row with it. */
+const IMPORT_VOLUME_ID = '00000000-0000-0000-0000-000000000000';
 
 // Each backup or restore reads or writes a whole 1 GiB (sparse) volume.
 jest.setTimeout(60_000);
@@ -38,6 +45,23 @@ jest.setTimeout(60_000);
  * device path is the volume's file here. `before`/`after` run once while the connection is open,
  * before and after the driver used it: the moments a test interferes with a running handler.
  */
+/**
+ * The chunked driver on the same repository, with a moment to interfere before `verify` (an
+ * import's check of the data), once: `beforeVerify`. `verifies` counts the checks.
+ */
+class HookedDriver extends ChunkedBackupDriver {
+  beforeVerify: (() => Promise<void>) | null = null;
+  verifies = 0;
+
+  override async verify(backupId: string) {
+    this.verifies++;
+    const hook = this.beforeVerify;
+    this.beforeVerify = null;
+    await hook?.();
+    return super.verify(backupId);
+  }
+}
+
 class LocalConnection {
   before: (() => Promise<void>) | null = null;
   after: (() => Promise<void>) | null = null;
@@ -237,6 +261,65 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
       await file.close();
     }
   }
+
+  /**
+   * The handlers' DataSource, but once `passing` more transactions began, the next `failing`
+   * ones (all, by default) have their connection terminated by the server (57P01, as when
+   * PostgreSQL shuts down): e.g. the last step of a run fails, and so does giving its note back.
+   * `passing = Infinity` ends the outage.
+   */
+  function outage() {
+    const state = { passing: Infinity, failing: Infinity };
+    const flaky = new Proxy(ds, {
+      get(target, prop, receiver) {
+        if (prop !== 'transaction') return Reflect.get(target, prop, receiver) as unknown;
+        return <T>(work: (tx: EntityManager) => Promise<T>) =>
+          target.transaction(async (tx) => {
+            if (state.passing > 0) {
+              state.passing--;
+            } else if (state.failing > 0) {
+              state.failing--;
+              await tx.query('SELECT pg_terminate_backend(pg_backend_pid())');
+            }
+            return work(tx);
+          });
+      },
+    });
+    return { flaky, state };
+  }
+
+  /**
+   * The handlers' DataSource, but once `armed`, the next read through its manager (`findOne`:
+   * a running create's look at its backup before each object) meets a database blink: its
+   * connection is terminated by the server (57P01) under it. `hits` counts the blinks.
+   */
+  function blink() {
+    const state = { armed: false, hits: 0 };
+    const manager = new Proxy(ds.manager, {
+      get(target, prop, receiver) {
+        if (prop !== 'findOne') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<EntityManager['findOne']>) => {
+          if (state.armed) {
+            state.armed = false;
+            state.hits++;
+            await target.query('SELECT pg_terminate_backend(pg_backend_pid())');
+          }
+          return target.findOne(...args);
+        };
+      },
+    });
+    const flaky = new Proxy(ds, {
+      get(target, prop, receiver) {
+        if (prop === 'manager') return manager;
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    return { flaky, state };
+  }
+
+  const notesOf = (id: string) => ds.manager.findBy(WorkerEntity, { resource_id: id });
+  const leftNote = (id: string, status: string) =>
+    expect.objectContaining({ resource_id: id, status, service_host: HOST });
 
   describe('create_backup', () => {
     it('a duplicate delivered while the backup runs, and again after it finished, changes nothing', async () => {
@@ -459,32 +542,6 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
   });
 
   describe('PostgreSQL away at the last step, then back', () => {
-    /**
-     * The handlers' DataSource, but once `passing` more transactions began, each one's connection
-     * is terminated by the server (57P01, as when PostgreSQL shuts down): the last step of a run
-     * fails, and so does giving its note back. `passing = Infinity` ends the outage.
-     */
-    function outage() {
-      const state = { passing: Infinity };
-      const flaky = new Proxy(ds, {
-        get(target, prop, receiver) {
-          if (prop !== 'transaction') return Reflect.get(target, prop, receiver) as unknown;
-          return <T>(work: (tx: EntityManager) => Promise<T>) =>
-            target.transaction(async (tx) => {
-              if (state.passing-- <= 0) {
-                await tx.query('SELECT pg_terminate_backend(pg_backend_pid())');
-              }
-              return work(tx);
-            });
-        },
-      });
-      return { flaky, state };
-    }
-
-    const notesOf = (id: string) => ds.manager.findBy(WorkerEntity, { resource_id: id });
-    const leftNote = (id: string, status: string) =>
-      expect.objectContaining({ resource_id: id, status, service_host: HOST });
-
     it('a create run again after its end and its release failed finishes the backup', async () => {
       const { flaky, state } = outage();
       const logger = createLogger('test', { level: 'silent' });
@@ -565,6 +622,267 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
       expect(await backup(id)).toMatchObject({ status: 'deleted', deleted: true });
       expect(await stored(id)).toBeNull();
       expect(await notesOf(id)).toEqual([]);
+    });
+  });
+
+  describe('a transient failure while a backup is made, then a run again', () => {
+    const logger = createLogger('test', { level: 'silent' });
+    const conn = () => connection as unknown as VolumeConnection;
+    const creator = (dataSource: DataSource, host = HOST, hostClaims = claims) =>
+      new CreateBackupHandler(dataSource, driver, host, conn(), hostClaims, logger);
+    const failureOf = (run: Promise<void>) =>
+      run.then(
+        () => null,
+        (error: unknown) => error,
+      );
+
+    it('a database blink while the chunks are written: not error, given back, then made', async () => {
+      const { flaky, state } = blink();
+      const handler = creator(flaky);
+      const v = await volume('available');
+      const id = await creatingBackup(v);
+      connection.before = async () => {
+        state.armed = true; // the look at the backup before its first object
+      };
+      const failure = await failureOf(handler.handle(id));
+      expect(state.hits).toBe(1);
+      expect(isTransientError(failure)).toBe(true);
+      // given back whole: nothing stored, no host, no note; the volume still held for it
+      expect(await backup(id)).toMatchObject({ status: 'creating', host: null, fail_reason: null });
+      expect(await stored(id)).toBeNull();
+      expect(await notesOf(id)).toEqual([]);
+      expect((await volumeRow(v)).status).toBe('backing-up');
+
+      await handler.handle(id); // as the AMQP server runs it again
+      const created = await backup(id);
+      expect(created).toMatchObject({ status: 'available', fail_reason: null, host: HOST });
+      expect(created.object_count).toBeGreaterThan(0);
+      expect(await stored(id)).toHaveProperty(['metadata.json']);
+      expect((await volumeRow(v)).status).toBe('available');
+      expect(await notesOf(id)).toEqual([]);
+      expect(connection.uses).toBe(2);
+    });
+
+    it('an incremental whose end blinked is made by another cinder-backup, counted once', async () => {
+      const { flaky, state } = outage();
+      const v = await volume('available');
+      const full = await availableBackup(v);
+      const id = await creatingBackup(v, full);
+      // the claim passes; the end fails once, giving it back goes through
+      state.passing = 1;
+      state.failing = 1;
+      const failure = await failureOf(creator(flaky).handle(id));
+      expect(isTransientError(failure)).toBe(true);
+      expect(await backup(id)).toMatchObject({ status: 'creating', host: null });
+      // what the run stored (all of it, metadata too) went with it
+      expect(await stored(id)).toBeNull();
+      expect(await notesOf(id)).toEqual([]);
+      expect((await backup(full)).num_dependent_backups).toBe(0);
+
+      // The redelivery reaches another cinder-backup (this one's channel died meanwhile).
+      await creator(ds, OTHER_HOST, new WorkClaims(OTHER_HOST)).handle(id);
+      expect(await backup(id)).toMatchObject({
+        status: 'available',
+        fail_reason: null,
+        host: OTHER_HOST,
+        parent_id: full,
+      });
+      expect(await stored(id)).toHaveProperty(['metadata.json']);
+      expect((await backup(full)).num_dependent_backups).toBe(1);
+      expect((await volumeRow(v)).status).toBe('available');
+      expect(await notesOf(id)).toEqual([]);
+
+      // and restores the volume's bytes
+      const target = await volume('available');
+      await backupEvent(id, 'restore_start', { restore_volume_id: target });
+      await applyTransition(ds.manager, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: target,
+        event: 'restore_start',
+      });
+      await restore.handle(id, target, false);
+      expect(await bytesOf(connection.path(target))).toEqual(await bytesOf(connection.path(v)));
+    });
+
+    it('a real failure still ends error, once', async () => {
+      const v = await volume('available');
+      const id = await creatingBackup(v);
+      connection.before = () => fs.truncate(connection.path(v), 5 * MiB); // shorter than its size
+      await expect(creator(ds).handle(id)).resolves.toBeUndefined();
+      const failed = await backup(id);
+      expect(failed.status).toBe('error');
+      expect(failed.fail_reason).toMatch(/ended at byte/);
+      expect(await stored(id)).toBeNull();
+      expect((await volumeRow(v)).status).toBe('available');
+      expect(await notesOf(id)).toEqual([]);
+    });
+  });
+
+  describe('import_record', () => {
+    const logger = createLogger('test', { level: 'silent' });
+    const config = { AVAILABILITY_ZONE: 'nova' } as BackupConfig;
+    let hooked: HookedDriver;
+    beforeAll(() => {
+      hooked = new HookedDriver({
+        repository: join(dir, 'backups'),
+        chunkSize: 4 * MiB,
+        compression: 'zlib',
+      });
+    });
+    beforeEach(() => {
+      hooked.beforeVerify = null;
+      hooked.verifies = 0;
+    });
+    const importer = (dataSource: DataSource = ds, host = HOST, hostClaims = claims) =>
+      new ImportBackupHandler(dataSource, hooked, host, config, hostClaims, logger);
+
+    /**
+     * An available backup whose row was lost after it was exported: its record (as the API's
+     * export_record), and the row the API's import_record made again (`creating`, no host).
+     */
+    async function lostAndImported(): Promise<{ id: string; url: string; was: BackupEntity }> {
+      const v = await volume('available');
+      const id = await availableBackup(v);
+      const was = await backup(id);
+      const url = encodeBackupRecord({
+        id,
+        user_id: was.user_id,
+        project_id: was.project_id,
+        volume_id: was.volume_id,
+        host: was.host,
+        container: was.container,
+        parent_id: was.parent_id,
+        status: was.status,
+        size: was.size,
+        display_name: was.display_name,
+        display_description: was.display_description,
+        service_metadata: null,
+        service: BACKUP_SERVICE,
+        object_count: was.object_count,
+        num_dependent_backups: was.num_dependent_backups,
+        snapshot_id: was.snapshot_id,
+        data_timestamp: was.data_timestamp?.toISOString() ?? null,
+        metadata: was.metadata,
+        driver_info: {},
+      });
+      await ds.manager.delete(BackupEntity, { id });
+      await new BackupsRepository(ds.manager).insertImported({
+        id,
+        project_id: 'p',
+        user_id: 'u',
+        volume_id: IMPORT_VOLUME_ID,
+        status: 'creating',
+        size: was.size,
+        metadata: {},
+        created_at: new Date(),
+      });
+      return { id, url, was };
+    }
+
+    const imported = (was: BackupEntity) =>
+      expect.objectContaining({
+        status: 'available',
+        host: HOST,
+        volume_id: was.volume_id,
+        object_count: was.object_count,
+        container: was.container,
+        fail_reason: null,
+      });
+
+    it('a duplicate delivered while the import runs, here or elsewhere, and after it finished, changes nothing', async () => {
+      const { id, url, was } = await lostAndImported();
+      const elsewhere = importer(ds, OTHER_HOST, new WorkClaims(OTHER_HOST));
+      let during: WorkerEntity[] = [];
+      hooked.beforeVerify = async () => {
+        await importer().handle(id, BACKUP_SERVICE, url);
+        await elsewhere.handle(id, BACKUP_SERVICE, url);
+        during = await notesOf(id);
+      };
+      await importer().handle(id, BACKUP_SERVICE, url);
+      expect(hooked.verifies).toBe(1);
+      expect(during).toEqual([leftNote(id, 'importing')]);
+      const once = await backup(id);
+      expect(once).toEqual(imported(was));
+      expect(await notesOf(id)).toEqual([]);
+
+      await importer().handle(id, BACKUP_SERVICE, url);
+      await elsewhere.handle(id, BACKUP_SERVICE, url);
+      expect(hooked.verifies).toBe(1);
+      expect(await backup(id)).toEqual(once);
+    });
+
+    it('an import run again after its end and its release failed imports the backup', async () => {
+      const { flaky, state } = outage();
+      const handler = importer(flaky);
+      const { id, url, was } = await lostAndImported();
+      state.passing = 1; // the claim; the import's end and giving it back fail
+      const failure = await handler.handle(id, BACKUP_SERVICE, url).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(isTransientError(failure)).toBe(true);
+      expect(await notesOf(id)).toEqual([leftNote(id, 'importing')]);
+      expect(await backup(id)).toMatchObject({ status: 'creating', host: HOST });
+
+      state.passing = Infinity;
+      await handler.handle(id, BACKUP_SERVICE, url); // as the AMQP server runs it again
+      expect(await backup(id)).toEqual(imported(was));
+      expect(await notesOf(id)).toEqual([]);
+    });
+
+    it('the repository out of reach while the data is checked: not error, another cinder-backup imports it', async () => {
+      const { id, url, was } = await lostAndImported();
+      hooked.beforeVerify = () =>
+        // what a stat of an unreachable NFS repository fails with
+        Promise.reject(
+          Object.assign(new Error('ETIMEDOUT: connection timed out, stat'), {
+            code: 'ETIMEDOUT',
+            syscall: 'stat',
+          }),
+        );
+      const failure = await importer()
+        .handle(id, BACKUP_SERVICE, url)
+        .then(
+          () => null,
+          (error: unknown) => error,
+        );
+      expect(isTransientError(failure)).toBe(true);
+      // given back: no host, no note
+      expect(await backup(id)).toMatchObject({ status: 'creating', host: null, fail_reason: null });
+      expect(await notesOf(id)).toEqual([]);
+
+      await importer(ds, OTHER_HOST, new WorkClaims(OTHER_HOST)).handle(id, BACKUP_SERVICE, url);
+      expect(await backup(id)).toMatchObject({
+        status: 'available',
+        host: OTHER_HOST,
+        volume_id: was.volume_id,
+        fail_reason: null,
+      });
+      expect(await notesOf(id)).toEqual([]);
+    });
+
+    it('data missing from the repository or a record of another backup: error with why, nothing thrown', async () => {
+      const missing = await lostAndImported();
+      const container = join(dir, 'backups', driver.containerOf(missing.id));
+      const [object] = (await fs.readdir(container)).filter((name) => name.startsWith('chunk-'));
+      await fs.rm(join(container, object!));
+      await expect(
+        importer().handle(missing.id, BACKUP_SERVICE, missing.url),
+      ).resolves.toBeUndefined();
+      expect(await backup(missing.id)).toMatchObject({
+        status: 'error',
+        fail_reason: expect.stringContaining(`missing object ${object!}`),
+      });
+      expect(await notesOf(missing.id)).toEqual([]);
+
+      const other = await lostAndImported();
+      await importer().handle(other.id, BACKUP_SERVICE, missing.url);
+      expect(await backup(other.id)).toMatchObject({
+        status: 'error',
+        fail_reason: `Trying to import backup metadata from id ${missing.id} into backup ${other.id}.`,
+      });
+      expect(await notesOf(other.id)).toEqual([]);
     });
   });
 

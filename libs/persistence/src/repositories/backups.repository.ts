@@ -84,17 +84,35 @@ export class BackupsRepository {
   }
 
   /**
-   * Takes a row the API made for an import (`creating`, no host, the import's placeholder
-   * volume id) for `host`; false if there is none such.
+   * Takes a row the API made for an import (`creating`, the import's placeholder volume id) for
+   * `host`: one no service took yet, or one `host` took before and could not give back (the
+   * database went away under it); false if there is none such.
    */
   async claimImport(id: string, host: string, importVolumeId: string): Promise<boolean> {
     const result = await this.manager
       .createQueryBuilder()
       .update(BackupEntity)
       .set({ host })
-      .where("id = :id AND deleted = false AND status = 'creating' AND host IS NULL", { id })
+      .where("id = :id AND deleted = false AND status = 'creating'", { id })
+      .andWhere('(host IS NULL OR host = :host)', { host })
       .andWhere('volume_id = :none', { none: importVolumeId })
       .execute();
+    return result.affected === 1;
+  }
+
+  /**
+   * Gives a `creating` backup that `host` took (claimCreate, claimImport) back, so that any
+   * backup service can take it again (a redelivery may reach another one); false if it is not
+   * `host`'s (any more). With `volumeId`, only a backup of that volume (an import's placeholder).
+   */
+  async releaseCreating(id: string, host: string, volumeId?: string): Promise<boolean> {
+    const qb = this.manager
+      .createQueryBuilder()
+      .update(BackupEntity)
+      .set({ host: null })
+      .where("id = :id AND deleted = false AND status = 'creating' AND host = :host", { id, host });
+    if (volumeId !== undefined) qb.andWhere('volume_id = :volumeId', { volumeId });
+    const result = await qb.execute();
     return result.affected === 1;
   }
 

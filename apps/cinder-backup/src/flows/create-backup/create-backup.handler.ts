@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Logger } from '@cinderflow/logging';
+import { isTransientError } from '@cinderflow/messaging';
 import {
   applyTransition,
   BackupEntity,
@@ -47,6 +48,10 @@ interface Standing {
  * data is this handler's own only while the backup is `creating` under its note: that is the
  * only time it removes it (a force-delete that cancelled the backup aside, whose data is garbage
  * anyway).
+ * A transient failure (the database, the broker or cinder-volume away for a while, at any step)
+ * is no reason for `error`: the handler removes what it stored, gives the backup and its note
+ * back and propagates it, so that the message runs again from the start, here or at another
+ * backup service.
  * If the volume was reset or deleted meanwhile, the backup cannot be trusted: it ends `error`
  * and the volume is left as the admin left it.
  */
@@ -92,9 +97,10 @@ export class CreateBackupHandler {
     try {
       await this.create(claim, log);
     } catch (error) {
-      // Unexpected (the database, say): give the claim back so that a redelivery elsewhere can
-      // retry; if the database is away this fails too, and a run again here takes the note over.
-      await this.release(backupId).catch(() => undefined);
+      // Transient or unexpected: give the claim back so that a redelivery, here or elsewhere,
+      // runs it again; if the database is away this fails too, and a run again here takes the
+      // note and the backup over.
+      await this.release(run, backupId, log).catch(() => undefined);
       throw error;
     }
   }
@@ -195,6 +201,9 @@ export class CreateBackupHandler {
         await this.abandon(backup, log);
         return;
       }
+      // Not the backup's fault (e.g. the database blinked under the check after an object):
+      // it runs again once the message is redelivered.
+      if (isTransientError(error)) throw error;
       await this.fail(backup, (error as Error).message, log);
       return;
     }
@@ -332,7 +341,20 @@ export class CreateBackupHandler {
     });
   }
 
-  private release(backupId: string): Promise<void> {
-    return this.dataSource.transaction((tx) => finishWork(tx, 'backup', backupId, CREATING));
+  /**
+   * Gives the backup back (no host, no note) while it is still `creating` and this host's, with
+   * what this run stored removed first: the next run, maybe at another backup service with
+   * another repository, starts from nothing, and nothing is left behind here. A backup no longer
+   * this host's (a force-delete took it) keeps its data for whoever holds it now.
+   */
+  private release(run: WorkRun, backupId: string, log: Logger): Promise<void> {
+    return this.dataSource.transaction(async (tx) => {
+      if (await new BackupsRepository(tx).releaseCreating(backupId, this.host)) {
+        // Under the row's lock: no other service can take the backup before the data is gone.
+        await this.driver.delete(backupId);
+        log.warn('backup create given back, to run again');
+      }
+      await run.release(tx);
+    });
   }
 }

@@ -4,18 +4,20 @@ import { z } from 'zod';
 import type { BackupConfig } from '@cinderflow/config';
 import { BACKUP_SERVICE, decodeBackupRecord } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
+import { isTransientError } from '@cinderflow/messaging';
 import {
   applyTransition,
   BackupEntity,
   finishWork,
   StatusConflictError,
   WorkClaims,
+  type WorkRun,
   BackupsRepository,
 } from '@cinderflow/persistence';
 import { CONFIG, LOGGER } from '@cinderflow/service-runtime';
 import { backupMachine } from '@cinderflow/status-machines';
 import { BACKUP_DRIVER, BACKUP_HOST, GiB } from '../../backup-service';
-import type { ChunkedBackupDriver } from '../../chunked/chunked-backup.driver';
+import type { BackupMetadata, ChunkedBackupDriver } from '../../chunked/chunked-backup.driver';
 
 /** The workers note of a running import. */
 export const IMPORTING = 'importing';
@@ -59,6 +61,11 @@ class ImportRefused extends Error {}
  * metadata lists, in this service's repository) before the row, filled from the record, is
  * `available` on this host; otherwise the backup is `error` with why. Nothing of the stored data
  * is touched either way: it is not this flow's to remove.
+ *
+ * One delivery at a time does the work (WorkClaims), on a row it takes for this host. A
+ * transient failure (the database, or the storage of the repository, away for a while) gives
+ * both back and propagates, so that the message runs again, here or at another backup service;
+ * only a record or data that cannot be imported ends the backup `error`.
  */
 @Injectable()
 export class ImportBackupHandler {
@@ -85,8 +92,8 @@ export class ImportBackupHandler {
     try {
       const claimed = await this.dataSource.transaction(async (tx) => {
         if (!(await run.claim(tx))) return false;
-        // Only a row the API made for an import and no service took yet (a duplicate after
-        // the first delivery finished finds it filled).
+        // Only a row the API made for an import that no service took yet, or that this one
+        // could not give back (a duplicate after the first delivery finished finds it filled).
         const taken = await new BackupsRepository(tx).claimImport(
           backupId,
           this.host,
@@ -109,11 +116,10 @@ export class ImportBackupHandler {
         await this.fail(backupId, error.message, log);
       }
     } catch (error) {
-      // Unexpected (the database, say): give the note back; a redelivery finds the row taken
-      // and the restart cleanup settles it.
-      await this.dataSource
-        .transaction((tx) => finishWork(tx, 'backup', backupId, IMPORTING))
-        .catch(() => undefined);
+      // Transient or unexpected: give the row and the note back so that the message's
+      // redelivery, here or elsewhere, imports it. If the database is away this fails too; the
+      // row and the note stay this host's, and a run again here takes them over.
+      await this.release(run, backupId).catch(() => undefined);
       throw error;
     } finally {
       run.end();
@@ -132,10 +138,13 @@ export class ImportBackupHandler {
       );
     }
     let options: Record<string, unknown>;
+    let meta: BackupMetadata;
     try {
       options = decodeBackupRecord(backupUrl);
-      await this.driver.verify(backupId);
+      meta = await this.driver.verify(backupId);
     } catch (error) {
+      // The data out of reach for a while is no reason to refuse it: the message runs again.
+      if (isTransientError(error)) throw error;
       throw new ImportRefused((error as Error).message);
     }
     const missing = REQUIRED.filter((key) => !(key in options));
@@ -152,7 +161,6 @@ export class ImportBackupHandler {
     const parsed = recordFields.safeParse(options);
     if (!parsed.success) throw new ImportRefused("Can't parse backup record.");
     const r = parsed.data;
-    const meta = await this.driver.metadata(backupId);
     // A backup of a snapshot holds the snapshot's size, which a later extend may have passed.
     if (meta.size_bytes > r.size * GiB) {
       throw new ImportRefused(
@@ -174,6 +182,14 @@ export class ImportBackupHandler {
       availability_zone: this.config.AVAILABILITY_ZONE,
       host: this.host,
     };
+  }
+
+  /** The row goes back to no host and the note goes, at once (see handle). */
+  private release(run: WorkRun, backupId: string): Promise<void> {
+    return this.dataSource.transaction(async (tx) => {
+      await new BackupsRepository(tx).releaseCreating(backupId, this.host, IMPORT_VOLUME_ID);
+      await run.release(tx);
+    });
   }
 
   private async finish(backupId: string, set: Partial<BackupEntity>, log: Logger): Promise<void> {
