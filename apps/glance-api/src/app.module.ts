@@ -6,12 +6,21 @@ import type { Logger } from '@cinderflow/logging';
 import { HealthController, ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { FaultFilter } from './common/fault.filter';
 import { IMAGE_STORES } from './common/tokens';
+import { ImageActionsController } from './images/image-actions.controller';
+import { ImageDeleteController } from './images/image-delete.controller';
+import { ImageLifecycleService } from './images/image-lifecycle.service';
 import { ImagesController } from './images/images.controller';
 import { ImagesService } from './images/images.service';
 import { VersionsController } from './versions/versions.controller';
 
 /** Every controller, hence every route, of glance-api. */
-export const GLANCE_CONTROLLERS = [VersionsController, HealthController, ImagesController];
+export const GLANCE_CONTROLLERS = [
+  VersionsController,
+  HealthController,
+  ImagesController,
+  ImageDeleteController,
+  ImageActionsController,
+];
 
 @Module({})
 export class AppModule {
@@ -27,6 +36,7 @@ export class AppModule {
           useValue: new ImageStores(config.GLANCE_STORES, config.GLANCE_DEFAULT_STORE),
         },
         ImagesService,
+        ImageLifecycleService,
       ],
     };
   }
