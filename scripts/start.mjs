@@ -1,6 +1,6 @@
 // Starts the whole system locally: installs and builds what is missing, checks PostgreSQL and
 // RabbitMQ, creates the database, then runs cinder-api, cinder-scheduler, two cinder-volume
-// backends, cinder-backup and glance-api until Ctrl-C.
+// backends, cinder-backup, glance-api and glance-scrubber until Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -59,6 +59,16 @@ const services = [
   {
     name: 'glance-api',
     main: 'apps/glance-api/dist/main.js',
+    env: {
+      GLANCE_STORES:
+        env.GLANCE_STORES ??
+        ['file1', 'file2'].map((id) => `${id}:${join(dataDir, 'images', id)}`).join(','),
+    },
+  },
+  {
+    // The scrubber works on glance-api's stores.
+    name: 'glance-scrubber',
+    main: 'apps/glance-scrubber/dist/main.js',
     env: {
       GLANCE_STORES:
         env.GLANCE_STORES ??

@@ -88,6 +88,14 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it("gives glance-scrubber glance-api's stores, on the same volume", () => {
+    const api = services['glance-api']!;
+    const scrubber = services['glance-scrubber']!;
+    expect(scrubber.environment.GLANCE_STORES).toBe(api.environment.GLANCE_STORES);
+    expect(scrubber.volumes).toEqual(api.volumes);
+    expect(scrubber.environment.CINDER_BINARY).toBe('glance-scrubber');
+  });
+
   it('publishes the APIs only, and only on 127.0.0.1', () => {
     const published = Object.entries(services).filter(([, s]) => s.ports);
     expect(published.map(([name]) => name)).toEqual(['cinder-api', 'glance-api']);

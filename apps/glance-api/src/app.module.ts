@@ -6,6 +6,9 @@ import type { Logger } from '@cinderflow/logging';
 import { HealthController, ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { FaultFilter } from './common/fault.filter';
 import { IMAGE_STORES } from './common/tokens';
+import { ImageActionsController } from './images/image-actions.controller';
+import { ImageDeleteController } from './images/image-delete.controller';
+import { ImageLifecycleService } from './images/image-lifecycle.service';
 import { ImagesController } from './images/images.controller';
 import { ImagesService } from './images/images.service';
 import { MemberSchemasController, MembersController } from './members/members.controller';
@@ -19,6 +22,8 @@ export const GLANCE_CONTROLLERS = [
   ImagesController,
   MembersController,
   MemberSchemasController,
+  ImageDeleteController,
+  ImageActionsController,
 ];
 
 @Module({})
@@ -36,6 +41,7 @@ export class AppModule {
         },
         ImagesService,
         MembersService,
+        ImageLifecycleService,
       ],
     };
   }

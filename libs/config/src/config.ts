@@ -206,6 +206,8 @@ export const glanceScrubberSpec = {
   GLANCE_SCRUB_INTERVAL_S: positiveInt({ default: 300 }),
   /** Glance's scrub_pool_size: locations scrubbed at once. */
   GLANCE_SCRUB_POOL_SIZE: positiveInt({ default: 1 }),
+  /** Testing aid: each location waits this long once claimed, before its data is deleted. */
+  GLANCE_SCRUB_DELAY_MS: nonNegativeInt({ default: 0 }),
 };
 
 export type ApiConfig = CleanedEnv<typeof apiSpec>;

@@ -50,8 +50,8 @@ describe('FileStore', () => {
 
   it('deletes idempotently and refuses URLs outside the store', async () => {
     const stored = await store.add('img', Readable.from([Buffer.from('abc')]), 10);
-    await store.delete(stored.uri);
-    await store.delete(stored.uri);
+    expect(await store.delete(stored.uri)).toBe(true);
+    expect(await store.delete(stored.uri)).toBe(false);
     expect(await readdir(dir)).toEqual([]);
     expect(store.owns('file:///etc/passwd')).toBe(false);
     expect(store.owns(`file://${dir}/../x`)).toBe(false);

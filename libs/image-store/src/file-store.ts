@@ -119,11 +119,18 @@ export class FileStore {
     return (await stat(this.mustOwn(uri))).size;
   }
 
-  /** Deletes a location's data; data already gone counts as deleted (scrubbers may race). */
-  async delete(uri: string): Promise<void> {
-    await unlink(this.mustOwn(uri)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
+  /**
+   * Deletes a location's data; data already gone counts as deleted (Glance's NotFound on delete).
+   * Says whether there was data to delete: false when it was gone already.
+   */
+  async delete(uri: string): Promise<boolean> {
+    try {
+      await unlink(this.mustOwn(uri));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
   }
 
   /** Removes partial files an interrupted upload of this image left (a killed process). */

@@ -56,6 +56,14 @@ describe('preflight', () => {
     expect(problems[0]).toContain('RabbitMQ is unreachable');
   });
 
+  it('checks only PostgreSQL for a service without a broker', async () => {
+    await expect(preflight(DATABASE_URL)).resolves.toEqual([]);
+    const pgPort = await freePort();
+    const problems = await preflight(`postgres://postgres@127.0.0.1:${pgPort}/cinderflow`);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('PostgreSQL is unreachable');
+  });
+
   it('tells a missing database apart from a server that does not answer', async () => {
     const name = `cinderflow_missing_${randomUUID().replace(/-/g, '')}`;
     const url = new URL(DATABASE_URL);

@@ -4,9 +4,10 @@ import { redact } from './database.module';
 
 /**
  * Checks that PostgreSQL and RabbitMQ answer before a service starts, so that a missing
- * dependency is one clear line instead of a retry loop.
+ * dependency is one clear line instead of a retry loop. Without `amqpUrl` only PostgreSQL (a
+ * service that uses no broker, such as glance-scrubber).
  */
-export async function preflight(databaseUrl: string, amqpUrl: string): Promise<string[]> {
+export async function preflight(databaseUrl: string, amqpUrl?: string): Promise<string[]> {
   const problems: string[] = [];
   const pg = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
   try {
@@ -23,6 +24,7 @@ export async function preflight(databaseUrl: string, amqpUrl: string): Promise<s
   } finally {
     await pg.end().catch(() => undefined);
   }
+  if (amqpUrl === undefined) return problems;
   try {
     const connection = await amqplib.connect(amqpUrl, { timeout: 5000 });
     await connection.close();

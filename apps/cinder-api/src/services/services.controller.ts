@@ -32,7 +32,10 @@ export class ServicesController {
   ) {
     if (!caller.isAdmin)
       throw forbidden("Policy doesn't allow volume_extension:services:index to be performed.");
-    const services = await new ServiceRegistry(this.dataSource).list({ host, binary });
+    // Glance's processes (glance-scrubber) heartbeat in the same table; Cinder lists its own.
+    const services = (await new ServiceRegistry(this.dataSource).list({ host, binary })).filter(
+      (s) => s.binary.startsWith('cinder-'),
+    );
     const backendUp = version.atLeast('3.49') ? await this.poolBackends() : undefined;
     const now = new Date();
     return {

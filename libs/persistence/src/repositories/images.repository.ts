@@ -1,6 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import {
   IMAGE_MEMBER_STATUSES,
+  imageLocationMachine,
+  type ImageLocationEvent,
   imageMachine,
   type ImageEvent,
   type ImageMemberStatus,
@@ -133,6 +135,21 @@ export class ImagesRepository {
     return this.manager.findOne(ImageEntity, { where: { id } });
   }
 
+  /**
+   * A live image's row, locked until the transaction ends (SELECT ... FOR UPDATE): a delete or
+   * an action decides on the status and locations it reads, and nothing changes them meanwhile.
+   */
+  async lockLive(id: string): Promise<ImageEntity | null> {
+    if (!UUID.test(id)) return null;
+    return this.manager
+      .createQueryBuilder(ImageEntity, 'i')
+      .setLock('pessimistic_write')
+      .where('i.id = :id', { id })
+      .andWhere('i.deleted = false')
+      .andWhere('i.status NOT IN (:...gone)', { gone: GONE_IMAGE_STATUSES })
+      .getOne();
+  }
+
   /** Applies an image machine event atomically (one conditional UPDATE). */
   transition(
     id: string,
@@ -199,5 +216,123 @@ export class ImagesRepository {
       .returning('*')
       .execute();
     return (result.raw as ImageLocationEntity[])[0];
+  }
+
+  /** Applies an image location machine event atomically (one conditional UPDATE). */
+  transitionLocation(
+    id: number,
+    event: ImageLocationEvent,
+    set?: TransitionRequest<string, ImageLocationEvent, ImageLocationEntity>['set'],
+  ): Promise<ImageLocationEntity> {
+    return applyTransition(this.manager, {
+      machine: imageLocationMachine,
+      entity: ImageLocationEntity,
+      id,
+      event,
+      set,
+    });
+  }
+
+  /**
+   * Locks one location whose data is to be removed, until the transaction ends: one still
+   * `pending_delete` (`pending`), or a `leftover`, a location still `active` although its image
+   * is `deleted` (an immediate delete whose data removal did not happen yet). Null when it is
+   * no longer such a location, or, with `skipLocked`, when someone else holds it: two removers
+   * never hold the same location, and the second one finds it done.
+   */
+  claimLocation(
+    id: number,
+    kind: 'pending' | 'leftover',
+    options: { skipLocked: boolean },
+  ): Promise<ImageLocationEntity | null> {
+    const query = this.manager
+      .createQueryBuilder(ImageLocationEntity, 'l')
+      .setLock('pessimistic_write')
+      .where('l.id = :id', { id })
+      .andWhere('l.deleted = false');
+    if (kind === 'pending') {
+      query.andWhere(`l.status = 'pending_delete'`);
+    } else {
+      query
+        .andWhere(`l.status = 'active'`)
+        .andWhere(
+          `EXISTS (SELECT 1 FROM images i WHERE i.id = l.image_id AND i.status = 'deleted')`,
+        );
+    }
+    if (options.skipLocked) query.setOnLocked('skip_locked');
+    return query.getOne();
+  }
+
+  /**
+   * The scrubber's worklist, one page in id order: locations `pending_delete` for at least
+   * `scrubTimeS` seconds (Glance's scrub_time, counted from the delete).
+   */
+  pendingDeleteLocations(
+    scrubTimeS: number,
+    afterId: number,
+    limit: number,
+  ): Promise<ImageLocationEntity[]> {
+    return this.manager
+      .createQueryBuilder(ImageLocationEntity, 'l')
+      .where(`l.status = 'pending_delete'`)
+      .andWhere('l.deleted = false')
+      .andWhere(`l.updated_at <= ${NOW_UTC} - make_interval(secs => :scrubTimeS)`, { scrubTimeS })
+      .andWhere('l.id > :afterId', { afterId })
+      .orderBy('l.id', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /** Leftovers (see claimLocation), one page in id order. */
+  leftoverLocations(afterId: number, limit: number): Promise<ImageLocationEntity[]> {
+    return this.manager
+      .createQueryBuilder(ImageLocationEntity, 'l')
+      .innerJoin(ImageEntity, 'i', 'i.id = l.image_id')
+      .where(`l.status = 'active'`)
+      .andWhere('l.deleted = false')
+      .andWhere(`i.status = 'deleted'`)
+      .andWhere('l.id > :afterId', { afterId })
+      .orderBy('l.id', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /**
+   * Locks a `pending_delete` image and says whether any of its locations is still
+   * `pending_delete`. The lock makes two scrubbers that remove an image's last two locations at
+   * once take turns here, so the second sees the first's commit and finishes the image.
+   */
+  async lockPendingDelete(imageId: string): Promise<{ pendingLocations: number } | null> {
+    const image = await this.manager
+      .createQueryBuilder(ImageEntity, 'i')
+      .setLock('pessimistic_write')
+      .where('i.id = :imageId', { imageId })
+      .andWhere(`i.status = 'pending_delete'`)
+      .andWhere('i.deleted = false')
+      .getOne();
+    if (!image) return null;
+    const pendingLocations = await this.manager
+      .createQueryBuilder(ImageLocationEntity, 'l')
+      .where('l.image_id = :imageId', { imageId })
+      .andWhere(`l.status = 'pending_delete'`)
+      .getCount();
+    return { pendingLocations };
+  }
+
+  /** `pending_delete` images none of whose locations is `pending_delete` any more. */
+  async pendingDeleteImagesWithoutPendingLocations(limit: number): Promise<string[]> {
+    const rows = await this.manager
+      .createQueryBuilder(ImageEntity, 'i')
+      .select('i.id', 'id')
+      .where(`i.status = 'pending_delete'`)
+      .andWhere('i.deleted = false')
+      .andWhere(
+        `NOT EXISTS (SELECT 1 FROM image_locations l
+                     WHERE l.image_id = i.id AND l.status = 'pending_delete')`,
+      )
+      .orderBy('i.id', 'ASC')
+      .limit(limit)
+      .getRawMany<{ id: string }>();
+    return rows.map((row) => row.id);
   }
 }
