@@ -1,12 +1,14 @@
 import { open } from 'node:fs/promises';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { backendOf, Destinations, VolumeRpc } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import type { RpcClient } from '@cinderflow/messaging';
-import { VolumeEntity } from '@cinderflow/persistence';
+import { VolumeEntity, VolumesRepository } from '@cinderflow/persistence';
 import { defineWork, ManagerWork, LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
+import { VOLUME_SERVICE, type VolumeServiceInfo } from '../../volume-service.identity';
 import { RetypeVolumeWork } from '../retype-volume/retype-volume.handler';
 
 /** os-migrate_volume's move: the volume is locked (`maintenance`) until it ends, either way. */
@@ -24,6 +26,12 @@ const CHUNK = 4 * 1024 * 1024;
 const ZEROS = Buffer.alloc(CHUNK);
 /** The export each side makes for the copy (one per volume, so a rerun reuses it). */
 const MIGRATION_EXPORT = 'migration';
+/**
+ * The follow-up that removes a moved volume's bytes from the source once the move is committed:
+ * noted in the commit's transaction, so that a crash before the bytes are gone leaves a note the
+ * restart cleanup finishes, not a file no row points at.
+ */
+export const SOURCE_REMOVAL = 'migrated-volume-source';
 
 /**
  * Copies every non-zero chunk of `from` into `to` (a fresh sparse file of the same size): the
@@ -54,7 +62,8 @@ async function copyBytes(from: string, to: string): Promise<void> {
  * Cinder's generic migration (volume/manager.py migrate_volume → _migrate_volume_generic), on
  * the source backend: the destination makes and exports the volume's bytes, this side exports
  * its own and copies them over, then the volume takes its new host (and type) and, once that is
- * committed, the source's bytes go. A failure leaves the volume where it was, with
+ * committed, the source's bytes go (a follow-up noted with the commit, see SOURCE_REMOVAL). A
+ * failure leaves the volume where it was, with
  * migration_status `error`, and the destination's partial copy removed.
  */
 @Injectable()
@@ -64,11 +73,28 @@ export class MigrateVolumeHandler implements OnModuleInit {
     @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly work: ManagerWork,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(VOLUME_SERVICE) private readonly service: VolumeServiceInfo,
   ) {}
 
   onModuleInit(): void {
     this.work.register(RetypeVolumeWork, (id) => this.abandon(RetypeVolumeWork, id));
     this.work.register(MigrateVolumeWork, (id) => this.abandon(MigrateVolumeWork, id));
+    this.work.registerFollowUp(SOURCE_REMOVAL, (id) => this.removeSource(id));
+  }
+
+  /**
+   * The source's side once the move is committed: its export and bytes go. Bytes of a volume
+   * that lives here again (moved back since) are its live bytes, and stay.
+   */
+  private async removeSource(volumeId: string): Promise<void> {
+    const volume = await new VolumesRepository(this.dataSource.manager).findLive(volumeId);
+    if (volume?.host && backendOf(volume.host) === this.service.serviceHost) {
+      this.logger.warn({ volume_id: volumeId }, 'the volume lives here again; its bytes stay');
+      return;
+    }
+    await this.driver.terminateConnection({ id: volumeId }, MIGRATION_EXPORT);
+    await this.driver.deleteVolume({ id: volumeId });
   }
 
   /**
@@ -128,15 +154,18 @@ export class MigrateVolumeHandler implements OnModuleInit {
         migration_status: 'success',
         admin_metadata: () => "admin_metadata - 'migration_host'",
       }),
+      then: (tx) => this.work.noteFollowUp(tx, SOURCE_REMOVAL, m.volume_id),
       setOnFailure: () => ({
         migration_status: 'error',
         admin_metadata: () => "admin_metadata - 'migration_host'",
       }),
     });
     if (outcome === 'done') {
-      await this.driver.deleteVolume({ id: m.volume_id });
       this.logger.info({ volume_id: m.volume_id, host: m.host }, 'volume migrated');
-    } else if (outcome === 'failed' && size > 0) {
+    }
+    // Also after a redelivery that found the move committed (the removal failed transiently).
+    if (outcome !== 'failed') await this.work.runFollowUp(SOURCE_REMOVAL, m.volume_id);
+    if (outcome === 'failed' && size > 0) {
       await this.driver.terminateConnection({ id: m.volume_id }, MIGRATION_EXPORT);
       await this.rpc
         .call(destination, VolumeRpc.migrationTarget, {
