@@ -63,6 +63,13 @@ export interface WorkStep<T extends StatusRow, R> {
   then?: (tx: EntityManager, row: T, result: R) => Promise<void>;
   /** More to do in the transaction of the `failed` transition. */
   onFailure?: (tx: EntityManager, row: T, error: Error) => Promise<void>;
+  /** Extra condition of the `succeeded` transition (e.g. the row unchanged since `run` began). */
+  succeedIf?: (row: T, result: R) => { sql: string; params: Record<string, unknown> };
+  /**
+   * Called when the resource turned out to have moved on, before the run or at its end (the end
+   * transition found it changed): what the work must leave behind then, outside the status.
+   */
+  onMovedOn?: (manager: EntityManager) => Promise<void>;
 }
 
 export type WorkOutcome = 'done' | 'failed' | 'skipped';
@@ -212,6 +219,7 @@ export class ManagerWork {
     if (claimed === 'moved-on') {
       // A note an earlier run of this work left (it died) goes too: nothing is left to do.
       await finishWork(this.dataSource.manager, kind.resourceType, id, kind.status);
+      if (step.onMovedOn) await step.onMovedOn(this.dataSource.manager);
       log.info('not in this work any more; nothing to do');
       return 'skipped';
     }
@@ -225,13 +233,23 @@ export class ManagerWork {
       if (isTransientError(error)) throw error;
       log.error({ err: error.message }, 'driver failed');
       const set = step.setOnFailure?.(row, error) ?? kind.failedSet?.();
-      const settled = await this.end(kind, id, kind.failed, set, (tx) =>
-        this.onFailure(kind, tx, row, error, step),
+      const settled = await this.end(
+        kind,
+        id,
+        kind.failed,
+        set,
+        (tx) => this.onFailure(kind, tx, row, error, step),
+        { onMovedOn: step.onMovedOn },
       );
       return settled ? 'failed' : 'skipped';
     }
-    const ended = await this.end(kind, id, kind.succeeded, step.set?.(row, result), (tx) =>
-      step.then ? step.then(tx, row, result) : Promise.resolve(),
+    const ended = await this.end(
+      kind,
+      id,
+      kind.succeeded,
+      step.set?.(row, result),
+      (tx) => (step.then ? step.then(tx, row, result) : Promise.resolve()),
+      { where: step.succeedIf?.(row, result), onMovedOn: step.onMovedOn },
     );
     if (ended) log.info('work done');
     return ended ? 'done' : 'skipped';
@@ -317,10 +335,20 @@ export class ManagerWork {
     event: string,
     set: SetValues<T> | undefined,
     more: (tx: EntityManager) => Promise<void>,
+    options: Pick<WorkStep<T, unknown>, 'onMovedOn'> & {
+      where?: { sql: string; params: Record<string, unknown> };
+    } = {},
   ): Promise<boolean> {
     try {
       await this.dataSource.transaction(async (tx) => {
-        await applyTransition(tx, { machine: kind.machine, entity: kind.entity, id, event, set });
+        await applyTransition(tx, {
+          machine: kind.machine,
+          entity: kind.entity,
+          id,
+          event,
+          set,
+          where: options.where,
+        });
         await finishWork(tx, kind.resourceType, id);
         await more(tx);
       });
@@ -329,6 +357,7 @@ export class ManagerWork {
       if (error instanceof StatusConflictError || error instanceof RecordNotFoundError) {
         // Moved on meanwhile (reset-status, force-delete, a duplicate that finished first).
         await finishWork(this.dataSource.manager, kind.resourceType, id, kind.status);
+        if (options.onMovedOn) await options.onMovedOn(this.dataSource.manager);
         return false;
       }
       throw error;

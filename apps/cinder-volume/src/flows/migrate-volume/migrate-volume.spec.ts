@@ -33,19 +33,29 @@ interface Backend {
   handler: MigrateVolumeHandler;
 }
 
+// A move reads the whole (sparse) 1 GiB file: seconds on a busy machine.
+jest.setTimeout(30_000);
+
 describe('cinder-volume migrate_volume (real database, two file drivers)', () => {
   let url: string;
   let ds: DataSource;
   let src: Backend;
   let dst: Backend;
 
+  /** Runs when the copy is done, before the destination is told so (a change meanwhile). */
+  let afterCopy: (() => Promise<unknown>) | null = null;
   /** The destination answers migration_target calls as its queue would. */
   const rpc = {
-    call: (_destination: unknown, method: unknown, payload: unknown) => {
+    call: async (_destination: unknown, method: unknown, payload: unknown) => {
       if (method !== VolumeRpc.migrationTarget) throw new Error('unexpected call');
-      return dst.handler.target(payload as Parameters<MigrateVolumeHandler['target']>[0]);
+      const request = payload as Parameters<MigrateVolumeHandler['target']>[0];
+      if (request.op === 'finish' && afterCopy) await afterCopy();
+      return dst.handler.target(request);
     },
   } as unknown as RpcClient;
+  afterEach(() => {
+    afterCopy = null;
+  });
 
   /** A (re)started cinder-volume: a fresh ManagerWork and handler over the backend's files. */
   function start(host: string, dir: string): Backend {
@@ -91,14 +101,16 @@ describe('cinder-volume migrate_volume (real database, two file drivers)', () =>
   const fileOn = (b: Backend, id: string) => join(b.dir, `volume-${id}`);
 
   /** A volume on the source, its bytes written, that the scheduler sent to the destination. */
-  async function migratingVolume(): Promise<{ id: string; bytes: Buffer }> {
+  async function migratingVolume(
+    status: 'maintenance' | 'available' = 'maintenance',
+  ): Promise<{ id: string; bytes: Buffer }> {
     const id = randomUUID();
     await ds.manager.insert(VolumeEntity, {
       id,
       project_id: 'p',
       user_id: 'u',
       size: 1,
-      status: 'maintenance',
+      status,
       previous_status: 'available',
       migration_status: 'migrating',
       admin_metadata: { migration_host: `${DST}#dst` },
@@ -178,5 +190,80 @@ describe('cinder-volume migrate_volume (real database, two file drivers)', () =>
     await cleanup(src).run();
     expect((await head(fileOn(src, id), bytes.length)).equals(bytes)).toBe(true);
     expect(await unfinishedWork(ds.manager, SRC)).toEqual([]);
+  });
+
+  describe('without lock_volume (the volume stays available)', () => {
+    it('moves the volume, which stays available throughout', async () => {
+      const { id, bytes } = await migratingVolume('available');
+      afterCopy = async () => expect((await row(id)).status).toBe('available');
+      await src.handler.handle(message(id));
+      expect(await row(id)).toMatchObject({
+        status: 'available',
+        host: `${DST}#dst`,
+        migration_status: 'success',
+        admin_metadata: {},
+      });
+      expect((await head(fileOn(dst, id), bytes.length)).equals(bytes)).toBe(true);
+      expect(existsSync(fileOn(src, id))).toBe(false);
+      expect(await unfinishedWork(ds.manager, SRC)).toEqual([]);
+    });
+
+    it('a change during the copy (attached and detached again) aborts the move', async () => {
+      const { id, bytes } = await migratingVolume('available');
+      afterCopy = async () => {
+        await ds.query(`UPDATE volumes SET status = 'reserved' WHERE id = $1`, [id]);
+        await ds.query(`UPDATE volumes SET status = 'available' WHERE id = $1`, [id]);
+      };
+      await src.handler.handle(message(id));
+      expect(await row(id)).toMatchObject({
+        status: 'available',
+        host: `${SRC}#src`,
+        migration_status: 'error',
+        admin_metadata: {},
+      });
+      expect((await head(fileOn(src, id), bytes.length)).equals(bytes)).toBe(true);
+      expect(existsSync(fileOn(dst, id))).toBe(false);
+      expect(await unfinishedWork(ds.manager, SRC)).toEqual([]);
+    });
+
+    it('a volume attached before the move began is not moved', async () => {
+      const { id } = await migratingVolume('available');
+      await ds.query(`UPDATE volumes SET status = 'reserved' WHERE id = $1`, [id]);
+      await src.handler.handle(message(id));
+      expect(await row(id)).toMatchObject({
+        status: 'reserved',
+        host: `${SRC}#src`,
+        migration_status: 'error',
+      });
+      expect(existsSync(fileOn(src, id))).toBe(true);
+      expect(existsSync(fileOn(dst, id))).toBe(false);
+    });
+
+    it('a restart mid-copy ends the move with migration_status error, the volume where it was', async () => {
+      const { id } = await migratingVolume('available');
+      await ds.query(
+        `INSERT INTO workers (resource_type, resource_id, status, service_host, created_at)
+         VALUES ('volume', $1, 'available', $2, now())`,
+        [id, SRC],
+      );
+      src = start(SRC, src.dir);
+      await cleanup(src).run();
+      expect(await row(id)).toMatchObject({
+        status: 'available',
+        host: `${SRC}#src`,
+        migration_status: 'error',
+      });
+      expect(existsSync(fileOn(src, id))).toBe(true);
+      expect(await unfinishedWork(ds.manager, SRC)).toEqual([]);
+    });
+
+    it('a duplicate of a move already done changes nothing', async () => {
+      const { id } = await migratingVolume('available');
+      await src.handler.handle(message(id));
+      const before = await row(id);
+      await src.handler.handle(message(id));
+      expect(await row(id)).toEqual(before);
+      expect(existsSync(fileOn(dst, id))).toBe(true);
+    });
   });
 });
