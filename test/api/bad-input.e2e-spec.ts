@@ -423,6 +423,11 @@ const arbBadAction: BodyGen = fc.oneof(
     { 'os-migrate_volume': { host: 'h@b#p', bogus: 1 } },
     { 'os-migrate_volume': { host: '' } },
     { 'os-migrate_volume': { host: 'nohost@nobackend#pool' } },
+    { 'os-migrate_volume': { host: null } },
+    { 'os-migrate_volume': { cluster: 'cluster@backend' } },
+    { 'os-migrate_volume': { host: 'h@b#p', cluster: 'cluster@backend' } },
+    { 'os-migrate_volume': { cluster: 1 } },
+    { 'os-migrate_volume': { cluster: 'c'.repeat(256) } },
     // os-revert (3.40; a 404 before): these volumes have no snapshot to go back to.
     { revert: {} },
     { revert: null },

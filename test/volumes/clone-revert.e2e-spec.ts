@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { ApiClient, PROJECT_A } from '../support/api-client';
 import { Cluster } from '../support/cluster';
 
@@ -450,6 +451,86 @@ describe('volumes from a source volume or a snapshot, and os-revert', () => {
       expect(grown.body).toEqual(
         fault(400, `${refusal} The volume size must be equal to the snapshot size.`),
       );
+    });
+
+    /**
+     * Runs `during` in a transaction of its own that holds the volume's row as a snapshot create
+     * (FOR SHARE) or an extend (an UPDATE) does, sends the revert meanwhile, and commits once the
+     * revert waits for that row: the revert must judge what the commit left.
+     */
+    async function revertRacing(
+      volumeId: string,
+      snapshotId: string,
+      during: (db: Client) => Promise<unknown>,
+    ) {
+      const db = new Client({ connectionString: cluster.databaseUrl });
+      await db.connect();
+      try {
+        await db.query('BEGIN');
+        await during(db);
+        const answer = revert(volumeId, snapshotId);
+        await cluster.waitFor(
+          async () =>
+            (
+              await cluster.sql<{ n: number }>(
+                `SELECT count(*)::int AS n FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'
+                   AND query ILIKE 'UPDATE "volumes"%'`,
+              )
+            )[0].n >= 1,
+          10_000,
+          () => 'the revert never waited for the volume row',
+        );
+        await db.query('COMMIT');
+        return await answer;
+      } finally {
+        await db.end();
+      }
+    }
+
+    it('refuses a revert when a snapshot is created while it is checked', async () => {
+      const source = await sourceOnHome();
+      const latest = await snapshotOf(source.id);
+      const newer = randomUUID();
+      const res = await revertRacing(source.id, latest, async (db) => {
+        await db.query('SELECT id FROM volumes WHERE id = $1 FOR SHARE', [source.id]);
+        await db.query(
+          `INSERT INTO snapshots (id, project_id, user_id, volume_id, status, volume_size,
+             volume_type_id, created_at)
+           SELECT $1, project_id, user_id, id, 'creating', size, volume_type_id,
+             now() + interval '1 second'
+           FROM volumes WHERE id = $2`,
+          [newer, source.id],
+        );
+      });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual(
+        fault(
+          400,
+          `Specified snapshot ${latest} is None or not the latest one of volume ${source.id}.`,
+        ),
+      );
+      // Nothing was changed: the volume and the snapshot are as they were.
+      expect((await api.get(`volumes/${source.id}`)).body.volume.status).toBe('available');
+      expect(await snapshotStatus(latest)).toBe('available');
+      await cluster.sql('DELETE FROM snapshots WHERE id = $1', [newer]);
+    });
+
+    it('refuses a revert when the volume grows while it is checked', async () => {
+      const source = await sourceOnHome();
+      const latest = await snapshotOf(source.id);
+      const res = await revertRacing(source.id, latest, (db) =>
+        db.query('UPDATE volumes SET size = 2 WHERE id = $1', [source.id]),
+      );
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual(
+        fault(
+          400,
+          `Can't revert volume ${source.id} to its latest snapshot ${latest}. ` +
+            'The volume size must be equal to the snapshot size.',
+        ),
+      );
+      expect(await snapshotStatus(latest)).toBe('available');
     });
 
     it('leaves the volume in error and frees the snapshot when the driver fails', async () => {

@@ -789,6 +789,142 @@ describe('os-retype with migration: the bytes move to the other backend', () => 
     expect(existsSync(fileOn(backend, id))).toBe(false);
   });
 
+  /** A volume of the default type on `src`, its bytes written (moved there if placed on dst). */
+  async function defaultVolumeOnSrc(): Promise<{ id: string; head: Buffer }> {
+    const made = await volumeWithBytes('__DEFAULT__');
+    if (made.backend === 'dst') {
+      const host = `${cluster.serviceHost('src')}#src`;
+      expect(
+        (await api.post(`volumes/${made.id}/action`, { 'os-migrate_volume': { host } })).status,
+      ).toBe(202);
+      await api.waitForVolume(
+        made.id,
+        (v) => v?.status === 'available' && v['os-vol-host-attr:host'] === host,
+        30_000,
+      );
+    }
+    return { id: made.id, head: made.head };
+  }
+
+  it('os-migrate_volume: lock_volume makes the volume maintenance; without it the volume stays available, and an attach aborts its move', async () => {
+    const unlocked = await defaultVolumeOnSrc();
+    const locked = await defaultVolumeOnSrc();
+    const dst = `${cluster.serviceHost('dst')}#dst`;
+    const v316 = api.withVersion('3.16');
+    // The source away: both moves wait for it, as they were left.
+    await cluster.stopService('cinder-volume@src', 'SIGTERM');
+    expect(
+      (await v316.post(`volumes/${unlocked.id}/action`, { 'os-migrate_volume': { host: dst } }))
+        .status,
+    ).toBe(202);
+    expect(
+      (
+        await v316.post(`volumes/${locked.id}/action`, {
+          'os-migrate_volume': { host: dst, lock_volume: 'True', force_host_copy: true },
+        })
+      ).status,
+    ).toBe(202);
+    expect(
+      await api.waitForVolume(unlocked.id, (v) => v?.migration_status === 'migrating'),
+    ).toMatchObject({ status: 'available' });
+    expect(
+      await api.waitForVolume(locked.id, (v) => v?.migration_status === 'migrating'),
+    ).toMatchObject({ status: 'maintenance' });
+
+    // While it migrates: no snapshot (Cinder), no extend (the source is busy with the copy).
+    expect(
+      await api.post('snapshots', { snapshot: { volume_id: unlocked.id, name: 's' } }),
+    ).toMatchObject({
+      status: 400,
+      body: {
+        badRequest: {
+          message: 'Invalid volume: Snapshot cannot be created while volume is migrating.',
+        },
+      },
+    });
+    expect(
+      await api.post(`volumes/${unlocked.id}/action`, { 'os-extend': { new_size: 2 } }),
+    ).toMatchObject({
+      status: 400,
+      body: {
+        badRequest: {
+          message: `Invalid volume: Volume ${unlocked.id} is migrating; it can be extended once the migration has ended.`,
+        },
+      },
+    });
+    // An unlocked volume can still be attached (Cinder); that aborts its move.
+    const attachment = await api.withVersion('3.44').post('attachments', {
+      attachment: { volume_uuid: unlocked.id, instance_uuid: randomUUID() },
+    });
+    expect(attachment.status).toBe(200);
+
+    await cluster.startBackend({ name: 'src', capacityGb: 100 });
+    const moved = await api.waitForVolume(
+      locked.id,
+      (v) => v?.status === 'available' && v.migration_status === 'success',
+      30_000,
+    );
+    expect(moved?.['os-vol-host-attr:host']).toBe(dst);
+    expect(readFileSync(fileOn('dst', locked.id)).subarray(0, 4096).equals(locked.head)).toBe(true);
+    expect(existsSync(fileOn('src', locked.id))).toBe(false);
+    const aborted = await api.waitForVolume(
+      unlocked.id,
+      (v) => v?.migration_status === 'error',
+      30_000,
+    );
+    expect(aborted).toMatchObject({
+      status: 'reserved',
+      'os-vol-host-attr:host': `${cluster.serviceHost('src')}#src`,
+    });
+    expect(existsSync(fileOn('src', unlocked.id))).toBe(true);
+    expect(existsSync(fileOn('dst', unlocked.id))).toBe(false);
+  });
+
+  it("os-migrate_volume's host and cluster (3.16), and an attached volume, as Cinder answers them", async () => {
+    const { id } = await defaultVolumeOnSrc();
+    const dst = `${cluster.serviceHost('dst')}#dst`;
+    const migrate = (body: unknown, version = '3.16') =>
+      api.withVersion(version).post(`volumes/${id}/action`, { 'os-migrate_volume': body });
+    const refused = (message: string) => ({ status: 400, body: { badRequest: { message } } });
+    const oneOf = 'Invalid input received: One and only one of cluster and host must be set.';
+    expect(await migrate({ host: dst, cluster: 'cluster@dst' })).toMatchObject(refused(oneOf));
+    expect(await migrate({})).toMatchObject(refused(oneOf));
+    expect(await migrate({ host: null, cluster: '' })).toMatchObject(refused(oneOf));
+    // No service here is in a cluster: Cinder finds none for the name.
+    expect(await migrate({ cluster: 'cluster@dst' })).toMatchObject(
+      refused("Invalid host: No available service named 'cluster@dst'"),
+    );
+    // Before 3.16: no cluster, and the host is a required string.
+    expect((await migrate({ host: dst, cluster: 'cluster@dst' }, '3.15')).status).toBe(400);
+    expect((await migrate({ host: null }, '3.15')).status).toBe(400);
+    expect(await migrate({ host: '' }, '3.15')).toMatchObject(
+      refused('Invalid input received: Host field is missing.'),
+    );
+    expect((await api.get(`volumes/${id}`)).body.volume).toMatchObject({
+      status: 'available',
+      migration_status: null,
+    });
+
+    // An attached volume: Cinder would have Nova swap its bytes; there is no Nova here.
+    const attachment = await api.withVersion('3.44').post('attachments', {
+      attachment: { volume_uuid: id, instance_uuid: randomUUID(), connector },
+    });
+    await api
+      .withVersion('3.44')
+      .post(`attachments/${attachment.body.attachment.id as string}/action`, { 'os-complete': {} });
+    await api.waitForVolume(id, (v) => v?.status === 'in-use');
+    expect(await migrate({ host: dst, lock_volume: true })).toMatchObject(
+      refused(
+        `Invalid volume: Volume ${id} is in-use: migrating an attached volume needs Nova to ` +
+          'swap its bytes under the instance, which this deployment does not have. Detach it first.',
+      ),
+    );
+    expect((await api.get(`volumes/${id}`)).body.volume).toMatchObject({
+      status: 'in-use',
+      migration_status: null,
+    });
+  });
+
   it('os-migrate_volume to a backend the type excludes ends with migration_status error', async () => {
     const { id } = await volumeWithBytes('on-src');
     const host = `${cluster.serviceHost('dst')}#dst`;

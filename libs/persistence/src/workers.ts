@@ -180,6 +180,35 @@ export async function finishWork(
   });
 }
 
+/**
+ * Removes exactly this note (its work and host too): a follow-up's note (see ManagerWork's
+ * follow-ups) must not take another host's note of the same resource with it.
+ */
+export async function finishNote(
+  manager: EntityManager,
+  work: { resourceType: string; resourceId: string; status: string; serviceHost: string },
+): Promise<void> {
+  await manager.delete(WorkerEntity, {
+    resource_type: work.resourceType,
+    resource_id: work.resourceId,
+    status: work.status,
+    service_host: work.serviceHost,
+  });
+}
+
+/** Whether exactly this note (its work and host too) is there. */
+export function isNoted(
+  manager: EntityManager,
+  work: { resourceType: string; resourceId: string; status: string; serviceHost: string },
+): Promise<boolean> {
+  return manager.existsBy(WorkerEntity, {
+    resource_type: work.resourceType,
+    resource_id: work.resourceId,
+    status: work.status,
+    service_host: work.serviceHost,
+  });
+}
+
 export function unfinishedWork(
   manager: EntityManager,
   serviceHost: string,

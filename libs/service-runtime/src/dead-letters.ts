@@ -10,6 +10,7 @@ import {
   settleVolumeCreate,
   type StatusRow,
   VolumeEntity,
+  VolumesRepository,
 } from '@cinderflow/persistence';
 import { currentContext } from '@cinderflow/request-context';
 import { volumeMachine } from '@cinderflow/status-machines';
@@ -66,10 +67,14 @@ export async function settleDeadCreateVolume(
 /**
  * A migrate_volume message that can never run, in the scheduler or in cinder-volume alike: the
  * volume goes back to what it was, where it was, with migration_status `error` and its hold on
- * the destination released.
+ * the destination released. A migration without lock_volume (the volume stayed as it was) only
+ * gets its migration_status `error`.
  */
-export function settleDeadMigration(dataSource: DataSource, letter: DeadLetter): Promise<void> {
-  return settleDeadLetter(dataSource, letter, 'volume_id', {
+export async function settleDeadMigration(
+  dataSource: DataSource,
+  letter: DeadLetter,
+): Promise<void> {
+  await settleDeadLetter(dataSource, letter, 'volume_id', {
     machine: volumeMachine,
     entity: VolumeEntity,
     events: ['retype_or_migrate_finished'],
@@ -79,4 +84,10 @@ export function settleDeadMigration(dataSource: DataSource, letter: DeadLetter):
     },
     resourceType: 'volume',
   });
+  const parsed = z.object({ volume_id: z.string().uuid() }).safeParse(letter.payload);
+  if (!parsed.success) return;
+  const volumes = new VolumesRepository(dataSource.manager);
+  for (const phase of ['starting', 'migrating'] as const) {
+    await volumes.abortUnlockedMigration(parsed.data.volume_id, phase);
+  }
 }

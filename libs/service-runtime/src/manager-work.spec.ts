@@ -151,4 +151,43 @@ describe('ManagerWork', () => {
     // A note no kind knows is left to the caller.
     expect(await work.settleLeftover({ ...note, status: 'creating' })).toBe(false);
   });
+
+  it('a follow-up is noted with the commit, done once, and left to the restart if the process dies', async () => {
+    const done: string[] = [];
+    work.registerFollowUp('extended-volume-check', async (id) => {
+      done.push(id);
+    });
+    expect(() => work.registerFollowUp('volume', async () => undefined)).toThrow();
+    const id = await volume('extending');
+    // A rolled-back end leaves no note: the note is part of the end's transaction.
+    await expect(
+      work.run(ExtendWork, id, {
+        run: async () => undefined,
+        then: async (tx) => {
+          await work.noteFollowUp(tx, 'extended-volume-check', id);
+          throw new Error('commit failed');
+        },
+      }),
+    ).rejects.toThrow('commit failed');
+    expect(await unfinishedWork(db.dataSource.manager, HOST)).toMatchObject([
+      { resource_type: 'volume', status: 'extending' },
+    ]);
+    await work.runFollowUp('extended-volume-check', id);
+    expect(done).toEqual([]);
+
+    expect(
+      await work.run(ExtendWork, id, {
+        run: async () => undefined,
+        then: (tx) => work.noteFollowUp(tx, 'extended-volume-check', id),
+      }),
+    ).toBe('done');
+    const [note] = await unfinishedWork(db.dataSource.manager, HOST);
+    expect(note).toMatchObject({ resource_type: 'extended-volume-check', resource_id: id });
+    // The process died before doing it: the restart cleanup does it and removes the note.
+    expect(await work.settleLeftover(note)).toBe(true);
+    expect(done).toEqual([id]);
+    expect(await unfinishedWork(db.dataSource.manager, HOST)).toEqual([]);
+    await work.runFollowUp('extended-volume-check', id);
+    expect(done).toEqual([id]);
+  });
 });

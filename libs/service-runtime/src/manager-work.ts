@@ -3,7 +3,10 @@ import type { Logger } from '@cinderflow/logging';
 import { isTransientError } from '@cinderflow/messaging';
 import {
   applyTransition,
+  claimWork,
+  finishNote,
   finishWork,
+  isNoted,
   type MessageAction,
   type MessageDetail,
   type MessageResource,
@@ -60,9 +63,19 @@ export interface WorkStep<T extends StatusRow, R> {
   then?: (tx: EntityManager, row: T, result: R) => Promise<void>;
   /** More to do in the transaction of the `failed` transition. */
   onFailure?: (tx: EntityManager, row: T, error: Error) => Promise<void>;
+  /** Extra condition of the `succeeded` transition (e.g. the row unchanged since `run` began). */
+  succeedIf?: (row: T, result: R) => { sql: string; params: Record<string, unknown> };
+  /**
+   * Called when the resource turned out to have moved on, before the run or at its end (the end
+   * transition found it changed): what the work must leave behind then, outside the status.
+   */
+  onMovedOn?: (manager: EntityManager) => Promise<void>;
 }
 
 export type WorkOutcome = 'done' | 'failed' | 'skipped';
+
+/** The `status` of a follow-up's note (its `resource_type` is the follow-up's name). */
+const FOLLOW_UP = 'follow-up';
 
 /**
  * The skeleton every manager handler repeats: note the work (only if the resource is still in
@@ -79,6 +92,7 @@ export class ManagerWork {
     WorkKind<string, string, StatusRow>,
     (id: string) => Promise<unknown>
   >();
+  private readonly followUps = new Map<string, (id: string) => Promise<void>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -96,6 +110,62 @@ export class ManagerWork {
     const k = kind as unknown as WorkKind<string, string, StatusRow>;
     this.kinds.push(k);
     if (resume) this.resumers.set(k, resume);
+  }
+
+  /**
+   * Declares a follow-up: something that must happen once an end transition is committed, even
+   * if the process dies right after the commit (e.g. removing a migrated volume's old bytes).
+   * `noteFollowUp` notes it in the end's transaction, `runFollowUp` does it and removes the
+   * note, and the restart cleanup does what a dead process left noted. `run` must be
+   * idempotent. `name` is the note's resource_type (at most 40 characters).
+   */
+  registerFollowUp(name: string, run: (id: string) => Promise<void>): void {
+    if (this.kinds.some((k) => k.resourceType === name)) {
+      throw new Error(`follow-up '${name}' would take the notes of work on ${name}s`);
+    }
+    this.followUps.set(name, run);
+  }
+
+  /**
+   * Notes the follow-up for the resource, in `tx` (the end transition's). A note of the same
+   * follow-up that another host left for the resource (it died and never came back) is kept:
+   * one note per resource, so this host's follow-up is then done in-line only.
+   */
+  async noteFollowUp(tx: EntityManager, name: string, id: string): Promise<void> {
+    const noted = await claimWork(tx, this.followUpNote(name, id));
+    if (!noted) {
+      this.logger.warn(
+        { follow_up: name, resource_id: id },
+        'another host has this follow-up noted; doing it in-line only',
+      );
+    }
+  }
+
+  /**
+   * Does the follow-up if this host has it noted for the resource, then removes the note. A
+   * failure that is not transient leaves the note to the restart cleanup.
+   */
+  async runFollowUp(name: string, id: string): Promise<void> {
+    const run = this.followUps.get(name);
+    if (!run) throw new Error(`unknown follow-up '${name}'`);
+    const note = this.followUpNote(name, id);
+    if (!(await isNoted(this.dataSource.manager, note))) return;
+    try {
+      await run(id);
+    } catch (caught) {
+      const error = caught as Error;
+      if (isTransientError(error)) throw error;
+      this.logger.error(
+        { follow_up: name, resource_id: id, err: error.message },
+        'follow-up failed; the restart cleanup tries again',
+      );
+      return;
+    }
+    await finishNote(this.dataSource.manager, note);
+  }
+
+  private followUpNote(name: string, id: string) {
+    return { resourceType: name, resourceId: id, status: FOLLOW_UP, serviceHost: this.serviceHost };
   }
 
   async run<S extends string, E extends string, T extends StatusRow, R>(
@@ -149,6 +219,7 @@ export class ManagerWork {
     if (claimed === 'moved-on') {
       // A note an earlier run of this work left (it died) goes too: nothing is left to do.
       await finishWork(this.dataSource.manager, kind.resourceType, id, kind.status);
+      if (step.onMovedOn) await step.onMovedOn(this.dataSource.manager);
       log.info('not in this work any more; nothing to do');
       return 'skipped';
     }
@@ -162,13 +233,23 @@ export class ManagerWork {
       if (isTransientError(error)) throw error;
       log.error({ err: error.message }, 'driver failed');
       const set = step.setOnFailure?.(row, error) ?? kind.failedSet?.();
-      const settled = await this.end(kind, id, kind.failed, set, (tx) =>
-        this.onFailure(kind, tx, row, error, step),
+      const settled = await this.end(
+        kind,
+        id,
+        kind.failed,
+        set,
+        (tx) => this.onFailure(kind, tx, row, error, step),
+        { onMovedOn: step.onMovedOn },
       );
       return settled ? 'failed' : 'skipped';
     }
-    const ended = await this.end(kind, id, kind.succeeded, step.set?.(row, result), (tx) =>
-      step.then ? step.then(tx, row, result) : Promise.resolve(),
+    const ended = await this.end(
+      kind,
+      id,
+      kind.succeeded,
+      step.set?.(row, result),
+      (tx) => (step.then ? step.then(tx, row, result) : Promise.resolve()),
+      { where: step.succeedIf?.(row, result), onMovedOn: step.onMovedOn },
     );
     if (ended) log.info('work done');
     return ended ? 'done' : 'skipped';
@@ -176,9 +257,18 @@ export class ManagerWork {
 
   /**
    * The restart cleanup for one note this host left: true if a registered kind settled it
-   * (`failed`) or ran it again; false if no kind here knows the note.
+   * (`failed`) or ran it again, or a registered follow-up was done; false if nothing here knows
+   * the note.
    */
   async settleLeftover(note: WorkerEntity): Promise<boolean> {
+    if (note.status === FOLLOW_UP && this.followUps.has(note.resource_type)) {
+      this.logger.warn(
+        { follow_up: note.resource_type, resource_id: note.resource_id },
+        'follow-up left by a restart; doing it',
+      );
+      await this.runFollowUp(note.resource_type, note.resource_id);
+      return true;
+    }
     const kind = this.kinds.find(
       (k) => k.resourceType === note.resource_type && k.status === note.status,
     );
@@ -245,10 +335,20 @@ export class ManagerWork {
     event: string,
     set: SetValues<T> | undefined,
     more: (tx: EntityManager) => Promise<void>,
+    options: Pick<WorkStep<T, unknown>, 'onMovedOn'> & {
+      where?: { sql: string; params: Record<string, unknown> };
+    } = {},
   ): Promise<boolean> {
     try {
       await this.dataSource.transaction(async (tx) => {
-        await applyTransition(tx, { machine: kind.machine, entity: kind.entity, id, event, set });
+        await applyTransition(tx, {
+          machine: kind.machine,
+          entity: kind.entity,
+          id,
+          event,
+          set,
+          where: options.where,
+        });
         await finishWork(tx, kind.resourceType, id);
         await more(tx);
       });
@@ -257,6 +357,7 @@ export class ManagerWork {
       if (error instanceof StatusConflictError || error instanceof RecordNotFoundError) {
         // Moved on meanwhile (reset-status, force-delete, a duplicate that finished first).
         await finishWork(this.dataSource.manager, kind.resourceType, id, kind.status);
+        if (options.onMovedOn) await options.onMovedOn(this.dataSource.manager);
         return false;
       }
       throw error;

@@ -58,6 +58,8 @@ const expected: Record<string, [StatusMachine<string, string>, Table]> = {
       upload_finished: [['uploading'], previous],
       retype: [['available', 'in-use'], 'retyping'],
       migrate_lock: [['available'], 'maintenance'],
+      migrate_unlocked: [['available'], 'available'],
+      migrate_unlocked_finished: [['available'], 'available'],
       retype_or_migrate_finished: [['retyping', 'maintenance'], previous],
       transfer_create: [['available'], 'awaiting-transfer'],
       transfer_end: [['awaiting-transfer'], 'available'],

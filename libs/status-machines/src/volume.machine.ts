@@ -138,6 +138,10 @@ export const volumeMachine = defineMachine({
       from: ['retyping', 'maintenance'],
       to: { previous: ['available', 'in-use'] },
     },
+    // os-migrate_volume without lock_volume: the volume stays `available` (its migration_status
+    // tells); anything that moves it on meanwhile aborts the migration
+    migrate_unlocked: { from: ['available'], to: 'available', savePrevious: true },
+    migrate_unlocked_finished: { from: ['available'], to: 'available' },
     transfer_create: { from: ['available'], to: 'awaiting-transfer' },
     // os-revert (3.40): to the latest snapshot; a failed revert leaves the volume `error`
     revert_start: { from: ['available'], to: 'reverting' },

@@ -315,6 +315,10 @@ function checkSnapshottable(volume: VolumeEntity): void {
   if (volume.status === 'maintenance') {
     throw invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
   }
+  // Cinder's _is_volume_migrating: an unlocked migration leaves the volume `available`.
+  if (!['deleting', 'error', 'success', null].includes(volume.migration_status)) {
+    throw invalidVolume('Snapshot cannot be created while volume is migrating.');
+  }
   if (volume.status === 'error') {
     throw invalidVolume('The snapshot cannot be created when the volume is in error status.');
   }

@@ -250,21 +250,18 @@ export class VolumeActionsController {
   /**
    * os-revert (3.40, Cinder's VolumeController.revert and volume/api.py revert_to_snapshot):
    * only to the volume's latest snapshot, of the volume's size. The volume goes `reverting` and
-   * the snapshot `restoring` in one transaction with the cast to the volume's backend.
+   * the snapshot `restoring` in one transaction with the cast to the volume's backend. Both
+   * checks are made again once that transaction holds the volume's row: a snapshot create holds
+   * it too (FOR SHARE) until it commits, so a snapshot created, or an extend finished, after the
+   * first checks is seen then, and the revert refused as it would have been.
    */
   private async revert(volume: VolumeEntity, snapshotId: string | null) {
-    const latest = await this.volumeRows.latestSnapshot(volume.id);
-    if (!latest) throw badRequest(`Volume ${volume.id} doesn't have any snapshots.`);
-    const named = snapshotId ?? 'None';
-    if (snapshotId !== latest.id) {
-      throw badRequest(
-        `Specified snapshot ${named} is None or not the latest one of volume ${volume.id}.`,
-      );
-    }
+    const latest = this.checkRevert(
+      volume,
+      await this.volumeRows.latestSnapshot(volume.id),
+      snapshotId,
+    );
     const refusal = `Can't revert volume ${volume.id} to its latest snapshot ${latest.id}.`;
-    if (volume.size !== latest.volume_size) {
-      throw badRequest(`${refusal} The volume size must be equal to the snapshot size.`);
-    }
     await this.dataSource.transaction(async (tx) => {
       const row = await applyTransition(tx, {
         machine: volumeMachine,
@@ -280,6 +277,7 @@ export class VolumeActionsController {
         }
         throw error;
       });
+      this.checkRevert(row, await new VolumesRepository(tx).latestSnapshot(volume.id), snapshotId);
       await applyTransition(tx, {
         machine: snapshotMachine,
         entity: SnapshotEntity,
@@ -301,6 +299,27 @@ export class VolumeActionsController {
         { volume_id: volume.id, snapshot_id: latest.id },
       );
     });
+  }
+
+  /** Cinder's checks of os-revert: the named snapshot is the volume's latest, of its size. */
+  private checkRevert(
+    volume: VolumeEntity,
+    latest: SnapshotEntity | null,
+    snapshotId: string | null,
+  ): SnapshotEntity {
+    if (!latest) throw badRequest(`Volume ${volume.id} doesn't have any snapshots.`);
+    if (snapshotId !== latest.id) {
+      throw badRequest(
+        `Specified snapshot ${snapshotId ?? 'None'} is None or not the latest one of volume ${volume.id}.`,
+      );
+    }
+    if (volume.size !== latest.volume_size) {
+      throw badRequest(
+        `Can't revert volume ${volume.id} to its latest snapshot ${latest.id}. ` +
+          'The volume size must be equal to the snapshot size.',
+      );
+    }
+    return latest;
   }
 
   /** os-unreserve: `attaching` goes back to in-use or available; anything else is left alone. */

@@ -200,6 +200,42 @@ export class VolumesRepository {
   }
 
   /**
+   * Ends an unlocked migration (os-migrate_volume without lock_volume) that something else
+   * overtook: the volume was attached, backed up, reset... meanwhile, which, as Cinder's
+   * lock_volume=False says, aborts the migration. migration_status `error` and the hold on the
+   * destination released; the status is left as it is. A locked migration (`maintenance`) or a
+   * retype's (`retyping`) is not touched, nor one past `phase` (the scheduler aborts only one
+   * still `starting`, so that a duplicate message does not abort a migration under way). False
+   * if there was no such migration.
+   */
+  async abortUnlockedMigration(id: string, phase: 'starting' | 'migrating'): Promise<boolean> {
+    const aborted = await this.manager
+      .createQueryBuilder()
+      .update(VolumeEntity)
+      .set({
+        migration_status: 'error',
+        admin_metadata: () => "admin_metadata - 'migration_host'",
+        updated_at: () => NOW_UTC,
+      })
+      .where('id = :id AND deleted = false', { id })
+      .andWhere('migration_status = :phase', { phase })
+      .andWhere("status NOT IN ('maintenance', 'retyping')")
+      .execute();
+    return aborted.affected === 1;
+  }
+
+  /**
+   * The row's version (PostgreSQL's xmin): any write to the row changes it, so work that must
+   * find the row untouched at its end (an unlocked migration) compares it then.
+   */
+  async rowVersion(id: string): Promise<string | null> {
+    const rows = (await this.manager.query('SELECT xmin::text AS v FROM volumes WHERE id = $1', [
+      id,
+    ])) as { v: string }[];
+    return rows[0]?.v ?? null;
+  }
+
+  /**
    * The volume's newest snapshot, whatever its status (Cinder's get_latest_snapshot): os-revert
    * may only go back to it.
    */

@@ -1,5 +1,10 @@
 import { Destinations, SchedulerRpc } from '@cinderflow/contracts';
-import { applyTransition, StatusConflictError, VolumeEntity } from '@cinderflow/persistence';
+import {
+  applyTransition,
+  StatusConflictError,
+  VolumeEntity,
+  VolumesRepository,
+} from '@cinderflow/persistence';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { invalidInput, invalidVolume } from '../../common/cinder-errors';
 import { Strict, Type } from '../../common/schema';
@@ -45,8 +50,13 @@ export async function extend(ctx: ActionContext, args: unknown): Promise<void> {
         event: attached ? 'extend_attached' : 'extend',
         // Cinder's _extend expects exactly one status: in-use when attached, else available.
         // ... and the size it was checked against (a concurrent extend may have grown it).
+        // Not while it migrates (unlike Cinder, which lets an unlocked migration be overtaken
+        // here): the source's cinder-volume runs one work on a volume at a time, so the extend
+        // would find it busy with the copy.
         where: {
-          sql: 'status = :expected AND size < :newSize',
+          sql:
+            'status = :expected AND size < :newSize AND ' +
+            "(migration_status IS NULL OR migration_status NOT IN ('starting', 'migrating'))",
           params: { expected: attached ? 'in-use' : 'available', newSize },
         },
       });
@@ -57,6 +67,11 @@ export async function extend(ctx: ActionContext, args: unknown): Promise<void> {
       });
     });
   } catch (error) {
+    if (error instanceof StatusConflictError && (await isMigrating(ctx, volume.id))) {
+      throw invalidVolume(
+        `Volume ${volume.id} is migrating; it can be extended once the migration has ended.`,
+      );
+    }
     if (error instanceof StatusConflictError) {
       const expected = attached ? 'in-use' : 'available';
       throw invalidVolume(
@@ -66,4 +81,9 @@ export async function extend(ctx: ActionContext, args: unknown): Promise<void> {
     }
     throw error;
   }
+}
+
+async function isMigrating(ctx: ActionContext, id: string): Promise<boolean> {
+  const row = await new VolumesRepository(ctx.dataSource.manager).findLive(id);
+  return row?.migration_status === 'starting' || row?.migration_status === 'migrating';
 }

@@ -125,14 +125,24 @@ export class RetypeVolumeScheduler {
   /**
    * os-migrate_volume (Cinder's scheduler migrate_volume → backend_passes_filters): the backend
    * the admin named must pass the filters for the volume's own type; then it is claimed as for
-   * a retype. Otherwise the volume is unlocked with migration_status `error`.
+   * a retype. Otherwise the volume is unlocked with migration_status `error`. A migration without
+   * lock_volume leaves the volume `available`; if something moved it on meanwhile (an attach, a
+   * backup), that aborts the migration.
    */
   async handleMigrate(message: MigrateVolume): Promise<void> {
     const log = this.logger.child({ volume_id: message.volume_id, work: 'migrate' });
     const manager = this.dataSource.manager;
-    const volume = await new VolumesRepository(manager).findLive(message.volume_id);
-    if (!volume || volume.status !== 'maintenance' || volume.migration_status !== 'starting') {
+    const volumes = new VolumesRepository(manager);
+    const volume = await volumes.findLive(message.volume_id);
+    if (!volume || volume.migration_status !== 'starting') {
       log.info('volume not waiting for a migration any more; nothing to do');
+      return;
+    }
+    const status = volume.status;
+    if (status !== 'maintenance' && status !== 'available') {
+      if (await volumes.abortUnlockedMigration(volume.id, 'starting')) {
+        log.warn({ status }, 'the volume changed before its migration was scheduled; aborted');
+      }
       return;
     }
     const type = await new VolumeTypesRepository(manager).findAny(volume.volume_type_id);
@@ -162,14 +172,13 @@ export class RetypeVolumeScheduler {
       );
     if (
       !destination ||
-      !(await this.claimMigration(volume, destination, spec, null, 'maintenance', 'starting'))
+      !(await this.claimMigration(volume, destination, spec, null, status, 'starting'))
     ) {
-      return this.giveUp(
-        volume.id,
-        log,
-        `Cannot place volume ${volume.id} on ${message.host}`,
-        'error',
-      );
+      const reason = `Cannot place volume ${volume.id} on ${message.host}`;
+      if (status === 'maintenance') return this.giveUp(volume.id, log, reason, 'error');
+      if (await volumes.abortUnlockedMigration(volume.id, 'starting'))
+        log.warn({ reason }, 'migration refused');
+      return;
     }
     log.info({ destination: destination.name }, 'migration scheduled');
   }
@@ -183,7 +192,7 @@ export class RetypeVolumeScheduler {
     backend: BackendState,
     spec: RequestSpec,
     newTypeId: string | null,
-    status: 'retyping' | 'maintenance' = 'retyping',
+    status: 'retyping' | 'maintenance' | 'available' = 'retyping',
     fromMigrationStatus: 'starting' | null = null,
   ): Promise<boolean> {
     return this.dataSource.transaction(async (tx) => {
@@ -200,7 +209,13 @@ export class RetypeVolumeScheduler {
         status,
         fromMigrationStatus,
       );
-      if (!claimed) return true; // moved on meanwhile: nothing more to do
+      if (!claimed) {
+        // Moved on meanwhile: nothing more to do, but an unlocked migration overtaken ends here.
+        if (status === 'available') {
+          await new VolumesRepository(tx).abortUnlockedMigration(volume.id, 'starting');
+        }
+        return true;
+      }
       await this.outbox.send(
         tx,
         Destinations.volume(backendOf(volume.host!)),
