@@ -8,10 +8,18 @@ import { FaultFilter } from './common/fault.filter';
 import { IMAGE_STORES } from './common/tokens';
 import { ImagesController } from './images/images.controller';
 import { ImagesService } from './images/images.service';
+import { TaskSchemasController, TasksController } from './tasks/tasks.controller';
+import { TasksService } from './tasks/tasks.service';
 import { VersionsController } from './versions/versions.controller';
 
 /** Every controller, hence every route, of glance-api. */
-export const GLANCE_CONTROLLERS = [VersionsController, HealthController, ImagesController];
+export const GLANCE_CONTROLLERS = [
+  VersionsController,
+  HealthController,
+  ImagesController,
+  TasksController,
+  TaskSchemasController,
+];
 
 @Module({})
 export class AppModule {
@@ -27,6 +35,7 @@ export class AppModule {
           useValue: new ImageStores(config.GLANCE_STORES, config.GLANCE_DEFAULT_STORE),
         },
         ImagesService,
+        TasksService,
       ],
     };
   }
