@@ -12,6 +12,7 @@ export const COMPOSE_SERVICES = [
   'cinder-volume-1',
   'cinder-volume-2',
   'glance-api',
+  'glance-task-worker',
   'postgres',
   'rabbitmq',
 ];

@@ -3,6 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Cluster } from '../support/cluster';
@@ -138,6 +139,31 @@ describe('glance tasks: the tasks API and glance-task-worker', () => {
       const dir = cluster.imageStoreDir(store);
       return existsSync(dir) ? readdirSync(dir) : [];
     });
+
+  it('registers the worker in services, healthy for the container health check', async () => {
+    const rows = await cluster.sql(
+      `SELECT host, "binary", topic FROM services WHERE "binary" = 'glance-task-worker'`,
+    );
+    expect(rows).toEqual([
+      { host: 'e2e-host', binary: 'glance-task-worker', topic: 'glance-task-worker' },
+    ]);
+    const check = await promisify(execFile)(
+      process.execPath,
+      ['libs/service-runtime/dist/healthcheck.js', 'glance-task-worker'],
+      {
+        cwd: join(__dirname, '../..'),
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: cluster.databaseUrl,
+          SERVICE_HOST: 'e2e-host',
+        },
+      },
+    ).then(
+      () => 0,
+      (error: { code?: number; stderr?: string }) => `${error.code}: ${error.stderr}`,
+    );
+    expect(check).toBe(0);
+  });
 
   it('serves the task schemas Glance serves', async () => {
     const task = await glance.get('/v2/schemas/task');
