@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ImageStores } from '@cinderflow/image-store';
 import {
@@ -85,8 +87,14 @@ export class TaskSettlement {
     const imageId = (await new TasksRepository(this.dataSource.manager).find(taskId))
       ?.import_image_id;
     if (outcome === 'failure' && imageId) {
-      // A killed upload leaves its partial file behind; no location names it.
-      await Promise.all(this.stores.all().map((store) => store.removePartials(imageId)));
+      // A killed upload leaves its partial file behind, or its whole file if it died between
+      // the rename and the commit; no location names either (the image never got one).
+      await Promise.all(
+        this.stores.all().map(async (store) => {
+          await store.removePartials(imageId);
+          await store.delete(pathToFileURL(join(store.dir, imageId)).href);
+        }),
+      );
     }
     return outcome;
   }
