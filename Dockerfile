@@ -1,5 +1,6 @@
 # One image for all cinderflow services (cinder-api, cinder-scheduler, cinder-volume, cinder-backup,
-# glance-api, glance-scrubber), built from output staged on the host: the build itself needs no network.
+# glance-api, glance-scrubber, glance-task-worker), built from output staged on the host: the build
+# itself needs no network.
 #
 #   npm ci && npm run image       # scripts/build-image.sh: npm run build, production node_modules
 #                                 # into .image/, then docker build -t cinderflow:local .

@@ -1,6 +1,6 @@
 // Starts the whole system locally: installs and builds what is missing, checks PostgreSQL and
 // RabbitMQ, creates the database, then runs cinder-api, cinder-scheduler, two cinder-volume
-// backends, cinder-backup, glance-api and glance-scrubber until Ctrl-C.
+// backends, cinder-backup, glance-api, glance-scrubber and glance-task-worker until Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -43,6 +43,9 @@ const backends = [
   { name: 'file-1', capacity: env.BACKEND_1_CAPACITY_GB ?? '100' },
   { name: 'file-2', capacity: env.BACKEND_2_CAPACITY_GB ?? '50' },
 ];
+const glanceStores =
+  env.GLANCE_STORES ??
+  ['file1', 'file2'].map((id) => `${id}:${join(dataDir, 'images', id)}`).join(',');
 const services = [
   { name: 'cinder-api', main: 'apps/cinder-api/dist/main.js', env: {} },
   { name: 'cinder-scheduler', main: 'apps/cinder-scheduler/dist/main.js', env: {} },
@@ -59,11 +62,13 @@ const services = [
   {
     name: 'glance-api',
     main: 'apps/glance-api/dist/main.js',
-    env: {
-      GLANCE_STORES:
-        env.GLANCE_STORES ??
-        ['file1', 'file2'].map((id) => `${id}:${join(dataDir, 'images', id)}`).join(','),
-    },
+    env: { GLANCE_STORES: glanceStores },
+  },
+  // Runs the tasks glance-api accepts (image import), into the same stores.
+  {
+    name: 'glance-task-worker',
+    main: 'apps/glance-task-worker/dist/main.js',
+    env: { GLANCE_STORES: glanceStores },
   },
   {
     // The scrubber works on glance-api's stores.

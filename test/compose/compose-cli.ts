@@ -13,6 +13,7 @@ export const COMPOSE_SERVICES = [
   'cinder-volume-2',
   'glance-api',
   'glance-scrubber',
+  'glance-task-worker',
   'postgres',
   'rabbitmq',
 ];

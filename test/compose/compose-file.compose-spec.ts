@@ -96,6 +96,17 @@ describe('docker-compose.yml', () => {
     expect(scrubber.environment.CINDER_BINARY).toBe('glance-scrubber');
   });
 
+  it('gives glance-task-worker the stores of glance-api and the process health check', () => {
+    const worker = services['glance-task-worker']!;
+    // The worker writes imported images where glance-api reads them.
+    expect(worker.environment.GLANCE_STORES).toBe(
+      services['glance-api']!.environment.GLANCE_STORES,
+    );
+    expect(worker.volumes).toEqual(services['glance-api']!.volumes);
+    expect(worker.environment.CINDER_BINARY).toBe('glance-task-worker');
+    expect(worker.healthcheck).toEqual(services['cinder-scheduler']!.healthcheck);
+  });
+
   it('publishes the APIs only, and only on 127.0.0.1', () => {
     const published = Object.entries(services).filter(([, s]) => s.ports);
     expect(published.map(([name]) => name)).toEqual(['cinder-api', 'glance-api']);

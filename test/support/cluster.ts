@@ -108,6 +108,15 @@ export class Cluster {
     );
   }
 
+  /** glance-task-worker, writing imported images into the same stores as glance-api. */
+  async startGlanceTaskWorker(env: Record<string, string> = {}): Promise<void> {
+    await ensureDatabase(this.databaseUrl);
+    await this.startService('glance-task-worker', 'apps/glance-task-worker/dist/main.js', {
+      GLANCE_STORES: ['file1', 'file2'].map((id) => `${id}:${this.imageStoreDir(id)}`).join(','),
+      ...env,
+    });
+  }
+
   /** `host@backend` of a backend, as it appears in `services` and in volume hosts. */
   serviceHost(backend: string): string {
     return `e2e-host@${backend}`;
@@ -309,6 +318,7 @@ export class Cluster {
         'cinder-scheduler',
         'cinder-backup',
         'cinderflow.dead-letter',
+        'glance-task-worker',
         ...this.backends.map((b) => `cinder-volume.${this.serviceHost(b.name)}`),
       ];
       for (const queue of queues) {

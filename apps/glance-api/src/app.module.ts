@@ -13,6 +13,8 @@ import { ImagesController } from './images/images.controller';
 import { ImagesService } from './images/images.service';
 import { MemberSchemasController, MembersController } from './members/members.controller';
 import { MembersService } from './members/members.service';
+import { TaskSchemasController, TasksController } from './tasks/tasks.controller';
+import { TasksService } from './tasks/tasks.service';
 import { VersionsController } from './versions/versions.controller';
 
 /** Every controller, hence every route, of glance-api. */
@@ -24,6 +26,8 @@ export const GLANCE_CONTROLLERS = [
   MemberSchemasController,
   ImageDeleteController,
   ImageActionsController,
+  TasksController,
+  TaskSchemasController,
 ];
 
 @Module({})
@@ -42,6 +46,7 @@ export class AppModule {
         ImagesService,
         MembersService,
         ImageLifecycleService,
+        TasksService,
       ],
     };
   }

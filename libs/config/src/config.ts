@@ -183,8 +183,47 @@ export const glanceCommonSpec = {
   GLANCE_SCRUB_TIME_S: nonNegativeInt({ default: 0 }),
 };
 
+/** A comma-separated list (empty: none). */
+const list = makeValidator<string[]>((input) =>
+  input
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+/** A comma-separated list of TCP ports (empty: none). */
+const portList = makeValidator<number[]>((input) =>
+  input
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+    .map((item) => {
+      const value = Number(item);
+      if (!Number.isInteger(value) || value < 1 || value > 65535) {
+        throw new Error(`"${item}" is not a port (1-65535)`);
+      }
+      return value;
+    }),
+);
+
+/**
+ * Glance's [import_filtering_opts]: which `import_from` URLs a task may fetch. An allow-list
+ * wins over its deny-list; the defaults are Glance's (http and https, ports 80 and 443).
+ */
+export const glanceImportFilterSpec = {
+  GLANCE_IMPORT_ALLOWED_SCHEMES: list({ default: ['http', 'https'] }),
+  GLANCE_IMPORT_DISALLOWED_SCHEMES: list({ default: [] }),
+  GLANCE_IMPORT_ALLOWED_HOSTS: list({ default: [] }),
+  GLANCE_IMPORT_DISALLOWED_HOSTS: list({ default: [] }),
+  GLANCE_IMPORT_ALLOWED_PORTS: portList({ default: [80, 443] }),
+  GLANCE_IMPORT_DISALLOWED_PORTS: portList({ default: [] }),
+};
+
 export const glanceApiSpec = {
   ...glanceCommonSpec,
+  ...glanceImportFilterSpec,
+  /** Glance's tasks_api_access policy: admins only (Glance's default), or every caller. */
+  GLANCE_TASKS_API_ACCESS: str({ default: 'admin', choices: ['admin', 'everyone'] }),
   GLANCE_LISTEN: str({ default: '127.0.0.1' }),
   GLANCE_PORT: port({ default: 9292 }),
   /** Glance's show_multiple_locations and show_image_direct_url. */
@@ -210,6 +249,17 @@ export const glanceScrubberSpec = {
   GLANCE_SCRUB_DELAY_MS: nonNegativeInt({ default: 0 }),
 };
 
+export const glanceTaskWorkerSpec = {
+  ...glanceCommonSpec,
+  ...glanceImportFilterSpec,
+  /** Glance's task_time_to_live: hours a task is kept after it ended (its `expires_at`). */
+  GLANCE_TASK_TIME_TO_LIVE_H: positiveInt({ default: 48 }),
+  /** Glance's image_size_cap, for imported images too (1 TiB). */
+  GLANCE_IMAGE_SIZE_CAP: positiveInt({ default: 1099511627776 }),
+  /** Seconds an import source may stay silent (connect, or between two reads) before it fails. */
+  GLANCE_IMPORT_TIMEOUT_S: positiveInt({ default: 60 }),
+};
+
 export type ApiConfig = CleanedEnv<typeof apiSpec>;
 export type SchedulerConfig = CleanedEnv<typeof schedulerSpec>;
 export type VolumeConfig = CleanedEnv<typeof volumeSpec>;
@@ -218,6 +268,8 @@ export type CommonConfig = CleanedEnv<typeof commonSpec>;
 export type GlanceCommonConfig = CleanedEnv<typeof glanceCommonSpec>;
 export type GlanceApiConfig = CleanedEnv<typeof glanceApiSpec>;
 export type GlanceScrubberConfig = CleanedEnv<typeof glanceScrubberSpec>;
+export type GlanceTaskWorkerConfig = CleanedEnv<typeof glanceTaskWorkerSpec>;
+export type GlanceImportFilterConfig = CleanedEnv<typeof glanceImportFilterSpec>;
 
 /** Validates the environment against a spec; throws one ConfigError naming every problem. */
 export function loadConfig<S extends Parameters<typeof cleanEnv>[1]>(

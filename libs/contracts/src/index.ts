@@ -6,3 +6,4 @@ export * from './scheduler/scheduler.rpc';
 export * from './volume/volume.rpc';
 export * from './backup/backup.rpc';
 export * from './backup/backup-record';
+export * from './glance/task.rpc';

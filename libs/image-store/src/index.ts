@@ -2,3 +2,4 @@ export * from './file-store';
 export * from './image-delete';
 export * from './image-stores';
 export * from './image-upload';
+export * from './import-source';

@@ -21,6 +21,7 @@ import { VolumeActions1764400000000 } from './migrations/1764400000000-volume-ac
 import { SnapshotEntity } from './entities/snapshot.entity';
 import { BackupMetadata1764500000000 } from './migrations/1764500000000-backup-metadata';
 import { GlanceImages1764700000000 } from './migrations/1764700000000-glance-images';
+import { GlanceTasks1764740000000 } from './migrations/1764740000000-glance-tasks';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -45,6 +46,7 @@ export const MIGRATIONS = [
   VolumeActions1764400000000,
   BackupMetadata1764500000000,
   GlanceImages1764700000000,
+  GlanceTasks1764740000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -33,3 +33,4 @@ export * from './repositories/snapshots.repository';
 export * from './repositories/services.repository';
 export * from './repositories/images.repository';
 export * from './repositories/image-members.repository';
+export * from './repositories/tasks.repository';

@@ -139,4 +139,18 @@ export class TaskEntity extends SoftDeletedRow {
   /** The task worker running it (a restarted worker settles what it held). */
   @Column('varchar', { length: 255, nullable: true })
   worker_host!: string | null;
+
+  /** Glance's task columns: the image named in the input, and who asked under which request. */
+  @Column('varchar', { length: 36, nullable: true })
+  image_id!: string | null;
+
+  @Column('varchar', { length: 64, nullable: true })
+  request_id!: string | null;
+
+  @Column('varchar', { length: 64, nullable: true })
+  user_id!: string | null;
+
+  /** The image an import builds, chosen with the claim (not shown: Glance has no such field). */
+  @Column('uuid', { nullable: true })
+  import_image_id!: string | null;
 }
