@@ -6,12 +6,21 @@ import type { Logger } from '@cinderflow/logging';
 import { HealthController, ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { FaultFilter } from './common/fault.filter';
 import { IMAGE_STORES } from './common/tokens';
+import { ImageTagsController } from './images/image-tags.controller';
 import { ImagesController } from './images/images.controller';
 import { ImagesService } from './images/images.service';
+import { ImageSchema } from './schemas/image-schema';
+import { SchemasController } from './schemas/schemas.controller';
 import { VersionsController } from './versions/versions.controller';
 
 /** Every controller, hence every route, of glance-api. */
-export const GLANCE_CONTROLLERS = [VersionsController, HealthController, ImagesController];
+export const GLANCE_CONTROLLERS = [
+  VersionsController,
+  HealthController,
+  SchemasController,
+  ImagesController,
+  ImageTagsController,
+];
 
 @Module({})
 export class AppModule {
@@ -25,6 +34,13 @@ export class AppModule {
         {
           provide: IMAGE_STORES,
           useValue: new ImageStores(config.GLANCE_STORES, config.GLANCE_DEFAULT_STORE),
+        },
+        {
+          provide: ImageSchema,
+          useValue: new ImageSchema({
+            diskFormats: config.GLANCE_DISK_FORMATS,
+            containerFormats: config.GLANCE_CONTAINER_FORMATS,
+          }),
         },
         ImagesService,
       ],
