@@ -42,7 +42,9 @@ describe('glance-api: discovery, create and show', () => {
       tags: [],
       schema: '/v2/schemas/image',
     });
-    expect(created.headers.get('location')).toBe(`/v2/images/${created.body.id}`);
+    expect(created.headers.get('location')).toBe(
+      `${cluster.glanceUrl}/v2/images/${created.body.id}`,
+    );
     const shown = await glance.get(`/v2/images/${created.body.id}`);
     expect(shown.status).toBe(200);
     expect(shown.body).toEqual(created.body);

@@ -9,10 +9,13 @@ import { IMAGE_STORES } from './common/tokens';
 import { ImageActionsController } from './images/image-actions.controller';
 import { ImageDeleteController } from './images/image-delete.controller';
 import { ImageLifecycleService } from './images/image-lifecycle.service';
+import { ImageTagsController } from './images/image-tags.controller';
 import { ImagesController } from './images/images.controller';
 import { ImagesService } from './images/images.service';
 import { MemberSchemasController, MembersController } from './members/members.controller';
 import { MembersService } from './members/members.service';
+import { ImageSchema } from './schemas/image-schema';
+import { SchemasController } from './schemas/schemas.controller';
 import { TaskSchemasController, TasksController } from './tasks/tasks.controller';
 import { TasksService } from './tasks/tasks.service';
 import { VersionsController } from './versions/versions.controller';
@@ -21,7 +24,9 @@ import { VersionsController } from './versions/versions.controller';
 export const GLANCE_CONTROLLERS = [
   VersionsController,
   HealthController,
+  SchemasController,
   ImagesController,
+  ImageTagsController,
   MembersController,
   MemberSchemasController,
   ImageDeleteController,
@@ -42,6 +47,13 @@ export class AppModule {
         {
           provide: IMAGE_STORES,
           useValue: new ImageStores(config.GLANCE_STORES, config.GLANCE_DEFAULT_STORE),
+        },
+        {
+          provide: ImageSchema,
+          useValue: new ImageSchema({
+            diskFormats: config.GLANCE_DISK_FORMATS,
+            containerFormats: config.GLANCE_CONTAINER_FORMATS,
+          }),
         },
         ImagesService,
         MembersService,

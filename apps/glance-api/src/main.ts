@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -16,6 +16,30 @@ const JSON_TYPES = [
   'application/openstack-images-v2.1-json-patch',
   'application/openstack-images-v2.0-json-patch',
 ];
+
+/**
+ * Glance's JSONRequestDeserializer reads an image create's body as JSON whatever its
+ * Content-Type says; other bodies are JSON only when they say so.
+ */
+function readsJson(message: IncomingMessage): boolean {
+  // body-parser hands over express's request.
+  const req = message as Request;
+  // body-parser would read an empty body as {}; Glance sees no body ("Body expected").
+  if (req.headers['content-length'] === '0') return false;
+  if (req.method === 'POST' && req.path.replace(/\/+$/, '') === '/v2/images') return true;
+  return typeof req.is(JSON_TYPES) === 'string';
+}
+
+/** Valid JSON that is not a list or an object: Glance refuses it with its own message. */
+function isJsonScalar(body: unknown): boolean {
+  if (typeof body !== 'string') return false;
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function main(): Promise<void> {
   let config: GlanceApiConfig;
@@ -39,16 +63,23 @@ async function main(): Promise<void> {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestPipeline(logger));
-  app.use(express.json({ type: JSON_TYPES, limit: '1mb' }));
+  app.use(express.json({ type: readsJson, limit: '1mb' }));
   app.use(
     (
-      error: Error & { type?: string; status?: number },
+      error: Error & { type?: string; status?: number; body?: unknown },
       req: Request,
       res: Response,
       next: NextFunction,
     ) => {
       if (error.type === 'entity.parse.failed')
-        renderError(req, res, 400, 'Malformed JSON in request body.');
+        renderError(
+          req,
+          res,
+          400,
+          isJsonScalar(error.body)
+            ? 'Unexpected body type. Expected list/dict.'
+            : 'Malformed JSON in request body.',
+        );
       else if (error.type === 'entity.too.large')
         renderError(req, res, 413, 'Request Entity Too Large');
       else next(error);

@@ -45,12 +45,23 @@ const nonNegativeInt = makeValidator<number>((input) => {
   return value;
 });
 
+/** An integer, negative allowed (Glance's quotas: below 0 means unlimited). */
 const integer = makeValidator<number>((input) => {
   const value = Number(input);
   if (!Number.isInteger(value)) {
     throw new Error('must be an integer');
   }
   return value;
+});
+
+/** A comma-separated list of names (Glance's ListOpt), at least one. */
+const nameList = makeValidator<string[]>((input) => {
+  const names = input
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
+  if (names.length === 0) throw new Error('must name at least one');
+  return names;
 });
 
 /** A name that can stand in `host@backend` and in queue names. */
@@ -237,6 +248,16 @@ export const glanceApiSpec = {
   /** Glance's image_member_quota: members per image; negative means no limit. */
   GLANCE_IMAGE_MEMBER_QUOTA: integer({ default: 128 }),
   GLANCE_LIMIT_PARAM_DEFAULT: positiveInt({ default: 25 }),
+  /** Glance's [image_format] disk_formats and container_formats (the image schema's enums). */
+  GLANCE_DISK_FORMATS: nameList({
+    default: ['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso', 'ploop'],
+  }),
+  GLANCE_CONTAINER_FORMATS: nameList({
+    default: ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'],
+  }),
+  /** Glance's image_property_quota and image_tag_quota per image; negative: unlimited. */
+  GLANCE_IMAGE_PROPERTY_QUOTA: integer({ default: 128 }),
+  GLANCE_IMAGE_TAG_QUOTA: integer({ default: 128 }),
 };
 
 export const glanceScrubberSpec = {

@@ -41,7 +41,14 @@ export class FaultFilter implements ExceptionFilter {
         'request failed',
       );
     }
-    renderError(req, res, status, message);
+    renderError(
+      req,
+      res,
+      status,
+      error instanceof GlanceHttpError
+        ? { explanation: message, detail: error.detail, template: error.template }
+        : message,
+    );
   }
 
   private describe(error: unknown): [number, string] {

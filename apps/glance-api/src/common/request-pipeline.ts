@@ -17,8 +17,17 @@ import type { GlanceRequest } from './glance-request';
  * non-admin (admin is whoever holds the `admin` role), until Keystone tokens arrive.
  */
 export function contextFromHeaders(req: Request, requestId: string): RequestContext | undefined {
-  const token = req.header('x-auth-token');
-  if (!token) return undefined;
+  const header = req.header('x-auth-token');
+  if (!header) return undefined;
+  // glanceclient %-encodes its token (the colon too): Keystone tokens have none to lose.
+  let token = header;
+  if (!header.includes(':')) {
+    try {
+      token = decodeURIComponent(header);
+    } catch {
+      // Not %-encoded after all: the token as sent.
+    }
+  }
   const [user, project] = token.split(':', 2);
   const userId = user.trim();
   const projectId = project?.trim() || userId;

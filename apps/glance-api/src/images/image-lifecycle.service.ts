@@ -14,8 +14,8 @@ import { badRequest, forbidden, imageNotFound, notFound } from '../common/glance
 import {
   type ActivationAction,
   activationStep,
-  mayDeleteImage,
-  policyRefusal,
+  isAdminOrOwningMember,
+  notAuthorized,
 } from './image-policy';
 import { ImagesService } from './images.service';
 
@@ -37,7 +37,7 @@ export class ImageLifecycleService implements OnApplicationBootstrap {
   async delete(caller: RequestContext, id: string): Promise<void> {
     const missing = () => notFound(`Failed to find image ${id} to delete`);
     const authorize = (image: ImageEntity) => {
-      if (!mayDeleteImage(caller, image.owner)) throw forbidden(policyRefusal('delete_image'));
+      if (!isAdminOrOwningMember(caller, image)) throw notAuthorized('delete_image');
     };
     const image = await this.images.images.findVisible(id, caller);
     if (!image) throw missing();
@@ -62,7 +62,7 @@ export class ImageLifecycleService implements OnApplicationBootstrap {
   /** `POST /v2/images/{id}/actions/{deactivate|reactivate}` (admin only by default). */
   async activation(caller: RequestContext, id: string, action: ActivationAction): Promise<void> {
     await this.images.visible(caller, id);
-    if (!caller.isAdmin) throw forbidden(policyRefusal(action));
+    if (!caller.isAdmin) throw notAuthorized(action);
     await this.images.dataSource.transaction(async (manager) => {
       const images = new ImagesRepository(manager);
       const image = await images.lockLive(id);

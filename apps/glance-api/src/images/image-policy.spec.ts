@@ -1,7 +1,8 @@
 import { IMAGE_STATUSES, imageMachine } from '@cinderflow/status-machines';
-import { activationStep, mayDeleteImage, policyRefusal } from './image-policy';
+import type { RequestContext } from '@cinderflow/request-context';
+import { activationStep, isAdminOrOwningMember, notAuthorized } from './image-policy';
 
-describe('mayDeleteImage (delete_image: admin or a member of the owning project)', () => {
+describe('isAdminOrOwningMember (delete_image, modify_image: admin or a member of the owning project)', () => {
   it.each([
     [{ isAdmin: true, roles: ['admin'], projectId: 'other' }, 'p', true],
     [{ isAdmin: false, roles: ['member', 'reader'], projectId: 'p' }, 'p', true],
@@ -9,11 +10,12 @@ describe('mayDeleteImage (delete_image: admin or a member of the owning project)
     [{ isAdmin: false, roles: ['member'], projectId: 'other' }, 'p', false],
     [{ isAdmin: false, roles: ['member'], projectId: 'p' }, null, false],
   ])('%o on an image of %s → %s', (caller, owner, allowed) => {
-    expect(mayDeleteImage(caller, owner)).toBe(allowed);
+    const context = { ...caller, requestId: 'req-x', userId: 'u' } as RequestContext;
+    expect(isAdminOrOwningMember(context, { owner, visibility: 'private' })).toBe(allowed);
   });
 
   it('words a refusal as oslo.policy does', () => {
-    expect(policyRefusal('deactivate')).toBe(
+    expect(notAuthorized('deactivate').message).toBe(
       'You are not authorized to complete deactivate action.',
     );
   });

@@ -1,20 +1,101 @@
 import type { RequestContext } from '@cinderflow/request-context';
 import type { ImageEvent, ImageStatus } from '@cinderflow/status-machines';
+import { forbidden, GlanceHttpError, withDetail } from '../common/glance-errors';
 
 /**
- * Glance's default `delete_image` rule (ADMIN_OR_PROJECT_MEMBER): an admin, or a member of the
- * project that owns the image.
+ * Glance's default policies (glance/policies/image.py, secure RBAC defaults, which Glance
+ * enforces since oslo.policy made enforce_new_defaults the default) for the images API.
+ *
+ * Roles imply one another as Keystone's default implied roles do (admin → member → reader):
+ * a token carries the roles implied by its own, so `X-Roles: member` acts as member and reader.
  */
-export function mayDeleteImage(
-  caller: Pick<RequestContext, 'isAdmin' | 'roles' | 'projectId'>,
-  owner: string | null,
-): boolean {
-  return caller.isAdmin || (caller.roles.includes('member') && owner === caller.projectId);
+type Role = 'admin' | 'member' | 'reader';
+
+const IMPLIED: Record<Role, readonly string[]> = {
+  admin: ['admin'],
+  member: ['member', 'admin'],
+  reader: ['reader', 'member', 'admin'],
+};
+
+export function hasRole(caller: RequestContext, role: Role): boolean {
+  return caller.isAdmin || caller.roles.some((held) => IMPLIED[role].includes(held));
 }
 
-/** What oslo.policy answers when a rule refuses (Glance's exception.Forbidden). */
-export function policyRefusal(action: string): string {
-  return `You are not authorized to complete ${action} action.`;
+/** oslo.policy's refusal, as Glance words it. */
+export const notAuthorized = (action: string): GlanceHttpError =>
+  forbidden(`You are not authorized to complete ${action} action.`);
+
+/** What the policies look at in an image. */
+export interface ImageTarget {
+  owner: string | null;
+  visibility: string;
+}
+
+/** `get_images`: admin or reader (of the caller's own project). */
+export function enforceGetImages(caller: RequestContext): void {
+  if (!hasRole(caller, 'reader')) throw notAuthorized('get_images');
+}
+
+/**
+ * `get_image` of an image the database already let the caller see (owner, public, community,
+ * or shared with it): admin, or reader.
+ */
+export function mayGetImage(caller: RequestContext): boolean {
+  return hasRole(caller, 'reader');
+}
+
+/** admin, or member of the project owning the image (modify_image, delete_image, ...). */
+export function isAdminOrOwningMember(caller: RequestContext, image: ImageTarget): boolean {
+  return caller.isAdmin || (hasRole(caller, 'member') && image.owner === caller.projectId);
+}
+
+/**
+ * ImageAPIPolicy._enforce for an existing image: a refusal is 403 when the caller may see the
+ * image, else 404 (not to reveal it).
+ */
+export function enforceOnImage(caller: RequestContext, action: string, allowed: boolean): void {
+  if (allowed) return;
+  if (!mayGetImage(caller)) throw new GlanceHttpError(404, 'The resource could not be found.');
+  throw notAuthorized(action);
+}
+
+/** `modify_image`. */
+export function enforceModify(caller: RequestContext, image: ImageTarget): void {
+  enforceOnImage(caller, 'modify_image', isAdminOrOwningMember(caller, image));
+}
+
+/**
+ * policy._enforce_image_visibility: making an image public takes `publicize_image` (admin),
+ * community `communitize_image` (admin or member of the owning project).
+ */
+export function enforceVisibility(
+  caller: RequestContext,
+  visibility: unknown,
+  image: ImageTarget,
+): void {
+  if (visibility === 'public' && !caller.isAdmin) throw notAuthorized('publicize_image');
+  if (visibility === 'community' && !isAdminOrOwningMember(caller, image)) {
+    throw notAuthorized('communitize_image');
+  }
+}
+
+/**
+ * `add_image` (admin, or member creating in its own project) and the visibility asked for;
+ * ImageAPIPolicy.add_image words a refused owner its own way.
+ */
+export function enforceAddImage(
+  caller: RequestContext,
+  owner: string | null,
+  visibility: unknown,
+): void {
+  const target = { owner, visibility: typeof visibility === 'string' ? visibility : 'private' };
+  if (!isAdminOrOwningMember(caller, target)) {
+    if (owner !== caller.projectId) {
+      throw withDetail(403, `You are not permitted to create images owned by '${owner ?? 'None'}'`);
+    }
+    throw notAuthorized('add_image');
+  }
+  enforceVisibility(caller, target.visibility, target);
 }
 
 export type ActivationAction = 'deactivate' | 'reactivate';

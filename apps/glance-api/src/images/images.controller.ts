@@ -1,11 +1,16 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import type { RequestContext } from '@cinderflow/request-context';
-import { badRequest } from '../common/glance-errors';
 import { Caller } from '../common/glance-request';
 import { ImagesService } from './images.service';
 
-/** `/v2/images`: create, show (list, update and delete come with their modules). */
+/** The raw query string: Glance reads repeated parameters (`tag`) and their order. */
+function queryString(req: Request): string {
+  const at = req.originalUrl.indexOf('?');
+  return at < 0 ? '' : req.originalUrl.slice(at + 1);
+}
+
+/** `/v2/images`: create, list, show, update (data, delete and actions come with their modules). */
 @Controller('v2/images')
 export class ImagesController {
   constructor(private readonly service: ImagesService) {}
@@ -15,20 +20,34 @@ export class ImagesController {
   async create(
     @Caller() caller: RequestContext,
     @Body() body: unknown,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Record<string, unknown>> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw badRequest('Body expected in request.');
-    }
-    const fields = body as Record<string, unknown>;
-    const image = await this.service.create(caller, {
-      name: typeof fields.name === 'string' ? fields.name : null,
-      disk_format: typeof fields.disk_format === 'string' ? fields.disk_format : null,
-      container_format:
-        typeof fields.container_format === 'string' ? fields.container_format : null,
-    });
-    res.setHeader('Location', `/v2/images/${image.id}`);
+    const image = await this.service.createFromRequest(caller, body);
+    // webob makes the Location absolute.
+    res.setHeader('Location', `${req.protocol}://${req.get('host')}/v2/images/${image.id}`);
+    res.setHeader(
+      'OpenStack-image-store-ids',
+      this.service.stores
+        .all()
+        .map((s) => s.id)
+        .join(','),
+    );
     return this.service.view(image);
+  }
+
+  @Get()
+  async list(
+    @Caller() caller: RequestContext,
+    @Req() req: Request,
+  ): Promise<Record<string, unknown>> {
+    const page = await this.service.list(caller, queryString(req));
+    return {
+      images: await this.service.views(page.images),
+      first: page.first,
+      schema: '/v2/schemas/images',
+      ...(page.next === undefined ? {} : { next: page.next }),
+    };
   }
 
   @Get(':id')
@@ -37,5 +56,17 @@ export class ImagesController {
     @Param('id') id: string,
   ): Promise<Record<string, unknown>> {
     return this.service.view(await this.service.visible(caller, id));
+  }
+
+  @Patch(':id')
+  async update(
+    @Caller() caller: RequestContext,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @Body() body: unknown,
+  ): Promise<Record<string, unknown>> {
+    return this.service.view(
+      await this.service.update(caller, id, req.header('content-type'), body),
+    );
   }
 }

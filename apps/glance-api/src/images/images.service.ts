@@ -6,9 +6,34 @@ import type { ImageStores } from '@cinderflow/image-store';
 import { type ImageEntity, ImagesRepository, type NewImage } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
-import { imageNotFound } from '../common/glance-errors';
+import {
+  badRequest,
+  conflict,
+  forbidden,
+  GlanceHttpError,
+  imageNotFound,
+  notFound,
+} from '../common/glance-errors';
 import { IMAGE_STORES } from '../common/tokens';
+import { ImageSchema } from '../schemas/image-schema';
+import { newImage, parseCreateBody } from './image-create';
+import { listLinks, parseImageList } from './image-list-query';
+import { applyChanges, type PatchableImage, parsePatch } from './image-patch';
+import { enforceAddImage, enforceGetImages, enforceModify } from './image-policy';
+import {
+  checkDatabaseValues,
+  checkPropertyQuota,
+  checkTagQuota,
+  type ImageValues,
+} from './image-rules';
 import { imageView } from './image.view';
+
+/** A page of `GET /v2/images`: the images and, when the page is full, the next marker. */
+export interface ImagePage {
+  images: ImageEntity[];
+  first: string;
+  next?: string;
+}
 
 /** The images API's work: rows through the repository, statuses through the image machine. */
 @Injectable()
@@ -19,6 +44,7 @@ export class ImagesService {
     @Inject(DataSource) readonly dataSource: DataSource,
     @Inject(CONFIG) readonly config: GlanceApiConfig,
     @Inject(IMAGE_STORES) readonly stores: ImageStores,
+    @Inject(ImageSchema) readonly schema: ImageSchema,
   ) {
     this.images = new ImagesRepository(dataSource.manager);
   }
@@ -34,11 +60,163 @@ export class ImagesService {
     });
   }
 
+  /**
+   * `POST /v2/images` as Glance checks it: the body (deserializer), the owner and visibility
+   * policies, tag quota, the image factory, property quota, the database's limits; a taken
+   * id is 409.
+   */
+  async createFromRequest(caller: RequestContext, body: unknown): Promise<ImageEntity> {
+    const parsed = parseCreateBody(body, this.schema);
+    const owner = Object.hasOwn(parsed.image, 'owner')
+      ? (parsed.image.owner as string | null)
+      : caller.projectId;
+    enforceAddImage(caller, owner, parsed.image.visibility);
+    checkTagQuota(parsed.tags.length, this.config.GLANCE_IMAGE_TAG_QUOTA);
+    const request = newImage(parsed);
+    checkPropertyQuota(request.properties, this.config.GLANCE_IMAGE_PROPERTY_QUOTA);
+    // The database API stores an empty owner as none.
+    const values = { ...request, owner: owner || null };
+    checkDatabaseValues(values);
+    const id = request.id ?? randomUUID();
+    const created = await this.images.insertUnlessExists({
+      id,
+      owner: values.owner,
+      name: values.name,
+      visibility: values.visibility,
+      protected: values.protected,
+      os_hidden: values.os_hidden,
+      min_disk: values.min_disk,
+      min_ram: values.min_ram,
+      disk_format: values.disk_format,
+      container_format: values.container_format,
+      tags: values.tags,
+      properties: values.properties as Record<string, string>,
+    });
+    if (!created) throw conflict(`Image ID ${id} already exists!`);
+    return created;
+  }
+
   /** The image the caller may see, or Glance's 404. */
   async visible(caller: RequestContext, id: string): Promise<ImageEntity> {
     const image = await this.images.findVisible(id, caller);
     if (!image) throw imageNotFound(id);
     return image;
+  }
+
+  /** `GET /v2/images`: one page and its links (Glance's index). */
+  async list(caller: RequestContext, query: string): Promise<ImagePage> {
+    const parsed = parseImageList(query, {
+      defaultLimit: this.config.GLANCE_LIMIT_PARAM_DEFAULT,
+      maxLimit: this.config.GLANCE_API_LIMIT_MAX,
+    });
+    enforceGetImages(caller);
+    const images = await this.images.list({
+      ...parsed,
+      viewer: caller,
+      markerNotFound: (marker) =>
+        // _check_image_id refuses an id longer than the column with an unformatted message.
+        badRequest(
+          marker.length > 36
+            ? 'Image with the given id %(image_id)s was not found'
+            : `No image found with ID ${marker}`,
+        ),
+      markerNotVisible: (marker) => forbidden(`Forbidding request, image ${marker} not visible`),
+    });
+    // Glance pages on: a full page has a next one, even if it turns out empty.
+    const full = images.length !== 0 && images.length === parsed.limit;
+    return { images, ...listLinks(query, full ? images[images.length - 1].id : undefined) };
+  }
+
+  /**
+   * `PATCH /v2/images/{id}`: the operations parsed (415, 400, 403 before anything is read),
+   * then applied in order to the image locked in one transaction; any refusal leaves it as it
+   * was.
+   */
+  async update(
+    caller: RequestContext,
+    id: string,
+    contentType: string | undefined,
+    body: unknown,
+  ): Promise<ImageEntity> {
+    const changes = parsePatch(contentType, body, this.schema);
+    return this.dataSource.transaction(async (manager) => {
+      const images = new ImagesRepository(manager);
+      const row = await images.lockLive(id);
+      if (!row || !(await images.isVisibleTo(row, caller))) throw imageNotFound(id);
+      if (changes.length === 0) return row;
+      const image = patchable(row);
+      const propertiesBefore = new Set(Object.keys(image.properties));
+      await applyChanges(caller, image, changes, {
+        tagQuota: this.config.GLANCE_IMAGE_TAG_QUOTA,
+        images,
+        showMultipleLocations: this.config.GLANCE_SHOW_MULTIPLE_LOCATIONS,
+      });
+      // glance.quota counts properties only when some were added.
+      if (Object.keys(image.properties).some((key) => !propertiesBefore.has(key))) {
+        checkPropertyQuota(image.properties, this.config.GLANCE_IMAGE_PROPERTY_QUOTA);
+      }
+      const owner = image.owner || null;
+      checkDatabaseValues({ ...image, owner } satisfies ImageValues);
+      const updated = await images.update(id, {
+        name: image.name,
+        owner,
+        visibility: image.visibility,
+        protected: image.protected,
+        os_hidden: image.os_hidden,
+        min_disk: image.min_disk,
+        min_ram: image.min_ram,
+        disk_format: image.disk_format,
+        container_format: image.container_format,
+        tags: image.tags,
+        properties: { ...image.properties } as Record<string, string>,
+      });
+      if (!updated) throw imageNotFound(id);
+      return updated;
+    });
+  }
+
+  /** `PUT /v2/images/{id}/tags/{tag}` (glance/api/v2/image_tags.py). */
+  async addTag(caller: RequestContext, id: string, tag: string): Promise<void> {
+    this.schema.validate({ tags: [tag] });
+    await this.withTags(caller, id, async (image, images) => {
+      // A tag it has changes nothing but updated_at, as Glance saves the image anyway.
+      const tags = image.tags.includes(tag) ? image.tags : [...image.tags, tag];
+      try {
+        checkTagQuota(tags.length, this.config.GLANCE_IMAGE_TAG_QUOTA);
+        checkDatabaseValues({ ...image, tags: [tag] });
+      } catch (error) {
+        if (!(error instanceof GlanceHttpError)) throw error;
+        throw error.status === 413
+          ? new GlanceHttpError(413, `Image tag limit exceeded for image ${id}: ${error.message}:`)
+          : badRequest(`Could not update image: ${error.message}`);
+      }
+      await images.update(id, { tags });
+    });
+  }
+
+  /** `DELETE /v2/images/{id}/tags/{tag}`: 404 (webob's own message) for a tag it hasn't. */
+  async deleteTag(caller: RequestContext, id: string, tag: string): Promise<void> {
+    await this.withTags(caller, id, async (image, images) => {
+      if (!image.tags.includes(tag)) throw notFound('The resource could not be found.');
+      await images.update(id, { tags: image.tags.filter((t) => t !== tag) });
+    });
+  }
+
+  /** The image locked for a tag change, after modify_image ("Image X not found." if unseen). */
+  private withTags(
+    caller: RequestContext,
+    id: string,
+    change: (image: ImageEntity, images: ImagesRepository) => Promise<void>,
+  ): Promise<void> {
+    return this.dataSource.transaction(async (manager) => {
+      const images = new ImagesRepository(manager);
+      const image = await images.lockLive(id);
+      if (!image || !(await images.isVisibleTo(image, caller))) {
+        throw notFound(`Image ${id} not found.`);
+      }
+      enforceModify(caller, image);
+      await change(image, images);
+    });
   }
 
   /** The API's view of one image, with its active locations. */
@@ -63,4 +241,23 @@ export class ImagesService {
       showDirectUrl: this.config.GLANCE_SHOW_DIRECT_URL,
     });
   }
+}
+
+/** The row as the PATCH changes it; custom properties in a map without a prototype. */
+function patchable(row: ImageEntity): PatchableImage {
+  return {
+    id: row.id,
+    status: row.status,
+    owner: row.owner,
+    name: row.name,
+    visibility: row.visibility,
+    protected: row.protected,
+    os_hidden: row.os_hidden,
+    min_disk: row.min_disk,
+    min_ram: row.min_ram,
+    disk_format: row.disk_format,
+    container_format: row.container_format,
+    tags: [...row.tags],
+    properties: Object.assign(Object.create(null) as Record<string, string | null>, row.properties),
+  };
 }

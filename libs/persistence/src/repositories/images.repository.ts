@@ -10,6 +10,7 @@ import {
 import { ImageEntity, ImageLocationEntity, ImageMemberEntity } from '../entities/image.entity';
 import { applyTransition, type TransitionRequest } from '../transition';
 import { NOW_UTC } from '../utc';
+import { applyKeysetAfter, type SortKey } from './keyset-page';
 
 /** Who asks: Glance shows an admin everything, others their own, public, community and shared. */
 export interface ImageViewer {
@@ -49,9 +50,149 @@ export type NewImage = Pick<ImageEntity, 'id' | 'owner'> &
     >
   >;
 
+/** Columns `GET /v2/images` filters on. */
+export type ImageFilterColumn =
+  | 'id'
+  | 'name'
+  | 'status'
+  | 'container_format'
+  | 'disk_format'
+  | 'owner'
+  | 'checksum'
+  | 'os_hash_algo'
+  | 'os_hash_value'
+  | 'size'
+  | 'virtual_size'
+  | 'min_disk'
+  | 'min_ram'
+  | 'protected'
+  | 'os_hidden'
+  | 'created_at'
+  | 'updated_at';
+
+/** One filter of an images list, already parsed (Glance's _make_conditions_from_filters). */
+export type ImageCondition =
+  | { kind: 'in'; column: ImageFilterColumn; values: string[] }
+  | {
+      kind: 'compare';
+      column: ImageFilterColumn;
+      op: '=' | '<>' | '<' | '<=' | '>' | '>=';
+      /** Times as UTC `YYYY-MM-DD HH:MM:SS.ffffff`. */
+      value: string | number | boolean;
+    }
+  /** The image has every one of these tags. */
+  | { kind: 'tags'; values: string[] }
+  /** A custom property with exactly this value. */
+  | { kind: 'property'; key: string; value: string };
+
+export type ImageSortKey =
+  | 'name'
+  | 'status'
+  | 'container_format'
+  | 'disk_format'
+  | 'size'
+  | 'id'
+  | 'created_at'
+  | 'updated_at';
+
+export type ImageVisibilityFilter = 'public' | 'private' | 'shared' | 'community' | 'all';
+
+/** `GET /v2/images` as the repository runs it. */
+export interface ImageListRequest {
+  viewer: ImageViewer;
+  conditions: ImageCondition[];
+  visibility?: ImageVisibilityFilter;
+  /** Shared images listed to a non-admin through its membership in this status. */
+  memberStatus: MemberStatusFilter;
+  /** In order, ending with `id` (Glance adds `created_at` and `id` when missing). */
+  sort: Array<{ key: ImageSortKey; direction: 'asc' | 'desc' }>;
+  limit: number;
+  marker?: string;
+  /** The errors for a marker that is not a live image, or one the viewer may not see. */
+  markerNotFound: (marker: string) => Error;
+  markerNotVisible: (marker: string) => Error;
+}
+
+/** Columns a PATCH (or a tag) changes; the status only ever moves through the machine. */
+export type ImageUpdate = Partial<
+  Pick<
+    ImageEntity,
+    | 'name'
+    | 'owner'
+    | 'visibility'
+    | 'protected'
+    | 'os_hidden'
+    | 'min_disk'
+    | 'min_ram'
+    | 'disk_format'
+    | 'container_format'
+    | 'tags'
+    | 'properties'
+  >
+>;
+
+const COLUMN_SQL: Record<ImageFilterColumn, string> = {
+  // The column is a uuid; the API compares ids as text (anything may be asked for).
+  id: 'i.id::text',
+  name: 'i.name',
+  status: 'i.status',
+  container_format: 'i.container_format',
+  disk_format: 'i.disk_format',
+  owner: 'i.owner',
+  checksum: 'i.checksum',
+  os_hash_algo: 'i.os_hash_algo',
+  os_hash_value: 'i.os_hash_value',
+  size: 'i.size',
+  virtual_size: 'i.virtual_size',
+  min_disk: 'i.min_disk',
+  min_ram: 'i.min_ram',
+  protected: 'i.protected',
+  os_hidden: 'i.os_hidden',
+  created_at: 'i.created_at',
+  updated_at: 'COALESCE(i.updated_at, i.created_at)',
+};
+
+/** Sort expressions, never NULL (Glance pages NULLs as '' and 0, its column defaults). */
+const SORT_SQL: Record<ImageSortKey, string> = {
+  name: "COALESCE(i.name, '')",
+  status: 'i.status',
+  container_format: "COALESCE(i.container_format, '')",
+  disk_format: "COALESCE(i.disk_format, '')",
+  size: 'COALESCE(i.size, 0)',
+  id: 'i.id',
+  created_at: 'i.created_at',
+  updated_at: 'COALESCE(i.updated_at, i.created_at)',
+};
+
 /** Image rows, their locations and members: what glance-api, the scrubber and tasks share. */
 export class ImagesRepository {
   constructor(private readonly manager: EntityManager) {}
+
+  /** A new image, or null if a row (live or not) already has its id (Glance's 409). */
+  async insertUnlessExists(image: NewImage): Promise<ImageEntity | null> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .insert()
+      .into(ImageEntity)
+      .values({
+        visibility: 'shared',
+        protected: false,
+        min_disk: 0,
+        min_ram: 0,
+        os_hidden: false,
+        tags: [],
+        ...image,
+        properties: () => 'CAST(:properties AS jsonb)',
+        status: imageMachine.initial,
+        created_at: () => NOW_UTC,
+        updated_at: () => NOW_UTC,
+      })
+      .setParameter('properties', JSON.stringify(image.properties ?? {}))
+      .orIgnore()
+      .returning('*')
+      .execute();
+    return (result.raw as ImageEntity[])[0] ?? null;
+  }
 
   async insert(image: NewImage): Promise<ImageEntity> {
     const result = await this.manager
@@ -129,6 +270,129 @@ export class ImagesRepository {
     };
   }
 
+  /** Changes plain columns of a live image (not its status); null if it is gone. */
+  async update(id: string, changes: ImageUpdate): Promise<ImageEntity | null> {
+    const { properties, ...columns } = changes;
+    const update = this.manager
+      .createQueryBuilder()
+      .update(ImageEntity)
+      .set({
+        ...columns,
+        ...(properties === undefined ? {} : { properties: () => 'CAST(:properties AS jsonb)' }),
+        updated_at: () => NOW_UTC,
+      })
+      .where('id = :id', { id })
+      .andWhere('status NOT IN (:...gone)', { gone: GONE_IMAGE_STATUSES });
+    if (properties !== undefined) update.setParameter('properties', JSON.stringify(properties));
+    const result = await update.returning('*').execute();
+    return (result.raw as ImageEntity[])[0] ?? null;
+  }
+
+  /**
+   * One page of `GET /v2/images` (Glance's image_get_all): live images but killed ones, those
+   * the viewer may list (an admin all; others their project's, public and community ones, and
+   * shared ones they are a member of in `memberStatus`), community ones only when asked for or
+   * their own, then the filters; keyset paging after the marker in the requested order.
+   */
+  async list(request: ImageListRequest): Promise<ImageEntity[]> {
+    const { viewer } = request;
+    const qb = this.manager
+      .createQueryBuilder(ImageEntity, 'i')
+      .where('i.deleted = false')
+      .andWhere('i.status NOT IN (:...unlisted)', {
+        unlisted: [...GONE_IMAGE_STATUSES, 'killed'],
+      });
+    const visible = ImagesRepository.visibleToClause(viewer, request.memberStatus);
+    qb.andWhere(visible.sql, visible.params);
+    if (request.visibility === undefined) {
+      qb.andWhere(`(i.owner = :viewerProject OR i.visibility <> 'community')`, {
+        viewerProject: viewer.projectId,
+      });
+    } else if (request.visibility !== 'all') {
+      qb.andWhere('i.visibility = :visibility', { visibility: request.visibility });
+    }
+    request.conditions.forEach((condition, n) => {
+      const p = `c${n}`;
+      switch (condition.kind) {
+        case 'in':
+          qb.andWhere(
+            condition.values.length === 0
+              ? 'false'
+              : `${COLUMN_SQL[condition.column]} IN (:...${p})`,
+            { [p]: condition.values },
+          );
+          break;
+        case 'compare':
+          qb.andWhere(`${COLUMN_SQL[condition.column]} ${condition.op} :${p}`, {
+            [p]: condition.value,
+          });
+          break;
+        case 'tags':
+          qb.andWhere(`i.tags @> CAST(:${p} AS text[])`, { [p]: condition.values });
+          break;
+        case 'property':
+          qb.andWhere(`(i.properties ->> CAST(:${p}k AS text)) = :${p}v`, {
+            [`${p}k`]: condition.key,
+            [`${p}v`]: condition.value,
+          });
+          break;
+      }
+    });
+    const keys: SortKey[] = request.sort.map(({ key, direction }) => ({
+      column: SORT_SQL[key],
+      direction,
+    }));
+    // The id is the last tie-breaker of every page (the API adds created_at and id as Glance
+    // does; this only guards the paging).
+    if (!request.sort.some((s) => s.key === 'id')) keys.push({ column: 'i.id', direction: 'desc' });
+    const markerValues =
+      request.marker === undefined ? undefined : await this.markerValues(request, keys);
+    if (request.limit === 0) return [];
+    applyKeysetAfter(qb, keys, markerValues, request.limit);
+    return qb.getMany();
+  }
+
+  /** The marker's sort values, as text; Glance's errors for a marker it can't page from. */
+  private async markerValues(
+    request: ImageListRequest,
+    keys: SortKey[],
+  ): Promise<Array<string | null>> {
+    const marker = request.marker as string;
+    if (!UUID.test(marker)) throw request.markerNotFound(marker);
+    const qb = this.manager
+      .createQueryBuilder(ImageEntity, 'i')
+      .select('i.owner', 'owner')
+      .addSelect('i.visibility', 'visibility')
+      .where('i.id = :marker', { marker })
+      .andWhere('i.deleted = false')
+      .andWhere('i.status NOT IN (:...gone)', { gone: GONE_IMAGE_STATUSES });
+    keys.forEach((key, n) => qb.addSelect(`(${key.column})::text`, `k${n}`));
+    const row = await qb.getRawOne<Record<string, string | null>>();
+    if (!row) throw request.markerNotFound(marker);
+    const image = { id: marker, owner: row.owner, visibility: row.visibility as string };
+    if (!(await this.isVisibleTo(image, request.viewer))) {
+      throw request.markerNotVisible(marker);
+    }
+    return keys.map((_, n) => row[`k${n}`]);
+  }
+
+  /**
+   * Glance's is_image_visible (a membership in any status counts): admin, no owner, the
+   * owner's project, public, community, or shared with the viewer.
+   */
+  async isVisibleTo(
+    image: Pick<ImageEntity, 'id' | 'owner' | 'visibility'>,
+    viewer: ImageViewer,
+  ): Promise<boolean> {
+    if (viewer.isAdmin || image.owner === null || image.owner === viewer.projectId) return true;
+    if (image.visibility === 'public' || image.visibility === 'community') return true;
+    if (image.visibility !== 'shared') return false;
+    const member = await this.manager.findOne(ImageMemberEntity, {
+      where: { image_id: image.id, member: viewer.projectId, deleted: false },
+    });
+    return member !== null;
+  }
+
   /** Any row with this id, whatever its status (the scrubber and operators see all). */
   findAny(id: string): Promise<ImageEntity | null> {
     if (!UUID.test(id)) return Promise.resolve(null);
@@ -136,8 +400,8 @@ export class ImagesRepository {
   }
 
   /**
-   * A live image's row, locked until the transaction ends (SELECT ... FOR UPDATE): a delete or
-   * an action decides on the status and locations it reads, and nothing changes them meanwhile.
+   * A live image's row, locked until the transaction ends (SELECT ... FOR UPDATE): a delete, an
+   * action, a PATCH or a tag decides on what it reads, and nothing changes it meanwhile.
    */
   async lockLive(id: string): Promise<ImageEntity | null> {
     if (!UUID.test(id)) return null;

@@ -42,6 +42,7 @@ export async function applyKeysetPage<T extends ObjectLiteral>(
   if (!sort.some((s) => s.column === `${alias}.id`)) {
     keys.push({ expr: `${alias}.id`, direction: sort[sort.length - 1]?.direction ?? 'desc' });
   }
+  let markerValues: Array<string | null> | undefined;
   if (marker !== undefined) {
     // The marker's values come back as text and go back as untyped parameters, which
     // PostgreSQL reads as the column's type: a timestamp keeps its microseconds (a JS Date
@@ -54,19 +55,41 @@ export async function applyKeysetPage<T extends ObjectLiteral>(
     if (!values) {
       throw markerNotFound(marker);
     }
+    markerValues = keys.map((_, i) => values[`k${i}`]);
+  }
+  return applyKeysetAfter(
+    qb,
+    keys.map((key) => ({ column: key.expr, direction: key.direction })),
+    markerValues,
+    limit,
+  );
+}
+
+/**
+ * ORDER BY `keys`, LIMIT, and with the marker's values (as text, one per key) only the rows
+ * strictly after it in that order. The keys must end with a unique one (the id) and never be
+ * NULL.
+ */
+export function applyKeysetAfter<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  keys: SortKey[],
+  markerValues: Array<string | null> | undefined,
+  limit: number,
+): SelectQueryBuilder<T> {
+  if (markerValues !== undefined) {
     const disjuncts = keys.map((key, i) => {
-      const equal = keys.slice(0, i).map((k, j) => `${k.expr} = :k${j}`);
-      const beyond = `${key.expr} ${key.direction === 'asc' ? '>' : '<'} :k${i}`;
+      const equal = keys.slice(0, i).map((k, j) => `${k.column} = :k${j}`);
+      const beyond = `${key.column} ${key.direction === 'asc' ? '>' : '<'} :k${i}`;
       return `(${[...equal, beyond].join(' AND ')})`;
     });
     qb.andWhere(
       `(${disjuncts.join(' OR ')})`,
-      Object.fromEntries(keys.map((_, i) => [`k${i}`, values[`k${i}`]])),
+      Object.fromEntries(keys.map((_, i) => [`k${i}`, markerValues[i]])),
     );
   }
   qb.orderBy();
   for (const key of keys) {
-    qb.addOrderBy(key.expr, key.direction === 'asc' ? 'ASC' : 'DESC');
+    qb.addOrderBy(key.column, key.direction === 'asc' ? 'ASC' : 'DESC');
   }
   return qb.limit(limit);
 }
