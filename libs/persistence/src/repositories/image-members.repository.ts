@@ -92,34 +92,22 @@ export class ImageMembersRepository {
         where: { image_id: imageId, member: memberId, deleted: true },
         order: { id: 'DESC' },
       });
-      const result = previous
-        ? await tx
-            .createQueryBuilder()
-            .update(ImageMemberEntity)
-            .set({
-              status: imageMemberMachine.initial,
-              can_share: false,
-              deleted: false,
-              deleted_at: null,
-              updated_at: () => NOW_UTC,
-            })
-            .where('id = :id AND deleted', { id: previous.id })
-            .returning('*')
-            .execute()
-        : await tx
-            .createQueryBuilder()
-            .insert()
-            .into(ImageMemberEntity)
-            .values({
-              image_id: imageId,
-              member: memberId,
-              can_share: false,
-              status: imageMemberMachine.initial,
-              created_at: () => NOW_UTC,
-              updated_at: () => NOW_UTC,
-            })
-            .returning('*')
-            .execute();
+      // A removed member comes back as a new row (the old one stays deleted) that keeps its
+      // first created_at, as Glance's revived row does.
+      const result = await tx
+        .createQueryBuilder()
+        .insert()
+        .into(ImageMemberEntity)
+        .values({
+          image_id: imageId,
+          member: memberId,
+          can_share: false,
+          status: imageMemberMachine.initial,
+          created_at: previous ? previous.created_at : () => NOW_UTC,
+          updated_at: () => NOW_UTC,
+        })
+        .returning('*')
+        .execute();
       return { outcome: 'added', member: (result.raw as ImageMemberEntity[])[0] };
     });
   }
