@@ -101,6 +101,16 @@ export class FileStore {
     };
   }
 
+  /** The URL an upload of this image gets in this store. */
+  uriOf(imageId: string): string {
+    return pathToFileURL(join(this.dir, imageId)).href;
+  }
+
+  /** Whether a URL names an upload still being written (a partial file). */
+  isPartial(uri: string): boolean {
+    return uri.endsWith(PARTIAL);
+  }
+
   /** Whether a location's URL points into this store. */
   owns(uri: string): boolean {
     const path = this.pathOf(uri);

@@ -32,3 +32,4 @@ export * from './repositories/backups.repository';
 export * from './repositories/snapshots.repository';
 export * from './repositories/services.repository';
 export * from './repositories/images.repository';
+export * from './repositories/image-storage.repository';
