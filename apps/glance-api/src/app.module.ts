@@ -6,12 +6,25 @@ import type { Logger } from '@cinderflow/logging';
 import { HealthController, ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { FaultFilter } from './common/fault.filter';
 import { IMAGE_STORES } from './common/tokens';
+import { DiscoveryController } from './discovery/discovery.controller';
+import { ImageDataController } from './image-data/image-data.controller';
+import { ImageDataService } from './image-data/image-data.service';
+import { UploadSettlement } from './image-data/upload-settlement.service';
 import { ImagesController } from './images/images.controller';
+import { V1ImagesController } from './legacy-v1/v1-images.controller';
+import { LocationsService } from './locations/locations.service';
 import { ImagesService } from './images/images.service';
 import { VersionsController } from './versions/versions.controller';
 
 /** Every controller, hence every route, of glance-api. */
-export const GLANCE_CONTROLLERS = [VersionsController, HealthController, ImagesController];
+export const GLANCE_CONTROLLERS = [
+  VersionsController,
+  HealthController,
+  ImagesController,
+  ImageDataController,
+  DiscoveryController,
+  V1ImagesController,
+];
 
 @Module({})
 export class AppModule {
@@ -27,6 +40,9 @@ export class AppModule {
           useValue: new ImageStores(config.GLANCE_STORES, config.GLANCE_DEFAULT_STORE),
         },
         ImagesService,
+        ImageDataService,
+        LocationsService,
+        UploadSettlement,
       ],
     };
   }

@@ -41,7 +41,7 @@ function preferred(req: Request): 'html' | 'json' | 'plain' {
  * "404 Not Found: <message>"), JSON `{message, code, title}` or plain text when asked for.
  */
 export function renderError(req: Request, res: Response, status: number, message: string): void {
-  const title = STATUS_CODES[status] ?? 'Error';
+  const title = WEBOB_TITLES[status] ?? STATUS_CODES[status] ?? 'Error';
   const statusLine = `${status} ${title}`;
   const kind = preferred(req);
   if (kind === 'json') {
@@ -58,3 +58,10 @@ export function renderError(req: Request, res: Response, status: number, message
       );
   }
 }
+
+/** webob's titles where Node's differ (Glance's clients print them). */
+export const WEBOB_TITLES: Record<number, string> = {
+  413: 'Request Entity Too Large',
+  414: 'Request-URI Too Long',
+  416: 'Request Range Not Satisfiable',
+};

@@ -17,8 +17,15 @@ import type { GlanceRequest } from './glance-request';
  * non-admin (admin is whoever holds the `admin` role), until Keystone tokens arrive.
  */
 export function contextFromHeaders(req: Request, requestId: string): RequestContext | undefined {
-  const token = req.header('x-auth-token');
-  if (!token) return undefined;
+  const raw = req.header('x-auth-token');
+  if (!raw) return undefined;
+  // glanceclient percent-encodes header values (`user%3Aproject`).
+  let token = raw;
+  try {
+    token = decodeURIComponent(raw);
+  } catch {
+    // Not percent-encoding after all: the token as sent.
+  }
   const [user, project] = token.split(':', 2);
   const userId = user.trim();
   const projectId = project?.trim() || userId;

@@ -87,6 +87,17 @@ export class ImageStorageRepository {
       .getMany();
   }
 
+  /** Records the size of an image's data where it had none (a location added to it). */
+  async setSizeIfUnset(id: string, size: number): Promise<void> {
+    await this.manager
+      .createQueryBuilder()
+      .update(ImageEntity)
+      .set({ size: String(size), updated_at: () => NOW_UTC })
+      .where('id = :id', { id })
+      .andWhere('(size IS NULL OR size = 0)')
+      .execute();
+  }
+
   /** Replaces a location's metadata (a PATCH replace naming the same URLs). */
   async setLocationMetadata(id: number, metadata: Record<string, unknown>): Promise<void> {
     await this.manager
