@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Cluster } from '../support/cluster';
 import { GlanceClient } from '../support/glance-client';
+import { freePort } from '../support/ports';
 
 /**
  * Issue 11, image data: "`PUT /v2/images/{id}/file` streams into a store (`queued → saving →
@@ -433,6 +434,81 @@ describe('glance-api: image data, stores, quota and locations', () => {
         headers: { 'X-Auth-Token': `u:${glance.projectId}` },
       });
       expect(Buffer.from(await download.arrayBuffer()).equals(data)).toBe(true);
+    });
+
+    it('takes validation data for a queued image; conflicting values are a 409', async () => {
+      const id = await createImage();
+      const data = randomBytes(2048);
+      const url = placeData('file1', data);
+      const conflicting = await glance.patch(`/v2/images/${id}`, [
+        {
+          op: 'add',
+          path: '/locations/-',
+          value: {
+            url,
+            metadata: {},
+            validation_data: { os_hash_algo: 'sha256', os_hash_value: sha512(data) },
+          },
+        },
+      ]);
+      expect(conflicting.status).toBe(409);
+      expect(conflicting.text).toContain('os_hash_algo must be sha512, not sha256');
+      const added = await glance.patch(`/v2/images/${id}`, [
+        {
+          op: 'add',
+          path: '/locations/-',
+          value: {
+            url,
+            metadata: {},
+            validation_data: {
+              checksum: md5(data),
+              os_hash_algo: 'sha512',
+              os_hash_value: sha512(data),
+            },
+          },
+        },
+      ]);
+      expect(added.status).toBe(200);
+      expect(added.body).toMatchObject({
+        status: 'active',
+        checksum: md5(data),
+        os_hash_algo: 'sha512',
+        os_hash_value: sha512(data),
+      });
+    });
+
+    it('with show_multiple_locations off, location changes are refused (403)', async () => {
+      const port = await freePort();
+      await cluster.startService(
+        'glance-api-hidden-locations',
+        'apps/glance-api/dist/main.js',
+        {
+          ...GLANCE_ENV,
+          GLANCE_SHOW_MULTIPLE_LOCATIONS: 'false',
+          GLANCE_PORT: String(port),
+          GLANCE_STORES: ['file1', 'file2']
+            .map((store) => `${store}:${cluster.imageStoreDir(store)}`)
+            .join(','),
+          SERVICE_HOST: 'e2e-host-hidden',
+        },
+        'glance-api listening',
+      );
+      try {
+        const hidden = new GlanceClient(`http://127.0.0.1:${port}`, glance.projectId);
+        const id = await createImage(hidden);
+        const url = placeData('file1', Buffer.from('data'));
+        const refused = await hidden.patch(`/v2/images/${id}`, [
+          { op: 'add', path: '/locations/-', value: { url, metadata: {} } },
+        ]);
+        expect(refused.status).toBe(403);
+        // webob's HTML page escapes the apostrophe of "It's".
+        expect(refused.text).toContain(
+          'It&#39;s not allowed to add locations if locations are invisible.',
+        );
+        expect(await statusOf(id)).toBe('queued');
+      } finally {
+        await cluster.stopService('glance-api-hidden-locations');
+      }
     });
 
     it('refuses locations outside the stores, of another image’s data, and duplicates', async () => {
