@@ -121,7 +121,11 @@ export class FileStore {
   async open(uri: string, range?: ByteRange): Promise<{ stream: Readable; size: number }> {
     const path = this.mustOwn(uri);
     const { size } = await stat(path);
-    const stream = createReadStream(path, range ? { start: range.start, end: range.end } : {});
+    // Reads of 1 MiB: far fewer trips through the event loop than the default 64 KiB.
+    const stream = createReadStream(path, {
+      highWaterMark: 1024 * 1024,
+      ...(range ? { start: range.start, end: range.end } : {}),
+    });
     return { stream, size };
   }
 
