@@ -330,6 +330,18 @@ describe('glance-api: image data, stores, quota and locations', () => {
 
     // What is left still fits.
     expect((await owner.put(`/v2/images/${second}/file`, randomBytes(4 * MiB))).status).toBe(204);
+
+    // v1 took the image to `saving` before it looked at the quota: its refusal kills it.
+    const third = await createImage(owner);
+    const v1 = await owner.put(`/v1/images/${third}`, Buffer.from('x'), {
+      Accept: 'application/json',
+    });
+    expect(v1.status).toBe(413);
+    expect(v1.body.message).toBe(
+      'Denying attempt to upload image because it exceeds the quota: The size of the data 1 will exceed the limit. 0 bytes remaining.',
+    );
+    expect(await statusOf(third)).toBe('killed');
+    expect(filesOf(third)).toEqual([]);
   });
 
   it('refuses data over the image size cap with 413, up front and while streaming', async () => {

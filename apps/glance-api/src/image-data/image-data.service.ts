@@ -30,6 +30,7 @@ import { IMAGE_STORES } from '../common/tokens';
 import { ImagesService } from '../images/images.service';
 import { type DataWindow, requestedWindow } from './byte-range';
 import { dataPolicy, policyForbidden } from './data-policy';
+import { ClientDisconnectedError } from './unread-body';
 
 const tooLarge = (message: string) => new GlanceHttpError(413, message);
 const gone = (message: string) => new GlanceHttpError(410, message);
@@ -328,6 +329,8 @@ export class ImageDataService {
     }
     if (error instanceof ImageFormatsMissingError) return badRequest(error.message);
     if (error instanceof ImageGoneDuringUploadError) return gone(error.message);
+    // Nobody reads the answer; v1's words, and no 5xx for a client that left.
+    if (error instanceof ClientDisconnectedError) return badRequest(error.message);
     if (error instanceof DeclaredDataMismatchError) return badRequest(error.message);
     if (error instanceof ImageTooLargeError) {
       // Glance's quota reader sits outside its size-cap reader: on a tie the quota speaks.
@@ -367,6 +370,7 @@ export class ImageDataService {
       );
     }
     if (error instanceof DeclaredDataMismatchError) return badRequest(error.message);
+    if (error instanceof ClientDisconnectedError) return badRequest(error.message);
     if (
       error instanceof StorageQuotaFullError ||
       (error instanceof ImageTooLargeError &&

@@ -4,6 +4,14 @@ import type { Request, Response } from 'express';
 /** How long a refused upload's remaining body is read (and dropped) after the answer. */
 const DISCARD_FOR_MS = 30_000;
 
+/** The client went away before its upload's body ended. */
+export class ClientDisconnectedError extends Error {
+  constructor() {
+    super('Client disconnected before sending all data to backend');
+    this.name = 'ClientDisconnectedError';
+  }
+}
+
 /**
  * The body of an upload as a stream of its own. A failed upload destroys the stream it read,
  * and destroying the request itself would leave the rest of its body unread on the connection:
@@ -12,10 +20,11 @@ const DISCARD_FOR_MS = 30_000;
  */
 export function uploadBody(req: Request): Readable {
   const body = new PassThrough({ highWaterMark: 1024 * 1024 });
-  req.on('close', () => {
-    if (!req.complete) body.destroy(new Error('Client disconnected before sending all data'));
-  });
-  req.on('error', (error) => body.destroy(error));
+  const disconnected = () => {
+    if (!req.complete) body.destroy(new ClientDisconnectedError());
+  };
+  req.on('close', disconnected);
+  req.on('error', disconnected);
   req.pipe(body);
   return body;
 }
