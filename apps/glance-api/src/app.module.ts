@@ -10,7 +10,13 @@ import { ImageActionsController } from './images/image-actions.controller';
 import { ImageDeleteController } from './images/image-delete.controller';
 import { ImageLifecycleService } from './images/image-lifecycle.service';
 import { ImageTagsController } from './images/image-tags.controller';
+import { DiscoveryController } from './discovery/discovery.controller';
+import { ImageDataController } from './image-data/image-data.controller';
+import { ImageDataService } from './image-data/image-data.service';
+import { UploadSettlement } from './image-data/upload-settlement.service';
 import { ImagesController } from './images/images.controller';
+import { V1ImagesController } from './legacy-v1/v1-images.controller';
+import { LocationsService } from './locations/locations.service';
 import { ImagesService } from './images/images.service';
 import { MemberSchemasController, MembersController } from './members/members.controller';
 import { MembersService } from './members/members.service';
@@ -33,6 +39,9 @@ export const GLANCE_CONTROLLERS = [
   ImageActionsController,
   TasksController,
   TaskSchemasController,
+  ImageDataController,
+  DiscoveryController,
+  V1ImagesController,
 ];
 
 @Module({})
@@ -59,6 +68,9 @@ export class AppModule {
         MembersService,
         ImageLifecycleService,
         TasksService,
+        ImageDataService,
+        LocationsService,
+        UploadSettlement,
       ],
     };
   }

@@ -41,6 +41,9 @@ function isJsonScalar(body: unknown): boolean {
   }
 }
 
+/** Routes whose bodies are image data: v2's `/file` and v1's legacy upload. */
+const IMAGE_DATA_PATHS = /^\/v2\/images\/[^/]+\/file\/?$|^\/v1\/images\/[^/]+\/?$/;
+
 async function main(): Promise<void> {
   let config: GlanceApiConfig;
   try {
@@ -63,7 +66,12 @@ async function main(): Promise<void> {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestPipeline(logger));
-  app.use(express.json({ type: readsJson, limit: '1mb' }));
+  const json = express.json({ type: readsJson, limit: '1mb' });
+  // Image data is never a JSON body, whatever it claims: the upload routes answer its media
+  // type themselves (415), without reading it.
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    IMAGE_DATA_PATHS.test(req.path) ? next() : json(req, res, next),
+  );
   app.use(
     (
       error: Error & { type?: string; status?: number; body?: unknown },

@@ -177,6 +177,23 @@ const fileStores = makeValidator<FileStoreConfig[]>((input) => {
   return stores;
 });
 
+/** `{"store-id": "description", ...}`: Glance's per-store `store_description`. */
+const storeDescriptions = makeValidator<Record<string, string>>((input) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(input);
+  } catch {
+    throw new Error('must be a JSON object of store id to description');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error('must be a JSON object of store id to description');
+  }
+  for (const [id, description] of Object.entries(parsed)) {
+    if (typeof description !== 'string') throw new Error(`the description of ${id} is no string`);
+  }
+  return parsed as Record<string, string>;
+});
+
 /** What glance-api, the scrubber and the task worker share: the stores and delete policy. */
 export const glanceCommonSpec = {
   ...commonSpec,
@@ -188,6 +205,11 @@ export const glanceCommonSpec = {
     desc: 'id:directory,... (default file1:./var/images/file1,file2:./var/images/file2)',
   }),
   GLANCE_DEFAULT_STORE: str({ default: '' }),
+  /**
+   * Each store's `store_description` (what `/v2/info/stores` shows), as a JSON object by store
+   * id: `{"file1":"Fast local disk"}`. A store without one is listed without a description.
+   */
+  GLANCE_STORE_DESCRIPTIONS: storeDescriptions({ default: {} }),
   /** Glance's delayed_delete: deleting an image leaves its data for the scrubber. */
   GLANCE_DELAYED_DELETE: bool({ default: false }),
   /** Glance's scrub_time: seconds a pending_delete location waits before it is scrubbed. */
@@ -244,6 +266,8 @@ export const glanceApiSpec = {
   GLANCE_USER_STORAGE_QUOTA: nonNegativeInt({ default: 0 }),
   /** Glance's image_size_cap (1 TiB). */
   GLANCE_IMAGE_SIZE_CAP: positiveInt({ default: 1099511627776 }),
+  /** Glance's image_location_quota: locations an image may have; negative means no limit. */
+  GLANCE_IMAGE_LOCATION_QUOTA: integer({ default: 10 }),
   GLANCE_API_LIMIT_MAX: positiveInt({ default: 1000 }),
   /** Glance's image_member_quota: members per image; negative means no limit. */
   GLANCE_IMAGE_MEMBER_QUOTA: integer({ default: 128 }),

@@ -101,6 +101,16 @@ export class FileStore {
     };
   }
 
+  /** The URL an upload of this image gets in this store. */
+  uriOf(imageId: string): string {
+    return pathToFileURL(join(this.dir, imageId)).href;
+  }
+
+  /** Whether a URL names an upload still being written (a partial file). */
+  isPartial(uri: string): boolean {
+    return uri.endsWith(PARTIAL);
+  }
+
   /** Whether a location's URL points into this store. */
   owns(uri: string): boolean {
     const path = this.pathOf(uri);
@@ -111,7 +121,11 @@ export class FileStore {
   async open(uri: string, range?: ByteRange): Promise<{ stream: Readable; size: number }> {
     const path = this.mustOwn(uri);
     const { size } = await stat(path);
-    const stream = createReadStream(path, range ? { start: range.start, end: range.end } : {});
+    // Reads of 1 MiB: far fewer trips through the event loop than the default 64 KiB.
+    const stream = createReadStream(path, {
+      highWaterMark: 1024 * 1024,
+      ...(range ? { start: range.start, end: range.end } : {}),
+    });
     return { stream, size };
   }
 

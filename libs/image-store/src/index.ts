@@ -3,3 +3,4 @@ export * from './image-delete';
 export * from './image-stores';
 export * from './image-upload';
 export * from './import-source';
+export * from './upload-settlement';

@@ -34,3 +34,4 @@ export * from './repositories/services.repository';
 export * from './repositories/images.repository';
 export * from './repositories/image-members.repository';
 export * from './repositories/tasks.repository';
+export * from './repositories/image-storage.repository';

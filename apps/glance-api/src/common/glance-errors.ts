@@ -112,7 +112,7 @@ export function renderError(
     typeof error === 'string' ? { explanation: error } : error;
   const fragment = (escape: (text: string) => string) =>
     template ? template(escape) : `${escape(explanation)}<br /><br />\n${escape(detail ?? '')}\n\n`;
-  const title = STATUS_CODES[status] ?? 'Error';
+  const title = WEBOB_TITLES[status] ?? STATUS_CODES[status] ?? 'Error';
   const statusLine = `${status} ${title}`;
   const kind = preferred(req);
   if (kind === 'json') {
@@ -135,3 +135,10 @@ export function renderError(
       );
   }
 }
+
+/** webob's titles where Node's differ (Glance's clients print them). */
+export const WEBOB_TITLES: Record<number, string> = {
+  413: 'Request Entity Too Large',
+  414: 'Request-URI Too Long',
+  416: 'Request Range Not Satisfiable',
+};

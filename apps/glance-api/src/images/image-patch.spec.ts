@@ -1,4 +1,3 @@
-import type { ImagesRepository } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { GlanceHttpError } from '../common/glance-errors';
 import { ImageSchema } from '../schemas/image-schema';
@@ -65,7 +64,10 @@ const image = (overrides: Partial<PatchableImage> = {}): PatchableImage => ({
   ...overrides,
 });
 
-const options = { tagQuota: 3, images: {} as ImagesRepository, showMultipleLocations: false };
+const options = {
+  tagQuota: 3,
+  applyLocations: () => Promise.reject(new Error('no location change expected')),
+};
 
 function patch(caller: RequestContext, target: PatchableImage, ops: unknown[], type = V21) {
   return applyChanges(caller, target, parsePatch(type, ops, schema), options);

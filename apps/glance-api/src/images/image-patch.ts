@@ -1,4 +1,3 @@
-import type { ImagesRepository } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { badRequest, forbidden, unsupportedMediaType, withDetail } from '../common/glance-errors';
 import type { ImageSchema } from '../schemas/image-schema';
@@ -204,23 +203,21 @@ export interface PatchableImage {
 /** What the locations handler works with: the same transaction as the rest of the PATCH. */
 export interface LocationsChangeContext {
   caller: RequestContext;
-  /** The image being changed (locked in this transaction); set `status` if it moves. */
+  /** The image being changed (locked in this transaction); its `status` follows the change. */
   image: PatchableImage;
   change: ImageChange;
-  /** The transaction's repository: locations and status transitions go through it. */
-  images: ImagesRepository;
-  showMultipleLocations: boolean;
+  /** Applies a `/locations` change in this transaction (LocationsService, seed 002). */
+  applyLocations: (change: ImageChange) => Promise<{ status: string }>;
 }
 
 /**
- * DISPATCH POINT for `/locations` operations (helper g2 replaces this body with the locations
- * work of seed 002: add → an `active` location and `queued → active`, remove, replace). The
- * policies have been checked when it is called. Until then every change is refused as Glance
- * refuses them with show_multiple_locations off (its default).
+ * `/locations` operations, the policies already checked: an added location is `active` and
+ * moves a `queued` image to `active` (never through `saving`), a removed one `deleted` or
+ * `pending_delete` (seed 002).
  */
 export async function applyLocationsChange(context: LocationsChangeContext): Promise<void> {
-  const verb = { add: 'add', remove: 'remove', replace: 'update' }[context.change.op];
-  throw forbidden(`It's not allowed to ${verb} locations if locations are invisible.`);
+  const after = await context.applyLocations(context.change);
+  context.image.status = after.status;
 }
 
 /** Attributes of the domain image a change may set (hasattr(image, name) in Glance). */

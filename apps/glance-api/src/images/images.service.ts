@@ -3,7 +3,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { GlanceApiConfig } from '@cinderflow/config';
 import type { ImageStores } from '@cinderflow/image-store';
-import { type ImageEntity, ImagesRepository, type NewImage } from '@cinderflow/persistence';
+import {
+  type ImageEntity,
+  ImagesRepository,
+  ImageStorageRepository,
+  type NewImage,
+} from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import {
@@ -15,6 +20,7 @@ import {
   notFound,
 } from '../common/glance-errors';
 import { IMAGE_STORES } from '../common/tokens';
+import { LocationsService } from '../locations/locations.service';
 import { ImageSchema } from '../schemas/image-schema';
 import { newImage, parseCreateBody } from './image-create';
 import { listLinks, parseImageList } from './image-list-query';
@@ -45,6 +51,7 @@ export class ImagesService {
     @Inject(CONFIG) readonly config: GlanceApiConfig,
     @Inject(IMAGE_STORES) readonly stores: ImageStores,
     @Inject(ImageSchema) readonly schema: ImageSchema,
+    private readonly locations: LocationsService,
   ) {
     this.images = new ImagesRepository(dataSource.manager);
   }
@@ -139,8 +146,13 @@ export class ImagesService {
     body: unknown,
   ): Promise<ImageEntity> {
     const changes = parsePatch(contentType, body, this.schema);
-    return this.dataSource.transaction(async (manager) => {
+    const afterCommit: Array<() => Promise<void>> = [];
+    const updated = await this.dataSource.transaction(async (manager) => {
       const images = new ImagesRepository(manager);
+      // Location changes take the project's storage lock; before the row lock, as uploads do.
+      if (changes.some((change) => change.path[0] === 'locations')) {
+        await new ImageStorageRepository(manager).lockOwner(caller.projectId);
+      }
       const row = await images.lockLive(id);
       if (!row || !(await images.isVisibleTo(row, caller))) throw imageNotFound(id);
       if (changes.length === 0) return row;
@@ -148,8 +160,13 @@ export class ImagesService {
       const propertiesBefore = new Set(Object.keys(image.properties));
       await applyChanges(caller, image, changes, {
         tagQuota: this.config.GLANCE_IMAGE_TAG_QUOTA,
-        images,
-        showMultipleLocations: this.config.GLANCE_SHOW_MULTIPLE_LOCATIONS,
+        applyLocations: async (change) => {
+          const current = await images.findAny(id);
+          if (!current) throw imageNotFound(id);
+          const result = await this.locations.apply(manager, caller, current, change);
+          afterCommit.push(result.afterCommit);
+          return result.image;
+        },
       });
       // glance.quota counts properties only when some were added.
       if (Object.keys(image.properties).some((key) => !propertiesBefore.has(key))) {
@@ -173,6 +190,8 @@ export class ImagesService {
       if (!updated) throw imageNotFound(id);
       return updated;
     });
+    for (const step of afterCommit) await step();
+    return updated;
   }
 
   /** `PUT /v2/images/{id}/tags/{tag}` (glance/api/v2/image_tags.py). */

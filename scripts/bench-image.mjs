@@ -1,0 +1,165 @@
+// Image data throughput against a running glance-api: upload (PUT /v2/images/{id}/file) and
+// download (GET .../file) of a 1 GiB image of random bytes, in MB/s, beside a plain copy (cp)
+// of the same bytes on this machine's disk, in the same run. The upload's store writes and
+// fsyncs its file, so the plain copy is timed with an fsync of the copy too.
+//
+//   GLANCE_URL=http://127.0.0.1:9292 npm run bench:image -- [--size-mib 1024] [--store ID] [--dir DIR]
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs, promisify } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    'size-mib': { type: 'string', default: '1024' },
+    store: { type: 'string' },
+    dir: { type: 'string' },
+  },
+});
+const MiB = 1024 * 1024;
+const size = Number(values['size-mib']) * MiB;
+const glanceUrl = (process.env.GLANCE_URL ?? 'http://127.0.0.1:9292').replace(/\/+$/, '');
+// noauth: an admin of a project of its own.
+const token = `bench:${randomBytes(16).toString('hex')}`;
+
+async function timed(fn) {
+  const started = process.hrtime.bigint();
+  const result = await fn();
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, result };
+}
+
+async function md5Of(path) {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(path, { highWaterMark: 8 * MiB })) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+async function fsyncFile(path) {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** One request to glance-api; `body` a stream piped as the request body. */
+function call(method, path, { headers = {}, body, sink } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = request(`${glanceUrl}${path}`, {
+      method,
+      headers: { 'X-Auth-Token': token, ...headers },
+    });
+    req.on('error', reject);
+    req.on('response', async (res) => {
+      try {
+        if (sink && res.statusCode === 200) {
+          await pipeline(res, sink);
+          resolve({ status: res.statusCode, headers: res.headers, text: '' });
+          return;
+        }
+        let text = '';
+        res.setEncoding('utf8');
+        for await (const chunk of res) text += chunk;
+        resolve({ status: res.statusCode, headers: res.headers, text });
+      } catch (error) {
+        reject(error);
+      }
+    });
+    if (body) body.pipe(req);
+    else req.end();
+  });
+}
+
+const work = await mkdtemp(join(values.dir ?? tmpdir(), 'cinderflow-bench-image-'));
+const source = join(work, 'image.raw');
+const copy = join(work, 'copy.raw');
+const downloaded = join(work, 'downloaded.raw');
+let imageId;
+try {
+  const versions = await fetch(`${glanceUrl}/versions`).catch(() => undefined);
+  if (!versions?.ok) {
+    throw new Error(`no glance-api answers at ${glanceUrl} (set GLANCE_URL, start it first)`);
+  }
+  // Random bytes: nothing on the way can make them smaller.
+  const file = await open(source, 'w');
+  for (let written = 0; written < size; written += 8 * MiB) {
+    await file.write(randomBytes(Math.min(8 * MiB, size - written)));
+  }
+  await file.sync();
+  await file.close();
+  const sourceMd5 = await md5Of(source);
+
+  const plain = await timed(async () => {
+    await promisify(execFile)('cp', [source, copy]);
+    await fsyncFile(copy);
+  });
+
+  const created = await fetch(`${glanceUrl}/v2/images`, {
+    method: 'POST',
+    headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name: 'bench-image', disk_format: 'raw', container_format: 'bare' }),
+  });
+  if (created.status !== 201) throw new Error(`create: ${created.status} ${await created.text()}`);
+  imageId = (await created.json()).id;
+
+  const upload = await timed(() =>
+    call('PUT', `/v2/images/${imageId}/file`, {
+      headers: {
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': String(size),
+        ...(values.store ? { 'X-Image-Meta-Store': values.store } : {}),
+      },
+      body: createReadStream(source, { highWaterMark: MiB }),
+    }),
+  );
+  if (upload.result.status !== 204) {
+    throw new Error(`upload: ${upload.result.status} ${upload.result.text}`);
+  }
+  const image = await (
+    await fetch(`${glanceUrl}/v2/images/${imageId}`, { headers: { 'X-Auth-Token': token } })
+  ).json();
+
+  const download = await timed(async () => {
+    const sink = createWriteStream(downloaded);
+    const res = await call('GET', `/v2/images/${imageId}/file`, { sink });
+    if (res.status !== 200) throw new Error(`download: ${res.status} ${res.text}`);
+    await fsyncFile(downloaded);
+    return res;
+  });
+  const same = (await md5Of(downloaded)) === sourceMd5 && (await stat(downloaded)).size === size;
+
+  const mb = size / 1e6;
+  console.log(
+    `image: ${size / MiB} MiB of random bytes; glance-api ${glanceUrl}, store ${image.stores ?? '?'}\n`,
+  );
+  console.log(`${'step'.padEnd(30)} ${'seconds'.padStart(8)} ${'MB/s'.padStart(7)}  vs plain copy`);
+  const line = (name, t) =>
+    console.log(
+      `${name.padEnd(30)} ${t.seconds.toFixed(2).padStart(8)} ${(mb / t.seconds).toFixed(0).padStart(7)}  ` +
+        `${(plain.seconds / t.seconds).toFixed(2)}×`,
+    );
+  line('plain copy (cp + fsync)', plain);
+  line('upload (PUT /file, fsync)', upload);
+  line('download (GET /file, fsync)', download);
+  console.log(
+    `\nchecksum ${image.checksum === sourceMd5 ? 'matches' : 'DIFFERS'} (MD5), ` +
+      `Content-MD5 ${download.result.headers['content-md5'] === sourceMd5 ? 'matches' : 'DIFFERS'}, ` +
+      `downloaded bytes ${same ? 'identical' : 'DIFFER'}`,
+  );
+  if (image.checksum !== sourceMd5 || !same) process.exitCode = 1;
+} finally {
+  if (imageId) {
+    // Removes the benchmark's image where glance-api can delete images.
+    await fetch(`${glanceUrl}/v2/images/${imageId}`, {
+      method: 'DELETE',
+      headers: { 'X-Auth-Token': token },
+    }).catch(() => undefined);
+  }
+  await rm(work, { recursive: true, force: true });
+}
