@@ -515,7 +515,7 @@ describe('glance-api: image data, stores, quota and locations', () => {
         expect(refused.status).toBe(403);
         // webob's HTML page escapes the apostrophe of "It's".
         expect(refused.text).toContain(
-          'It&#39;s not allowed to add locations if locations are invisible.',
+          'It&#x27;s not allowed to add locations if locations are invisible.',
         );
         expect(await statusOf(id)).toBe('queued');
       } finally {

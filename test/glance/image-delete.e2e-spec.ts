@@ -213,7 +213,11 @@ describe('glance-api: delete (delayed delete off), deactivate and reactivate', (
   // Drives the upload in-process (uploadImageData, the one upload path the API's PUT /file and
   // the task worker call), so that the test holds the stream open while it deletes.
   it('deletes a saving image mid-upload (saving → deleted); the upload then finds it gone and leaves no data', async () => {
-    const created = await glance.post('/v2/images', { name: 'uploading' });
+    const created = await glance.post('/v2/images', {
+      name: 'uploading',
+      disk_format: 'raw',
+      container_format: 'bare',
+    });
     const id = created.body.id as string;
     const source = new PassThrough();
     const store = new FileStore('file1', cluster.imageStoreDir('file1'));
@@ -244,7 +248,7 @@ describe('glance-api: delete (delayed delete off), deactivate and reactivate', (
     const error = await outcome;
     expect(error).toBeInstanceOf(ImageGoneDuringUploadError);
     expect((error as Error).message).toBe(
-      `Image ${id} could not be found after upload. The image may have been deleted during the upload.`,
+      `Image ${id} could not be found after upload. The image may have been deleted during the upload, cleaning up the chunks uploaded.`,
     );
     expect(await imageState(cluster, id)).toMatchObject({ status: 'deleted', locations: [] });
     expect(readdirSync(cluster.imageStoreDir('file1')).filter((f) => f.startsWith(id))).toEqual([]);

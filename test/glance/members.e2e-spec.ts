@@ -275,14 +275,15 @@ describe('glance-api: image members', () => {
     expect((await owner.get(`/v2/images/${image}/members`)).body.members).toEqual([]);
     expect((await member.get(`/v2/images/${image}`)).status).toBe(404);
 
-    // Shared again: pending again, on the row Glance keeps for that pair.
+    // Shared again: pending again, on a new row (the removed one stays deleted).
     const again = await owner.post(`/v2/images/${image}/members`, { member: P2 });
     expect(again.status).toBe(200);
     expect(again.body.status).toBe('pending');
-    const rows = await cluster.sql(`SELECT deleted FROM image_members WHERE image_id = $1`, [
-      image,
-    ]);
-    expect(rows).toEqual([{ deleted: false }]);
+    const rows = await cluster.sql(
+      `SELECT deleted FROM image_members WHERE image_id = $1 ORDER BY id`,
+      [image],
+    );
+    expect(rows).toEqual([{ deleted: true }, { deleted: false }]);
     expect((await member.get(`/v2/images/${image}`)).status).toBe(200);
   });
 

@@ -84,9 +84,16 @@ class Source {
   }
 }
 
+// Glance sets an image's data only once it has both formats.
+const FORMATS = { disk_format: 'raw', container_format: 'bare' };
+
 const importTask = (url: string, imageProperties: Record<string, unknown> = {}) => ({
   type: 'import',
-  input: { import_from: url, import_from_format: 'raw', image_properties: imageProperties },
+  input: {
+    import_from: url,
+    import_from_format: 'raw',
+    image_properties: { ...FORMATS, ...imageProperties },
+  },
 });
 
 describe('glance tasks: the tasks API and glance-task-worker', () => {

@@ -280,14 +280,20 @@ describe('applyChanges (ImagesController.update)', () => {
     expect(given.owner).toBe('p2');
   });
 
-  it('sends /locations to the locations dispatch point, after their policies', async () => {
+  it('hands /locations changes to the locations work, after their policies', async () => {
+    const seen: unknown[] = [];
+    const locations = {
+      ...options,
+      applyLocations: async (change: unknown) => {
+        seen.push(change);
+        return { status: 'active' };
+      },
+    };
+    const target = image();
     const add = [{ op: 'add', path: '/locations/-', value: { url: 'file:///x', metadata: {} } }];
-    expect(await asyncOutcome(() => patch(admin, image(), add))).toBe(
-      "403 It's not allowed to add locations if locations are invisible.",
-    );
-    expect(
-      await asyncOutcome(() => patch(admin, image(), [{ op: 'remove', path: '/locations/0' }])),
-    ).toBe("403 It's not allowed to remove locations if locations are invisible.");
+    await applyChanges(admin, target, parsePatch(V21, add, schema), locations);
+    expect(seen).toEqual([expect.objectContaining({ op: 'add', path: ['locations', '-'] })]);
+    expect(target.status).toBe('active');
     expect(
       await asyncOutcome(() =>
         patch(admin, image(), [{ op: 'replace', path: '/locations', value: [] }]),
@@ -296,6 +302,7 @@ describe('applyChanges (ImagesController.update)', () => {
     expect(
       await asyncOutcome(() => patch(member(), image(), [{ op: 'remove', path: '/locations/0' }])),
     ).toBe('403 You are not authorized to complete delete_image_location action.');
+    expect(seen).toHaveLength(1);
   });
 
   it('stops at the first refused operation', async () => {

@@ -216,8 +216,9 @@ export interface LocationsChangeContext {
  * `pending_delete` (seed 002).
  */
 export async function applyLocationsChange(context: LocationsChangeContext): Promise<void> {
-  const after = await context.applyLocations(context.change);
-  context.image.status = after.status;
+  const { status } = await context.applyLocations(context.change);
+  // The in-memory image follows what the database now holds (a later change may look at it).
+  Object.assign(context.image, { status });
 }
 
 /** Attributes of the domain image a change may set (hasattr(image, name) in Glance). */

@@ -24,7 +24,7 @@ describe('failureMessage: what a failed task says, and what is retried instead',
     [
       'an image deleted under the upload',
       new ImageGoneDuringUploadError('i'),
-      'Image i could not be found after upload. The image may have been deleted during the upload.',
+      'Image i could not be found after upload. The image may have been deleted during the upload, cleaning up the chunks uploaded.',
     ],
     ['a bug', new TypeError('x is undefined'), INTERNAL_ERROR],
     // The database or broker away: no message, the handler is run again.

@@ -71,7 +71,11 @@ describe('ImportTaskRunner', () => {
       id: randomUUID(),
       type: 'import',
       owner: 'p1',
-      input: { import_from: importFrom, import_from_format: 'raw', image_properties: {} },
+      input: {
+        import_from: importFrom,
+        import_from_format: 'raw',
+        image_properties: { disk_format: 'raw', container_format: 'bare' },
+      },
       image_id: null,
       request_id: null,
       user_id: null,
@@ -84,7 +88,12 @@ describe('ImportTaskRunner', () => {
     const taskId = await newTask();
     const imageId = randomUUID();
     await tasks().transition(taskId, 'start', { worker_host: HOST, import_image_id: imageId });
-    await images().insert({ id: imageId, owner: 'p1' });
+    await images().insert({
+      id: imageId,
+      owner: 'p1',
+      disk_format: 'raw',
+      container_format: 'bare',
+    });
     await images().transition(imageId, 'upload', { upload_host: HOST });
     if (leftovers) {
       // What a killed upload leaves in the store: a partial file, or a whole one not committed.
