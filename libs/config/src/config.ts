@@ -104,6 +104,8 @@ export const apiSpec = {
   /** Cinder's default_availability_zone; the storage AZ when empty. */
   DEFAULT_AVAILABILITY_ZONE: str({ default: '' }),
   OSAPI_MAX_LIMIT: positiveInt({ default: 1000 }),
+  /** Cinder's glance_api_servers: the image service volumes are made from and uploaded to. */
+  GLANCE_API_URL: url({ default: 'http://127.0.0.1:9292' }),
   /** Largest volume size accepted, in GiB (Cinder's DB limit). */
   MAX_VOLUME_SIZE_GB: positiveInt({ default: 2_147_483_647 }),
 };
@@ -121,6 +123,8 @@ export const volumeSpec = {
   /** Reported `volume_backend_name`; the backend section name when empty. */
   VOLUME_BACKEND_NAME: str({ default: '' }),
   VOLUME_DRIVER: str({ default: 'file', choices: ['file'] }),
+  /** Cinder's glance_api_servers. */
+  GLANCE_API_URL: url({ default: 'http://127.0.0.1:9292' }),
   /** Where the file driver keeps volume files. */
   VOLUME_DATA_DIR: str({ default: './var/volumes' }),
   /** Capacity the backend offers, in GiB; 0 means the filesystem's size. */

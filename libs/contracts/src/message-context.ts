@@ -8,6 +8,7 @@ export const messageContextSchema = z.object({
   project_id: z.string(),
   roles: z.array(z.string()),
   is_admin: z.boolean(),
+  auth_token: z.string().optional(),
   sent_at: z.string(),
 });
 
@@ -36,6 +37,7 @@ export function toMessageContext(ctx: RequestContext, now = new Date()): Message
     project_id: ctx.projectId,
     roles: [...ctx.roles],
     is_admin: ctx.isAdmin,
+    ...(ctx.authToken === undefined ? {} : { auth_token: ctx.authToken }),
     sent_at: now.toISOString(),
   };
 }
@@ -47,5 +49,6 @@ export function fromMessageContext(ctx: MessageContext): RequestContext {
     projectId: ctx.project_id,
     roles: ctx.roles,
     isAdmin: ctx.is_admin,
+    ...(ctx.auth_token === undefined ? {} : { authToken: ctx.auth_token }),
   };
 }

@@ -12,6 +12,11 @@ export interface RequestContext {
   readonly projectId: string;
   readonly roles: readonly string[];
   readonly isAdmin: boolean;
+  /**
+   * The caller's token, for calls made on its behalf (cinder-volume to glance-api, as Cinder
+   * passes context.auth_token); absent for work a service starts on its own.
+   */
+  readonly authToken?: string;
 }
 
 export const REQUEST_ID_HEADER = 'x-openstack-request-id';

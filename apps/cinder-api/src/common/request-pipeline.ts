@@ -41,6 +41,7 @@ export function contextFromHeaders(req: Request, requestId: string): RequestCont
     projectId,
     roles: ['admin'],
     isAdmin: true,
+    authToken: token,
   };
 }
 

@@ -39,7 +39,14 @@ export function contextFromHeaders(req: Request, requestId: string): RequestCont
         .map((role) => role.trim().toLowerCase())
         .filter((role) => role.length > 0)
     : ['admin'];
-  return { requestId, userId, projectId, roles, isAdmin: roles.includes('admin') };
+  return {
+    requestId,
+    userId,
+    projectId,
+    roles,
+    isAdmin: roles.includes('admin'),
+    authToken: token,
+  };
 }
 
 const PUBLIC_PATHS = /^\/(versions\/?)?$|^\/healthcheck$/;
