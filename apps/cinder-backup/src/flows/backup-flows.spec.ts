@@ -154,12 +154,16 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
   }
 
   /** A backup row as the API leaves it: `creating`, the volume `backing-up`. */
-  async function creatingBackup(volumeId: string, parentId: string | null = null) {
+  async function creatingBackup(
+    volumeId: string,
+    parentId: string | null = null,
+    event: 'backup_start' | 'backup_start_forced' = 'backup_start',
+  ) {
     await applyTransition(ds.manager, {
       machine: volumeMachine,
       entity: VolumeEntity,
       id: volumeId,
-      event: 'backup_start',
+      event,
     });
     const id = randomUUID();
     await ds.manager.insert(BackupEntity, {
@@ -720,6 +724,71 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
       expect(await stored(id)).toBeNull();
       expect((await volumeRow(v)).status).toBe('available');
       expect(await notesOf(id)).toEqual([]);
+    });
+    it.each(['available', 'in-use'])(
+      'a force-delete whose clean-up met the database away: the run again, at another cinder-backup, returns the %s volume',
+      async (was) => {
+        const { flaky, state } = outage();
+        const v = await volume(was);
+        const id = await creatingBackup(v, null, 'backup_start_forced');
+        connection.before = async () => {
+          await backupEvent(id, 'force_delete');
+          await remove.handle(id);
+          // the claim passed; the create's clean-up (abandon) fails, giving it back does not
+          state.passing = 0;
+          state.failing = 1;
+        };
+        const failure = await failureOf(creator(flaky).handle(id));
+        expect(isTransientError(failure)).toBe(true);
+        expect(await backup(id)).toMatchObject({ status: 'deleted', deleted: true });
+        expect((await volumeRow(v)).status).toBe('backing-up');
+        expect(await notesOf(id)).toEqual([]);
+
+        // The redelivery reaches another cinder-backup.
+        await creator(ds, OTHER_HOST, new WorkClaims(OTHER_HOST)).handle(id);
+        expect((await volumeRow(v)).status).toBe(was);
+        expect(await backup(id)).toMatchObject({ status: 'deleted', deleted: true });
+        expect(await stored(id)).toBeNull();
+        expect(await notesOf(id)).toEqual([]);
+        expect(connection.uses).toBe(1);
+
+        // A duplicate later changes nothing, a volume backed up again meanwhile included.
+        const next = await creatingBackup(v, null, 'backup_start_forced');
+        await creator(ds).handle(id);
+        expect((await volumeRow(v)).status).toBe('backing-up');
+        await creator(ds).handle(next);
+        expect(await backup(next)).toMatchObject({ status: 'available' });
+        expect((await volumeRow(v)).status).toBe(was);
+      },
+    );
+
+    it('a stale run of a cancelled backup leaves the volume to the backup that holds it now', async () => {
+      const { flaky, state } = outage();
+      const v = await volume('available');
+      const first = await creatingBackup(v);
+      connection.before = async () => {
+        await backupEvent(first, 'force_delete');
+        await remove.handle(first);
+        state.passing = 0;
+        state.failing = 1;
+      };
+      expect(isTransientError(await failureOf(creator(flaky).handle(first)))).toBe(true);
+      expect((await volumeRow(v)).status).toBe('backing-up');
+      // An admin frees the volume; another backup holds it, and is cancelled before it ran.
+      await applyTransition(ds.manager, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: v,
+        event: 'reset_to_available',
+      });
+      const second = await creatingBackup(v);
+      await backupEvent(second, 'force_delete');
+
+      await creator(ds).handle(first);
+      expect((await volumeRow(v)).status).toBe('backing-up');
+      await creator(ds).handle(second);
+      expect((await volumeRow(v)).status).toBe('available');
+      expect(await notes()).toEqual([]);
     });
   });
 
