@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- API bodies are JSON the test picks apart */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient, PROJECT_A } from '../support/api-client';
@@ -329,6 +329,82 @@ describe('backup update, admin actions, export and import', () => {
     expect((await action(done, { 'os-force_delete': {} })).status).toBe(202);
     await gone(done);
     expect(existsSync(container(done))).toBe(false);
+  });
+
+  it('os-force_delete of a backup no cinder-backup took yet gives back its volume or snapshot, as it was', async () => {
+    const idle = await volume('idle');
+    const attached = await volume('attached');
+    const att = await api.post('attachments', {
+      attachment: {
+        volume_uuid: attached,
+        instance_uuid: randomUUID(),
+        connector: { host: 'compute-9', mountpoint: '/dev/vdd' },
+      },
+    });
+    const attachmentId = att.body.attachment.id as string;
+    await api.post(`attachments/${attachmentId}/action`, { 'os-complete': {} });
+    const snap = await api.post('snapshots', { snapshot: { volume_id: idle, name: 'held' } });
+    const snapshotId = snap.body.snapshot.id as string;
+    await cluster.waitFor(
+      async () => (await api.get(`snapshots/${snapshotId}`)).body.snapshot.status === 'available',
+      30_000,
+      () => `snapshot ${snapshotId} never became available`,
+    );
+    const status = async (what: 'volumes' | 'snapshots', id: string) =>
+      ((await api.get(`${what}/${id}`)).body[what.slice(0, -1)] as { status: string }).status;
+
+    // cinder-backup away, its heartbeat still fresh: the creates wait in its queue, no host
+    // holds them (as one given back after a transient failure, to be run again).
+    await cluster.stopService('cinder-backup', 'SIGKILL');
+    const waiting: string[] = [];
+    for (const body of [
+      { volume_id: idle },
+      { volume_id: attached, force: true },
+      { volume_id: idle, snapshot_id: snapshotId },
+    ]) {
+      const res = await api.post('backups', { backup: body });
+      expect(res.status).toBe(202);
+      waiting.push(res.body.backup.id as string);
+    }
+    expect(await status('volumes', idle)).toBe('backing-up');
+    expect(await status('volumes', attached)).toBe('backing-up');
+    expect(await status('snapshots', snapshotId)).toBe('backing-up');
+    expect(
+      await cluster.sql('SELECT status, host FROM backups WHERE id = ANY($1)', [waiting]),
+    ).toEqual(waiting.map(() => ({ status: 'creating', host: null })));
+
+    for (const id of waiting) {
+      expect((await action(id, { 'os-force_delete': {} })).status).toBe(202);
+      expect((await api.get(`backups/${id}`)).status).toBe(404);
+    }
+    // At once, with no backup service to do it.
+    expect(await status('volumes', idle)).toBe('available');
+    expect(await status('volumes', attached)).toBe('in-use');
+    expect(await status('snapshots', snapshotId)).toBe('available');
+
+    // The creates, delivered once cinder-backup is back, find nothing to do.
+    await cluster.startService('cinder-backup', 'apps/cinder-backup/dist/main.js', {
+      BACKUP_DIR: cluster.backupDir,
+      BACKUP_CHUNK_SIZE: String(MiB),
+      BACKUP_DRIVER_DELAY_MS: '2000',
+    });
+    await cluster.waitFor(
+      () =>
+        waiting.every((id) =>
+          cluster
+            .logOf('cinder-backup')
+            .split('\n')
+            .some((l) => l.includes(id) && l.includes('backup not waiting to be created here')),
+        ),
+      30_000,
+      () => 'the waiting creates were never delivered',
+    );
+    expect(await status('volumes', idle)).toBe('available');
+    expect(await status('volumes', attached)).toBe('in-use');
+    expect(await status('snapshots', snapshotId)).toBe('available');
+    for (const id of waiting) expect(existsSync(container(id))).toBe(false);
+    await api.delete(`attachments/${attachmentId}`);
+    expect(await status('volumes', attached)).toBe('available');
   });
 
   it('export, delete the row, import: the backup is back and restores the same bytes', async () => {

@@ -1,6 +1,7 @@
 import './utc';
 
 export * from './backend-capacity';
+export * from './backup-source';
 export * from './data-source';
 export * from './entities/backup.entity';
 export * from './entities/image.entity';

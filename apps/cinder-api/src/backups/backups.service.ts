@@ -16,9 +16,11 @@ import type { Outbox } from '@cinderflow/messaging';
 import {
   applyTransition,
   BackupEntity,
+  backupSourceLeft,
   BackupsRepository,
   isServiceUp,
   NOW_UTC,
+  returnBackupSource,
   ServiceRegistry,
   SnapshotEntity,
   SnapshotsRepository,
@@ -216,15 +218,21 @@ export class BackupsService {
     }
     try {
       await this.dataSource.transaction(async (tx) => {
-        await applyTransition(tx, {
+        // Under the row's lock: a backup service taking a `creating` backup (claimCreate) waits,
+        // then finds it deleting; the host and status read here are the ones deleted.
+        const row = await new BackupsRepository(tx).lockAny(id);
+        const taken = await applyTransition(tx, {
           machine: backupMachine,
           entity: BackupEntity,
           id,
           event: force ? 'force_delete' : 'delete',
           where: { sql: 'num_dependent_backups = 0', params: {} },
         });
-        if (!backup.host) {
-          // Never reached a backup service: nothing stored anywhere.
+        if (!taken.host) {
+          // Never reached a backup service, or given back by one to be run again: nothing
+          // stored anywhere. A create it stops held its volume (snapshot) `backing-up`, and no
+          // create is running to give it back (its message may wait for a backup service for
+          // long): the volume returns to what it was now, Cinder's previous_status.
           await applyTransition(tx, {
             machine: backupMachine,
             entity: BackupEntity,
@@ -232,8 +240,11 @@ export class BackupsService {
             event: 'delete_succeeded',
             set: { deleted: true, deleted_at: () => NOW_UTC },
           });
+          if (row?.status === 'creating' && !(await backupSourceLeft(tx, row))) {
+            await returnBackupSource(tx, row);
+          }
         } else {
-          await this.outbox.send(tx, Destinations.backupHost(backup.host), BackupRpc.deleteBackup, {
+          await this.outbox.send(tx, Destinations.backupHost(taken.host), BackupRpc.deleteBackup, {
             backup_id: id,
           });
         }

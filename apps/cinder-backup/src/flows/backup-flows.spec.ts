@@ -6,7 +6,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { BackupConfig } from '@cinderflow/config';
 import { BACKUP_SERVICE, encodeBackupRecord } from '@cinderflow/contracts';
 import { createLogger } from '@cinderflow/logging';
-import { isTransientError } from '@cinderflow/messaging';
+import { isTransientError, RpcTimeoutError } from '@cinderflow/messaging';
 import {
   applyTransition,
   BackupEntity,
@@ -154,12 +154,16 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
   }
 
   /** A backup row as the API leaves it: `creating`, the volume `backing-up`. */
-  async function creatingBackup(volumeId: string, parentId: string | null = null) {
+  async function creatingBackup(
+    volumeId: string,
+    parentId: string | null = null,
+    event: 'backup_start' | 'backup_start_forced' = 'backup_start',
+  ) {
     await applyTransition(ds.manager, {
       machine: volumeMachine,
       entity: VolumeEntity,
       id: volumeId,
-      event: 'backup_start',
+      event,
     });
     const id = randomUUID();
     await ds.manager.insert(BackupEntity, {
@@ -289,22 +293,26 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
   }
 
   /**
-   * The handlers' DataSource, but once `armed`, the next read through its manager (`findOne`:
-   * a running create's look at its backup before each object) meets a database blink: its
-   * connection is terminated by the server (57P01) under it. `hits` counts the blinks.
+   * The handlers' DataSource, but once `armed`, the next call of `method` through its manager
+   * (`findOne`: a running create's look at its backup before each object; `update`: a progress
+   * update), past the first `skip` ones, meets a database blink: its connection is terminated by
+   * the server (57P01) under it. `hits` counts the blinks.
    */
-  function blink() {
-    const state = { armed: false, hits: 0 };
+  function blink(method: 'findOne' | 'update' = 'findOne') {
+    const state = { armed: false, skip: 0, hits: 0 };
     const manager = new Proxy(ds.manager, {
       get(target, prop, receiver) {
-        if (prop !== 'findOne') return Reflect.get(target, prop, receiver) as unknown;
-        return async (...args: Parameters<EntityManager['findOne']>) => {
-          if (state.armed) {
+        const original = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== method) return original;
+        return async (...args: unknown[]) => {
+          if (state.armed && state.skip > 0) {
+            state.skip--;
+          } else if (state.armed) {
             state.armed = false;
             state.hits++;
             await target.query('SELECT pg_terminate_backend(pg_backend_pid())');
           }
-          return target.findOne(...args);
+          return (original as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         };
       },
     });
@@ -715,6 +723,188 @@ describe('cinder-backup flows against a volume reset, deleted or delivered twice
       expect(failed.fail_reason).toMatch(/ended at byte/);
       expect(await stored(id)).toBeNull();
       expect((await volumeRow(v)).status).toBe('available');
+      expect(await notesOf(id)).toEqual([]);
+    });
+    it.each(['available', 'in-use'])(
+      'a force-delete whose clean-up met the database away: the run again, at another cinder-backup, returns the %s volume',
+      async (was) => {
+        const { flaky, state } = outage();
+        const v = await volume(was);
+        const id = await creatingBackup(v, null, 'backup_start_forced');
+        connection.before = async () => {
+          await backupEvent(id, 'force_delete');
+          await remove.handle(id);
+          // the claim passed; the create's clean-up (abandon) fails, giving it back does not
+          state.passing = 0;
+          state.failing = 1;
+        };
+        const failure = await failureOf(creator(flaky).handle(id));
+        expect(isTransientError(failure)).toBe(true);
+        expect(await backup(id)).toMatchObject({ status: 'deleted', deleted: true });
+        expect((await volumeRow(v)).status).toBe('backing-up');
+        expect(await notesOf(id)).toEqual([]);
+
+        // The redelivery reaches another cinder-backup.
+        await creator(ds, OTHER_HOST, new WorkClaims(OTHER_HOST)).handle(id);
+        expect((await volumeRow(v)).status).toBe(was);
+        expect(await backup(id)).toMatchObject({ status: 'deleted', deleted: true });
+        expect(await stored(id)).toBeNull();
+        expect(await notesOf(id)).toEqual([]);
+        expect(connection.uses).toBe(1);
+
+        // A duplicate later changes nothing, a volume backed up again meanwhile included.
+        const next = await creatingBackup(v, null, 'backup_start_forced');
+        await creator(ds).handle(id);
+        expect((await volumeRow(v)).status).toBe('backing-up');
+        await creator(ds).handle(next);
+        expect(await backup(next)).toMatchObject({ status: 'available' });
+        expect((await volumeRow(v)).status).toBe(was);
+      },
+    );
+
+    it('a stale run of a cancelled backup leaves the volume to the backup that holds it now', async () => {
+      const { flaky, state } = outage();
+      const v = await volume('available');
+      const first = await creatingBackup(v);
+      connection.before = async () => {
+        await backupEvent(first, 'force_delete');
+        await remove.handle(first);
+        state.passing = 0;
+        state.failing = 1;
+      };
+      expect(isTransientError(await failureOf(creator(flaky).handle(first)))).toBe(true);
+      expect((await volumeRow(v)).status).toBe('backing-up');
+      // An admin frees the volume; another backup holds it, and is cancelled before it ran.
+      await applyTransition(ds.manager, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: v,
+        event: 'reset_to_available',
+      });
+      const second = await creatingBackup(v);
+      await backupEvent(second, 'force_delete');
+
+      await creator(ds).handle(first);
+      expect((await volumeRow(v)).status).toBe('backing-up');
+      await creator(ds).handle(second);
+      expect((await volumeRow(v)).status).toBe('available');
+      expect(await notes()).toEqual([]);
+    });
+  });
+
+  describe('a transient failure while a backup is restored, then a run again', () => {
+    const logger = createLogger('test', { level: 'silent' });
+    const restorer = (dataSource: DataSource) =>
+      new RestoreBackupHandler(
+        dataSource,
+        driver,
+        connection as unknown as VolumeConnection,
+        claims,
+        logger,
+      );
+    const failureOf = (run: Promise<void>) =>
+      run.then(
+        () => null,
+        (error: unknown) => error,
+      );
+    /** cinder-volume away: the call for a connection times out. */
+    const volumeServiceAway = () =>
+      Promise.reject(new RpcTimeoutError('initialize_connection', 'cinder-volume.host@disk', 60));
+
+    it('a database blink part-way: not error_restoring, given back, then restored byte for byte', async () => {
+      const { flaky, state } = blink('update');
+      const target = await volume('available');
+      // bytes the backup does not have (zeros there), which the restore must overwrite
+      const stale = await fs.open(connection.path(target), 'r+');
+      await stale.write(randomBytes(2 * MiB), 0, 2 * MiB, 600 * MiB);
+      await stale.close();
+      const id = await restoring(target);
+      const source = (await backup(id)).volume_id;
+      connection.before = async () => {
+        state.armed = true;
+        state.skip = 3; // the progress updates at 0, 10 and 20 %; the one at 30 % blinks
+      };
+      const failure = await failureOf(restorer(flaky).handle(id, target, false));
+      expect(state.hits).toBe(1);
+      expect(isTransientError(failure)).toBe(true);
+      // no error: the backup still restoring onto the volume
+      expect(await backup(id)).toMatchObject({
+        status: 'restoring',
+        restore_volume_id: target,
+        fail_reason: null,
+      });
+      expect((await volumeRow(target)).status).toBe('restoring-backup');
+      // Its note given back, or, when the blink also took down the connection the pool hands
+      // out next, left to the run again here, which takes it over.
+      for (const note of await notesOf(id)) expect(note).toEqual(leftNote(id, 'restoring'));
+
+      await restorer(flaky).handle(id, target, false); // as the AMQP server runs it again
+      expect(connection.uses).toBe(2);
+      expect(await backup(id)).toMatchObject({
+        status: 'available',
+        restore_volume_id: null,
+        fail_reason: null,
+      });
+      expect(await bytesOf(connection.path(target))).toEqual(
+        await bytesOf(connection.path(source)),
+      );
+      expect((await volumeRow(target)).status).toBe('available');
+      expect(await notesOf(id)).toEqual([]);
+    });
+
+    it('cinder-volume away while a volume is created from the backup: it stays creating, then is restored', async () => {
+      const source = await volume('available');
+      const id = await availableBackup(source);
+      const target = await volume('creating');
+      await backupEvent(id, 'restore_start', { restore_volume_id: target });
+      connection.uses = 0;
+      connection.before = volumeServiceAway;
+      const failure = await failureOf(restorer(ds).handle(id, target, true));
+      expect(isTransientError(failure)).toBe(true);
+      expect(await backup(id)).toMatchObject({ status: 'restoring', restore_volume_id: target });
+      expect((await volumeRow(target)).status).toBe('creating');
+      expect(await notesOf(id)).toEqual([]);
+
+      await restorer(ds).handle(id, target, true);
+      const made = await volumeRow(target);
+      expect(made.status).toBe('available');
+      expect(made.launched_at).not.toBeNull();
+      expect(await bytesOf(connection.path(target))).toEqual(
+        await bytesOf(connection.path(source)),
+      );
+      expect(await backup(id)).toMatchObject({ status: 'available', restore_volume_id: null });
+      expect(await notesOf(id)).toEqual([]);
+    });
+
+    it("given back, then force-deleted before it ran again: the volume ends error_restoring, the backup is the delete's", async () => {
+      const target = await volume('available');
+      const id = await restoring(target);
+      connection.before = volumeServiceAway;
+      expect(isTransientError(await failureOf(restorer(ds).handle(id, target, false)))).toBe(true);
+      expect((await volumeRow(target)).status).toBe('restoring-backup');
+      await backupEvent(id, 'force_delete');
+      await remove.handle(id);
+
+      await expect(restorer(ds).handle(id, target, false)).resolves.toBeUndefined();
+      expect(connection.uses).toBe(1);
+      expect((await volumeRow(target)).status).toBe('error_restoring');
+      expect(await backup(id)).toMatchObject({ status: 'deleted', deleted: true });
+      expect(await notesOf(id)).toEqual([]);
+      // and a duplicate after that changes nothing
+      await restorer(ds).handle(id, target, false);
+      expect((await volumeRow(target)).status).toBe('error_restoring');
+    });
+
+    it('a corrupt chunk still ends error_restoring, once, nothing thrown', async () => {
+      const target = await volume('available');
+      const id = await restoring(target);
+      const container = join(dir, 'backups', driver.containerOf(id));
+      const [object] = (await fs.readdir(container)).filter((name) => name.startsWith('chunk-'));
+      await fs.writeFile(join(container, object!), randomBytes(1024));
+      await expect(restorer(ds).handle(id, target, false)).resolves.toBeUndefined();
+      expect((await volumeRow(target)).status).toBe('error_restoring');
+      expect(await backup(id)).toMatchObject({ status: 'available', restore_volume_id: null });
+      expect((await backup(id)).fail_reason).not.toBeNull();
       expect(await notesOf(id)).toEqual([]);
     });
   });

@@ -1,4 +1,4 @@
-import { type EntityManager, LessThan } from 'typeorm';
+import { Brackets, type EntityManager, LessThan } from 'typeorm';
 import { BackupEntity } from '../entities/backup.entity';
 import { fetchPage, type Page, type PageRequest } from './keyset-page';
 import { findLive, type Scope } from './live-rows';
@@ -126,15 +126,29 @@ export class BackupsRepository {
     await this.manager.increment(BackupEntity, { id }, 'num_dependent_backups', 1);
   }
 
-  /** Whether another backup of the volume (not of a snapshot) is being created. */
-  otherCreateOfVolume(volumeId: string, exceptId: string): Promise<boolean> {
-    return this.manager
+  /**
+   * Whether the volume a backup reads (for a backup of a snapshot: the snapshot) may be
+   * `backing-up` for another backup: one of it being created, or one made after this one (the
+   * volume was reset and backed up again, and that backup may still be ending).
+   */
+  sourceTakenByOther(backup: Pick<BackupEntity, 'id' | 'volume_id' | 'snapshot_id'>) {
+    const qb = this.manager
       .createQueryBuilder(BackupEntity, 'b')
-      .where("b.volume_id = :volume AND b.id <> :id AND b.status = 'creating'", {
-        volume: volumeId,
-        id: exceptId,
-      })
-      .andWhere('b.deleted = false AND b.snapshot_id IS NULL')
+      .where('b.id <> :id', { id: backup.id });
+    if (backup.snapshot_id) {
+      qb.andWhere('b.snapshot_id = :snapshot', { snapshot: backup.snapshot_id });
+    } else {
+      qb.andWhere('b.volume_id = :volume AND b.snapshot_id IS NULL', { volume: backup.volume_id });
+    }
+    return qb
+      .andWhere(
+        new Brackets((either) =>
+          either
+            .where("b.status = 'creating' AND b.deleted = false")
+            // the API writes a backup with the hold on its source: the newest row holds it
+            .orWhere('b.created_at > (SELECT o.created_at FROM backups o WHERE o.id = :id)'),
+        ),
+      )
       .getExists();
   }
 

@@ -5,9 +5,10 @@ import { isTransientError } from '@cinderflow/messaging';
 import {
   applyTransition,
   BackupEntity,
+  backupSourceLeft,
   finishWork,
-  SnapshotEntity,
-  VolumeEntity,
+  returnBackupSource,
+  type VolumeEntity,
   WorkClaims,
   type WorkRun,
   BackupsRepository,
@@ -15,7 +16,7 @@ import {
   VolumesRepository,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
-import { backupMachine, snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
+import { backupMachine } from '@cinderflow/status-machines';
 import { BACKUP_DRIVER, BACKUP_HOST, GiB } from '../../backup-service';
 import {
   BackupCancelledError,
@@ -94,6 +95,10 @@ export class CreateBackupHandler {
       log.info('backup not waiting to be created here; nothing to do');
       return;
     }
+    if ('stranded' in claim) {
+      await this.finishAbandon(claim.stranded, log);
+      return;
+    }
     try {
       await this.create(claim, log);
     } catch (error) {
@@ -108,16 +113,24 @@ export class CreateBackupHandler {
   /**
    * Notes the work and takes the backup for this host, or neither: a backup another host took,
    * or one no longer `creating` (a duplicate after the first delivery finished) stays as it is.
+   * One no longer `creating` whose volume is still `backing-up` for it was cancelled under a run
+   * that could not clean up (abandon() met the database away): its volume returns now.
    */
-  private claim(run: WorkRun, backupId: string): Promise<BackupEntity | 'busy' | 'not-ours'> {
+  private claim(
+    run: WorkRun,
+    backupId: string,
+  ): Promise<BackupEntity | 'busy' | 'not-ours' | { stranded: BackupEntity }> {
     return this.dataSource.transaction(async (tx) => {
       if (!(await run.claim(tx))) return 'busy';
-      const backup = await new BackupsRepository(tx).claimCreate(backupId, this.host);
-      if (!backup) {
-        await finishWork(tx, 'backup', backupId, CREATING);
-        return 'not-ours';
-      }
-      return backup;
+      const backups = new BackupsRepository(tx);
+      const backup = await backups.claimCreate(backupId, this.host);
+      if (backup) return backup;
+      const row = await backups.lockAny(backupId);
+      const stranded =
+        row && row.status !== 'creating' && !(await backupSourceLeft(tx, row)) ? row : null;
+      if (stranded) await this.returnVolume(tx, stranded);
+      await finishWork(tx, 'backup', backupId, CREATING);
+      return stranded ? { stranded } : 'not-ours';
     });
   }
 
@@ -269,7 +282,8 @@ export class CreateBackupHandler {
   /**
    * The backup left `creating` under us: a force-delete cancelled it (its data is garbage, and
    * the delete may have run before the last chunks were written), or an admin set it. The
-   * status stays as it is; the volume is no longer read.
+   * status stays as it is; the volume is no longer read. If the database goes away meanwhile,
+   * the error propagates: the redelivery finds the volume still held and returns it (claim).
    */
   private async abandon(backup: BackupEntity, log: Logger): Promise<void> {
     const status = await this.dataSource.transaction(async (tx) => {
@@ -278,6 +292,12 @@ export class CreateBackupHandler {
       await finishWork(tx, 'backup', backup.id, CREATING);
       return now.backup;
     });
+    await this.finishAbandon({ ...backup, status: status as BackupEntity['status'] }, log);
+  }
+
+  /** After the volume returned: a cancelled backup's data goes (a reset one keeps it). */
+  private async finishAbandon(backup: BackupEntity, log: Logger): Promise<void> {
+    const status = backup.status;
     if (status === 'deleting' || status === 'deleted') {
       await this.driver.delete(backup.id).catch((error: Error) => {
         log.error({ err: error.message }, 'could not remove the cancelled backup data');
@@ -288,26 +308,7 @@ export class CreateBackupHandler {
 
   private async standing(tx: EntityManager, backup: BackupEntity): Promise<Standing> {
     const row = await new BackupsRepository(tx).lockAny(backup.id);
-    if (backup.snapshot_id) {
-      const id = backup.snapshot_id;
-      const snapshot = await new SnapshotsRepository(tx).lockAny(id);
-      const snapshotLeft =
-        !snapshot || snapshot.deleted
-          ? `snapshot ${id} was deleted while the backup ran`
-          : snapshot.status !== 'backing-up'
-            ? `snapshot ${id} left backing-up (it is ${snapshot.status}) while the backup ran`
-            : null;
-      return { backup: row ? row.status : 'deleted', volumeLeft: snapshotLeft };
-    }
-    const volume = await new VolumesRepository(tx).lockAny(backup.volume_id);
-    let volumeLeft: string | null = null;
-    if (!volume || volume.deleted) {
-      volumeLeft = `volume ${backup.volume_id} was deleted while the backup ran`;
-    } else if (volume.status !== 'backing-up') {
-      volumeLeft = `volume ${volume.id} left backing-up (it is ${volume.status}) while the backup ran`;
-    } else if (await this.otherBackupOf(tx, backup)) {
-      volumeLeft = `volume ${volume.id} was reset while the backup ran and another backup now reads it`;
-    }
+    const volumeLeft = await backupSourceLeft(tx, backup);
     return { backup: row ? row.status : 'deleted', volumeLeft };
   }
 
@@ -317,28 +318,14 @@ export class CreateBackupHandler {
     return row?.status === 'creating' && !row.deleted;
   }
 
-  /** Another backup of the volume being created: the volume is `backing-up` for that one. */
+  /** Another backup reads the volume: it is `backing-up` for that one. */
   private otherBackupOf(manager: EntityManager, backup: BackupEntity): Promise<boolean> {
-    return new BackupsRepository(manager).otherCreateOfVolume(backup.volume_id, backup.id);
+    return new BackupsRepository(manager).sourceTakenByOther(backup);
   }
 
   /** The volume (or, for a backup of a snapshot, the snapshot) is what it was before. */
-  private async returnVolume(tx: EntityManager, backup: BackupEntity): Promise<void> {
-    if (backup.snapshot_id) {
-      await applyTransition(tx, {
-        machine: snapshotMachine,
-        entity: SnapshotEntity,
-        id: backup.snapshot_id,
-        event: 'backup_finished',
-      });
-      return;
-    }
-    await applyTransition(tx, {
-      machine: volumeMachine,
-      entity: VolumeEntity,
-      id: backup.volume_id,
-      event: 'backup_finished',
-    });
+  private returnVolume(tx: EntityManager, backup: BackupEntity): Promise<void> {
+    return returnBackupSource(tx, backup);
   }
 
   /**

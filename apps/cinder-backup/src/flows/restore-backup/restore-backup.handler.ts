@@ -1,12 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Logger } from '@cinderflow/logging';
+import { isTransientError } from '@cinderflow/messaging';
 import {
   applyTransition,
   BackupEntity,
   finishWork,
   VolumeEntity,
   WorkClaims,
+  type WorkRun,
   BackupsRepository,
   VolumesRepository,
 } from '@cinderflow/persistence';
@@ -32,6 +34,12 @@ const RESTORING = 'restoring';
  * compares the backup's status instead) — never silently wrong. A volume reset or deleted
  * before or while the restore runs is left as the admin left it; the backup is `available`
  * again with the reason in fail_reason. A backup force-deleted meanwhile is the delete's.
+ *
+ * A transient failure (the database, the broker or cinder-volume away for a while, the
+ * repository out of reach) is no `error_restoring`: the handler gives its note back and
+ * propagates it, so that the message runs again. The restore writes every chunk of the volume
+ * from the start, zeros included, so a run again over what an interrupted one wrote leaves the
+ * same bytes.
  */
 @Injectable()
 export class RestoreBackupHandler {
@@ -61,7 +69,7 @@ export class RestoreBackupHandler {
         log.info('this restore is already under way; nothing to do');
         return;
       }
-      await this.restoreClaimed(backupId, volumeId, volumeIsNew, log);
+      await this.restoreClaimed(run, backupId, volumeId, volumeIsNew, log);
     } finally {
       run.end();
     }
@@ -69,6 +77,7 @@ export class RestoreBackupHandler {
 
   /** The restore, once this delivery holds the note. */
   private async restoreClaimed(
+    run: WorkRun,
     backupId: string,
     volumeId: string,
     volumeIsNew: boolean,
@@ -80,6 +89,7 @@ export class RestoreBackupHandler {
         new VolumesRepository(this.dataSource.manager).findLive(volumeId),
       ]);
       if (!backup || backup.status !== 'restoring' || backup.restore_volume_id !== volumeId) {
+        if (await this.settleStranded(backupId, volumeId, volumeIsNew, log)) return;
         log.info('no restore waiting for this volume; nothing to do');
         await this.release(backupId);
         return;
@@ -102,9 +112,12 @@ export class RestoreBackupHandler {
       }
       await this.restore(backup, volume, volumeIsNew, log);
     } catch (error) {
-      // Unexpected (the database, say): give the claim back so that a redelivery elsewhere can
-      // retry; if the database is away this fails too, and a run again here takes the note over.
-      await this.release(backupId).catch(() => undefined);
+      // Transient or unexpected: give the note back so that the redelivery runs the restore
+      // again; if the database is away this fails too, and a run again here takes the note over.
+      await this.dataSource
+        .transaction((tx) => run.release(tx))
+        .then(() => log.warn('restore given back, to run again'))
+        .catch(() => undefined);
       throw error;
     }
   }
@@ -126,6 +139,9 @@ export class RestoreBackupHandler {
       );
       chain = await this.volumeMetaChain(backup.id);
     } catch (error) {
+      // Not the backup's fault (e.g. the database blinked under a progress update): the message
+      // runs again and restores from the start.
+      if (isTransientError(error)) throw error;
       const reason = (error as Error).message;
       log.error({ err: reason }, 'restore failed');
       await this.finish(backup, volume, volumeIsNew, reason);
@@ -144,6 +160,40 @@ export class RestoreBackupHandler {
       id = meta.parent_id;
     }
     return chain;
+  }
+
+  /**
+   * A restore given back after a transient failure, whose backup was force-deleted (or reset)
+   * before the message ran again: it cannot run any more, and its volume, part-written, would
+   * stay `restoring-backup` (or `creating`) for good. It ends as a failed restore's does (Cinder
+   * sets the volume `error` when it finds the backup no longer `restoring`). True if so.
+   */
+  private async settleStranded(
+    backupId: string,
+    volumeId: string,
+    volumeIsNew: boolean,
+    log: Logger,
+  ): Promise<boolean> {
+    const settled = await this.dataSource.transaction(async (tx) => {
+      const row = await new BackupsRepository(tx).lockAny(backupId);
+      // restore_volume_id goes with the end of a restore: still set, this one never ended.
+      if (!row || row.restore_volume_id !== volumeId) return false;
+      if (row.status === 'restoring' && !row.deleted) return false;
+      const volume = await new VolumesRepository(tx).lockAny(volumeId);
+      if (!volume || volume.deleted || !RESTORABLE.includes(volume.status)) return false;
+      if (await this.otherRestoreOnto(tx, row)) return false;
+      await applyTransition(tx, {
+        machine: volumeMachine,
+        entity: VolumeEntity,
+        id: volumeId,
+        event: volumeIsNew ? 'restore_new_volume_failed' : 'restore_failed',
+      });
+      await finishWork(tx, 'backup', backupId, RESTORING);
+      return true;
+    });
+    if (settled)
+      log.error('backup left restoring before its restore could run again; restore failed');
+    return settled;
   }
 
   private release(backupId: string): Promise<void> {
