@@ -133,6 +133,9 @@ export class Cluster {
   async start(): Promise<void> {
     await ensureDatabase(this.databaseUrl);
     this.apiPort = await freePort();
+    // Known before the Cinder services start, so that they find the image service (started by
+    // the tests that need it).
+    if (this.glancePort === 0) this.glancePort = await freePort();
     // The API migrates the database; the others wait for it so that their starts don't race.
     await this.startService(
       'cinder-api',
@@ -184,6 +187,7 @@ export class Cluster {
         LOG_LEVEL: 'debug',
         REPORT_INTERVAL_S: '1',
         CAPABILITY_REPORT_INTERVAL_S: '1',
+        ...(this.glancePort === 0 ? {} : { GLANCE_API_URL: this.glanceUrl }),
         ...this.options.env,
         ...env,
       },
