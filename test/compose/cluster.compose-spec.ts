@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ApiClient, PROJECT_A } from '../support/api-client';
+import { GlanceClient } from '../support/glance-client';
 import { freePort } from '../support/ports';
 import {
   COMPOSE_SERVICES,
@@ -120,7 +121,7 @@ async function until<T>(
     expect(unwanted.filter(Boolean)).toEqual([]);
   });
 
-  it('comes up healthy, with only the API published, on 127.0.0.1', async () => {
+  it('comes up healthy, with only the APIs published, on 127.0.0.1', async () => {
     const started = Date.now();
     await project.run(['up', '-d']);
     const upReturned = Date.now();
@@ -249,6 +250,31 @@ async function until<T>(
     expect(await withConnection(restored, (path) => sha256Inside(serviceOf(restored), path))).toBe(
       expected,
     );
+  });
+
+  it('stores an image through glance-api and gives the same bytes back', async () => {
+    const glance = new GlanceClient(`http://127.0.0.1:${glancePort}`, PROJECT_A);
+    const created = await glance.post('/v2/images', {
+      name: 'smoke',
+      disk_format: 'raw',
+      container_format: 'bare',
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    expect((await glance.put(`/v2/images/${id}/file`, data)).status).toBe(204);
+    const shown = await glance.get(`/v2/images/${id}`);
+    expect(shown.body).toMatchObject({
+      status: 'active',
+      size: data.length,
+      checksum: createHash('md5').update(data).digest('hex'),
+    });
+    const res = await fetch(`http://127.0.0.1:${glancePort}/v2/images/${id}/file`, {
+      headers: { 'X-Auth-Token': `smoke:${PROJECT_A}` },
+    });
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).equals(data)).toBe(true);
+    expect((await glance.delete(`/v2/images/${id}`)).status).toBe(204);
   });
 
   it('goes down with `down -v`, leaving nothing behind', async () => {
