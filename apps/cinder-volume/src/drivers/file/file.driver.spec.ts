@@ -365,11 +365,25 @@ describe('FileDriver', () => {
       expect(old.equals(Buffer.alloc(3))).toBe(true);
     });
 
+    it('fails with the source when the data stops coming mid-way', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      async function* cutShort(): AsyncGenerator<Uint8Array> {
+        yield Buffer.alloc(MiB, 3);
+        yield Buffer.alloc(MiB, 4);
+        throw new Error('terminated');
+      }
+      await expect(d.copyImageToVolume({ id: VOLUME_A, size: 1 }, cutShort())).rejects.toThrow(
+        'terminated',
+      );
+    });
+
     it('refuses data larger than the volume', async () => {
       const d = driver();
       await d.createVolume({ id: VOLUME_A, size: 1 });
+      // Zeros, so that the GiB before the refusal costs no disk writes.
       async function* tooMuch(): AsyncGenerator<Uint8Array> {
-        for (let i = 0; i <= 1024; i++) yield Buffer.alloc(MiB, 1);
+        for (let i = 0; i <= 1024; i++) yield Buffer.alloc(MiB);
       }
       await expect(d.copyImageToVolume({ id: VOLUME_A, size: 1 }, tooMuch())).rejects.toThrow(
         /exceeds the volume's 1 GiB/,

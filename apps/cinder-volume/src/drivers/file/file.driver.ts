@@ -131,15 +131,28 @@ export class FileDriver implements VolumeDriver {
       await file.truncate(0);
       await file.truncate(capacity);
       let offset = 0;
-      for await (const block of blocksOf(data, COPY_BLOCK)) {
-        if (offset + block.length > capacity) {
-          throw new ImageTooBigError(
-            `Image data exceeds the volume's ${volume.size} GiB (more than ${capacity} bytes).`,
-          );
+      // One block is written while the next one is read (and hashed on its way).
+      let writing: Promise<void> = Promise.resolve();
+      try {
+        for await (const block of blocksOf(data, COPY_BLOCK)) {
+          if (offset + block.length > capacity) {
+            throw new ImageTooBigError(
+              `Image data exceeds the volume's ${volume.size} GiB (more than ${capacity} bytes).`,
+            );
+          }
+          await writing;
+          // Zeros stay holes (qemu-img convert's sparse copy): the volume file stays thin.
+          if (!isZero(block)) {
+            writing = writeAll(file, block, offset);
+            // Awaited above or below; a failure meanwhile must not go unhandled.
+            writing.catch(() => undefined);
+          }
+          offset += block.length;
         }
-        // Zeros stay holes (qemu-img convert's sparse copy): the volume file stays thin.
-        if (!isZero(block)) await writeAll(file, block, offset);
-        offset += block.length;
+        await writing;
+      } finally {
+        // No write may still be running on the file when it closes.
+        await writing.catch(() => undefined);
       }
       await file.sync();
       return offset;
