@@ -28,8 +28,8 @@ const SLOW_BPS = 8 * MiB;
 const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
 
 function fault(code: number, message: string) {
-  const name = { 400: 'badRequest', 404: 'itemNotFound', 409: 'conflictingRequest' }[code] ?? '';
-  return { [name || 'serviceUnavailable']: { code, message } };
+  const name = { 400: 'badRequest', 404: 'itemNotFound', 409: 'conflictingRequest' }[code];
+  return { [name ?? 'serviceUnavailable']: { code, message } };
 }
 
 describe('volumes created from images', () => {
@@ -250,6 +250,18 @@ describe('volumes created from images', () => {
         expect(volume?.volume_image_metadata).toEqual(original);
         expect(read(fileOf('fast', volume?.id as string), data.length).equals(data)).toBe(true);
       }
+    });
+
+    it('takes the type the image names (cinder_img_volume_type) when none is asked for', async () => {
+      const typed = await uploadImage(randomBytes(4096), { cinder_img_volume_type: 'fast' });
+      const id = await createFrom(typed.id);
+      expect(await settled(id)).toMatchObject({ status: 'available', volume_type: 'fast' });
+      const unknown = await uploadImage(randomBytes(4096), { cinder_img_volume_type: 'nope' });
+      const res = await api.post('volumes', { volume: { size: 1, imageRef: unknown.id } });
+      expect(res).toMatchObject({
+        status: 404,
+        body: fault(404, 'Volume type with name nope could not be found.'),
+      });
     });
 
     it('a volume that is not bootable passes no image metadata on', async () => {
