@@ -4,6 +4,11 @@
 // fsyncs its file, so the plain copy is timed with an fsync of the copy too.
 //
 //   GLANCE_URL=http://127.0.0.1:9292 npm run bench:image -- [--size-mib 1024] [--store ID] [--dir DIR]
+//
+// With CINDER_URL (cinder-api, e.g. http://127.0.0.1:8776) it also times a volume created from
+// the image (POST /volumes with imageRef until `available`: cinder-volume streams the image from
+// glance-api, hashes it and writes it into the volume file); --volume-dir DIR (the backend's
+// VOLUME_DATA_DIR) compares the volume's bytes with the image's.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -19,13 +24,15 @@ const { values } = parseArgs({
     'size-mib': { type: 'string', default: '1024' },
     store: { type: 'string' },
     dir: { type: 'string' },
+    'volume-dir': { type: 'string' },
   },
 });
 const MiB = 1024 * 1024;
 const size = Number(values['size-mib']) * MiB;
 const glanceUrl = (process.env.GLANCE_URL ?? 'http://127.0.0.1:9292').replace(/\/+$/, '');
 // noauth: an admin of a project of its own.
-const token = `bench:${randomBytes(16).toString('hex')}`;
+const project = randomBytes(16).toString('hex');
+const token = `bench:${project}`;
 
 async function timed(fn) {
   const started = process.hrtime.bigint();
@@ -33,9 +40,13 @@ async function timed(fn) {
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, result };
 }
 
-async function md5Of(path) {
+/** The MD5 of a file, or of its first `length` bytes. */
+async function md5Of(path, length) {
   const hash = createHash('md5');
-  for await (const chunk of createReadStream(path, { highWaterMark: 8 * MiB })) hash.update(chunk);
+  const range = length === undefined ? {} : { start: 0, end: length - 1 };
+  for await (const chunk of createReadStream(path, { highWaterMark: 8 * MiB, ...range })) {
+    hash.update(chunk);
+  }
   return hash.digest('hex');
 }
 
@@ -74,6 +85,47 @@ function call(method, path, { headers = {}, body, sink } = {}) {
     if (body) body.pipe(req);
     else req.end();
   });
+}
+
+/**
+ * Create from an image: POST /volumes {imageRef, size} on cinder-api, timed until the volume is
+ * `available` (polled every 50 ms); the volume is deleted afterwards.
+ */
+async function benchCreateFromImage(imageId, sourceMd5) {
+  const cinderUrl = `${process.env.CINDER_URL.replace(/\/+$/, '')}/v3/${project}`;
+  const headers = { 'X-Auth-Token': token, 'Content-Type': 'application/json' };
+  const show = async (id) =>
+    (await (await fetch(`${cinderUrl}/volumes/${id}`, { headers })).json()).volume;
+  let id;
+  try {
+    return await timed(async () => {
+      const res = await fetch(`${cinderUrl}/volumes`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          volume: { size: Math.ceil(size / 1024 ** 3), imageRef: imageId, name: 'bench-image' },
+        }),
+      });
+      if (res.status !== 202) throw new Error(`create: ${res.status} ${await res.text()}`);
+      id = (await res.json()).volume.id;
+      for (;;) {
+        const volume = await show(id);
+        if (volume.status === 'error') throw new Error(`volume ${id} ended in error`);
+        if (volume.status === 'available') {
+          const file = values['volume-dir'] ? join(values['volume-dir'], `volume-${id}`) : null;
+          return {
+            id,
+            checksum: volume.volume_image_metadata?.checksum,
+            bytes: file ? (await md5Of(file, size)) === sourceMd5 : undefined,
+          };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    });
+  } finally {
+    if (id)
+      await fetch(`${cinderUrl}/volumes/${id}`, { method: 'DELETE', headers }).catch(() => {});
+  }
 }
 
 const work = await mkdtemp(join(values.dir ?? tmpdir(), 'cinderflow-bench-image-'));
@@ -153,6 +205,21 @@ try {
       `downloaded bytes ${same ? 'identical' : 'DIFFER'}`,
   );
   if (image.checksum !== sourceMd5 || !same) process.exitCode = 1;
+  if (process.env.CINDER_URL) {
+    const fromImage = await benchCreateFromImage(imageId, sourceMd5);
+    console.log('');
+    line('create volume from image', fromImage);
+    console.log(
+      `volume ${fromImage.result.id}: checksum in its image metadata ` +
+        `${fromImage.result.checksum === sourceMd5 ? 'matches' : 'DIFFERS'}` +
+        (fromImage.result.bytes === undefined
+          ? ''
+          : `, its bytes ${fromImage.result.bytes ? 'identical' : 'DIFFER'}`),
+    );
+    if (fromImage.result.checksum !== sourceMd5 || fromImage.result.bytes === false) {
+      process.exitCode = 1;
+    }
+  }
 } finally {
   if (imageId) {
     // Removes the benchmark's image where glance-api can delete images.

@@ -1907,6 +1907,8 @@ describe('cinder-api: bad input is refused, never a 500, and writes nothing', ()
 
   beforeAll(async () => {
     await cluster.start();
+    // An imageRef is looked up in glance-api: a wrong one is the caller's 400, not a 503.
+    await cluster.startGlanceApi();
     api = new ApiClient(cluster.apiUrl, PROJECT_A).withVersion('3.44');
     const volume = async (name: string) => {
       const res = await api.post('volumes', { volume: { size: 1, name } });

@@ -10,6 +10,7 @@ import { BackupsService } from './backups/backups.service';
 import { AvailabilityZonesController } from './availability-zones/availability-zones.controller';
 import { AvailabilityZonesService } from './availability-zones/availability-zones.service';
 import { FaultFilter } from './common/fault.filter';
+import { imageServiceProvider } from './common/image-service';
 
 import { ProjectGuard } from './common/project.guard';
 import { ResourceIdGuard } from './common/resource-ids';
@@ -69,6 +70,7 @@ export class AppModule {
         AvailabilityZonesService,
         CreateVolumeFlow,
         SnapshotsService,
+        imageServiceProvider,
       ],
     };
   }

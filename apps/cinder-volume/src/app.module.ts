@@ -9,6 +9,7 @@ import { createDriver } from './drivers/driver.factory';
 import { VOLUME_DRIVER } from './drivers/volume-driver';
 import { AttachVolumeHandler } from './flows/attach-volume/attach-volume.handler';
 import { CreateSnapshotHandler } from './flows/create-snapshot/create-snapshot.handler';
+import { CreateFromImage } from './flows/create-volume/create-from-image';
 import { CreateVolumeHandler } from './flows/create-volume/create-volume.handler';
 import { DeleteSnapshotHandler } from './flows/delete-snapshot/delete-snapshot.handler';
 import { DeleteVolumeHandler } from './flows/delete-volume/delete-volume.handler';
@@ -17,6 +18,7 @@ import { MigrateVolumeHandler } from './flows/migrate-volume/migrate-volume.hand
 import { RetypeVolumeHandler } from './flows/retype-volume/retype-volume.handler';
 import { RevertVolumeHandler } from './flows/revert-volume/revert-volume.handler';
 import { SnapshotConnectionHandler } from './flows/snapshot-connection/snapshot-connection.handler';
+import { imageServiceProvider } from './image-service';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 import { VolumeManagerController } from './volume-manager.controller';
 import {
@@ -59,6 +61,8 @@ export class AppModule {
             new ManagerWork(dataSource, info.serviceHost, log),
           inject: [DataSource, LOGGER],
         },
+        imageServiceProvider,
+        CreateFromImage,
         CreateVolumeHandler,
         AttachVolumeHandler,
         DeleteVolumeHandler,

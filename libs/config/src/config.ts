@@ -125,6 +125,8 @@ export const volumeSpec = {
   VOLUME_DRIVER: str({ default: 'file', choices: ['file'] }),
   /** Cinder's glance_api_servers. */
   GLANCE_API_URL: url({ default: 'http://127.0.0.1:9292' }),
+  /** Cinder's glance_num_retries: more tries, a second apart, of a call glance-api did not answer. */
+  GLANCE_NUM_RETRIES: nonNegativeInt({ default: 3 }),
   /** Where the file driver keeps volume files. */
   VOLUME_DATA_DIR: str({ default: './var/volumes' }),
   /** Capacity the backend offers, in GiB; 0 means the filesystem's size. */
@@ -138,6 +140,8 @@ export const volumeSpec = {
   DRIVER_FAILURE_RATE: ratio({ default: 0 }),
   DRIVER_CREATE_DELAY_MS: nonNegativeInt({ default: 0 }),
   DRIVER_ATTACH_DELAY_MS: nonNegativeInt({ default: 0 }),
+  /** Testing aid: image data is written into volumes at most this many bytes a second (0: no limit). */
+  DRIVER_IMAGE_COPY_BPS: nonNegativeInt({ default: 0 }),
 };
 
 export const backupSpec = {

@@ -115,6 +115,15 @@ describe('VolumeRpc.createVolume payload', () => {
     expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['request_spec.size']);
   });
 
+  it('carries the image a volume is made from, which must be a uuid', () => {
+    const image = { ...valid.request_spec, image_id: '0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d' };
+    expect(schema.parse({ ...valid, request_spec: image }).request_spec.image_id).toBe(
+      image.image_id,
+    );
+    const bad = schema.safeParse({ ...valid, request_spec: { ...image, image_id: 'cirros' } });
+    expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['request_spec.image_id']);
+  });
+
   it('rejects a message without the chosen host or the retry record', () => {
     const { host: _host, ...withoutHost } = valid;
     expect(schema.safeParse(withoutHost).success).toBe(false);

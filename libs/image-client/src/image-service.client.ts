@@ -22,6 +22,12 @@ export interface GlanceImage {
   [property: string]: unknown;
 }
 
+/** A Glance schema document: each property's JSON schema, custom ones marked `is_base: false`. */
+export interface ImageSchema {
+  name: string;
+  properties: Record<string, { is_base?: boolean } & Record<string, unknown>>;
+}
+
 /** glance-api answered with an error status (the HTTP status and webob's explanation). */
 export class ImageServiceError extends Error {
   constructor(
@@ -57,6 +63,25 @@ export class ImageServiceClient {
     const res = await this.fetch(context, 'GET', `/v2/images/${encodeURIComponent(id)}`);
     if (res.status === 404) return null;
     return (await this.json(res)) as GlanceImage;
+  }
+
+  /**
+   * The first page of the images the caller sees that match the filters (Glance's list query,
+   * e.g. `{name, limit}`), as Cinder's detail(filters) reads them.
+   */
+  async list(context: RequestContext, query: Record<string, string>): Promise<GlanceImage[]> {
+    const search = new URLSearchParams(query).toString();
+    const res = await this.fetch(context, 'GET', `/v2/images${search ? `?${search}` : ''}`);
+    return ((await this.json(res)) as { images: GlanceImage[] }).images;
+  }
+
+  /**
+   * A schema document (`GET /v2/schemas/{name}`): Cinder reads the image schema to tell base
+   * properties (`is_base` absent or true) from custom ones, as glanceclient's is_base_property.
+   */
+  async schema(context: RequestContext, name: string): Promise<ImageSchema> {
+    const res = await this.fetch(context, 'GET', `/v2/schemas/${encodeURIComponent(name)}`);
+    return (await this.json(res)) as ImageSchema;
   }
 
   /** Creates an image record (`queued`). */

@@ -22,6 +22,7 @@ import { SnapshotEntity } from './entities/snapshot.entity';
 import { BackupMetadata1764500000000 } from './migrations/1764500000000-backup-metadata';
 import { GlanceImages1764700000000 } from './migrations/1764700000000-glance-images';
 import { GlanceTasks1764740000000 } from './migrations/1764740000000-glance-tasks';
+import { SnapshotGlanceMetadata1764810000000 } from './migrations/1764810000000-snapshot-glance-metadata';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -47,6 +48,7 @@ export const MIGRATIONS = [
   BackupMetadata1764500000000,
   GlanceImages1764700000000,
   GlanceTasks1764740000000,
+  SnapshotGlanceMetadata1764810000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -27,6 +27,10 @@ export const MessageActions = {
 export const MessageDetails = {
   UNKNOWN_ERROR: { id: '001', text: 'An unknown error occurred.' },
   NO_BACKEND_AVAILABLE: { id: '003', text: 'Could not find any available weighted backend.' },
+  NOT_ENOUGH_SPACE_FOR_IMAGE: {
+    id: '007',
+    text: 'Image used for creating volume exceeds available space.',
+  },
   DRIVER_FAILED_EXTEND: { id: '010', text: 'Volume Driver failed to extend volume.' },
   DRIVER_FAILED_CREATE: { id: '012', text: 'Driver failed to create the volume.' },
   SNAPSHOT_CREATE_ERROR: { id: '013', text: 'Snapshot failed to create.' },

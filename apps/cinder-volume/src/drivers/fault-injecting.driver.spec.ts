@@ -21,6 +21,11 @@ const STATS: DriverStats = {
   multiattach: false,
 };
 
+/** The buffers one after another, as a stream of image data hands them on. */
+async function* streamOf(chunks: Buffer[]): AsyncGenerator<Uint8Array> {
+  for (const chunk of chunks) yield chunk;
+}
+
 /** An in-memory VolumeDriver that records what it was asked to do. */
 class RecordingDriver implements VolumeDriver {
   readonly calls: string[] = [];
@@ -87,6 +92,24 @@ class RecordingDriver implements VolumeDriver {
 
   async extendVolume(volume: DriverVolume) {
     this.calls.push(`extend ${volume.id} ${volume.size}`);
+  }
+
+  /** When each chunk of image data arrived, in ms since the copy began. */
+  readonly arrivals: number[] = [];
+
+  async copyImageToVolume(volume: DriverVolume, data: AsyncIterable<Uint8Array>) {
+    const started = Date.now();
+    let bytes = 0;
+    for await (const chunk of data) {
+      this.arrivals.push(Date.now() - started);
+      bytes += chunk.length;
+    }
+    this.calls.push(`copy image to ${volume.id} ${bytes}`);
+    return bytes;
+  }
+
+  async clearDownload(volume: DriverVolume) {
+    this.calls.push(`clear ${volume.id}`);
   }
 }
 
@@ -231,6 +254,31 @@ describe('FaultInjectingDriver', () => {
     await expect(driver.getVolumeStats()).resolves.toBe(STATS);
 
     expect(inner.calls).toEqual(['setup', `delete ${VOLUME.id}`, 'stats']);
+  });
+
+  it('passes image copies through unthrottled without imageCopyBytesPerSec', async () => {
+    const inner = new RecordingDriver();
+    const driver = new FaultInjectingDriver(inner, faults());
+    const chunks = [Buffer.alloc(1000), Buffer.alloc(24)];
+    await expect(driver.copyImageToVolume(VOLUME, streamOf(chunks))).resolves.toBe(1024);
+    await driver.clearDownload(VOLUME);
+    expect(inner.calls).toEqual([`copy image to ${VOLUME.id} 1024`, `clear ${VOLUME.id}`]);
+  });
+
+  it('holds image data to imageCopyBytesPerSec', async () => {
+    jest.useFakeTimers();
+    const inner = new RecordingDriver();
+    const driver = new FaultInjectingDriver(inner, faults({ imageCopyBytesPerSec: 1000 }));
+    // 4 chunks of 500 bytes at 1000 B/s: handed on at 0.5 s, 1 s, 1.5 s and 2 s.
+    const copy = driver.copyImageToVolume(
+      VOLUME,
+      streamOf([1, 2, 3, 4].map(() => Buffer.alloc(500))),
+    );
+    await jest.advanceTimersByTimeAsync(1999);
+    expect(inner.arrivals).toEqual([500, 1000, 1500]);
+    await jest.advanceTimersByTimeAsync(1);
+    await expect(copy).resolves.toBe(2000);
+    expect(inner.arrivals).toEqual([500, 1000, 1500, 2000]);
   });
 
   it('passes connections through, even when creates are set to fail', async () => {

@@ -15,6 +15,8 @@ export interface FaultOptions {
   createDelayMs: number;
   /** Extra time an export (attach) takes, to make a crash mid-attach easy to stage. */
   attachDelayMs?: number;
+  /** Image data written at most this many bytes a second, to stage a failure mid-download. */
+  imageCopyBytesPerSec?: number;
   random?: () => number;
 }
 
@@ -108,5 +110,30 @@ export class FaultInjectingDriver implements VolumeDriver {
 
   extendVolume(volume: DriverVolume): Promise<void> {
     return this.inner.extendVolume(volume);
+  }
+
+  copyImageToVolume(volume: DriverVolume, data: AsyncIterable<Uint8Array>): Promise<number> {
+    const rate = this.faults.imageCopyBytesPerSec ?? 0;
+    return this.inner.copyImageToVolume(volume, rate > 0 ? throttled(data, rate) : data);
+  }
+
+  clearDownload(volume: DriverVolume): Promise<void> {
+    return this.inner.clearDownload(volume);
+  }
+}
+
+/** The data at no more than `bytesPerSec`: each chunk waits until the rate allows it. */
+async function* throttled(
+  data: AsyncIterable<Uint8Array>,
+  bytesPerSec: number,
+): AsyncGenerator<Uint8Array> {
+  const started = Date.now();
+  let sent = 0;
+  for await (const chunk of data) {
+    sent += chunk.length;
+    const due = started + (sent / bytesPerSec) * 1000;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    yield chunk;
   }
 }

@@ -74,6 +74,23 @@ export interface VolumeDriver {
   revertToSnapshot(volume: DriverVolume, snapshot: Pick<DriverSnapshot, 'id'>): Promise<void>;
   /** Grows the volume to `volume.size` GiB; never shrinks. */
   extendVolume(volume: DriverVolume): Promise<void>;
+
+  /**
+   * Cinder's copy_image_to_volume for raw data: the volume (made by createVolume) holds the
+   * image's bytes from its start, the rest zeros, whatever it held before. Returns the bytes
+   * written; data beyond the volume's size is refused (ImageTooBigError).
+   */
+  copyImageToVolume(volume: DriverVolume, data: AsyncIterable<Uint8Array>): Promise<number>;
+  /**
+   * Cinder's clear_download: a download that did not finish leaves no bytes in the volume (it
+   * keeps its size, all zeros). A volume that is gone is not an error.
+   */
+  clearDownload(volume: DriverVolume): Promise<void>;
+}
+
+/** The image's data does not fit the volume (Cinder's ImageTooBig). */
+export class ImageTooBigError extends Error {
+  override name = 'ImageTooBigError';
 }
 
 export const VOLUME_DRIVER = Symbol('VOLUME_DRIVER');

@@ -21,6 +21,11 @@ export const requestSpecSchema = z.object({
   /** Create as a clone of this volume: cinder-volume copies its bytes. */
   source_volid: z.string().uuid().optional(),
   /**
+   * Create from this Glance image (Cinder's request_spec['image_id']): cinder-volume streams its
+   * data into the volume with the caller's token (the message context's auth_token).
+   */
+  image_id: z.string().uuid().optional(),
+  /**
    * The only backend that may take the volume (Cinder's request_spec['resource_backend']): the
    * source's `host@backend#pool`, where the bytes to copy are.
    */

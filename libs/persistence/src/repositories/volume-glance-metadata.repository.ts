@@ -68,6 +68,60 @@ export class VolumeGlanceMetadataRepository {
     });
   }
 
+  /**
+   * Cinder's volume_glance_metadata_bulk_create, in the caller's transaction (the one that ends
+   * the create): keys already there with the same value are left alone, as a redelivered create
+   * would write them again.
+   */
+  async bulkCreate(volumeId: string, metadata: Record<string, string>): Promise<void> {
+    for (const [key, value] of Object.entries(metadata)) {
+      await this.manager.query(
+        `INSERT INTO volume_glance_metadata (volume_id, key, value) VALUES ($1, $2, $3)
+         ON CONFLICT (volume_id, key) DO UPDATE SET value = EXCLUDED.value`,
+        [volumeId, key, value],
+      );
+    }
+  }
+
+  /** Cinder's volume_snapshot_glance_metadata_get: what a snapshot kept of its volume's. */
+  async ofSnapshot(snapshotId: string): Promise<Record<string, string>> {
+    const rows = (await this.manager.query(
+      `SELECT key, value FROM volume_glance_metadata WHERE snapshot_id = $1 ORDER BY id`,
+      [snapshotId],
+    )) as Rows;
+    return Object.fromEntries(rows.map((row) => [row.key, row.value]));
+  }
+
+  /** Cinder's volume_glance_metadata_copy_to_snapshot: the snapshot keeps its volume's. */
+  async copyToSnapshot(snapshotId: string, volumeId: string): Promise<void> {
+    await this.manager.query(
+      `INSERT INTO volume_glance_metadata (snapshot_id, key, value)
+       SELECT $1, key, value FROM volume_glance_metadata WHERE volume_id = $2 ORDER BY id
+       ON CONFLICT (snapshot_id, key) DO UPDATE SET value = EXCLUDED.value`,
+      [snapshotId, volumeId],
+    );
+  }
+
+  /** Cinder's volume_glance_metadata_copy_to_volume: a volume made from a snapshot. */
+  async copyFromSnapshot(volumeId: string, snapshotId: string): Promise<void> {
+    await this.manager.query(
+      `INSERT INTO volume_glance_metadata (volume_id, key, value)
+       SELECT $1, key, value FROM volume_glance_metadata WHERE snapshot_id = $2 ORDER BY id
+       ON CONFLICT (volume_id, key) DO UPDATE SET value = EXCLUDED.value`,
+      [volumeId, snapshotId],
+    );
+  }
+
+  /** Cinder's volume_glance_metadata_copy_from_volume_to_volume: a clone. */
+  async copyFromVolume(volumeId: string, sourceVolumeId: string): Promise<void> {
+    await this.manager.query(
+      `INSERT INTO volume_glance_metadata (volume_id, key, value)
+       SELECT $1, key, value FROM volume_glance_metadata WHERE volume_id = $2 ORDER BY id
+       ON CONFLICT (volume_id, key) DO UPDATE SET value = EXCLUDED.value`,
+      [volumeId, sourceVolumeId],
+    );
+  }
+
   private async lock(tx: EntityManager, volumeId: string): Promise<MetadataWrite | null> {
     const rows = (await tx.query(
       `SELECT status FROM volumes WHERE id = $1 AND NOT deleted FOR UPDATE`,

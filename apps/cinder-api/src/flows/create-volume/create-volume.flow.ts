@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { ApiConfig } from '@cinderflow/config';
+import {
+  type GlanceImage,
+  ImageServiceError,
+  type ImageServiceClient,
+} from '@cinderflow/image-client';
 import { Binaries, Destinations, SchedulerRpc } from '@cinderflow/contracts';
 import type { Outbox } from '@cinderflow/messaging';
 import {
@@ -27,9 +32,11 @@ import {
   NOT_FOUND,
   notFound,
 } from '../../common/cinder-errors';
+import { IMAGE_SERVICE, imageServiceAway } from '../../common/image-service';
 import { scopeOf } from '../../common/scope';
 import { VolumeTypesService } from '../../types/volume-types.service';
 import type { CreateVolumeBody } from '../../volumes/volume.schemas';
+import { checkImageMetadata, imageIdFromRef } from './image-source';
 
 /**
  * The API side of create (Cinder's volume_create_api flow): extract and check the request,
@@ -48,6 +55,7 @@ export class CreateVolumeFlow {
     private readonly zones: AvailabilityZonesService,
     @Inject(OUTBOX) private readonly outbox: Outbox,
     @Inject(CONFIG) private readonly config: ApiConfig,
+    @Inject(IMAGE_SERVICE) private readonly images: ImageServiceClient,
   ) {
     this.volumeRows = new VolumesRepository(dataSource.manager);
     this.snapshotRows = new SnapshotsRepository(dataSource.manager);
@@ -74,6 +82,8 @@ export class CreateVolumeFlow {
     const sourceVolume = isGiven(v.source_volid)
       ? await this.findVolume(caller, v.source_volid)
       : null;
+    // `image_id` is the older name of `imageRef`; Cinder's controller renames it.
+    const imageRef = v.image_id !== undefined ? v.image_id : v.imageRef;
     const backup = isGiven(v.backup_id)
       ? await findBackup(this.dataSource.manager, caller, v.backup_id)
       : null;
@@ -82,7 +92,6 @@ export class CreateVolumeFlow {
         'The multiattach parameter has been removed; multiattach comes from a volume type with the extra spec multiattach="<is> True".',
       );
     }
-    const image = isGiven(v.imageRef) ? v.imageRef : isGiven(v.image_id) ? v.image_id : null;
     // The volume a snapshot was taken of: its backend holds the snapshot's bytes.
     const snapshotVolume = snapshot ? await this.snapshotRows.volumeOf(snapshot) : null;
     if (snapshot && !snapshotVolume) throw notFound(NOT_FOUND.volume(snapshot.volume_id));
@@ -101,13 +110,13 @@ export class CreateVolumeFlow {
       }
     }
     // cinder/utils.py check_exclusive_options: every option's name, not just the given ones.
-    const given = [snapshot, image, sourceVolume, backup].filter((x) => x !== null);
-    if (given.length > 1) {
+    // Before the image is looked up (Cinder's controller looks first): a request naming two
+    // sources is refused without asking glance-api, which may be away.
+    const given = [snapshot, isGiven(imageRef) ? imageRef : null, sourceVolume, backup];
+    if (given.filter((x) => x !== null).length > 1) {
       throw invalidInput('May specify only one of backup, imageRef, snapshot, source volume');
     }
-    if (image !== null) {
-      throw badRequest('Creating a volume from imageRef is not supported by this deployment yet.');
-    }
+    const image = isGiven(imageRef) ? await imageIdFromRef(this.images, caller, imageRef) : null;
     if (snapshot && snapshot.status !== 'available') {
       throw invalidSnapshot("Originating snapshot status must be one of 'available' values");
     }
@@ -149,6 +158,9 @@ export class CreateVolumeFlow {
     if (size > this.config.MAX_VOLUME_SIZE_GB) {
       throw invalidInput(`Volume size '${size}' must be at most ${this.config.MAX_VOLUME_SIZE_GB}`);
     }
+    const imageMeta = image === null ? null : await this.imageMetadata(caller, image, size);
+    // The image may name the type (its `cinder_img_volume_type` property).
+    const imageType = imageMeta?.cinder_img_volume_type;
     // The type defaults to the source's (Cinder's _get_volume_type).
     const type =
       requestedType ??
@@ -156,7 +168,9 @@ export class CreateVolumeFlow {
         ? await this.types.resolve(sourceVolume.volume_type_id)
         : snapshot
           ? await this.types.resolve(snapshot.volume_type_id)
-          : await this.types.resolve(undefined));
+          : typeof imageType === 'string' && imageType !== ''
+            ? await this.types.resolve(imageType)
+            : await this.types.resolve(undefined));
     // The zone defaults to the source's, and must be the source's (cloned_volume_same_az).
     const sourceZone = sourceVolume?.availability_zone ?? snapshotVolume?.availability_zone;
     const availabilityZone = v.availability_zone ?? sourceZone ?? this.zones.defaultZone();
@@ -183,9 +197,29 @@ export class CreateVolumeFlow {
       backupId: backup?.id ?? null,
       snapshotId: snapshot?.id ?? null,
       sourceVolid: sourceVolume?.id ?? null,
+      imageId: image,
       // Where the source's bytes are: the only backend that can copy them (snapshot_same_host).
       resourceBackend: sourceVolume?.host ?? snapshotVolume?.host ?? null,
     };
+  }
+
+  /**
+   * Cinder's ExtractVolumeRequestTask._get_image_metadata: the image as the caller sees it now
+   * (gone since the controller found it: Cinder's ImageNotFound, 404), checked against the size.
+   */
+  private async imageMetadata(
+    caller: RequestContext,
+    imageId: string,
+    size: number,
+  ): Promise<GlanceImage> {
+    const image = await this.images.show(caller, imageId).catch((error: unknown) => {
+      // Refused to this caller since the controller found it: as good as gone.
+      if (error instanceof ImageServiceError && error.status < 500) return null;
+      throw imageServiceAway(error);
+    });
+    if (!image) throw notFound(`Image ${imageId} could not be found.`);
+    checkImageMetadata(image, size);
+    return image;
   }
 
   private async findSnapshot(caller: RequestContext, id: string): Promise<SnapshotEntity> {
@@ -266,6 +300,7 @@ export class CreateVolumeFlow {
           ...(request.backupId ? { backup_id: request.backupId } : {}),
           ...(request.snapshotId ? { snapshot_id: request.snapshotId } : {}),
           ...(request.sourceVolid ? { source_volid: request.sourceVolid } : {}),
+          ...(request.imageId ? { image_id: request.imageId } : {}),
           ...(request.resourceBackend ? { resource_backend: request.resourceBackend } : {}),
         },
         retry: { num_attempts: 1, backends: [], exc_reasons: [] },

@@ -309,6 +309,100 @@ describe('FileDriver', () => {
     });
   });
 
+  describe('copyImageToVolume and clearDownload', () => {
+    async function readAll(path: string, length: number): Promise<Buffer> {
+      const file = await open(path, 'r');
+      try {
+        const bytes = Buffer.alloc(length);
+        await file.read(bytes, 0, length, 0);
+        return bytes;
+      } finally {
+        await file.close();
+      }
+    }
+
+    /** The data in chunks of `size` bytes, as a download hands it on. */
+    async function* chunks(data: Buffer, size: number): AsyncGenerator<Uint8Array> {
+      for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+    }
+
+    it('writes the image at the start of the volume; the rest stays zeros, sparse', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      // 3 MiB + 5: random, a run of zeros a whole block long, random; odd-sized chunks.
+      const image = Buffer.concat([
+        Buffer.alloc(MiB, 7),
+        Buffer.alloc(MiB),
+        Buffer.from(Array.from({ length: MiB + 5 }, (_, i) => (i * 31) % 251)),
+      ]);
+      await expect(
+        d.copyImageToVolume({ id: VOLUME_A, size: 1 }, chunks(image, 65_537)),
+      ).resolves.toBe(image.length);
+      const st = await stat(d.pathOf(VOLUME_A));
+      expect(st.size).toBe(GiB);
+      expect(
+        (await readAll(d.pathOf(VOLUME_A), image.length + 4096)).equals(
+          Buffer.concat([image, Buffer.alloc(4096)]),
+        ),
+      ).toBe(true);
+      // The zero block was left a hole: less than the image's 3 MiB is allocated.
+      expect(st.blocks * 512).toBeLessThan(2 * MiB + 64 * 1024);
+    });
+
+    it('leaves nothing of what the volume held before', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      const file = await open(d.pathOf(VOLUME_A), 'r+');
+      await file.write(Buffer.alloc(4096, 9), 0, 4096, 0);
+      await file.write(Buffer.from('old'), 0, 3, 100 * MiB);
+      await file.close();
+      await d.copyImageToVolume({ id: VOLUME_A, size: 1 }, chunks(Buffer.alloc(8192), 4096));
+      expect((await readAll(d.pathOf(VOLUME_A), 8192)).equals(Buffer.alloc(8192))).toBe(true);
+      const far = await open(d.pathOf(VOLUME_A), 'r');
+      const old = Buffer.alloc(3, 1);
+      await far.read(old, 0, 3, 100 * MiB);
+      await far.close();
+      expect(old.equals(Buffer.alloc(3))).toBe(true);
+    });
+
+    it('fails with the source when the data stops coming mid-way', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      async function* cutShort(): AsyncGenerator<Uint8Array> {
+        yield Buffer.alloc(MiB, 3);
+        yield Buffer.alloc(MiB, 4);
+        throw new Error('terminated');
+      }
+      await expect(d.copyImageToVolume({ id: VOLUME_A, size: 1 }, cutShort())).rejects.toThrow(
+        'terminated',
+      );
+    });
+
+    it('refuses data larger than the volume', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      // Zeros, so that the GiB before the refusal costs no disk writes.
+      async function* tooMuch(): AsyncGenerator<Uint8Array> {
+        for (let i = 0; i <= 1024; i++) yield Buffer.alloc(MiB);
+      }
+      await expect(d.copyImageToVolume({ id: VOLUME_A, size: 1 }, tooMuch())).rejects.toThrow(
+        /exceeds the volume's 1 GiB/,
+      );
+    });
+
+    it('clearDownload leaves the volume its size, all zeros; a missing one is no error', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 2 });
+      await d.copyImageToVolume({ id: VOLUME_A, size: 2 }, chunks(Buffer.alloc(MiB, 5), MiB));
+      await d.clearDownload({ id: VOLUME_A, size: 2 });
+      const st = await stat(d.pathOf(VOLUME_A));
+      expect(st.size).toBe(2 * GiB);
+      expect(st.blocks).toBe(0);
+      await expect(d.clearDownload({ id: VOLUME_B, size: 1 })).resolves.toBeUndefined();
+      await expect(stat(d.pathOf(VOLUME_B))).rejects.toThrow(/ENOENT/);
+    });
+  });
+
   describe('initializeConnectionSnapshot', () => {
     const SNAPSHOT = '00000000-0000-4000-8000-0000000000c1';
 

@@ -1,5 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { MessageActions, MessageDetails, SnapshotEntity } from '@cinderflow/persistence';
+import {
+  MessageActions,
+  MessageDetails,
+  SnapshotEntity,
+  VolumeGlanceMetadataRepository,
+  VolumesRepository,
+} from '@cinderflow/persistence';
 import { defineWork, ManagerWork } from '@cinderflow/service-runtime';
 import { snapshotMachine } from '@cinderflow/status-machines';
 import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
@@ -23,7 +29,11 @@ export const CreateSnapshotWork = defineWork({
   },
 });
 
-/** The manager side of create snapshot: the driver's point-in-time copy, then `available`. */
+/**
+ * The manager side of create snapshot: the driver's point-in-time copy, then `available`; the
+ * snapshot of a bootable volume keeps its image metadata, in the same transaction
+ * (volume_glance_metadata_copy_to_snapshot), for the volumes made from it.
+ */
 @Injectable()
 export class CreateSnapshotHandler implements OnModuleInit {
   constructor(
@@ -40,6 +50,12 @@ export class CreateSnapshotHandler implements OnModuleInit {
     return this.work.run(CreateSnapshotWork, snapshotId, {
       run: (row) => this.driver.createSnapshot({ id: row.id, volumeId: row.volume_id }),
       set: () => ({ progress: '100%' }),
+      then: async (tx, row) => {
+        const volume = await new VolumesRepository(tx).findAny(row.volume_id);
+        if (volume?.bootable) {
+          await new VolumeGlanceMetadataRepository(tx).copyToSnapshot(row.id, row.volume_id);
+        }
+      },
     });
   }
 }

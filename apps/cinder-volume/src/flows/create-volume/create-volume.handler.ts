@@ -23,12 +23,14 @@ import {
   SnapshotsRepository,
   StatusConflictError,
   VolumeEntity,
+  VolumeGlanceMetadataRepository,
   VolumesRepository,
 } from '@cinderflow/persistence';
 import { LOGGER, OUTBOX } from '@cinderflow/service-runtime';
 import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
 import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
 import { VOLUME_SERVICE, type VolumeServiceInfo } from '../../volume-service.identity';
+import { CreateFromImage } from './create-from-image';
 
 /**
  * The manager side of create (Cinder's volume_create_manager flow): create the bytes through the
@@ -43,6 +45,7 @@ export class CreateVolumeHandler {
     @Inject(OUTBOX) private readonly outbox: Outbox,
     @Inject(VOLUME_SERVICE) private readonly service: VolumeServiceInfo,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly fromImage: CreateFromImage,
   ) {}
 
   async handle(message: CreateVolume): Promise<void> {
@@ -54,11 +57,14 @@ export class CreateVolumeHandler {
     }
     // Only the attempt the scheduler assigned to us counts: a duplicate or stale message (the
     // volume moved on, or a newer attempt exists) changes nothing.
+    // A create from an image is also taken up again `downloading` (a transient failure made the
+    // message come back mid-way); the download starts over.
+    const statuses = spec.image_id === undefined ? ['creating'] : ['creating', 'downloading'];
     const claimed = await this.dataSource.transaction(async (tx) => {
       const volume = await new VolumesRepository(tx).findLive(spec.volume_id);
       if (
         !volume ||
-        volume.status !== 'creating' ||
+        !statuses.includes(volume.status) ||
         volume.host !== host ||
         volume.scheduling_attempt !== retry.num_attempts
       ) {
@@ -70,10 +76,10 @@ export class CreateVolumeHandler {
       await recordWork(tx, {
         resourceType: 'volume',
         resourceId: volume.id,
-        status: 'creating',
+        status: volume.status,
         serviceHost: this.service.serviceHost,
       });
-      return 'claimed';
+      return volume.status === 'downloading' ? 'downloading' : 'claimed';
     });
     if (claimed === 'skip') {
       log.info('create already handled or superseded; nothing to do');
@@ -85,10 +91,21 @@ export class CreateVolumeHandler {
       return;
     }
 
-    try {
-      await this.createBytes(spec);
-    } catch (error) {
-      await this.reschedule(message, error as Error, log);
+    if (claimed !== 'downloading') {
+      try {
+        await this.createBytes(spec);
+      } catch (error) {
+        await this.reschedule(message, error as Error, log);
+        return;
+      }
+    }
+
+    if (spec.image_id !== undefined) {
+      await this.fromImage.fill(
+        message,
+        claimed === 'downloading' ? 'downloading' : 'creating',
+        log,
+      );
       return;
     }
 
@@ -110,6 +127,7 @@ export class CreateVolumeHandler {
             params: { host, attempt: retry.num_attempts },
           },
         });
+        await copyGlanceMetadata(tx, spec);
         await finishWork(tx, 'volume', spec.volume_id);
       });
       log.info({ host }, 'volume created');
@@ -125,8 +143,8 @@ export class CreateVolumeHandler {
 
   /**
    * Cinder's _create_raw_volume, _create_from_snapshot or _create_from_source_volume: the new
-   * volume holds the source's bytes as they are now. Each driver call is idempotent (a
-   * redelivery calls it again).
+   * volume holds the source's bytes as they are now; one made from an image starts as a raw
+   * volume. Each driver call is idempotent (a redelivery calls it again).
    */
   private createBytes(spec: CreateVolume['request_spec']): Promise<void> {
     const volume = { id: spec.volume_id, size: spec.size };
@@ -242,6 +260,25 @@ async function handedToBackup(
 ): Promise<boolean> {
   const backup = await new BackupsRepository(manager).findAny(backupId);
   return backup?.status === 'restoring' && backup.restore_volume_id === volumeId;
+}
+
+/**
+ * Cinder's _handle_bootable_volume_glance_meta for a snapshot or a clone: a volume made from a
+ * bootable volume (or a snapshot of one) gets the image metadata the snapshot kept
+ * (volume_glance_metadata_copy_to_volume) or the source volume has
+ * (volume_glance_metadata_copy_from_volume_to_volume). None to copy is no error.
+ */
+async function copyGlanceMetadata(
+  manager: EntityManager,
+  spec: CreateVolume['request_spec'],
+): Promise<void> {
+  if (!(await bootableFromSource(manager, spec)).bootable) return;
+  const glance = new VolumeGlanceMetadataRepository(manager);
+  if (spec.snapshot_id !== undefined) {
+    await glance.copyFromSnapshot(spec.volume_id, spec.snapshot_id);
+  } else if (spec.source_volid !== undefined) {
+    await glance.copyFromVolume(spec.volume_id, spec.source_volid);
+  }
 }
 
 /** A volume made from a bootable volume (or a snapshot of one) is bootable too, as in Cinder. */

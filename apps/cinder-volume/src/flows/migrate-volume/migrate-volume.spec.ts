@@ -77,6 +77,7 @@ describe('cinder-volume migrate_volume (real database, two file drivers)', () =>
       b.work,
       { serviceHost: b.host, backendName: '', availabilityZone: 'nova' },
       quiet,
+      b.driver,
     );
 
   beforeAll(async () => {
