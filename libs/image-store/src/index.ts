@@ -3,4 +3,5 @@ export * from './image-delete';
 export * from './image-stores';
 export * from './image-upload';
 export * from './import-source';
+export * from './python-repr';
 export * from './upload-settlement';

@@ -9,6 +9,7 @@ import {
   ImageFormatsMissingError,
   type ImageStores,
   missingFormats,
+  pyRepr,
   StorageQuotaFullError,
 } from '@cinderflow/image-store';
 import type { Logger } from '@cinderflow/logging';
@@ -178,7 +179,7 @@ export class LocationsService {
       const sameUrls =
         wanted.length === existing.length && wanted.every((u, i) => u === existing[i]);
       if (current.length > 0 && !sameUrls) {
-        throw badRequest(`Original locations is not empty: ${pythonRepr(current)}`);
+        throw badRequest(`Original locations is not empty: ${locationsRepr(current)}`);
       }
       let size: number | null = null;
       if (sameUrls) {
@@ -538,19 +539,10 @@ function validationData(image: ImageEntity, locations: NewLocation[]): Record<st
   return fresh;
 }
 
-/** Locations as Python prints Glance's list of location dicts (its "not empty" message). */
-function pythonRepr(locations: ImageLocationEntity[]): string {
-  const value = (v: unknown): string =>
-    typeof v === 'string'
-      ? `'${v}'`
-      : Array.isArray(v)
-        ? `[${v.map(value).join(', ')}]`
-        : typeof v === 'object' && v !== null
-          ? `{${Object.entries(v)
-              .map(([k, x]) => `'${k}': ${value(x)}`)
-              .join(', ')}}`
-          : String(v);
-  return value(
-    locations.map((l) => ({ url: l.value, metadata: l.meta_data, id: l.id, status: l.status })),
+/** Glance's list of location dicts as Python prints it (its "not empty" message). */
+function locationsRepr(locations: ImageLocationEntity[]): string {
+  // The database API's own key order (glance/db/sqlalchemy/api.py _image_get).
+  return pyRepr(
+    locations.map((l) => ({ id: l.id, url: l.value, metadata: l.meta_data, status: l.status })),
   );
 }

@@ -1,3 +1,4 @@
+import { pyRepr } from '@cinderflow/image-store';
 import type { NewImage } from '@cinderflow/persistence';
 import { INTERNAL_ERROR, TaskFailure } from './task-input';
 
@@ -71,7 +72,7 @@ export interface Creator {
 }
 
 /** Python's repr of a dict's keys view: `dict_keys(['id', 'self'])`. */
-const dictKeys = (keys: string[]) => `dict_keys([${keys.map((k) => `'${k}'`).join(', ')}])`;
+const dictKeys = (keys: string[]) => `dict_keys(${pyRepr(keys)})`;
 
 /** A value our columns cannot hold: Glance's database would refuse it (its internal error). */
 function unstorable(why: string): never {
