@@ -29,7 +29,7 @@ import {
   imageNotFound,
 } from '../common/glance-errors';
 import { IMAGE_STORES } from '../common/tokens';
-import { dataPolicy, policyForbidden } from '../image-data/data-policy';
+import { isAdminOrOwningMember, notAuthorized } from '../common/policy';
 
 /** One JSON-patch operation on `/locations`, its pointer decoded as Glance does. */
 export interface LocationChange {
@@ -99,14 +99,14 @@ export class LocationsService {
       if (Array.isArray(change.value) && change.value.length === 0) {
         throw forbidden('Cannot set locations to empty list.');
       }
-      if (!dataPolicy.ownerMember(caller, image)) throw policyForbidden('set_image_location');
+      if (!isAdminOrOwningMember(caller, image)) throw notAuthorized('set_image_location');
       if (!Array.isArray(change.value)) {
         throw badRequest(`Provided object does not match schema 'image': not an array`);
       }
       const locations = change.value.map(parseLocation);
       return done(await this.replace(manager, caller, image.id, locations));
     }
-    if (!dataPolicy.ownerMember(caller, image)) throw policyForbidden('set_image_location');
+    if (!isAdminOrOwningMember(caller, image)) throw notAuthorized('set_image_location');
     return done(await this.add(manager, caller, image.id, path[1], parseLocation(change.value)));
   }
 
@@ -214,7 +214,8 @@ export class LocationsService {
     image: ImageEntity,
     position: string,
   ): Promise<{ image: ImageEntity; afterCommit: () => Promise<void> }> {
-    if (!dataPolicy.admin(caller)) throw policyForbidden('delete_image_location');
+    // delete_image_location: admin only.
+    if (!caller.isAdmin) throw notAuthorized('delete_image_location');
     const removed = await (async () => {
       const { image: locked, current, storage } = await this.lock(manager, caller, image.id);
       if (!this.config.GLANCE_SHOW_MULTIPLE_LOCATIONS) {
