@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,15 +6,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import {
-  createDataSource,
-  dropDatabase,
-  ensureDatabase,
   ImageEntity,
   ImageLocationEntity,
   ImagesRepository,
   RecordNotFoundError,
-  runMigrations,
 } from '@cinderflow/persistence';
+import { createTestDatabase } from '@cinderflow/persistence/testing';
 import { FileStore } from './file-store';
 import {
   deleteEventFor,
@@ -71,27 +68,19 @@ class CountingStores extends ImageStores {
 }
 
 describe('deleting images and scrubbing their data (PostgreSQL)', () => {
-  let url: string;
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let ds: DataSource;
   let dirs: { id: string; dir: string }[];
   let stores: CountingStores;
 
   beforeAll(async () => {
-    const server = new URL(
-      process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    );
-    server.pathname = `/cinderflow_test_${randomBytes(4).toString('hex')}`;
-    url = server.toString();
-    await ensureDatabase(url);
-    ds = createDataSource(url, 20);
-    await ds.initialize();
-    await runMigrations(ds);
+    db = await createTestDatabase();
+    ds = db.dataSource;
     const root = await mkdtemp(join(tmpdir(), 'image-delete-'));
     dirs = ['s1', 's2'].map((id) => ({ id, dir: join(root, id) }));
   });
   afterAll(async () => {
-    await ds.destroy();
-    await dropDatabase(url);
+    await db.drop();
     await rm(join(dirs[0].dir, '..'), { recursive: true, force: true });
   });
   beforeEach(() => {
