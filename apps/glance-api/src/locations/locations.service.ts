@@ -10,6 +10,7 @@ import {
   type ImageStores,
   missingFormats,
   pyRepr,
+  removeLocationData,
   StorageQuotaFullError,
 } from '@cinderflow/image-store';
 import type { Logger } from '@cinderflow/logging';
@@ -234,8 +235,9 @@ export class LocationsService {
     })();
     const after = await new ImagesRepository(manager).findAny(image.id);
     if (!after) throw imageNotFound(image.id);
-    // The data goes once the location's `deleted` is committed (a crash in between leaves it to
-    // the leftover removal at start and in every scrubber pass).
+    // The data goes once the location's `deleted` is committed, the way every remover removes
+    // it; a crash or a store error in between leaves it to the leftover removal at start and in
+    // every scrubber pass.
     return {
       image: after,
       afterCommit: async () => {
@@ -314,6 +316,9 @@ export class LocationsService {
   ): Promise<number> {
     const store = this.storeOf(location);
     if (!store || store.isPartial(location.url)) throw invalidLocation();
+    // Until this PATCH commits, a remover of the same data waits (and then keeps it), or has
+    // removed it already (and the size below finds nothing).
+    await new ImageStorageRepository(manager).lockData(location.url);
     const size = await store.size(location.url).catch(() => 0);
     if (!(size > 0)) throw invalidLocation();
     // Data of another image (its upload's file, or a location it holds) is not the caller's
@@ -356,19 +361,18 @@ export class LocationsService {
     }
   }
 
-  /** Removes a deleted location's data, unless another location still names it. */
+  /** Removes a deleted location's data (kept while another location still names it). */
   private async deleteData(location: ImageLocationEntity): Promise<void> {
-    const storage = new ImageStorageRepository(this.dataSource.manager);
-    if ((await storage.locationsNamed(location.value)).length > 0) return;
-    const store =
-      this.stores.all().find((s) => s.id === location.meta_data.store && s.owns(location.value)) ??
-      this.stores.forUri(location.value);
-    await store?.delete(location.value).catch((error: Error) => {
+    try {
+      await removeLocationData(this.dataSource, this.stores, location.id, 'leftover', {
+        skipLocked: false,
+      });
+    } catch (error) {
       this.logger.error(
-        { location: location.id, err: error.message },
-        'could not delete the data of a removed location',
+        { location: location.id, err: (error as Error).message },
+        'could not delete the data of a removed location; the scrubber or the next start removes it',
       );
-    });
+    }
   }
 }
 
