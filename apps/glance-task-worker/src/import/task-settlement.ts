@@ -1,7 +1,5 @@
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { ImageStores } from '@cinderflow/image-store';
+import { type ImageStores, removeUnfinishedUpload } from '@cinderflow/image-store';
 import {
   ImagesRepository,
   NOW_UTC,
@@ -89,12 +87,7 @@ export class TaskSettlement {
     if (outcome === 'failure' && imageId) {
       // A killed upload leaves its partial file behind, or its whole file if it died between
       // the rename and the commit; no location names either (the image never got one).
-      await Promise.all(
-        this.stores.all().map(async (store) => {
-          await store.removePartials(imageId);
-          await store.delete(pathToFileURL(join(store.dir, imageId)).href);
-        }),
-      );
+      await removeUnfinishedUpload(this.dataSource.manager, this.stores, imageId);
     }
     return outcome;
   }
