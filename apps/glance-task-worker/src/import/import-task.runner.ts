@@ -12,6 +12,7 @@ import {
   ImportSourceError,
   ImportUriError,
   openImportSource,
+  removeUnfinishedUpload,
   uploadImageData,
   validateLegacyImportUri,
 } from '@cinderflow/image-store';
@@ -169,13 +170,14 @@ export class ImportTaskRunner {
     }
     if (image.status === 'saving' && image.upload_host === this.host) {
       // An earlier run here stopped mid-upload (its put-back failed with the database away).
+      // Data first, as a restart settles an upload: dying in between leaves it `saving` here.
+      await removeUnfinishedUpload(this.dataSource.manager, this.stores, imageId);
       image = await images.transition(
         imageId,
         'upload_failed_v2',
         { upload_host: null },
         { sql: 'upload_host = :host', params: { host: this.host } },
       );
-      await Promise.all(this.stores.all().map((store) => store.removePartials(imageId)));
     }
     if (image.status === 'queued') image = await this.fill(task, image, uri);
     if (image.status !== 'active') throw this.noLongerValid(task, imageId);
