@@ -164,6 +164,16 @@ const SORT_SQL: Record<ImageSortKey, string> = {
   updated_at: 'COALESCE(i.updated_at, i.created_at)',
 };
 
+/** What a new image is when its creator does not say (Glance's ImageFactory.new_image). */
+const NEW_IMAGE_DEFAULTS = {
+  visibility: 'shared',
+  protected: false,
+  min_disk: 0,
+  min_ram: 0,
+  os_hidden: false,
+  tags: [] as string[],
+};
+
 /** Image rows, their locations and members: what glance-api, the scrubber and tasks share. */
 export class ImagesRepository {
   constructor(private readonly manager: EntityManager) {}
@@ -175,12 +185,7 @@ export class ImagesRepository {
       .insert()
       .into(ImageEntity)
       .values({
-        visibility: 'shared',
-        protected: false,
-        min_disk: 0,
-        min_ram: 0,
-        os_hidden: false,
-        tags: [],
+        ...NEW_IMAGE_DEFAULTS,
         ...image,
         properties: () => 'CAST(:properties AS jsonb)',
         status: imageMachine.initial,
@@ -200,12 +205,7 @@ export class ImagesRepository {
       .insert()
       .into(ImageEntity)
       .values({
-        visibility: 'shared',
-        protected: false,
-        min_disk: 0,
-        min_ram: 0,
-        os_hidden: false,
-        tags: [],
+        ...NEW_IMAGE_DEFAULTS,
         properties: {},
         ...image,
         status: imageMachine.initial,
