@@ -12,6 +12,7 @@ import { ImagesRepository, TasksRepository } from '@cinderflow/persistence';
 import { createTestDatabase } from '@cinderflow/persistence/testing';
 import { RestartCleanup } from '../init-host/restart-cleanup';
 import { ImportTaskRunner } from './import-task.runner';
+import { uploadHolderOf } from './task-settlement';
 import { INTERNAL_ERROR } from './task-input';
 
 /**
@@ -84,7 +85,7 @@ describe('ImportTaskRunner', () => {
       disk_format: 'raw',
       container_format: 'bare',
     });
-    await images().transition(imageId, 'upload', { upload_host: HOST });
+    await images().transition(imageId, 'upload', { upload_host: uploadHolderOf(HOST) });
     if (leftovers) {
       // What a killed upload leaves in the store: a partial file, or a whole one not committed.
       mkdirSync(stores.defaultStore.dir, { recursive: true });

@@ -11,6 +11,13 @@ import {
 
 export type Settled = 'success' | 'failure' | 'moved-on';
 
+/**
+ * What a worker writes as the holder of its imports' uploads (`upload_host`): its host, named
+ * apart from a glance-api on the same SERVICE_HOST, whose restart settles the uploads it holds
+ * itself and must not take a running import's upload for one of them.
+ */
+export const uploadHolderOf = (host: string): string => `glance-task-worker@${host}`;
+
 /** `expires_at` of a task that ends now: Glance keeps it task_time_to_live hours. */
 export function expiresAt(timeToLiveH: number): () => string {
   const hours = Math.trunc(timeToLiveH);
@@ -72,7 +79,8 @@ export class TaskSettlement {
         image &&
         !image.deleted &&
         (image.status === 'queued' ||
-          (image.status === 'saving' && [null, this.host].includes(image.upload_host)));
+          (image.status === 'saving' &&
+            [null, uploadHolderOf(this.host)].includes(image.upload_host)));
       if (halfMade) {
         await images.transition(image.id, 'delete', {
           deleted: true,
