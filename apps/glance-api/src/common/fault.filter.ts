@@ -4,6 +4,7 @@ import {
   type ExceptionFilter,
   HttpException,
   Inject,
+  NotFoundException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from '@cinderflow/logging';
@@ -11,6 +12,7 @@ import { isTransientError } from '@cinderflow/messaging';
 import { RecordNotFoundError, StatusConflictError } from '@cinderflow/persistence';
 import { LOGGER, noteServerError } from '@cinderflow/service-runtime';
 import { GlanceHttpError, renderError } from './glance-errors';
+import { rejectedMethod } from './reject-method';
 
 /** Every error as webob would answer it, with Glance's code. */
 @Catch()
@@ -25,6 +27,10 @@ export class FaultFilter implements ExceptionFilter {
       this.logger.warn({ err: (error as Error).message }, 'response failed after its headers');
       res.destroy();
       return;
+    }
+    // No handler took the request: on one of Glance's paths, a method it does not take.
+    if (error instanceof NotFoundException && error.message.startsWith('Cannot ')) {
+      error = rejectedMethod(req.method, req.path) ?? error;
     }
     const [status, message] = this.describe(error);
     if (error instanceof GlanceHttpError) {
