@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import type { RequestContext } from '@cinderflow/request-context';
 import { GlanceHttpError } from '../common/glance-errors';
 import { Caller } from '../common/glance-request';
-import { queryParams, urlencode } from './task-list.params';
+import { QueryParams, urlencode } from '../common/query';
 import { taskStubView, taskView } from './task.view';
 import { tasksSchemaDocument, taskSchemaDocument } from './task.schema';
 import { TasksService } from './tasks.service';
@@ -34,7 +34,7 @@ export class TasksController {
     @Caller() caller: RequestContext,
     @Req() req: Request,
   ): Promise<Record<string, unknown>> {
-    const params = queryParams(req.originalUrl);
+    const params = QueryParams.ofUrl(req.originalUrl).lastValues();
     const { tasks, nextMarker } = await this.service.list(caller, params);
     params.delete('marker');
     const query = urlencode(params);
