@@ -12,6 +12,8 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
+    // A library's test helpers (src/testing), for other workspaces' specs only.
+    '^@cinderflow/([^/]+)/testing$': path.join(__dirname, 'libs/$1/src/testing/index.ts'),
     '^@cinderflow/(.*)$': path.join(__dirname, 'libs/$1/src/index.ts'),
   },
 };

@@ -66,4 +66,31 @@ describe('glance-api: discovery, create and show', () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Keystone uri=/);
   });
+
+  it("answers a method a path does not take 405 with Allow, as Glance's router does", async () => {
+    const id = '00000000-0000-0000-0000-000000000000';
+    for (const [method, path, allowed] of [
+      ['DELETE', '/v2/images', 'GET, POST'],
+      ['PUT', `/v2/images/${id}`, 'GET, PATCH, DELETE'],
+      ['GET', `/v2/images/${id}/actions/deactivate`, 'POST'],
+      ['GET', `/v2/images/${id}/tags/blue`, 'PUT, DELETE'],
+      ['POST', `/v2/images/${id}/file`, 'GET, PUT'],
+      ['POST', '/v2/schemas/image', 'GET'],
+      ['PUT', '/v2/info/stores', 'GET'],
+    ]) {
+      const res = await glance.request(method, path, undefined, { Accept: 'application/json' });
+      expect([method, path, res.status, res.headers.get('allow'), res.body]).toEqual([
+        method,
+        path,
+        405,
+        allowed,
+        {
+          message: `The method ${method} is not allowed for this resource.`,
+          code: '405 Method Not Allowed',
+          title: 'Method Not Allowed',
+        },
+      ]);
+    }
+    expect((await glance.get('/v2/bogus')).status).toBe(404);
+  });
 });

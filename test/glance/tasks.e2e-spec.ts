@@ -27,7 +27,14 @@ const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
 class Source {
   private server?: Server;
   private readonly stalled: ServerResponse[] = [];
+  /** Responses to `/held`: 1 MiB of 4, the rest when released. */
+  private readonly held: ServerResponse[] = [];
   port = 0;
+
+  /** Sends the rest of every `/held` response. */
+  release(): void {
+    for (const res of this.held.splice(0)) res.end(Buffer.alloc(3 * MiB, 7));
+  }
 
   url(path: string): string {
     return `http://127.0.0.1:${this.port}${path}`;
@@ -64,9 +71,10 @@ class Source {
           return;
         }
         case '/stall':
+        case '/held':
           res.writeHead(200, { 'Content-Length': 4 * MiB });
           res.write(Buffer.alloc(MiB, 7));
-          this.stalled.push(res);
+          (req.url === '/held' ? this.held : this.stalled).push(res);
           return;
         default:
           res.writeHead(404, { 'Content-Type': 'text/plain' });
@@ -78,7 +86,7 @@ class Source {
   }
 
   async stop(): Promise<void> {
-    this.stalled.forEach((res) => res.destroy());
+    [...this.stalled, ...this.held].forEach((res) => res.destroy());
     this.server?.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
   }
@@ -564,6 +572,26 @@ describe('glance tasks: the tasks API and glance-task-worker', () => {
     });
     expect(await imageOfTask(id)).toMatchObject({ status: 'deleted' });
     expect(storeFiles().filter((name) => name.startsWith(image.id as string))).toEqual([]);
+  });
+
+  it("leaves a running import alone when glance-api restarts on the same host (its upload isn't glance-api's)", async () => {
+    const created = await glance.post('/v2/tasks', importTask(source.url('/held')));
+    const id = created.body.id as string;
+    await cluster.waitFor(
+      async () => (await imageOfTask(id))?.status === 'saving',
+      10_000,
+      () => 'the import did not start writing',
+    );
+    // glance-api's start settles the uploads its host left `saving`: not this one.
+    await cluster.stopService('glance-api', 'SIGKILL');
+    await cluster.startGlanceApi(apiEnv);
+    expect(await imageOfTask(id)).toMatchObject({
+      status: 'saving',
+      upload_host: 'glance-task-worker@e2e-host',
+    });
+    source.release();
+    expect(await waitForTask(id)).toMatchObject({ status: 'success' });
+    expect(await imageOfTask(id)).toMatchObject({ status: 'active', size: String(4 * MiB) });
   });
 
   const glanceCli = '/usr/bin/glance';

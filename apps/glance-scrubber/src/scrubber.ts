@@ -28,6 +28,8 @@ export interface PassReport {
   missing: number;
   /** Locations outside our stores (http...), only marked deleted. */
   external: number;
+  /** Locations marked deleted whose data another location still names (left in place). */
+  kept: number;
   /** Locations another scrubber held, or had finished, when this one came to them. */
   skipped: number;
   /** Locations left as they were because their data could not be deleted; the next pass retries. */
@@ -66,6 +68,7 @@ export class Scrubber {
       removed: 0,
       missing: 0,
       external: 0,
+      kept: 0,
       skipped: 0,
       failed: 0,
       images: 0,
@@ -137,6 +140,7 @@ export class Scrubber {
       case 'removed':
       case 'missing':
       case 'external':
+      case 'kept':
         report[removal.outcome]++;
         break;
       default:

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,15 +6,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import {
-  createDataSource,
-  dropDatabase,
-  ensureDatabase,
   ImageEntity,
   ImageLocationEntity,
   ImagesRepository,
   RecordNotFoundError,
-  runMigrations,
 } from '@cinderflow/persistence';
+import { createTestDatabase } from '@cinderflow/persistence/testing';
 import { FileStore } from './file-store';
 import {
   deleteEventFor,
@@ -71,27 +68,19 @@ class CountingStores extends ImageStores {
 }
 
 describe('deleting images and scrubbing their data (PostgreSQL)', () => {
-  let url: string;
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let ds: DataSource;
   let dirs: { id: string; dir: string }[];
   let stores: CountingStores;
 
   beforeAll(async () => {
-    const server = new URL(
-      process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    );
-    server.pathname = `/cinderflow_test_${randomBytes(4).toString('hex')}`;
-    url = server.toString();
-    await ensureDatabase(url);
-    ds = createDataSource(url, 20);
-    await ds.initialize();
-    await runMigrations(ds);
+    db = await createTestDatabase();
+    ds = db.dataSource;
     const root = await mkdtemp(join(tmpdir(), 'image-delete-'));
     dirs = ['s1', 's2'].map((id) => ({ id, dir: join(root, id) }));
   });
   afterAll(async () => {
-    await ds.destroy();
-    await dropDatabase(url);
+    await db.drop();
     await rm(join(dirs[0].dir, '..'), { recursive: true, force: true });
   });
   beforeEach(() => {
@@ -235,6 +224,71 @@ describe('deleting images and scrubbing their data (PostgreSQL)', () => {
     const outcomes: string[] = [];
     await removeLeftovers(ds, stores, (removal) => outcomes.push(removal.outcome));
     expect(outcomes).toEqual(['missing']);
+  });
+
+  it('removes the data of a location a PATCH made deleted once that commit is past (or left it)', async () => {
+    const { id, uris } = await activeImage();
+    const [first, second] = await locations(id);
+    // What PATCH remove commits before it removes the data: the location deleted, its flag not.
+    await repo().transitionLocation(first.id, 'delete');
+    const seen: string[] = [];
+    await removeLeftovers(ds, stores, (removal) => seen.push(removal.outcome));
+    expect(seen).toEqual(['removed']);
+    expect((await locations(id)).map((l) => [l.status, l.deleted])).toEqual([
+      ['deleted', true],
+      ['active', false],
+    ]);
+    expect((await locations(id))[0].deleted_at).toBeInstanceOf(Date);
+    expect(uris.map((uri) => existsSync(new URL(uri)))).toEqual([false, true]);
+    // Done once: the next pass finds nothing, and the other location's data stays.
+    await removeLeftovers(ds, stores, (removal) => seen.push(removal.outcome));
+    expect(seen).toEqual(['removed']);
+    expect(
+      await removeLocationData(ds, stores, second.id, 'leftover', { skipLocked: false }),
+    ).toEqual({ outcome: 'skipped' });
+    expect(existsSync(new URL(uris[1]))).toBe(true);
+  });
+
+  it('keeps data another location still names: removed with the last of them, once', async () => {
+    // One image listing the same data twice (other metadata), and a third location of its own.
+    const { id, uris } = await activeImage(['s1', 's2']);
+    await repo().addLocation(id, uris[0], { store: 's1', note: 'again' });
+    const [a, , again] = await locations(id);
+    // A pending location whose data an active one still names: the scrubber leaves the data.
+    await repo().transitionLocation(a.id, 'delayed_delete');
+    expect(
+      await removeLocationData(ds, stores, a.id, 'pending', { skipLocked: true }),
+    ).toMatchObject({ outcome: 'kept' });
+    expect(existsSync(new URL(uris[0]))).toBe(true);
+    // Both pending, removed at once by two scrubbers: the data goes exactly once, with the last.
+    const other = await activeImage(['s1']);
+    await repo().addLocation(other.id, other.uris[0], { store: 's1', note: 'again' });
+    await deleteImage(ds, stores, { imageId: other.id, delayedDelete: true });
+    const pending = await locations(other.id);
+    const outcomes = await Promise.all(
+      pending.map((l) =>
+        removeLocationData(ds, stores, l.id, 'pending', {
+          skipLocked: true,
+          // Both hold their location before either looks at the other.
+          beforeRemove: () => new Promise((r) => setTimeout(r, 50)),
+        }),
+      ),
+    );
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['kept', 'removed']);
+    expect(stores.removed.get(other.uris[0])).toBe(1);
+    expect(existsSync(new URL(other.uris[0]))).toBe(false);
+    expect(await image(other.id)).toMatchObject({ status: 'deleted', deleted: true });
+    // The first image: deleting it at once removes the shared data once and the rest.
+    await deleteImage(ds, stores, { imageId: id, delayedDelete: false });
+    expect((await locations(id)).map((l) => [l.id === again.id, l.status])).toEqual([
+      [false, 'deleted'],
+      [false, 'deleted'],
+      [true, 'deleted'],
+    ]);
+    expect(uris.map((uri) => [existsSync(new URL(uri)), stores.removed.get(uri)])).toEqual([
+      [false, 1],
+      [false, 1],
+    ]);
   });
 
   it('leaves a location whose data cannot be removed as it was, for a later pass', async () => {

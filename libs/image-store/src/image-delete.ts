@@ -3,9 +3,11 @@ import {
   type ImageEntity,
   type ImageLocationEntity,
   ImagesRepository,
+  ImageStorageRepository,
   NOW_UTC,
   RecordNotFoundError,
 } from '@cinderflow/persistence';
+import type { EntityManager } from 'typeorm';
 import { imageMachine, type ImageEvent, type ImageStatus } from '@cinderflow/status-machines';
 import type { ImageStores } from './image-stores';
 
@@ -61,11 +63,13 @@ function targetOf(event: ImageEvent): string {
 /**
  * What became of one location's data: `removed` (deleted now), `missing` (already gone),
  * `external` (not in one of our stores, e.g. an http location: not ours to delete, the
- * location is only marked deleted, as Glance does), `skipped` (another remover holds it or
- * finished it), `pending_delete` (left for the scrubber), `failed` (left for a later try).
+ * location is only marked deleted, as Glance does), `kept` (another location not deleted
+ * still names the same data: an image may list one URL twice, with other metadata),
+ * `skipped` (another remover holds it or finished it), `pending_delete` (left for the
+ * scrubber), `failed` (left for a later try).
  */
 export type RemovalOutcome =
-  'removed' | 'missing' | 'external' | 'skipped' | 'pending_delete' | 'failed';
+  'removed' | 'missing' | 'external' | 'kept' | 'skipped' | 'pending_delete' | 'failed';
 
 export interface LocationRemoval {
   location: ImageLocationEntity;
@@ -164,14 +168,16 @@ export interface RemoveOptions {
 }
 
 /**
- * Removes one location's data and marks it `deleted`, in one short transaction that holds the
+ * The one way a location's data is removed (image delete, scrubber, PATCH remove, leftovers):
+ * removes it and marks the location `deleted`, in one short transaction that holds the
  * location's row lock throughout: `pending` (a `pending_delete` location: the scrubber's
  * `scrub`; its image goes `deleted` with its last one) or `leftover` (an `active` location of a
- * `deleted` image: `delete`). Several scrubbers and glance-api may try the same location at
- * once; only the lock holder deletes, and whoever comes after finds the location no longer
- * pending. A crash mid-way rolls the transaction back and the location stays as it was, for
- * the next pass (data already unlinked then counts as `missing`). Throws when the data could
- * not be deleted: the location stays as it was.
+ * `deleted` image: `delete`; or one a PATCH made `deleted`: its `deleted` flag). Several
+ * scrubbers and glance-api may try the same location at once; only the lock holder deletes,
+ * and whoever comes after finds the location no longer pending. A crash mid-way rolls the
+ * transaction back and the location stays as it was, for the next pass (data already unlinked
+ * then counts as `missing`). Throws when the data could not be deleted: the location stays as
+ * it was.
  */
 export async function removeLocationData(
   dataSource: DataSource,
@@ -187,23 +193,41 @@ export async function removeLocationData(
     });
     if (!location) return { outcome: 'skipped' as const };
     await options.beforeRemove?.(location);
-    const store = stores.forUri(location.value);
-    let outcome: RemovalOutcome;
-    if (store) {
-      outcome = (await store.delete(location.value)) ? 'removed' : 'missing';
-    } else if (/^file:/i.test(location.value)) {
-      throw new LocationStoreUnavailableError(location.value);
-    } else {
-      outcome = 'external';
-    }
-    const done = await repository.transitionLocation(
-      location.id,
-      kind === 'pending' ? 'scrub' : 'delete',
-      { deleted: true, deleted_at: () => NOW_UTC },
-    );
+    const outcome = await deleteData(manager, stores, location);
+    const done =
+      location.status === 'deleted'
+        ? await new ImageStorageRepository(manager).markDataRemoved(location.id)
+        : await repository.transitionLocation(
+            location.id,
+            kind === 'pending' ? 'scrub' : 'delete',
+            {
+              deleted: true,
+              deleted_at: () => NOW_UTC,
+            },
+          );
     const imageDeleted = kind === 'pending' && (await finishIfDone(repository, done.image_id));
     return { location: done, outcome, imageDeleted };
   });
+}
+
+/**
+ * Deletes the data a held location names from the store whose directory holds it, unless
+ * another location not deleted still names it. The data's lock makes two removers of two such
+ * locations take turns, so that the last one deletes it.
+ */
+async function deleteData(
+  manager: EntityManager,
+  stores: ImageStores,
+  location: ImageLocationEntity,
+): Promise<RemovalOutcome> {
+  const storage = new ImageStorageRepository(manager);
+  await storage.lockData(location.value);
+  const named = await storage.locationsNamed(location.value);
+  if (named.some((other) => other.id !== location.id)) return 'kept';
+  const store = stores.forUri(location.value);
+  if (store) return (await store.delete(location.value)) ? 'removed' : 'missing';
+  if (/^file:/i.test(location.value)) throw new LocationStoreUnavailableError(location.value);
+  return 'external';
 }
 
 /** `pending_delete → deleted` once none of the image's locations is pending any more. */

@@ -4,15 +4,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import {
-  createDataSource,
-  dropDatabase,
-  ensureDatabase,
-  ImagesRepository,
-  type NewImage,
-  runMigrations,
-  StatusConflictError,
-} from '@cinderflow/persistence';
+import { ImagesRepository, type NewImage, StatusConflictError } from '@cinderflow/persistence';
+import { createTestDatabase } from '@cinderflow/persistence/testing';
 import { ImageTooLargeError } from './file-store';
 import { ImageStores } from './image-stores';
 import {
@@ -23,23 +16,6 @@ import {
   type UploadRequest,
 } from './image-upload';
 import { settleInterruptedUploads } from './upload-settlement';
-
-/** A throw-away, migrated database (persistence's test helper is not part of its API). */
-async function createTestDatabase() {
-  const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  url.pathname = `/cinderflow_test_${randomUUID().slice(0, 8)}`;
-  await ensureDatabase(url.toString());
-  const dataSource = createDataSource(url.toString(), 10);
-  await dataSource.initialize();
-  await runMigrations(dataSource);
-  return {
-    dataSource,
-    async drop() {
-      await dataSource.destroy();
-      await dropDatabase(url.toString());
-    },
-  };
-}
 
 const HOST = 'glance-a';
 const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');

@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
+import { pyStr } from './python-repr';
 
 /** Glance's [import_filtering_opts]; an allow-list wins over its deny-list. */
 export interface ImportFilter {
@@ -68,30 +69,6 @@ export class ImportRedirectError extends Error {
     super(`Redirect to disallowed URL: ${target}`);
     this.name = 'ImportRedirectError';
   }
-}
-
-/** Python's str() of the values a JSON body can hold. */
-function pythonStr(value: unknown): string {
-  if (value === null || value === undefined) return 'None';
-  if (value === true) return 'True';
-  if (value === false) return 'False';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
-  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;
-  return `{${Object.entries(value as Record<string, unknown>)
-    .map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`)
-    .join(', ')}}`;
-}
-
-function pythonRepr(value: unknown): string {
-  if (typeof value !== 'string') return pythonStr(value);
-  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
-  const escaped = value
-    .replace(/\\/g, '\\\\')
-    .replace(/\n/g, '\\n')
-    .replace(/\r/g, '\\r')
-    .replace(/\t/g, '\\t');
-  return `${quote}${quote === "'" ? escaped.replace(/'/g, "\\'") : escaped}${quote}`;
 }
 
 /** What Python's urllib.parse.urlsplit makes of a URL: no normalisation of the host. */
@@ -227,7 +204,7 @@ export async function validateLegacyImportUri(
       location !== null &&
       !Array.isArray(location) &&
       Object.keys(location).length === 0);
-  if (falsy) throw new ImportUriError(`Invalid location: ${pythonStr(location)}`);
+  if (falsy) throw new ImportUriError(`Invalid location: ${pyStr(location)}`);
   if (typeof location === 'string' && /^https?:\/\//.test(location)) {
     if (!(await validateImportUri(location, filter))) {
       throw new ImportUriError(`URI for legacy import task does not pass filtering: ${location}`);

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import {
   ImagesRepository,
   ImageStorageRepository,
@@ -6,6 +6,24 @@ import {
   StatusConflictError,
 } from '@cinderflow/persistence';
 import type { ImageStores } from './image-stores';
+
+/**
+ * Removes what an unfinished upload of an image left in the stores: its partial files, and its
+ * complete file when no location names it (the process died between writing it and the
+ * commit that registers it).
+ */
+export async function removeUnfinishedUpload(
+  manager: EntityManager,
+  stores: ImageStores,
+  imageId: string,
+): Promise<void> {
+  const storage = new ImageStorageRepository(manager);
+  for (const store of stores.all()) {
+    await store.removePartials(imageId);
+    const uri = store.uriOf(imageId);
+    if ((await storage.locationsNamed(uri)).length === 0) await store.delete(uri);
+  }
+}
 
 /**
  * What a restart does with the uploads a host left `saving` when it died (killed mid-upload):
@@ -23,11 +41,7 @@ export async function settleInterruptedUploads(
   const images = new ImagesRepository(dataSource.manager);
   const settled: string[] = [];
   for (const image of await storage.savingOn(host)) {
-    for (const store of stores.all()) {
-      await store.removePartials(image.id);
-      const uri = store.uriOf(image.id);
-      if ((await storage.locationsNamed(uri)).length === 0) await store.delete(uri);
-    }
+    await removeUnfinishedUpload(dataSource.manager, stores, image.id);
     try {
       await images.transition(
         image.id,

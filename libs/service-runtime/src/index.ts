@@ -10,3 +10,4 @@ export * from './tokens';
 export * from './service-runtime.module';
 export * from './manager-work';
 export * from './health.controller';
+export * from './http-requests';

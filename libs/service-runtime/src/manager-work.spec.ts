@@ -5,33 +5,13 @@ import { RetryLaterError } from '@cinderflow/messaging';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { defineWork, ManagerWork } from './manager-work';
 import {
-  createDataSource,
-  dropDatabase,
-  ensureDatabase,
   MessageActions,
   MessageDetails,
   MessageEntity,
-  runMigrations,
   unfinishedWork,
   VolumeEntity,
 } from '@cinderflow/persistence';
-
-/** A throw-away, migrated database (persistence's test helper is not part of its API). */
-async function createTestDatabase() {
-  const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  url.pathname = `/cinderflow_test_${randomUUID().slice(0, 8)}`;
-  await ensureDatabase(url.toString());
-  const dataSource = createDataSource(url.toString(), 10);
-  await dataSource.initialize();
-  await runMigrations(dataSource);
-  return {
-    dataSource,
-    async drop() {
-      await dataSource.destroy();
-      await dropDatabase(url.toString());
-    },
-  };
-}
+import { createTestDatabase } from '@cinderflow/persistence/testing';
 
 const HOST = 'host-a@main';
 

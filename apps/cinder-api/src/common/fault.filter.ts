@@ -10,7 +10,7 @@ import { QueryFailedError } from 'typeorm';
 import type { Logger } from '@cinderflow/logging';
 import { isTransientError, RemoteError, RpcTimeoutError } from '@cinderflow/messaging';
 import { RecordNotFoundError, StatusConflictError } from '@cinderflow/persistence';
-import { LOGGER } from '@cinderflow/service-runtime';
+import { LOGGER, noteServerError } from '@cinderflow/service-runtime';
 import { CinderHttpError, faultBody } from './cinder-errors';
 
 const RESOURCE_NAMES: Record<string, string> = {
@@ -20,9 +20,6 @@ const RESOURCE_NAMES: Record<string, string> = {
   image: 'Image',
   task: 'Task',
 };
-
-/** Seconds a client is told to wait after a 503. */
-const RETRY_AFTER_S = 2;
 
 /**
  * Errors a backing service answers a call with when the request does not fit the state of
@@ -66,16 +63,8 @@ export class FaultFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const [status, message] = this.describe(error);
-    if (status === 503) {
-      // The database or the broker is away for a moment: the client may try again.
-      res.setHeader('Retry-After', String(RETRY_AFTER_S));
-      this.logger.warn({ err: (error as Error).message }, 'dependency unavailable');
-    } else if (status >= 500) {
-      this.logger.error(
-        { err: (error as Error).message, stack: (error as Error).stack },
-        'request failed',
-      );
-    } else if (isDataException(error)) {
+    noteServerError(this.logger, res, status, error);
+    if (isDataException(error)) {
       // The answer is right (the value is bad), but the API should have said so itself.
       this.logger.error(
         { err: error.message, stack: error.stack },

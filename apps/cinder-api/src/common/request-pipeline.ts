@@ -2,13 +2,8 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '@cinderflow/logging';
-import {
-  isValidRequestId,
-  newRequestId,
-  REQUEST_ID_HEADER,
-  type RequestContext,
-  runWithContext,
-} from '@cinderflow/request-context';
+import { type RequestContext, runWithContext } from '@cinderflow/request-context';
+import { startRequest } from '@cinderflow/service-runtime';
 import type { ApiRequest } from './api-request';
 import { CinderHttpError, faultBody } from './cinder-errors';
 import { checkBody, checkUrl } from './input-checks';
@@ -53,31 +48,12 @@ const VERSION_DOCUMENT = /^\/(v3\/?)?$/;
  */
 export function requestPipeline(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const inbound = req.header(REQUEST_ID_HEADER);
-    const requestId = isValidRequestId(inbound) ? inbound : newRequestId();
-    res.setHeader(REQUEST_ID_HEADER, requestId);
-
-    const started = process.hrtime.bigint();
-    const anonymous: RequestContext = {
-      requestId,
-      userId: '-',
-      projectId: '-',
-      roles: [],
-      isAdmin: false,
-    };
-    res.on('finish', () => {
-      runWithContext((req as Partial<ApiRequest>).cinder?.context ?? anonymous, () =>
-        logger.info(
-          {
-            method: req.method,
-            path: req.originalUrl,
-            status: res.statusCode,
-            ms: Number(process.hrtime.bigint() - started) / 1e6,
-          },
-          'request',
-        ),
-      );
-    });
+    const { requestId, anonymous } = startRequest(
+      logger,
+      req,
+      res,
+      () => (req as Partial<ApiRequest>).cinder?.context,
+    );
 
     const badUrl = checkUrl(req.path, req.query as Record<string, string>);
     if (badUrl) {

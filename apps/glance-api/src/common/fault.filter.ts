@@ -4,15 +4,15 @@ import {
   type ExceptionFilter,
   HttpException,
   Inject,
+  NotFoundException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from '@cinderflow/logging';
 import { isTransientError } from '@cinderflow/messaging';
 import { RecordNotFoundError, StatusConflictError } from '@cinderflow/persistence';
-import { LOGGER } from '@cinderflow/service-runtime';
+import { LOGGER, noteServerError } from '@cinderflow/service-runtime';
 import { GlanceHttpError, renderError } from './glance-errors';
-
-const RETRY_AFTER_S = 2;
+import { rejectedMethod } from './reject-method';
 
 /** Every error as webob would answer it, with Glance's code. */
 @Catch()
@@ -28,19 +28,15 @@ export class FaultFilter implements ExceptionFilter {
       res.destroy();
       return;
     }
+    // No handler took the request: on one of Glance's paths, a method it does not take.
+    if (error instanceof NotFoundException && error.message.startsWith('Cannot ')) {
+      error = rejectedMethod(req.method, req.path) ?? error;
+    }
     const [status, message] = this.describe(error);
     if (error instanceof GlanceHttpError) {
       for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
     }
-    if (status === 503) {
-      res.setHeader('Retry-After', String(RETRY_AFTER_S));
-      this.logger.warn({ err: (error as Error).message }, 'dependency unavailable');
-    } else if (status >= 500) {
-      this.logger.error(
-        { err: (error as Error).message, stack: (error as Error).stack },
-        'request failed',
-      );
-    }
+    noteServerError(this.logger, res, status, error);
     renderError(
       req,
       res,

@@ -1,12 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '@cinderflow/logging';
-import {
-  isValidRequestId,
-  newRequestId,
-  REQUEST_ID_HEADER,
-  type RequestContext,
-  runWithContext,
-} from '@cinderflow/request-context';
+import { type RequestContext, runWithContext } from '@cinderflow/request-context';
+import { startRequest } from '@cinderflow/service-runtime';
 import { renderError } from './glance-errors';
 import type { GlanceRequest } from './glance-request';
 
@@ -54,30 +49,12 @@ const PUBLIC_PATHS = /^\/(versions\/?)?$|^\/healthcheck$/;
 /** Request id, caller and access log for every request, before routing. */
 export function requestPipeline(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const inbound = req.header(REQUEST_ID_HEADER);
-    const requestId = isValidRequestId(inbound) ? inbound : newRequestId();
-    res.setHeader(REQUEST_ID_HEADER, requestId);
-    const anonymous: RequestContext = {
-      requestId,
-      userId: '-',
-      projectId: '-',
-      roles: [],
-      isAdmin: false,
-    };
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      runWithContext((req as Partial<GlanceRequest>).glance?.context ?? anonymous, () =>
-        logger.info(
-          {
-            method: req.method,
-            path: req.originalUrl,
-            status: res.statusCode,
-            ms: Number(process.hrtime.bigint() - started) / 1e6,
-          },
-          'request',
-        ),
-      );
-    });
+    const { requestId, anonymous } = startRequest(
+      logger,
+      req,
+      res,
+      () => (req as Partial<GlanceRequest>).glance?.context,
+    );
     if (PUBLIC_PATHS.test(req.path)) {
       runWithContext(anonymous, next);
       return;

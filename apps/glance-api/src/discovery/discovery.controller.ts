@@ -5,7 +5,7 @@ import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller } from '../common/glance-request';
 import { IMAGE_STORES } from '../common/tokens';
-import { dataPolicy, policyForbidden } from '../image-data/data-policy';
+import { notAuthorized } from '../common/policy';
 
 /** glance_store's filesystem store reads and writes in chunks of this many bytes. */
 const FILESYSTEM_CHUNK_SIZE = 65536;
@@ -27,7 +27,7 @@ export class DiscoveryController {
   /** The same with each store's type, weight and properties; admin only (stores_info_detail). */
   @Get('stores/detail')
   detail(@Caller() caller: RequestContext): { stores: Record<string, unknown>[] } {
-    if (!dataPolicy.admin(caller)) throw policyForbidden('stores_info_detail');
+    if (!caller.isAdmin) throw notAuthorized('stores_info_detail');
     const dirs = new Map(this.stores.all().map((store) => [store.id, store.dir]));
     return {
       stores: this.describe().map((store) => ({

@@ -1,10 +1,9 @@
 import { pipeline } from 'node:stream/promises';
-import { All, Controller, Get, Inject, Param, Put, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Put, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from '@cinderflow/logging';
 import type { RequestContext } from '@cinderflow/request-context';
 import { LOGGER } from '@cinderflow/service-runtime';
-import { GlanceHttpError } from '../common/glance-errors';
 import { Caller } from '../common/glance-request';
 import { ImageDataService } from './image-data.service';
 import { discardUnreadBody, uploadBody } from './unread-body';
@@ -59,14 +58,6 @@ export class ImageDataController {
     // Streams with backpressure; a client that goes away stops the read.
     await pipeline(download.stream, res).catch((error: Error) => {
       this.logger.debug({ imageId: id, err: error.message }, 'image download cut short');
-    });
-  }
-
-  /** Glance's RejectMethodController: any other method is a 405 naming the allowed ones. */
-  @All(':id/file')
-  reject(@Req() req: Request): never {
-    throw new GlanceHttpError(405, `The method ${req.method} is not allowed for this resource.`, {
-      Allow: 'GET, PUT',
     });
   }
 }

@@ -29,7 +29,7 @@ import { badRequest, conflict, forbidden, GlanceHttpError } from '../common/glan
 import { IMAGE_STORES } from '../common/tokens';
 import { ImagesService } from '../images/images.service';
 import { type DataWindow, requestedWindow } from './byte-range';
-import { dataPolicy, policyForbidden } from './data-policy';
+import { hasRole, isAdminOrOwningMember, notAuthorized } from '../common/policy';
 import { ClientDisconnectedError } from './unread-body';
 
 const tooLarge = (message: string) => new GlanceHttpError(413, message);
@@ -111,7 +111,7 @@ export class ImageDataService {
       throw error;
     }
     const image = await this.images.visible(caller, id);
-    if (!dataPolicy.ownerMember(caller, image)) throw policyForbidden('upload_image');
+    if (!isAdminOrOwningMember(caller, image)) throw notAuthorized('upload_image');
     // The domain's status setter refuses before the quota is looked at.
     if (image.status !== 'queued') {
       throw conflict(`Image status transition from ${image.status} to saving is not allowed`);
@@ -153,7 +153,7 @@ export class ImageDataService {
   ): Promise<ImageEntity> {
     const image = await this.images.images.findVisible(id, caller);
     if (!image) throw new GlanceHttpError(404, `Image with identifier ${id} not found`);
-    if (!dataPolicy.ownerMember(caller, image)) {
+    if (!isAdminOrOwningMember(caller, image)) {
       throw forbidden(
         `Forbidden to update image: You are not authorized to complete upload_image action.`,
       );
@@ -223,7 +223,8 @@ export class ImageDataService {
         'The requested image has been deactivated. Image data download is forbidden.',
       );
     }
-    if (!dataPolicy.member(caller)) throw policyForbidden('download_image');
+    // download_image: admin, or a member of a project that can see the image.
+    if (!hasRole(caller, 'member')) throw notAuthorized('download_image');
     let locations = await this.images.images.locations(image.id);
     const preferred = (request.prefer ?? '')
       .split(',')

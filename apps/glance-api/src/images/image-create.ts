@@ -1,3 +1,4 @@
+import { IMAGE_READ_ONLY, NEW_IMAGE_KEYWORDS, newImageRefusal } from '@cinderflow/image-store';
 import { badRequest, forbidden, withDetail } from '../common/glance-errors';
 import type { ImageSchema } from '../schemas/image-schema';
 import { checkMinimum, RESERVED_NAMESPACE } from './image-rules';
@@ -43,33 +44,6 @@ const BASE = [
   'protected',
   'os_hidden',
 ];
-/**
- * ImageFactory._readonly_properties. Glance's deserializer leaves os_hash_algo/os_hash_value
- * among the custom properties (they would be stored as such and hidden by the attribute); they
- * are refused here as the factory's list says.
- */
-const READ_ONLY = [
-  'created_at',
-  'updated_at',
-  'status',
-  'checksum',
-  'os_hash_algo',
-  'os_hash_value',
-  'size',
-  'virtual_size',
-];
-/** ImageFactory._reserved_properties, as custom properties. */
-const FACTORY_RESERVED = [
-  'owner',
-  'locations',
-  'deleted',
-  'deleted_at',
-  'direct_url',
-  'self',
-  'file',
-  'schema',
-];
-
 /** The body split as RequestDeserializer.create splits it. */
 export interface CreateBody {
   /** Base attributes given (`id`, `name`, `owner`, ... and read-only ones, refused later). */
@@ -116,14 +90,16 @@ export function parseCreateBody(body: unknown, schema: ImageSchema): CreateBody 
 
 /** ImageFactory.new_image and the domain Image's setters: what the new image will be. */
 export function newImage({ image, tags, properties }: CreateBody): ImageCreateRequest {
-  for (const key of READ_ONLY) {
-    if (Object.hasOwn(image, key) || Object.hasOwn(properties, key)) {
-      throw forbidden(`Attribute '${key}' is read-only.`);
-    }
-  }
-  for (const key of FACTORY_RESERVED) {
-    if (Object.hasOwn(properties, key)) throw forbidden(`Attribute '${key}' is reserved.`);
-  }
+  // Glance's deserializer leaves os_hash_algo/os_hash_value among the custom properties (they
+  // would be stored as such and hidden by the attribute); they are refused as read-only here,
+  // as the factory's list says. The body's base attributes beyond new_image's keywords are all
+  // read-only ones, so none is ever "unexpected".
+  const otherArgs = [
+    ...Object.keys(image).filter((key) => key !== 'id' && !NEW_IMAGE_KEYWORDS.includes(key)),
+    ...Object.keys(properties).filter((key) => IMAGE_READ_ONLY.includes(key)),
+  ];
+  const refusal = newImageRefusal(otherArgs, Object.keys(properties));
+  if (refusal) throw forbidden(refusal.message);
   const minDisk = (image.min_disk as number | undefined) ?? 0;
   const minRam = (image.min_ram as number | undefined) ?? 0;
   checkMinimum('min_disk', minDisk);

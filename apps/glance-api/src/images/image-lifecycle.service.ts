@@ -11,12 +11,8 @@ import { type ImageEntity, ImagesRepository, RecordNotFoundError } from '@cinder
 import type { RequestContext } from '@cinderflow/request-context';
 import { LOGGER } from '@cinderflow/service-runtime';
 import { badRequest, forbidden, imageNotFound, notFound } from '../common/glance-errors';
-import {
-  type ActivationAction,
-  activationStep,
-  isAdminOrOwningMember,
-  notAuthorized,
-} from './image-policy';
+import { isAdminOrOwningMember, notAuthorized } from '../common/policy';
+import { type ActivationAction, activationStep } from './image-policy';
 import { ImagesService } from './images.service';
 
 /**

@@ -7,34 +7,8 @@ import type {
   ImageVisibilityFilter,
 } from '@cinderflow/persistence';
 import { badRequest } from '../common/glance-errors';
+import { type ListLimits, parseLimit, pyInt, QueryParams, urlencode } from '../common/query';
 import { parseIsoTime } from './iso-time';
-
-/** The query string as webob's MultiDict: pairs in order, repeated keys kept. */
-class Params {
-  readonly pairs: Array<[string, string]>;
-
-  constructor(query: string) {
-    this.pairs = [...new URLSearchParams(query).entries()];
-  }
-
-  has(key: string): boolean {
-    return this.pairs.some(([k]) => k === key);
-  }
-
-  /** MultiDict.pop: the first value, removed. */
-  pop(key: string): string | undefined {
-    const index = this.pairs.findIndex(([k]) => k === key);
-    if (index < 0) return undefined;
-    return this.pairs.splice(index, 1)[0][1];
-  }
-
-  /** What a dict made of it holds: the last value of each key, keys in first-seen order. */
-  lastValues(): Map<string, string> {
-    const values = new Map<string, string>();
-    for (const [key, value] of this.pairs) values.set(key, value);
-    return values;
-  }
-}
 
 const SORT_KEYS: readonly ImageSortKey[] = [
   'name',
@@ -69,13 +43,6 @@ const EQUAL_COLUMNS: readonly ImageFilterColumn[] = [
 ];
 const INTEGER_COLUMNS: readonly string[] = ['size', 'virtual_size', 'min_disk', 'min_ram'];
 const TIME_OPERATORS = { gt: '>', gte: '>=', lt: '<', lte: '<=', neq: '<>', eq: '=' } as const;
-
-/** Python's int() of a query value (whitespace, a sign and digit underscores allowed). */
-function pyInt(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (!/^[+-]?\d+(_\d+)*$/.test(trimmed)) return undefined;
-  return Number(trimmed.replace(/_/g, ''));
-}
 
 /** glance.common.utils.split_filter_op: `op:value`, or `eq` (a bare ISO time keeps its colons). */
 export function splitFilterOp(expression: string): [string, string] {
@@ -124,7 +91,7 @@ function sortDir(dir: string): 'asc' | 'desc' {
 }
 
 /** RequestDeserializer._get_sorting_params, then image_get_all's created_at/id completion. */
-function sorting(params: Params): ImageListRequest['sort'] {
+function sorting(params: QueryParams): ImageListRequest['sort'] {
   const keys: ImageSortKey[] = [];
   const dirs: Array<'asc' | 'desc'> = [];
   const sort = params.pop('sort');
@@ -231,12 +198,6 @@ function condition(key: string, value: string): ImageCondition {
   return { kind: 'property', key, value };
 }
 
-/** What the API limits a page to (Glance's limit_param_default and api_limit_max). */
-export interface ListLimits {
-  defaultLimit: number;
-  maxLimit: number;
-}
-
 /** The list as the repository runs it, less who asks and the marker errors. */
 export type ParsedImageList = Omit<
   ImageListRequest,
@@ -248,7 +209,7 @@ export type ParsedImageList = Omit<
  * ImagesController.index, then the database API's filters), with its 400s in its order.
  */
 export function parseImageList(query: string, limits: ListLimits): ParsedImageList {
-  const params = new Params(query);
+  const params = new QueryParams(query);
   const limitText = params.pop('limit');
   const marker = params.pop('marker');
   const memberStatus = params.pop('member_status') ?? 'accepted';
@@ -267,14 +228,7 @@ export function parseImageList(query: string, limits: ListLimits): ParsedImageLi
   if (!MEMBER_STATUSES.includes(memberStatus)) {
     throw badRequest(`Invalid status: ${memberStatus}`);
   }
-  let limit = limits.defaultLimit;
-  if (limitText !== undefined) {
-    const parsed = pyInt(limitText);
-    if (parsed === undefined) throw badRequest('limit param must be an integer');
-    if (parsed < 0) throw badRequest('limit param must be positive');
-    limit = parsed;
-  }
-  limit = Math.min(limits.maxLimit, limit);
+  const limit = parseLimit(limitText, limits);
   const sort = sorting(params);
   // Sorting parameters are no filters.
   const remaining = params.lastValues();
@@ -308,18 +262,6 @@ export function parseImageList(query: string, limits: ListLimits): ParsedImageLi
   };
 }
 
-/** Python's urllib.parse.quote_plus. */
-function quotePlus(text: string): string {
-  return [...Buffer.from(text, 'utf8')]
-    .map((byte) => {
-      const char = String.fromCharCode(byte);
-      if (/[A-Za-z0-9_.~-]/.test(char)) return char;
-      if (char === ' ') return '+';
-      return `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-    })
-    .join('');
-}
-
 /**
  * The `first` and `next` links of a list (ResponseSerializer.index): the request's own
  * parameters without the marker, and for `next` the last image's id as marker. Glance builds
@@ -330,10 +272,8 @@ export function listLinks(
   query: string,
   nextMarker: string | undefined,
 ): { first: string; next?: string } {
-  const pairs = new Params(query).pairs.filter(([key]) => key !== 'marker');
-  const encode = (list: Array<[string, string]>) =>
-    list.map(([key, value]) => `${quotePlus(key)}=${quotePlus(value)}`).join('&');
-  const first = pairs.length > 0 ? `/v2/images?${encode(pairs)}` : '/v2/images';
+  const pairs = new QueryParams(query).pairs.filter(([key]) => key !== 'marker');
+  const first = pairs.length > 0 ? `/v2/images?${urlencode(pairs)}` : '/v2/images';
   if (nextMarker === undefined) return { first };
-  return { first, next: `/v2/images?${encode([...pairs, ['marker', nextMarker]])}` };
+  return { first, next: `/v2/images?${urlencode([...pairs, ['marker', nextMarker]])}` };
 }

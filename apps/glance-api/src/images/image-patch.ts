@@ -1,12 +1,8 @@
 import type { RequestContext } from '@cinderflow/request-context';
 import { badRequest, forbidden, unsupportedMediaType, withDetail } from '../common/glance-errors';
 import type { ImageSchema } from '../schemas/image-schema';
-import {
-  enforceModify,
-  enforceOnImage,
-  enforceVisibility,
-  isAdminOrOwningMember,
-} from './image-policy';
+import { isAdminOrOwningMember } from '../common/policy';
+import { enforceModify, enforceOnImage, enforceVisibility } from './image-policy';
 import { checkMinimum, checkTagQuota, RESERVED_NAMESPACE } from './image-rules';
 
 /** The JSON-patch media types of `PATCH /v2/images/{id}` and their JSON Schema draft. */

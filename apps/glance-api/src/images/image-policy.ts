@@ -1,29 +1,12 @@
 import type { RequestContext } from '@cinderflow/request-context';
 import type { ImageEvent, ImageStatus } from '@cinderflow/status-machines';
-import { forbidden, GlanceHttpError, withDetail } from '../common/glance-errors';
+import { GlanceHttpError, withDetail } from '../common/glance-errors';
+import { hasRole, isAdminOrOwningMember, notAuthorized } from '../common/policy';
 
 /**
- * Glance's default policies (glance/policies/image.py, secure RBAC defaults, which Glance
- * enforces since oslo.policy made enforce_new_defaults the default) for the images API.
- *
- * Roles imply one another as Keystone's default implied roles do (admin → member → reader):
- * a token carries the roles implied by its own, so `X-Roles: member` acts as member and reader.
+ * Glance's default policies for the images API (glance/policies/image.py), from the shared
+ * parts in common/policy.
  */
-type Role = 'admin' | 'member' | 'reader';
-
-const IMPLIED: Record<Role, readonly string[]> = {
-  admin: ['admin'],
-  member: ['member', 'admin'],
-  reader: ['reader', 'member', 'admin'],
-};
-
-export function hasRole(caller: RequestContext, role: Role): boolean {
-  return caller.isAdmin || caller.roles.some((held) => IMPLIED[role].includes(held));
-}
-
-/** oslo.policy's refusal, as Glance words it. */
-export const notAuthorized = (action: string): GlanceHttpError =>
-  forbidden(`You are not authorized to complete ${action} action.`);
 
 /** What the policies look at in an image. */
 export interface ImageTarget {
@@ -42,11 +25,6 @@ export function enforceGetImages(caller: RequestContext): void {
  */
 export function mayGetImage(caller: RequestContext): boolean {
   return hasRole(caller, 'reader');
-}
-
-/** admin, or member of the project owning the image (modify_image, delete_image, ...). */
-export function isAdminOrOwningMember(caller: RequestContext, image: ImageTarget): boolean {
-  return caller.isAdmin || (hasRole(caller, 'member') && image.owner === caller.projectId);
 }
 
 /**

@@ -9,6 +9,8 @@ import {
   ImageFormatsMissingError,
   type ImageStores,
   missingFormats,
+  pyRepr,
+  removeLocationData,
   StorageQuotaFullError,
 } from '@cinderflow/image-store';
 import type { Logger } from '@cinderflow/logging';
@@ -28,7 +30,7 @@ import {
   imageNotFound,
 } from '../common/glance-errors';
 import { IMAGE_STORES } from '../common/tokens';
-import { dataPolicy, policyForbidden } from '../image-data/data-policy';
+import { isAdminOrOwningMember, notAuthorized } from '../common/policy';
 
 /** One JSON-patch operation on `/locations`, its pointer decoded as Glance does. */
 export interface LocationChange {
@@ -98,14 +100,14 @@ export class LocationsService {
       if (Array.isArray(change.value) && change.value.length === 0) {
         throw forbidden('Cannot set locations to empty list.');
       }
-      if (!dataPolicy.ownerMember(caller, image)) throw policyForbidden('set_image_location');
+      if (!isAdminOrOwningMember(caller, image)) throw notAuthorized('set_image_location');
       if (!Array.isArray(change.value)) {
         throw badRequest(`Provided object does not match schema 'image': not an array`);
       }
       const locations = change.value.map(parseLocation);
       return done(await this.replace(manager, caller, image.id, locations));
     }
-    if (!dataPolicy.ownerMember(caller, image)) throw policyForbidden('set_image_location');
+    if (!isAdminOrOwningMember(caller, image)) throw notAuthorized('set_image_location');
     return done(await this.add(manager, caller, image.id, path[1], parseLocation(change.value)));
   }
 
@@ -178,7 +180,7 @@ export class LocationsService {
       const sameUrls =
         wanted.length === existing.length && wanted.every((u, i) => u === existing[i]);
       if (current.length > 0 && !sameUrls) {
-        throw badRequest(`Original locations is not empty: ${pythonRepr(current)}`);
+        throw badRequest(`Original locations is not empty: ${locationsRepr(current)}`);
       }
       let size: number | null = null;
       if (sameUrls) {
@@ -213,7 +215,8 @@ export class LocationsService {
     image: ImageEntity,
     position: string,
   ): Promise<{ image: ImageEntity; afterCommit: () => Promise<void> }> {
-    if (!dataPolicy.admin(caller)) throw policyForbidden('delete_image_location');
+    // delete_image_location: admin only.
+    if (!caller.isAdmin) throw notAuthorized('delete_image_location');
     const removed = await (async () => {
       const { image: locked, current, storage } = await this.lock(manager, caller, image.id);
       if (!this.config.GLANCE_SHOW_MULTIPLE_LOCATIONS) {
@@ -232,8 +235,9 @@ export class LocationsService {
     })();
     const after = await new ImagesRepository(manager).findAny(image.id);
     if (!after) throw imageNotFound(image.id);
-    // The data goes once the location's `deleted` is committed (a crash in between leaves it to
-    // the leftover removal at start and in every scrubber pass).
+    // The data goes once the location's `deleted` is committed, the way every remover removes
+    // it; a crash or a store error in between leaves it to the leftover removal at start and in
+    // every scrubber pass.
     return {
       image: after,
       afterCommit: async () => {
@@ -312,6 +316,9 @@ export class LocationsService {
   ): Promise<number> {
     const store = this.storeOf(location);
     if (!store || store.isPartial(location.url)) throw invalidLocation();
+    // Until this PATCH commits, a remover of the same data waits (and then keeps it), or has
+    // removed it already (and the size below finds nothing).
+    await new ImageStorageRepository(manager).lockData(location.url);
     const size = await store.size(location.url).catch(() => 0);
     if (!(size > 0)) throw invalidLocation();
     // Data of another image (its upload's file, or a location it holds) is not the caller's
@@ -354,19 +361,18 @@ export class LocationsService {
     }
   }
 
-  /** Removes a deleted location's data, unless another location still names it. */
+  /** Removes a deleted location's data (kept while another location still names it). */
   private async deleteData(location: ImageLocationEntity): Promise<void> {
-    const storage = new ImageStorageRepository(this.dataSource.manager);
-    if ((await storage.locationsNamed(location.value)).length > 0) return;
-    const store =
-      this.stores.all().find((s) => s.id === location.meta_data.store && s.owns(location.value)) ??
-      this.stores.forUri(location.value);
-    await store?.delete(location.value).catch((error: Error) => {
+    try {
+      await removeLocationData(this.dataSource, this.stores, location.id, 'leftover', {
+        skipLocked: false,
+      });
+    } catch (error) {
       this.logger.error(
-        { location: location.id, err: error.message },
-        'could not delete the data of a removed location',
+        { location: location.id, err: (error as Error).message },
+        'could not delete the data of a removed location; the scrubber or the next start removes it',
       );
-    });
+    }
   }
 }
 
@@ -538,19 +544,10 @@ function validationData(image: ImageEntity, locations: NewLocation[]): Record<st
   return fresh;
 }
 
-/** Locations as Python prints Glance's list of location dicts (its "not empty" message). */
-function pythonRepr(locations: ImageLocationEntity[]): string {
-  const value = (v: unknown): string =>
-    typeof v === 'string'
-      ? `'${v}'`
-      : Array.isArray(v)
-        ? `[${v.map(value).join(', ')}]`
-        : typeof v === 'object' && v !== null
-          ? `{${Object.entries(v)
-              .map(([k, x]) => `'${k}': ${value(x)}`)
-              .join(', ')}}`
-          : String(v);
-  return value(
-    locations.map((l) => ({ url: l.value, metadata: l.meta_data, id: l.id, status: l.status })),
+/** Glance's list of location dicts as Python prints it (its "not empty" message). */
+function locationsRepr(locations: ImageLocationEntity[]): string {
+  // The database API's own key order (glance/db/sqlalchemy/api.py _image_get).
+  return pyRepr(
+    locations.map((l) => ({ id: l.id, url: l.value, metadata: l.meta_data, status: l.status })),
   );
 }

@@ -1,5 +1,5 @@
 import type { ImageEntity } from '@cinderflow/persistence';
-import type { RequestContext } from '@cinderflow/request-context';
+import { hasRole, isOwner, type PolicyCaller } from '../common/policy';
 
 /** Glance's member policies (glance/policies/image.py). */
 export type MemberRule =
@@ -8,32 +8,18 @@ export type MemberRule =
 /** `not_found`: the caller may not even get the image (Glance then answers a bare 404). */
 export type MemberPolicyOutcome = 'allowed' | 'forbidden' | 'not_found';
 
-type Caller = Pick<RequestContext, 'projectId' | 'roles' | 'isAdmin'>;
 type Target = Pick<ImageEntity, 'owner' | 'visibility'>;
-
-/**
- * Keystone's default roles imply each other (admin → member → reader) and tokens carry the
- * implied ones; a noauth caller that names only `member` is read the same way.
- */
-function hasRole(caller: Caller, role: 'member' | 'reader'): boolean {
-  if (caller.isAdmin) return true;
-  return caller.roles.includes(role) || (role === 'reader' && caller.roles.includes('member'));
-}
 
 /**
  * The image's `member` as Glance's ImageRepo sets it for policy checks: a shared image the
  * caller does not own was found because the caller is its member.
  */
-function isSharedMember(caller: Caller, image: Target): boolean {
+function isSharedMember(caller: PolicyCaller, image: Target): boolean {
   return image.visibility === 'shared' && image.owner !== caller.projectId;
 }
 
-function isOwner(caller: Caller, image: Target): boolean {
-  return image.owner !== null && image.owner === caller.projectId;
-}
-
 /** get_image: admin, or a reader of the owner, a member, or of a public/community/shared image. */
-function mayGetImage(caller: Caller, image: Target): boolean {
+function mayGetImage(caller: PolicyCaller, image: Target): boolean {
   if (caller.isAdmin) return true;
   return (
     hasRole(caller, 'reader') &&
@@ -50,7 +36,11 @@ function mayGetImage(caller: Caller, image: Target): boolean {
  * - get_member, get_members: admin, or a reader of the owner or of a member project;
  * - modify_member: admin, or a member of the member project (never the owner).
  */
-export function memberPolicy(rule: MemberRule, caller: Caller, image: Target): MemberPolicyOutcome {
+export function memberPolicy(
+  rule: MemberRule,
+  caller: PolicyCaller,
+  image: Target,
+): MemberPolicyOutcome {
   if (!mayGetImage(caller, image)) return 'not_found';
   if (caller.isAdmin) return 'allowed';
   let allowed: boolean;

@@ -1,18 +1,7 @@
-import {
-  All,
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Put,
-  Req,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import type { RequestContext } from '@cinderflow/request-context';
-import { badRequest, GlanceHttpError } from '../common/glance-errors';
+import { badRequest } from '../common/glance-errors';
 import { Caller } from '../common/glance-request';
 import { memberToAdd, statusToSet } from './member-requests';
 import { memberSchema, membersSchema } from './member.schemas';
@@ -25,13 +14,6 @@ function rejectBody(req: Request): void {
   if (Number.isFinite(length) && length > 0) {
     throw badRequest('A body is not expected with this request.');
   }
-}
-
-/** Glance's RejectMethodController: 405 naming the methods the path takes. */
-function methodNotAllowed(req: Request, allowed: string): GlanceHttpError {
-  return new GlanceHttpError(405, `The method ${req.method} is not allowed for this resource.`, {
-    Allow: allowed,
-  });
 }
 
 /** `/v2/images/{image_id}/members`: share an image with other projects (Images API v2.1). */
@@ -58,11 +40,6 @@ export class MembersController {
   ): Promise<Record<string, unknown>> {
     rejectBody(req);
     return membersView(await this.service.list(caller, imageId));
-  }
-
-  @All()
-  membersMethods(@Req() req: Request): never {
-    throw methodNotAllowed(req, 'GET, POST');
   }
 
   @Get(':memberId')
@@ -98,11 +75,6 @@ export class MembersController {
     rejectBody(req);
     await this.service.delete(caller, imageId, memberId);
   }
-
-  @All(':memberId')
-  memberMethods(@Req() req: Request): never {
-    throw methodNotAllowed(req, 'GET, PUT, DELETE');
-  }
 }
 
 /** `/v2/schemas/member` and `/v2/schemas/members`, which glanceclient loads first. */
@@ -114,19 +86,9 @@ export class MemberSchemasController {
     return memberSchema();
   }
 
-  @All('member')
-  memberMethods(@Req() req: Request): never {
-    throw methodNotAllowed(req, 'GET');
-  }
-
   @Get('members')
   members(@Req() req: Request): Record<string, unknown> {
     rejectBody(req);
     return membersSchema();
-  }
-
-  @All('members')
-  membersMethods(@Req() req: Request): never {
-    throw methodNotAllowed(req, 'GET');
   }
 }

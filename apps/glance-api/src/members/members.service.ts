@@ -12,6 +12,7 @@ import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { isImageMemberStatus } from '@cinderflow/status-machines';
 import { badRequest, forbidden, GlanceHttpError, notFound } from '../common/glance-errors';
+import { notAuthorized } from '../common/policy';
 import { memberPolicy, type MemberRule } from './member-policy';
 import { memberIdProblem } from './member-requests';
 
@@ -59,9 +60,7 @@ export class MembersService {
   private enforce(rule: MemberRule, caller: RequestContext, image: ImageEntity): void {
     const outcome = memberPolicy(rule, caller, image);
     if (outcome === 'not_found') throw hiddenImage();
-    if (outcome === 'forbidden') {
-      throw forbidden(`You are not authorized to complete ${rule} action.`);
-    }
+    if (outcome === 'forbidden') throw notAuthorized(rule);
   }
 
   /** `_lookup_member`: get_member, then the row the caller may read. */

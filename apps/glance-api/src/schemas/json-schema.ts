@@ -1,4 +1,4 @@
-import { pformat, pyRepr } from './python-repr';
+import { pformat, pyRepr } from '@cinderflow/image-store';
 
 /**
  * The part of JSON Schema Glance's schemas use (type, enum, pattern, lengths, properties,

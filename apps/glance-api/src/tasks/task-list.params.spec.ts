@@ -1,8 +1,10 @@
 import { GlanceHttpError } from '../common/glance-errors';
-import { parseTaskListParams, queryParams, urlencode } from './task-list.params';
+import { QueryParams, urlencode } from '../common/query';
+import { parseTaskListParams } from './task-list.params';
 
 const limits = { defaultLimit: 25, maxLimit: 1000 };
-const parse = (query: string) => parseTaskListParams(queryParams(`/v2/tasks?${query}`), limits);
+const parse = (query: string) =>
+  parseTaskListParams(QueryParams.ofUrl(`/v2/tasks?${query}`).lastValues(), limits);
 
 function refusal(query: string): string {
   try {
@@ -66,7 +68,9 @@ describe("task list parameters (the tasks API's RequestDeserializer.index)", () 
   });
 
   it('encodes links as Python’s urlencode, the last of repeated keys kept in first place', () => {
-    const params = queryParams('/v2/tasks?status=a&limit=1&status=b%20c&x=%7E*!');
+    const params = QueryParams.ofUrl(
+      '/v2/tasks?status=a&limit=1&status=b%20c&x=%7E*!',
+    ).lastValues();
     expect([...params]).toEqual([
       ['status', 'b c'],
       ['limit', '1'],

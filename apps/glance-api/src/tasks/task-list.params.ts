@@ -7,31 +7,7 @@ import {
 } from '@cinderflow/persistence';
 import { TASK_STATUSES } from '@cinderflow/status-machines';
 import { badRequest } from '../common/glance-errors';
-
-/**
- * A query string as webob's `request.params` turned into a dict: keys in the order they first
- * appear, the last value of a repeated key.
- */
-export function queryParams(url: string): Map<string, string> {
-  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
-  const params = new Map<string, string>();
-  for (const [key, value] of new URLSearchParams(query)) params.set(key, value);
-  return params;
-}
-
-/** Python's urllib.parse.urlencode (quote_plus: only letters, digits and `_.-~` stay). */
-export function urlencode(params: Map<string, string>): string {
-  const quotePlus = (text: string) =>
-    encodeURIComponent(text)
-      .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-      .replace(/%20/g, '+');
-  return [...params].map(([k, v]) => `${quotePlus(k)}=${quotePlus(v)}`).join('&');
-}
-
-/** Python's int() of a query value: digits (`_` between them) with a sign, blanks around. */
-function pythonInt(text: string): number | undefined {
-  return /^\s*[+-]?\d+(_\d+)*\s*$/.test(text) ? Number(text.replace(/[\s_]/g, '')) : undefined;
-}
+import { type ListLimits, parseLimit } from '../common/query';
 
 const UUID_LIKE = /^[0-9a-f]{32}$/;
 
@@ -43,12 +19,6 @@ function isUuidLike(value: string): boolean {
     .replace(/^uuid:/, '')
     .replace(/[{}-]/g, '');
   return UUID_LIKE.test(bare);
-}
-
-export interface ListLimits {
-  /** Glance's limit_param_default and api_limit_max. */
-  defaultLimit: number;
-  maxLimit: number;
 }
 
 /**
@@ -80,13 +50,7 @@ export function parseTaskListParams(
   const type = rest.get('type');
   if (type && type !== 'import') throw badRequest(`Invalid type value: ${type}`);
   if (marker && !isUuidLike(marker)) throw badRequest('Invalid marker format');
-  let limit = limits.defaultLimit;
-  if (limitText !== undefined) {
-    const value = pythonInt(limitText);
-    if (value === undefined) throw badRequest('limit param must be an integer');
-    if (value < 0) throw badRequest('limit param must be positive');
-    limit = value;
-  }
+  const limit = parseLimit(limitText, limits);
   const filters: Partial<Record<TaskFilterKey, string>> = {};
   for (const key of TASK_FILTER_KEYS) {
     const value = rest.get(key);
@@ -98,7 +62,7 @@ export function parseTaskListParams(
     sortKey: (sortKeyValid ? sortKey : 'created_at') as TaskSortKey,
     sortKeyValid,
     sortDir,
-    limit: Math.min(limits.maxLimit, limit),
+    limit,
     marker,
   };
 }

@@ -1,15 +1,13 @@
 import { TASK_TYPES } from '@cinderflow/contracts';
 import { TASK_STATUSES } from '@cinderflow/status-machines';
 import { badRequest } from '../common/glance-errors';
-import { jsonschemaErrorText, pythonRepr } from '../common/python-format';
-
-type JsonType = 'string' | 'object' | 'null';
+import { describeError, validate, type JsonSchema } from '../schemas/json-schema';
 
 interface PropertySchema {
   description?: string;
   pattern?: string;
   enum?: readonly string[];
-  type: JsonType | readonly JsonType[];
+  type: string | readonly string[];
   readOnly?: boolean;
 }
 
@@ -70,64 +68,21 @@ export function tasksSchemaDocument(): Record<string, unknown> {
   };
 }
 
-/** The raw schema a create body is validated against (additionalProperties: False). */
-const RAW_SCHEMA = { name: 'task', properties: TASK_PROPERTIES, additionalProperties: false };
-
-function jsonType(value: unknown): JsonType | 'other' {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return 'string';
-  if (typeof value === 'object' && !Array.isArray(value)) return 'object';
-  return 'other';
-}
+/** The raw schema a create body is validated against (Schema.raw(): additionalProperties False). */
+const RAW_SCHEMA: JsonSchema = {
+  name: 'task',
+  properties: TASK_PROPERTIES,
+  additionalProperties: false,
+};
 
 /**
- * The first problem python-jsonschema's best_match would report for a body, worded as its
- * str(): an unexpected key outranks a wrong value (a shorter path is more relevant), and
- * within a property its schema's keywords are checked in order (enum before type).
+ * What python-jsonschema's best_match reports for a body, worded as its str() (the same
+ * validator the image schema uses): an unexpected key outranks a wrong value, and of two wrong
+ * values the greater path wins.
  */
 export function taskSchemaError(body: Record<string, unknown>): string | undefined {
-  // python-jsonschema names them sorted.
-  const extras = Object.keys(body)
-    .filter((key) => !(key in TASK_PROPERTIES))
-    .sort();
-  if (extras.length > 0) {
-    return jsonschemaErrorText({
-      message: `Additional properties are not allowed (${extras.map((e) => pythonRepr(e)).join(', ')} ${extras.length === 1 ? 'was' : 'were'} unexpected)`,
-      validator: 'additionalProperties',
-      schemaPath: [],
-      schema: RAW_SCHEMA,
-      instancePath: [],
-      instance: body,
-    });
-  }
-  for (const [key, schema] of Object.entries(TASK_PROPERTIES)) {
-    if (!(key in body)) continue;
-    const value = body[key];
-    const error = (validator: string, message: string) =>
-      jsonschemaErrorText({
-        message,
-        validator,
-        schemaPath: ['properties', key],
-        schema,
-        instancePath: [key],
-        instance: value,
-      });
-    if (schema.pattern && typeof value === 'string' && !new RegExp(schema.pattern).test(value)) {
-      return error('pattern', `${pythonRepr(value)} does not match ${pythonRepr(schema.pattern)}`);
-    }
-    if (schema.enum && !schema.enum.includes(value as string)) {
-      return error('enum', `${pythonRepr(value)} is not one of ${pythonRepr(schema.enum)}`);
-    }
-    const types: readonly JsonType[] =
-      typeof schema.type === 'string' ? [schema.type] : schema.type;
-    if (!types.includes(jsonType(value) as JsonType)) {
-      return error(
-        'type',
-        `${pythonRepr(value)} is not of type ${types.map((t) => pythonRepr(t)).join(', ')}`,
-      );
-    }
-  }
-  return undefined;
+  const error = validate(RAW_SCHEMA, body);
+  return error && describeError(error);
 }
 
 export interface TaskCreateBody {

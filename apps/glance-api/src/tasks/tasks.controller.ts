@@ -1,19 +1,12 @@
-import { All, Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { RequestContext } from '@cinderflow/request-context';
 import { GlanceHttpError } from '../common/glance-errors';
 import { Caller } from '../common/glance-request';
-import { queryParams, urlencode } from './task-list.params';
+import { QueryParams, urlencode } from '../common/query';
 import { taskStubView, taskView } from './task.view';
 import { tasksSchemaDocument, taskSchemaDocument } from './task.schema';
 import { TasksService } from './tasks.service';
-
-/** webob's 405 for a method a route does not take (Glance's RejectMethodController). */
-function methodNotAllowed(req: Request, allowed: string): GlanceHttpError {
-  return new GlanceHttpError(405, `The method ${req.method} is not allowed for this resource.`, {
-    Allow: allowed,
-  });
-}
 
 /** `/v2/tasks`: create (type `import`), list, show; tasks are never deleted by the API. */
 @Controller('v2/tasks')
@@ -41,7 +34,7 @@ export class TasksController {
     @Caller() caller: RequestContext,
     @Req() req: Request,
   ): Promise<Record<string, unknown>> {
-    const params = queryParams(req.originalUrl);
+    const params = QueryParams.ofUrl(req.originalUrl).lastValues();
     const { tasks, nextMarker } = await this.service.list(caller, params);
     params.delete('marker');
     const query = urlencode(params);
@@ -66,20 +59,14 @@ export class TasksController {
   }
 
   /** Glance: tasks go once their expires_at has passed, never on request. */
-  @All(':id')
-  other(@Caller() caller: RequestContext, @Req() req: Request): never {
-    if (req.method !== 'DELETE') throw methodNotAllowed(req, 'GET, DELETE');
+  @Delete(':id')
+  delete(@Caller() caller: RequestContext): never {
     this.service.enforceAccess(caller);
     throw new GlanceHttpError(
       405,
       'This operation is currently not permitted on Glance Tasks. They are auto deleted after reaching the time based on their expires_at property.',
       { Allow: 'GET' },
     );
-  }
-
-  @All()
-  collection(@Req() req: Request): never {
-    throw methodNotAllowed(req, 'GET, POST');
   }
 }
 
@@ -94,10 +81,5 @@ export class TaskSchemasController {
   @Get('tasks')
   tasks(): Record<string, unknown> {
     return tasksSchemaDocument();
-  }
-
-  @All(['task', 'tasks'])
-  other(@Req() req: Request): never {
-    throw methodNotAllowed(req, 'GET');
   }
 }

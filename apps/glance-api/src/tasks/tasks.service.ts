@@ -19,6 +19,7 @@ import {
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
 import { badRequest, forbidden, notFound } from '../common/glance-errors';
+import { notAuthorized } from '../common/policy';
 import { parseTaskListParams } from './task-list.params';
 import { parseTaskCreateBody } from './task.schema';
 
@@ -47,7 +48,7 @@ export class TasksService {
   /** Glance's tasks_api_access policy, checked before anything else on every task route. */
   enforceAccess(caller: RequestContext): void {
     if (this.config.GLANCE_TASKS_API_ACCESS === 'admin' && !caller.isAdmin) {
-      throw forbidden('You are not authorized to complete tasks_api_access action.');
+      throw notAuthorized('tasks_api_access');
     }
   }
 

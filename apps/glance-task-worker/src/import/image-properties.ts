@@ -1,3 +1,4 @@
+import { NEW_IMAGE_KEYWORDS, newImageRefusal } from '@cinderflow/image-store';
 import type { NewImage } from '@cinderflow/persistence';
 import { INTERNAL_ERROR, TaskFailure } from './task-input';
 
@@ -30,48 +31,12 @@ const BASE_PROPERTIES = [
   'locations',
 ];
 
-/** ImageFactory.new_image's keywords, and what it refuses (glance/domain/__init__.py). */
-const NEW_IMAGE_KEYWORDS = [
-  'name',
-  'visibility',
-  'min_disk',
-  'min_ram',
-  'protected',
-  'owner',
-  'disk_format',
-  'container_format',
-  'tags',
-  'os_hidden',
-];
-const READONLY = [
-  'created_at',
-  'updated_at',
-  'status',
-  'checksum',
-  'os_hash_algo',
-  'os_hash_value',
-  'size',
-  'virtual_size',
-];
-const RESERVED = [
-  'owner',
-  'locations',
-  'deleted',
-  'deleted_at',
-  'direct_url',
-  'self',
-  'file',
-  'schema',
-];
 const VISIBILITIES = ['public', 'private', 'shared', 'community'];
 
 export interface Creator {
   projectId: string;
   isAdmin: boolean;
 }
-
-/** Python's repr of a dict's keys view: `dict_keys(['id', 'self'])`. */
-const dictKeys = (keys: string[]) => `dict_keys([${keys.map((k) => `'${k}'`).join(', ')}])`;
 
 /** A value our columns cannot hold: Glance's database would refuse it (its internal error). */
 function unstorable(why: string): never {
@@ -108,13 +73,8 @@ export function imageFromTaskProperties(
     }
   }
   const others = Object.keys(base).filter((key) => !NEW_IMAGE_KEYWORDS.includes(key));
-  const readonly = READONLY.find((key) => others.includes(key));
-  if (readonly) throw new TaskFailure(`Attribute '${readonly}' is read-only.`);
-  if (others.length > 0) {
-    throw new TaskFailure(`new_image() got unexpected keywords ${dictKeys(others)}`);
-  }
-  const reserved = RESERVED.find((key) => key in given);
-  if (reserved) throw new TaskFailure(`Attribute '${reserved}' is reserved.`);
+  const refusal = newImageRefusal(others, Object.keys(given));
+  if (refusal) throw new TaskFailure(refusal.message);
 
   const owner = 'owner' in base ? base.owner : creator.projectId;
   if (!creator.isAdmin && owner !== creator.projectId) {

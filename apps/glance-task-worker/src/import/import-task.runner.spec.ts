@@ -8,16 +8,11 @@ import type { DataSource } from 'typeorm';
 import { glanceTaskWorkerSpec, loadConfig } from '@cinderflow/config';
 import { ImageStores } from '@cinderflow/image-store';
 import { createLogger } from '@cinderflow/logging';
-import {
-  createDataSource,
-  dropDatabase,
-  ensureDatabase,
-  ImagesRepository,
-  runMigrations,
-  TasksRepository,
-} from '@cinderflow/persistence';
+import { ImagesRepository, TasksRepository } from '@cinderflow/persistence';
+import { createTestDatabase } from '@cinderflow/persistence/testing';
 import { RestartCleanup } from '../init-host/restart-cleanup';
 import { ImportTaskRunner } from './import-task.runner';
+import { uploadHolderOf } from './task-settlement';
 import { INTERNAL_ERROR } from './task-input';
 
 /**
@@ -28,8 +23,7 @@ import { INTERNAL_ERROR } from './task-input';
 describe('ImportTaskRunner', () => {
   const BYTES = randomBytes(200_000);
   const dir = mkdtempSync(join(tmpdir(), 'glance-task-worker-'));
-  const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  url.pathname = `/cinderflow_test_${randomBytes(4).toString('hex')}`;
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let dataSource: DataSource;
   let server: Server;
   let source: string;
@@ -38,10 +32,8 @@ describe('ImportTaskRunner', () => {
   const HOST = 'worker-a';
 
   beforeAll(async () => {
-    await ensureDatabase(url.toString());
-    dataSource = createDataSource(url.toString(), 5);
-    await dataSource.initialize();
-    await runMigrations(dataSource);
+    db = await createTestDatabase();
+    dataSource = db.dataSource;
     server = createServer((_req, res) => {
       res.writeHead(200, { 'Content-Length': BYTES.length });
       res.end(BYTES);
@@ -58,8 +50,7 @@ describe('ImportTaskRunner', () => {
   });
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
-    await dataSource.destroy();
-    await dropDatabase(url.toString());
+    await db.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -94,7 +85,7 @@ describe('ImportTaskRunner', () => {
       disk_format: 'raw',
       container_format: 'bare',
     });
-    await images().transition(imageId, 'upload', { upload_host: HOST });
+    await images().transition(imageId, 'upload', { upload_host: uploadHolderOf(HOST) });
     if (leftovers) {
       // What a killed upload leaves in the store: a partial file, or a whole one not committed.
       mkdirSync(stores.defaultStore.dir, { recursive: true });

@@ -12,6 +12,7 @@ import {
   ImportSourceError,
   ImportUriError,
   openImportSource,
+  removeUnfinishedUpload,
   uploadImageData,
   validateLegacyImportUri,
 } from '@cinderflow/image-store';
@@ -29,7 +30,7 @@ import { currentContext } from '@cinderflow/request-context';
 import { CONFIG, LOGGER } from '@cinderflow/service-runtime';
 import { IMAGE_STORES, WORKER_HOST } from '../tokens';
 import { imageFromTaskProperties } from './image-properties';
-import { TaskSettlement } from './task-settlement';
+import { TaskSettlement, uploadHolderOf } from './task-settlement';
 import { INTERNAL_ERROR, TaskFailure, unpackTaskInput } from './task-input';
 
 /** Glance's ImageSizeLimitExceeded, for an import past image_size_cap. */
@@ -167,15 +168,17 @@ export class ImportTaskRunner {
       image = await images.insert({ ...fields, id: imageId });
       log.info({ image_id: imageId }, 'image created');
     }
-    if (image.status === 'saving' && image.upload_host === this.host) {
+    const holder = uploadHolderOf(this.host);
+    if (image.status === 'saving' && image.upload_host === holder) {
       // An earlier run here stopped mid-upload (its put-back failed with the database away).
+      // Data first, as a restart settles an upload: dying in between leaves it `saving` here.
+      await removeUnfinishedUpload(this.dataSource.manager, this.stores, imageId);
       image = await images.transition(
         imageId,
         'upload_failed_v2',
         { upload_host: null },
-        { sql: 'upload_host = :host', params: { host: this.host } },
+        { sql: 'upload_host = :host', params: { host: holder } },
       );
-      await Promise.all(this.stores.all().map((store) => store.removePartials(imageId)));
     }
     if (image.status === 'queued') image = await this.fill(task, image, uri);
     if (image.status !== 'active') throw this.noLongerValid(task, imageId);
@@ -196,7 +199,7 @@ export class ImportTaskRunner {
         source: source.stream,
         store: this.stores.defaultStore,
         maxBytes: cap,
-        host: this.host,
+        host: uploadHolderOf(this.host),
         api: 'v2',
       });
     } catch (error) {

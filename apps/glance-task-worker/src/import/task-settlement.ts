@@ -1,7 +1,5 @@
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { ImageStores } from '@cinderflow/image-store';
+import { type ImageStores, removeUnfinishedUpload } from '@cinderflow/image-store';
 import {
   ImagesRepository,
   NOW_UTC,
@@ -12,6 +10,13 @@ import {
 } from '@cinderflow/persistence';
 
 export type Settled = 'success' | 'failure' | 'moved-on';
+
+/**
+ * What a worker writes as the holder of its imports' uploads (`upload_host`): its host, named
+ * apart from a glance-api on the same SERVICE_HOST, whose restart settles the uploads it holds
+ * itself and must not take a running import's upload for one of them.
+ */
+export const uploadHolderOf = (host: string): string => `glance-task-worker@${host}`;
 
 /** `expires_at` of a task that ends now: Glance keeps it task_time_to_live hours. */
 export function expiresAt(timeToLiveH: number): () => string {
@@ -74,7 +79,8 @@ export class TaskSettlement {
         image &&
         !image.deleted &&
         (image.status === 'queued' ||
-          (image.status === 'saving' && [null, this.host].includes(image.upload_host)));
+          (image.status === 'saving' &&
+            [null, uploadHolderOf(this.host)].includes(image.upload_host)));
       if (halfMade) {
         await images.transition(image.id, 'delete', {
           deleted: true,
@@ -89,12 +95,7 @@ export class TaskSettlement {
     if (outcome === 'failure' && imageId) {
       // A killed upload leaves its partial file behind, or its whole file if it died between
       // the rename and the commit; no location names either (the image never got one).
-      await Promise.all(
-        this.stores.all().map(async (store) => {
-          await store.removePartials(imageId);
-          await store.delete(pathToFileURL(join(store.dir, imageId)).href);
-        }),
-      );
+      await removeUnfinishedUpload(this.dataSource.manager, this.stores, imageId);
     }
     return outcome;
   }

@@ -11,6 +11,8 @@ import { NOW_UTC } from '../utc';
 // The first key of the two-key advisory locks that stand for a project's image storage; apart
 // from the backends' space ('CFBC') and the migrations' single-key lock.
 const STORAGE_LOCK_SPACE = 0x43464953; // 'CFIS'
+// ... and those that stand for the data one location URL names.
+const DATA_LOCK_SPACE = 0x43464944; // 'CFID'
 
 /** Location statuses that hold space in a store (seed 002: quota counts by location status). */
 export const SPACE_HOLDING_LOCATION_STATUSES: readonly ImageLocationStatus[] = [
@@ -79,6 +81,37 @@ export class ImageStorageRepository {
   }
 
   /** Locations of any image, in any status but `deleted`, that name this URL. */
+  /**
+   * Serialises, until the transaction ends, whoever removes or registers the data a URL names:
+   * two removers of two locations naming the same data take turns (the second sees the
+   * first's location deleted), and a location added meanwhile either comes first (and keeps
+   * the data) or finds the data gone.
+   */
+  async lockData(url: string): Promise<void> {
+    if (!this.manager.queryRunner?.isTransactionActive) {
+      throw new Error('lockData needs a transaction');
+    }
+    await this.manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+      DATA_LOCK_SPACE,
+      url,
+    ]);
+  }
+
+  /**
+   * Records that a `deleted` location's data is gone (`deleted`, `deleted_at`): until then it
+   * is a leftover (see ImagesRepository.claimLocation). Not a status change.
+   */
+  async markDataRemoved(id: number): Promise<ImageLocationEntity> {
+    await this.manager
+      .createQueryBuilder()
+      .update(ImageLocationEntity)
+      .set({ deleted: true, deleted_at: () => NOW_UTC, updated_at: () => NOW_UTC })
+      .where('id = :id', { id })
+      .andWhere('deleted = false')
+      .execute();
+    return this.manager.findOneByOrFail(ImageLocationEntity, { id });
+  }
+
   locationsNamed(url: string): Promise<ImageLocationEntity[]> {
     return this.manager
       .createQueryBuilder(ImageLocationEntity, 'l')

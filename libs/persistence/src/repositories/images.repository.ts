@@ -164,6 +164,16 @@ const SORT_SQL: Record<ImageSortKey, string> = {
   updated_at: 'COALESCE(i.updated_at, i.created_at)',
 };
 
+/** What a new image is when its creator does not say (Glance's ImageFactory.new_image). */
+const NEW_IMAGE_DEFAULTS = {
+  visibility: 'shared',
+  protected: false,
+  min_disk: 0,
+  min_ram: 0,
+  os_hidden: false,
+  tags: [] as string[],
+};
+
 /** Image rows, their locations and members: what glance-api, the scrubber and tasks share. */
 export class ImagesRepository {
   constructor(private readonly manager: EntityManager) {}
@@ -175,12 +185,7 @@ export class ImagesRepository {
       .insert()
       .into(ImageEntity)
       .values({
-        visibility: 'shared',
-        protected: false,
-        min_disk: 0,
-        min_ram: 0,
-        os_hidden: false,
-        tags: [],
+        ...NEW_IMAGE_DEFAULTS,
         ...image,
         properties: () => 'CAST(:properties AS jsonb)',
         status: imageMachine.initial,
@@ -200,12 +205,7 @@ export class ImagesRepository {
       .insert()
       .into(ImageEntity)
       .values({
-        visibility: 'shared',
-        protected: false,
-        min_disk: 0,
-        min_ram: 0,
-        os_hidden: false,
-        tags: [],
+        ...NEW_IMAGE_DEFAULTS,
         properties: {},
         ...image,
         status: imageMachine.initial,
@@ -499,10 +499,11 @@ export class ImagesRepository {
 
   /**
    * Locks one location whose data is to be removed, until the transaction ends: one still
-   * `pending_delete` (`pending`), or a `leftover`, a location still `active` although its image
-   * is `deleted` (an immediate delete whose data removal did not happen yet). Null when it is
-   * no longer such a location, or, with `skipLocked`, when someone else holds it: two removers
-   * never hold the same location, and the second one finds it done.
+   * `pending_delete` (`pending`), or a `leftover`: a location still `active` although its image
+   * is `deleted` (an immediate image delete whose data removal did not happen yet), or one
+   * `deleted` by a PATCH whose data removal did not happen yet (`deleted` flag still false).
+   * Null when it is no longer such a location, or, with `skipLocked`, when someone else holds
+   * it: two removers never hold the same location, and the second one finds it done.
    */
   claimLocation(
     id: number,
@@ -517,11 +518,10 @@ export class ImagesRepository {
     if (kind === 'pending') {
       query.andWhere(`l.status = 'pending_delete'`);
     } else {
-      query
-        .andWhere(`l.status = 'active'`)
-        .andWhere(
-          `EXISTS (SELECT 1 FROM images i WHERE i.id = l.image_id AND i.status = 'deleted')`,
-        );
+      query.andWhere(
+        `(l.status = 'deleted' OR (l.status = 'active' AND ` +
+          `EXISTS (SELECT 1 FROM images i WHERE i.id = l.image_id AND i.status = 'deleted')))`,
+      );
     }
     if (options.skipLocked) query.setOnLocked('skip_locked');
     return query.getOne();
@@ -552,9 +552,8 @@ export class ImagesRepository {
     return this.manager
       .createQueryBuilder(ImageLocationEntity, 'l')
       .innerJoin(ImageEntity, 'i', 'i.id = l.image_id')
-      .where(`l.status = 'active'`)
+      .where(`(l.status = 'deleted' OR (l.status = 'active' AND i.status = 'deleted'))`)
       .andWhere('l.deleted = false')
-      .andWhere(`i.status = 'deleted'`)
       .andWhere('l.id > :afterId', { afterId })
       .orderBy('l.id', 'ASC')
       .limit(limit)

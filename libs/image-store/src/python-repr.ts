@@ -80,6 +80,11 @@ export function pyRepr(value: unknown): string {
   return reprString(String(value));
 }
 
+/** Python's str() of a value decoded from JSON: a string as is, anything else as its repr. */
+export function pyStr(value: unknown): string {
+  return typeof value === 'string' ? value : pyRepr(value);
+}
+
 /** str.splitlines(keepends=True). */
 function splitLines(text: string): string[] {
   const lines: string[] = [];
