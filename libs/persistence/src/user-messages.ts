@@ -27,6 +27,7 @@ export const MessageActions = {
 export const MessageDetails = {
   UNKNOWN_ERROR: { id: '001', text: 'An unknown error occurred.' },
   NO_BACKEND_AVAILABLE: { id: '003', text: 'Could not find any available weighted backend.' },
+  FAILED_TO_UPLOAD_VOLUME: { id: '004', text: 'Failed to upload volume to image at backend.' },
   DRIVER_FAILED_EXTEND: { id: '010', text: 'Volume Driver failed to extend volume.' },
   DRIVER_FAILED_CREATE: { id: '012', text: 'Driver failed to create the volume.' },
   SNAPSHOT_CREATE_ERROR: { id: '013', text: 'Snapshot failed to create.' },
