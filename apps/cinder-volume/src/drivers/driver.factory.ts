@@ -13,13 +13,15 @@ export function createDriver(config: VolumeConfig): VolumeDriver {
     config.DRIVER_FAIL_CREATE ||
     config.DRIVER_FAILURE_RATE > 0 ||
     config.DRIVER_CREATE_DELAY_MS > 0 ||
-    config.DRIVER_ATTACH_DELAY_MS > 0
+    config.DRIVER_ATTACH_DELAY_MS > 0 ||
+    config.DRIVER_READ_DELAY_MS > 0
   ) {
     return new FaultInjectingDriver(driver, {
       failCreate: config.DRIVER_FAIL_CREATE,
       failureRate: config.DRIVER_FAILURE_RATE,
       createDelayMs: config.DRIVER_CREATE_DELAY_MS,
       attachDelayMs: config.DRIVER_ATTACH_DELAY_MS,
+      readDelayMs: config.DRIVER_READ_DELAY_MS,
     });
   }
   return driver;

@@ -1,3 +1,4 @@
+import { pipeline, Transform, type Readable } from 'node:stream';
 import type {
   DriverConnection,
   DriverSnapshot,
@@ -15,6 +16,11 @@ export interface FaultOptions {
   createDelayMs: number;
   /** Extra time an export (attach) takes, to make a crash mid-attach easy to stage. */
   attachDelayMs?: number;
+  /**
+   * A pause in a read of a volume's bytes (upload to image) once its first MiB went through, to
+   * make a failure or a crash mid-upload easy to stage.
+   */
+  readDelayMs?: number;
   random?: () => number;
 }
 
@@ -109,4 +115,29 @@ export class FaultInjectingDriver implements VolumeDriver {
   extendVolume(volume: DriverVolume): Promise<void> {
     return this.inner.extendVolume(volume);
   }
+
+  async readVolume(volume: Pick<DriverVolume, 'id'>): Promise<{ stream: Readable; size: number }> {
+    const read = await this.inner.readVolume(volume);
+    const delayMs = this.faults.readDelayMs ?? 0;
+    if (delayMs === 0) return read;
+    const paused = pauseAfter(1024 * 1024, delayMs);
+    // pipeline, not pipe: a reader that gives up (destroys the stream) closes the file too.
+    pipeline(read.stream, paused, () => undefined);
+    return { stream: paused, size: read.size };
+  }
+}
+
+/** Passes bytes through, holding back for `delayMs` once, when `after` bytes have passed. */
+function pauseAfter(after: number, delayMs: number): Transform {
+  let passed = 0;
+  let paused = false;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      passed += chunk.length;
+      if (paused || passed < after) return done(null, chunk);
+      paused = true;
+      this.push(chunk);
+      setTimeout(done, delayMs);
+    },
+  });
 }
