@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { VolumeConfig } from '@cinderflow/config';
 import { Binaries } from '@cinderflow/contracts';
+import { ImageServiceClient } from '@cinderflow/image-client';
 import type { Logger } from '@cinderflow/logging';
 import { LOGGER, ManagerWork, ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { DataSource } from 'typeorm';
@@ -17,6 +18,7 @@ import { MigrateVolumeHandler } from './flows/migrate-volume/migrate-volume.hand
 import { RetypeVolumeHandler } from './flows/retype-volume/retype-volume.handler';
 import { RevertVolumeHandler } from './flows/revert-volume/revert-volume.handler';
 import { SnapshotConnectionHandler } from './flows/snapshot-connection/snapshot-connection.handler';
+import { UploadVolumeHandler } from './flows/upload-volume/upload-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 import { VolumeManagerController } from './volume-manager.controller';
 import {
@@ -53,6 +55,7 @@ export class AppModule {
       providers: [
         { provide: VOLUME_SERVICE, useValue: info },
         { provide: VOLUME_DRIVER, useValue: createDriver(config) },
+        { provide: ImageServiceClient, useValue: new ImageServiceClient(config.GLANCE_API_URL) },
         {
           provide: ManagerWork,
           useFactory: (dataSource: DataSource, log: Logger) =>
@@ -71,6 +74,7 @@ export class AppModule {
         InitHostCleanup,
         CapabilityReporter,
         RevertVolumeHandler,
+        UploadVolumeHandler,
       ],
     };
   }
