@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { ApiConfig } from '@cinderflow/config';
+import { ImageServiceClient } from '@cinderflow/image-client';
 import type { Logger } from '@cinderflow/logging';
 import { HealthController, ServiceRuntimeModule } from '@cinderflow/service-runtime';
 import { AttachmentsController } from './attachments/attachments.controller';
@@ -69,6 +70,7 @@ export class AppModule {
         AvailabilityZonesService,
         CreateVolumeFlow,
         SnapshotsService,
+        { provide: ImageServiceClient, useValue: new ImageServiceClient(config.GLANCE_API_URL) },
       ],
     };
   }
