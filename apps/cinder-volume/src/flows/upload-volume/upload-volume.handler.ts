@@ -85,7 +85,10 @@ export class UploadVolumeHandler implements OnModuleInit {
       guard: thisUpload,
       onClaim: async (tx) => {
         claimed = true;
-        await this.work.noteFollowUp(tx, HALF_MADE_IMAGE, image.id);
+        // A run again here (after a transient failure) finds its own note already there.
+        if (!(await this.work.followUpPending(HALF_MADE_IMAGE, image.id))) {
+          await this.work.noteFollowUp(tx, HALF_MADE_IMAGE, image.id);
+        }
       },
       run: () => this.upload(context, volumeId, image.id),
       set: () => ({ admin_metadata: withoutUploadImage }),
