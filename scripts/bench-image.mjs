@@ -5,12 +5,15 @@
 //
 //   GLANCE_URL=http://127.0.0.1:9292 npm run bench:image -- [--size-mib 1024] [--store ID] [--dir DIR]
 //
-// With CINDER_URL (cinder-api, e.g. http://127.0.0.1:8776) it also times a volume created from
-// the image (POST /volumes with imageRef until `available`: cinder-volume streams the image from
-// glance-api, hashes it and writes it into the volume file); --volume-dir DIR (the backend's
-// VOLUME_DATA_DIR) compares the volume's bytes with the image's.
+// With CINDER_URL (cinder-api, e.g. http://127.0.0.1:8776 or .../v3; the services running on
+// this machine) it also times the volume flows: a volume created from the image (POST /volumes
+// with imageRef until `available`: cinder-volume streams the image from glance-api, hashes it
+// and writes it into the volume file; --volume-dir DIR, the backend's VOLUME_DATA_DIR, compares
+// the volume's bytes with the image's), and upload-to-image of a 1 GiB volume
+// (os-volume_upload_image until the volume is back and the image active) beside a plain copy
+// of the volume's file.
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -33,6 +36,11 @@ const glanceUrl = (process.env.GLANCE_URL ?? 'http://127.0.0.1:9292').replace(/\
 // noauth: an admin of a project of its own.
 const project = randomBytes(16).toString('hex');
 const token = `bench:${project}`;
+
+/** cinder-api's root, whether CINDER_URL names it or its `/v3`. */
+function cinderBase(url) {
+  return url.replace(/\/+$/, '').replace(/\/v3$/, '');
+}
 
 async function timed(fn) {
   const started = process.hrtime.bigint();
@@ -92,7 +100,7 @@ function call(method, path, { headers = {}, body, sink } = {}) {
  * `available` (polled every 50 ms); the volume is deleted afterwards.
  */
 async function benchCreateFromImage(imageId, sourceMd5) {
-  const cinderUrl = `${process.env.CINDER_URL.replace(/\/+$/, '')}/v3/${project}`;
+  const cinderUrl = `${cinderBase(process.env.CINDER_URL)}/v3/${project}`;
   const headers = { 'X-Auth-Token': token, 'Content-Type': 'application/json' };
   const show = async (id) =>
     (await (await fetch(`${cinderUrl}/volumes/${id}`, { headers })).json()).volume;
@@ -229,4 +237,120 @@ try {
     }).catch(() => undefined);
   }
   await rm(work, { recursive: true, force: true });
+}
+
+if (process.env.CINDER_URL) await benchUploadToImage(process.env.CINDER_URL);
+
+/**
+ * Issue 12: upload-to-image of a volume of `size` bytes (random, written through an attachment's
+ * local path, as a consumer would), timed from the request until the volume is `available`
+ * again and the image `active`, beside cp + fsync of the volume's file. The image's checksum
+ * must be the file's MD5.
+ */
+async function benchUploadToImage(cinderUrl) {
+  const base = `${cinderBase(cinderUrl)}/v3`;
+  const project = randomBytes(16).toString('hex');
+  const auth = { 'X-Auth-Token': `bench:${project}`, 'Content-Type': 'application/json' };
+  const cinder = async (method, path, body, version = '3.44') => {
+    const res = await fetch(`${base}/${project}/${path}`, {
+      method,
+      headers: { ...auth, 'OpenStack-API-Version': `volume ${version}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : {} };
+  };
+  const until = async (what, check, timeoutMs = 600_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await check()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
+  };
+  const volumeStatus = async (id) => (await cinder('GET', `volumes/${id}`)).body.volume?.status;
+  const imageOf = async (id) =>
+    (
+      await fetch(`${glanceUrl}/v2/images/${id}`, {
+        headers: { 'X-Auth-Token': auth['X-Auth-Token'] },
+      })
+    ).json();
+
+  const work = await mkdtemp(join(values.dir ?? tmpdir(), 'cinderflow-bench-upload-'));
+  let volumeId;
+  let imageId;
+  try {
+    const created = await cinder('POST', 'volumes', {
+      volume: { size: Math.ceil(size / 1024 ** 3), name: 'bench-upload' },
+    });
+    if (created.status !== 202) throw new Error(`volume create: ${JSON.stringify(created.body)}`);
+    volumeId = created.body.volume.id;
+    await until('the volume create', async () => (await volumeStatus(volumeId)) === 'available');
+
+    // Random bytes through an attachment: the file driver's connection is the volume's file.
+    const attached = await cinder('POST', 'attachments', {
+      attachment: {
+        volume_uuid: volumeId,
+        instance_uuid: randomUUID(),
+        connector: { host: 'bench', platform: 'x86_64', os_type: 'linux' },
+      },
+    });
+    if (attached.status !== 200) throw new Error(`attach: ${JSON.stringify(attached.body)}`);
+    // Cinder's attachment keeps the connection's data (device_path, ...) as connection_info.
+    const devicePath = attached.body.attachment.connection_info?.device_path;
+    if (!devicePath) throw new Error('the attachment gave no local device_path');
+    const device = await open(devicePath, 'r+');
+    for (let written = 0; written < size; written += 8 * MiB) {
+      await device.write(randomBytes(Math.min(8 * MiB, size - written)), 0, undefined, written);
+    }
+    await device.sync();
+    await device.close();
+    await cinder('DELETE', `attachments/${attached.body.attachment.id}`);
+    await until('the detach', async () => (await volumeStatus(volumeId)) === 'available');
+    const volumeMd5 = await md5Of(devicePath);
+
+    const copyPath = join(work, 'copy.raw');
+    const plain = await timed(async () => {
+      await promisify(execFile)('cp', ['--sparse=never', devicePath, copyPath]);
+      await fsyncFile(copyPath);
+    });
+
+    const upload = await timed(async () => {
+      const res = await cinder('POST', `volumes/${volumeId}/action`, {
+        'os-volume_upload_image': { image_name: 'bench-upload', disk_format: 'raw' },
+      });
+      if (res.status !== 202) throw new Error(`upload: ${JSON.stringify(res.body)}`);
+      imageId = res.body['os-volume_upload_image'].image_id;
+      await until('the upload', async () => (await volumeStatus(volumeId)) === 'available');
+      return imageOf(imageId);
+    });
+    const image = upload.result;
+    if (image.status !== 'active') throw new Error(`the image ended ${image.status}`);
+
+    const mb = size / 1e6;
+    console.log(
+      `\nupload-to-image: a ${size / MiB} MiB volume of random bytes; cinder-api ${base}\n`,
+    );
+    console.log(
+      `${'step'.padEnd(30)} ${'seconds'.padStart(8)} ${'MB/s'.padStart(7)}  vs plain copy`,
+    );
+    const line = (name, t) =>
+      console.log(
+        `${name.padEnd(30)} ${t.seconds.toFixed(2).padStart(8)} ${(mb / t.seconds).toFixed(0).padStart(7)}  ` +
+          `${(plain.seconds / t.seconds).toFixed(2)}×`,
+      );
+    line('plain copy (cp + fsync)', plain);
+    line('upload-to-image (to active)', upload);
+    console.log(`\nimage checksum ${image.checksum === volumeMd5 ? 'matches' : 'DIFFERS'} (MD5)`);
+    if (image.checksum !== volumeMd5) process.exitCode = 1;
+  } finally {
+    if (imageId) {
+      await fetch(`${glanceUrl}/v2/images/${imageId}`, {
+        method: 'DELETE',
+        headers: { 'X-Auth-Token': auth['X-Auth-Token'] },
+      }).catch(() => undefined);
+    }
+    if (volumeId) await cinder('DELETE', `volumes/${volumeId}`).catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  }
 }

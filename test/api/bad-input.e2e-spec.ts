@@ -428,6 +428,17 @@ const arbBadAction: BodyGen = fc.oneof(
     { 'os-migrate_volume': { host: 'h@b#p', cluster: 'cluster@backend' } },
     { 'os-migrate_volume': { cluster: 1 } },
     { 'os-migrate_volume': { cluster: 'c'.repeat(256) } },
+    // os-volume_upload_image (test/volumes/upload-to-image.e2e-spec.ts)
+    { 'os-volume_upload_image': {} },
+    { 'os-volume_upload_image': null },
+    { 'os-volume_upload_image': { image_name: '' } },
+    { 'os-volume_upload_image': { image_name: 1 } },
+    { 'os-volume_upload_image': { image_name: 'i', disk_format: 'iso' } },
+    { 'os-volume_upload_image': { image_name: 'i', force: 'maybe' } },
+    { 'os-volume_upload_image': { image_name: 'i', container_format: 1 } },
+    { 'os-volume_upload_image': { image_name: 'i', visibility: 'test' } },
+    { 'os-volume_upload_image': { image_name: 'i', protected: null } },
+    { 'os-volume_upload_image': { image_name: 'i', bogus: 1 } },
     // os-revert (3.40; a 404 before): these volumes have no snapshot to go back to.
     { revert: {} },
     { revert: null },
@@ -453,6 +464,7 @@ const arbBadAction: BodyGen = fc.oneof(
         'os-unset_image_metadata',
         'os-retype',
         'os-migrate_volume',
+        'os-volume_upload_image',
       ),
       fc.constantFrom(1, 'x', [], true, new Raw('1e400')),
     )

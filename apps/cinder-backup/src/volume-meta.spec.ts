@@ -1,5 +1,11 @@
 import type { VolumeEntity } from '@cinderflow/persistence';
-import { captureVolumeMeta, isVolumeMeta, restoredFields, type VolumeMeta } from './volume-meta';
+import {
+  captureVolumeMeta,
+  isVolumeMeta,
+  restoredFields,
+  restoredGlanceMetadata,
+  type VolumeMeta,
+} from './volume-meta';
 
 const SOURCE = 'a0000000-0000-4000-8000-000000000001';
 const OTHER = 'b0000000-0000-4000-8000-000000000002';
@@ -36,6 +42,20 @@ describe('captureVolumeMeta', () => {
     expect(meta({})).not.toHaveProperty('volume-metadata');
     expect(isVolumeMeta(withMeta)).toBe(true);
     expect(isVolumeMeta(JSON.parse(JSON.stringify(withMeta)))).toBe(true);
+  });
+
+  it("keeps the volume's image metadata under Cinder's volume-glance-metadata tag, when it has some", () => {
+    const glance = { image_id: 'i-1', image_name: 'cirros', hw_disk_bus: 'scsi' };
+    const captured = captureVolumeMeta(volume({ metadata: {} }), glance);
+    expect(captured['volume-glance-metadata']).toEqual(glance);
+    expect(captured).not.toHaveProperty('volume-metadata');
+    expect(captureVolumeMeta(volume({ metadata: {} }), {})).not.toHaveProperty(
+      'volume-glance-metadata',
+    );
+    expect(isVolumeMeta(JSON.parse(JSON.stringify(captured)))).toBe(true);
+    expect(
+      isVolumeMeta({ version: 2, 'volume-base-metadata': {}, 'volume-glance-metadata': { a: 1 } }),
+    ).toBe(false);
   });
 
   it('recognises only its own shape', () => {
@@ -127,5 +147,26 @@ describe('restoredFields', () => {
       metadata: {},
     };
     expect(restoredFields([unnamed], target, BACKUP)).not.toHaveProperty('display_name');
+  });
+});
+
+describe('restoredGlanceMetadata', () => {
+  const withGlance = (glance: Record<string, string>) =>
+    captureVolumeMeta(volume({ metadata: {} }), glance);
+
+  it('is null when no backup of the chain recorded image metadata (the target keeps its own)', () => {
+    expect(restoredGlanceMetadata([])).toBeNull();
+    expect(restoredGlanceMetadata([meta({ a: 'b' }), null])).toBeNull();
+  });
+
+  it('along a chain, the newest recorded set replaces the rest; one without any changes nothing', () => {
+    const full = withGlance({ image_id: 'one', os_distro: 'cirros' });
+    const incremental = withGlance({ image_id: 'two' });
+    expect(restoredGlanceMetadata([full])).toEqual({ image_id: 'one', os_distro: 'cirros' });
+    expect(restoredGlanceMetadata([full, incremental])).toEqual({ image_id: 'two' });
+    expect(restoredGlanceMetadata([full, meta({})])).toEqual({
+      image_id: 'one',
+      os_distro: 'cirros',
+    });
   });
 });

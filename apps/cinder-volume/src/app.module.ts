@@ -19,6 +19,7 @@ import { RetypeVolumeHandler } from './flows/retype-volume/retype-volume.handler
 import { RevertVolumeHandler } from './flows/revert-volume/revert-volume.handler';
 import { SnapshotConnectionHandler } from './flows/snapshot-connection/snapshot-connection.handler';
 import { imageServiceProvider } from './image-service';
+import { UploadVolumeHandler } from './flows/upload-volume/upload-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 import { VolumeManagerController } from './volume-manager.controller';
 import {
@@ -75,6 +76,7 @@ export class AppModule {
         InitHostCleanup,
         CapabilityReporter,
         RevertVolumeHandler,
+        UploadVolumeHandler,
       ],
     };
   }

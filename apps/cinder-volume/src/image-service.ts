@@ -3,11 +3,9 @@ import type { VolumeConfig } from '@cinderflow/config';
 import { ImageServiceClient } from '@cinderflow/image-client';
 import { CONFIG } from '@cinderflow/service-runtime';
 
-/** Cinder's image service (glance.get_remote_image_service): glance-api's client. */
-export const IMAGE_SERVICE = Symbol('IMAGE_SERVICE');
-
+/** Cinder's image service (glance.get_default_image_service): glance-api's client. */
 export const imageServiceProvider: Provider = {
-  provide: IMAGE_SERVICE,
+  provide: ImageServiceClient,
   useFactory: (config: VolumeConfig) => new ImageServiceClient(config.GLANCE_API_URL),
   inject: [CONFIG],
 };

@@ -2,7 +2,13 @@ import { Controller, Inject, type OnApplicationBootstrap } from '@nestjs/common'
 import { Payload } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { type Connector, type CreateVolume, VolumeRpc } from '@cinderflow/contracts';
+import {
+  type Connector,
+  type CopyVolumeToImage,
+  copyVolumeToImageSchema,
+  type CreateVolume,
+  VolumeRpc,
+} from '@cinderflow/contracts';
 import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
 import {
   MessageActions,
@@ -29,6 +35,7 @@ import { MigrateVolumeHandler } from './flows/migrate-volume/migrate-volume.hand
 import { RetypeVolumeHandler } from './flows/retype-volume/retype-volume.handler';
 import { RevertVolumeHandler } from './flows/revert-volume/revert-volume.handler';
 import { SnapshotConnectionHandler } from './flows/snapshot-connection/snapshot-connection.handler';
+import { UPLOAD_IMAGE_KEY, UploadVolumeHandler } from './flows/upload-volume/upload-volume.handler';
 import { InitHostCleanup } from './init-host/init-host.cleanup';
 
 /** cinder-volume's RPC surface; each handler lives with its flow. */
@@ -49,6 +56,7 @@ export class VolumeManagerController implements OnApplicationBootstrap {
     private readonly snapshotConnection: SnapshotConnectionHandler,
     @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly revert: RevertVolumeHandler,
+    private readonly upload: UploadVolumeHandler,
   ) {}
 
   /** Runs before the transport starts consuming: storage ready, leftovers settled, then report. */
@@ -256,6 +264,35 @@ export class VolumeManagerController implements OnApplicationBootstrap {
         events: ['revert_finished'],
         resourceType: 'snapshot',
       });
+    });
+  }
+
+  @RpcHandler(VolumeRpc.copyVolumeToImage)
+  async onCopyVolumeToImage(@Payload() message: CopyVolumeToImage): Promise<void> {
+    await this.upload.handle(message);
+  }
+
+  /**
+   * An upload that can never run: the volume returns to what it was, with Cinder's user
+   * message, if it is still `uploading` for the image the letter names (any, if it names none).
+   */
+  @RpcDeadLetter(VolumeRpc.copyVolumeToImage)
+  async onCopyVolumeToImageDead(@Payload() letter: DeadLetter): Promise<void> {
+    const parsed = copyVolumeToImageSchema.safeParse(letter.payload);
+    const imageId = parsed.success ? parsed.data.image_meta.id : null;
+    await settleDeadLetter(this.dataSource, letter, 'volume_id', {
+      machine: volumeMachine,
+      entity: VolumeEntity,
+      events: ['upload_finished'],
+      set: { admin_metadata: () => `admin_metadata - '${UPLOAD_IMAGE_KEY}'` },
+      where: imageId
+        ? { sql: `admin_metadata->>'${UPLOAD_IMAGE_KEY}' = :imageId`, params: { imageId } }
+        : undefined,
+      resourceType: 'volume',
+      message: {
+        action: MessageActions.COPY_VOLUME_TO_IMAGE,
+        detail: MessageDetails.FAILED_TO_UPLOAD_VOLUME,
+      },
     });
   }
 

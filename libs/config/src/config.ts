@@ -106,6 +106,11 @@ export const apiSpec = {
   OSAPI_MAX_LIMIT: positiveInt({ default: 1000 }),
   /** Cinder's glance_api_servers: the image service volumes are made from and uploaded to. */
   GLANCE_API_URL: url({ default: 'http://127.0.0.1:9292' }),
+  /**
+   * Cinder's enable_force_upload: `force` uploads an in-use volume to an image. Off by
+   * default, as in Cinder (a forced upload of a volume in use copies bytes still changing).
+   */
+  ENABLE_FORCE_UPLOAD: bool({ default: false }),
   /** Largest volume size accepted, in GiB (Cinder's DB limit). */
   MAX_VOLUME_SIZE_GB: positiveInt({ default: 2_147_483_647 }),
 };
@@ -142,6 +147,8 @@ export const volumeSpec = {
   DRIVER_ATTACH_DELAY_MS: nonNegativeInt({ default: 0 }),
   /** Testing aid: image data is written into volumes at most this many bytes a second (0: no limit). */
   DRIVER_IMAGE_COPY_BPS: nonNegativeInt({ default: 0 }),
+  /** Testing aid: a read of a volume's bytes (upload to image) pauses this long after 1 MiB. */
+  DRIVER_READ_DELAY_MS: nonNegativeInt({ default: 0 }),
 };
 
 export const backupSpec = {

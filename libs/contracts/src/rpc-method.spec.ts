@@ -79,6 +79,7 @@ describe('how each RPC method is sent', () => {
       'retype',
       'migrate_volume',
       'migration_target',
+      'copy_volume_to_image',
     ]);
   });
 });

@@ -31,6 +31,7 @@ export const MessageDetails = {
     id: '007',
     text: 'Image used for creating volume exceeds available space.',
   },
+  FAILED_TO_UPLOAD_VOLUME: { id: '004', text: 'Failed to upload volume to image at backend.' },
   DRIVER_FAILED_EXTEND: { id: '010', text: 'Volume Driver failed to extend volume.' },
   DRIVER_FAILED_CREATE: { id: '012', text: 'Driver failed to create the volume.' },
   SNAPSHOT_CREATE_ERROR: { id: '013', text: 'Snapshot failed to create.' },

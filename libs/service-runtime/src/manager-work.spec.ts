@@ -170,4 +170,39 @@ describe('ManagerWork', () => {
     await work.runFollowUp('extended-volume-check', id);
     expect(done).toEqual([id]);
   });
+
+  it('onClaim runs in the claiming transaction, only for a run that claims; dropFollowUp un-notes', async () => {
+    work.registerFollowUp('claimed-check', async () => undefined);
+    const id = await volume('extending');
+    const followUp = randomUUID();
+    let pendingDuringRun: boolean | null = null;
+    expect(
+      await work.run(ExtendWork, id, {
+        onClaim: (tx) => work.noteFollowUp(tx, 'claimed-check', followUp),
+        run: async () => {
+          pendingDuringRun = await work.followUpPending('claimed-check', followUp);
+        },
+        then: (tx) => work.dropFollowUp(tx, 'claimed-check', followUp),
+      }),
+    ).toBe('done');
+    expect(pendingDuringRun).toBe(true);
+    expect(await work.followUpPending('claimed-check', followUp)).toBe(false);
+
+    // A resource that moved on is not claimed: nothing is noted.
+    const onClaim = jest.fn();
+    expect(await work.run(ExtendWork, id, { onClaim, run: jest.fn() })).toBe('skipped');
+    expect(onClaim).not.toHaveBeenCalled();
+  });
+
+  it('failIf guards the failure transition: a resource no longer about this work is left alone', async () => {
+    const id = await volume('extending');
+    const outcome = await work.run(ExtendWork, id, {
+      run: () => Promise.reject(new Error('disk on fire')),
+      failIf: () => ({ sql: 'size = :size', params: { size: 5 } }),
+    });
+    expect(outcome).toBe('skipped');
+    expect((await row(id)).status).toBe('extending');
+    expect(await unfinishedWork(db.dataSource.manager, HOST)).toEqual([]);
+    expect(await db.dataSource.manager.findBy(MessageEntity, { resource_uuid: id })).toEqual([]);
+  });
 });

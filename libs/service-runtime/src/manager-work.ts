@@ -53,6 +53,11 @@ export function defineWork<S extends string, E extends string, T extends StatusR
 export interface WorkStep<T extends StatusRow, R> {
   /** Extra condition the row must meet to be this work's (e.g. `host = :host`). */
   guard?: { sql: string; params: Record<string, unknown> };
+  /**
+   * More to do in the transaction that claims the work, before `run` (e.g. noting a follow-up
+   * that must happen if the process dies while `run` is under way).
+   */
+  onClaim?: (tx: EntityManager, row: T) => Promise<void>;
   /** The driver's part; must be idempotent (a redelivery or a resumed run calls it again). */
   run: (row: T) => Promise<R>;
   /** Columns to set with the `succeeded` transition. */
@@ -65,6 +70,8 @@ export interface WorkStep<T extends StatusRow, R> {
   onFailure?: (tx: EntityManager, row: T, error: Error) => Promise<void>;
   /** Extra condition of the `succeeded` transition (e.g. the row unchanged since `run` began). */
   succeedIf?: (row: T, result: R) => { sql: string; params: Record<string, unknown> };
+  /** Extra condition of the `failed` transition (the row still about this work). */
+  failIf?: (row: T) => { sql: string; params: Record<string, unknown> };
   /**
    * Called when the resource turned out to have moved on, before the run or at its end (the end
    * transition found it changed): what the work must leave behind then, outside the status.
@@ -164,6 +171,16 @@ export class ManagerWork {
     await finishNote(this.dataSource.manager, note);
   }
 
+  /** Removes the follow-up's note of this host in `tx`: it is no longer needed. */
+  async dropFollowUp(tx: EntityManager, name: string, id: string): Promise<void> {
+    await finishNote(tx, this.followUpNote(name, id));
+  }
+
+  /** Whether this host has the follow-up noted for the resource (not done yet). */
+  followUpPending(name: string, id: string): Promise<boolean> {
+    return isNoted(this.dataSource.manager, this.followUpNote(name, id));
+  }
+
   private followUpNote(name: string, id: string) {
     return { resourceType: name, resourceId: id, status: FOLLOW_UP, serviceHost: this.serviceHost };
   }
@@ -210,7 +227,9 @@ export class ManagerWork {
       if (!found) return 'moved-on' as const;
       // Takes over a note an earlier run of this host left (it died, or the database went away
       // under its end); a note of another host means another service is at it.
-      return (await run.claim(tx)) ? found : ('busy' as const);
+      if (!(await run.claim(tx))) return 'busy' as const;
+      if (step.onClaim) await step.onClaim(tx, found);
+      return found;
     });
     if (claimed === 'busy') {
       log.info('another service is at this work; nothing to do');
@@ -239,7 +258,7 @@ export class ManagerWork {
         kind.failed,
         set,
         (tx) => this.onFailure(kind, tx, row, error, step),
-        { onMovedOn: step.onMovedOn },
+        { where: step.failIf?.(row), onMovedOn: step.onMovedOn },
       );
       return settled ? 'failed' : 'skipped';
     }

@@ -8,11 +8,9 @@ import {
 import { CONFIG } from '@cinderflow/service-runtime';
 import { CinderHttpError } from './cinder-errors';
 
-/** Cinder's default image service (glance.get_default_image_service): glance-api's client. */
-export const IMAGE_SERVICE = Symbol('IMAGE_SERVICE');
-
+/** Cinder's image service (glance.get_default_image_service): glance-api's client. */
 export const imageServiceProvider: Provider = {
-  provide: IMAGE_SERVICE,
+  provide: ImageServiceClient,
   useFactory: (config: ApiConfig) => new ImageServiceClient(config.GLANCE_API_URL),
   inject: [CONFIG],
 };

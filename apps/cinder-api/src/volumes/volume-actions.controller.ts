@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
+import type { ApiConfig } from '@cinderflow/config';
 import { backendOf, type Connector, Destinations, VolumeRpc } from '@cinderflow/contracts';
 import type { Outbox, RemoteError, RpcClient } from '@cinderflow/messaging';
 import {
@@ -13,7 +14,8 @@ import {
   AttachmentsRepository,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
-import { OUTBOX, RPC_CLIENT } from '@cinderflow/service-runtime';
+import { ImageServiceClient } from '@cinderflow/image-client';
+import { CONFIG, OUTBOX, RPC_CLIENT } from '@cinderflow/service-runtime';
 import {
   snapshotMachine,
   VOLUME_ATTACH_RESETTABLE_STATUSES,
@@ -112,6 +114,8 @@ export class VolumeActionsController {
     @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
     @Inject(OUTBOX) private readonly outbox: Outbox,
     private readonly volumes: VolumesService,
+    private readonly images: ImageServiceClient,
+    @Inject(CONFIG) private readonly config: ApiConfig,
   ) {
     this.volumeRows = new VolumesRepository(dataSource.manager);
   }
@@ -133,7 +137,15 @@ export class VolumeActionsController {
     // Own keys only: an action named `constructor` is not one.
     if (Object.hasOwn(VOLUME_ACTIONS, action)) {
       const handler = VOLUME_ACTIONS[action];
-      const ctx = { dataSource: this.dataSource, outbox: this.outbox, caller, version, volume };
+      const ctx = {
+        dataSource: this.dataSource,
+        outbox: this.outbox,
+        caller,
+        version,
+        volume,
+        images: this.images,
+        config: this.config,
+      };
       const result = await handler(ctx, args);
       if (!result) return;
       res.status(result.status);

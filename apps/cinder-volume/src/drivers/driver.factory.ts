@@ -14,7 +14,8 @@ export function createDriver(config: VolumeConfig): VolumeDriver {
     config.DRIVER_FAILURE_RATE > 0 ||
     config.DRIVER_CREATE_DELAY_MS > 0 ||
     config.DRIVER_ATTACH_DELAY_MS > 0 ||
-    config.DRIVER_IMAGE_COPY_BPS > 0
+    config.DRIVER_IMAGE_COPY_BPS > 0 ||
+    config.DRIVER_READ_DELAY_MS > 0
   ) {
     return new FaultInjectingDriver(driver, {
       failCreate: config.DRIVER_FAIL_CREATE,
@@ -22,6 +23,7 @@ export function createDriver(config: VolumeConfig): VolumeDriver {
       createDelayMs: config.DRIVER_CREATE_DELAY_MS,
       attachDelayMs: config.DRIVER_ATTACH_DELAY_MS,
       imageCopyBytesPerSec: config.DRIVER_IMAGE_COPY_BPS,
+      readDelayMs: config.DRIVER_READ_DELAY_MS,
     });
   }
   return driver;

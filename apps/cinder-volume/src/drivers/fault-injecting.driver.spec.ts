@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import {
   FaultInjectingDriver,
   type FaultOptions,
@@ -111,6 +113,30 @@ class RecordingDriver implements VolumeDriver {
   async clearDownload(volume: DriverVolume) {
     this.calls.push(`clear ${volume.id}`);
   }
+  /** 3 MiB of a known pattern, in 64 KiB chunks. */
+  readonly bytes = Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, i) => (i * 7) % 251));
+
+  async readVolume(volume: { id: string }) {
+    this.calls.push(`read ${volume.id}`);
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < this.bytes.length; at += 64 * 1024) {
+      chunks.push(this.bytes.subarray(at, at + 64 * 1024));
+    }
+    return { stream: Readable.from(chunks), size: this.bytes.length };
+  }
+}
+
+const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
+
+async function drain(stream: Readable, seen?: (bytes: number) => void): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+    seen?.(bytes);
+  }
+  return Buffer.concat(chunks);
 }
 
 function faults(overrides: Partial<FaultOptions> = {}): FaultOptions {
@@ -279,6 +305,32 @@ describe('FaultInjectingDriver', () => {
     await jest.advanceTimersByTimeAsync(1);
     await expect(copy).resolves.toBe(2000);
     expect(inner.arrivals).toEqual([500, 1000, 1500, 2000]);
+  });
+
+  it('passes a read through untouched without readDelayMs', async () => {
+    const inner = new RecordingDriver();
+    const read = await new FaultInjectingDriver(inner, faults()).readVolume({ id: 'v' });
+    expect(read.size).toBe(inner.bytes.length);
+    expect(md5(await drain(read.stream))).toBe(md5(inner.bytes));
+  });
+
+  it('holds a read back for readDelayMs once its first MiB went through, bytes unchanged', async () => {
+    jest.useFakeTimers();
+    const inner = new RecordingDriver();
+    const driver = new FaultInjectingDriver(inner, faults({ readDelayMs: 1000 }));
+    const read = await driver.readVolume({ id: 'v' });
+    let seen = 0;
+    const all = drain(read.stream, (bytes) => (seen = bytes));
+
+    await jest.advanceTimersByTimeAsync(10);
+    // Up to the chunk that crossed 1 MiB, and no further while paused.
+    expect(seen).toBe(1024 * 1024);
+    await jest.advanceTimersByTimeAsync(980);
+    expect(seen).toBe(1024 * 1024);
+    await jest.advanceTimersByTimeAsync(20);
+    const bytes = await all;
+    expect(bytes.length).toBe(inner.bytes.length);
+    expect(md5(bytes)).toBe(md5(inner.bytes));
   });
 
   it('passes connections through, even when creates are set to fail', async () => {

@@ -1,3 +1,4 @@
+import { pipeline, Transform, type Readable } from 'node:stream';
 import type {
   DriverConnection,
   DriverSnapshot,
@@ -17,6 +18,11 @@ export interface FaultOptions {
   attachDelayMs?: number;
   /** Image data written at most this many bytes a second, to stage a failure mid-download. */
   imageCopyBytesPerSec?: number;
+  /**
+   * A pause in a read of a volume's bytes (upload to image) once its first MiB went through, to
+   * make a failure or a crash mid-upload easy to stage.
+   */
+  readDelayMs?: number;
   random?: () => number;
 }
 
@@ -120,6 +126,31 @@ export class FaultInjectingDriver implements VolumeDriver {
   clearDownload(volume: DriverVolume): Promise<void> {
     return this.inner.clearDownload(volume);
   }
+
+  async readVolume(volume: Pick<DriverVolume, 'id'>): Promise<{ stream: Readable; size: number }> {
+    const read = await this.inner.readVolume(volume);
+    const delayMs = this.faults.readDelayMs ?? 0;
+    if (delayMs === 0) return read;
+    const paused = pauseAfter(1024 * 1024, delayMs);
+    // pipeline, not pipe: a reader that gives up (destroys the stream) closes the file too.
+    pipeline(read.stream, paused, () => undefined);
+    return { stream: paused, size: read.size };
+  }
+}
+
+/** Passes bytes through, holding back for `delayMs` once, when `after` bytes have passed. */
+function pauseAfter(after: number, delayMs: number): Transform {
+  let passed = 0;
+  let paused = false;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      passed += chunk.length;
+      if (paused || passed < after) return done(null, chunk);
+      paused = true;
+      this.push(chunk);
+      setTimeout(done, delayMs);
+    },
+  });
 }
 
 /** The data at no more than `bytesPerSec`: each chunk waits until the rate allows it. */

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** The volume as a driver sees it. */
 export interface DriverVolume {
   id: string;
@@ -74,6 +76,11 @@ export interface VolumeDriver {
   revertToSnapshot(volume: DriverVolume, snapshot: Pick<DriverSnapshot, 'id'>): Promise<void>;
   /** Grows the volume to `volume.size` GiB; never shrinks. */
   extendVolume(volume: DriverVolume): Promise<void>;
+  /**
+   * The volume's bytes, all of them (`size` bytes), as a stream to read once (Cinder's
+   * copy_volume_to_image reads the volume the same way, through a local attach).
+   */
+  readVolume(volume: Pick<DriverVolume, 'id'>): Promise<{ stream: Readable; size: number }>;
 
   /**
    * Cinder's copy_image_to_volume for raw data: the volume (made by createVolume) holds the

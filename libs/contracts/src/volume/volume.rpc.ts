@@ -19,6 +19,16 @@ export const connectionInfoSchema = z.object({
 });
 
 const volumeId = z.string().uuid();
+
+/** Cinder's copy_volume_to_image(volume, image_meta): the image the API created, as Glance showed it. */
+export const copyVolumeToImageSchema = z.object({
+  volume_id: z.string().uuid(),
+  image_meta: z.object({
+    id: z.string().uuid(),
+    container_format: z.string().nullable(),
+    disk_format: z.string().nullable(),
+  }),
+});
 const attachmentId = z.string().uuid();
 const snapshotId = z.string().uuid();
 
@@ -136,8 +146,14 @@ export const VolumeRpc = {
     z.object({ device_path: z.string().nullable() }),
     120_000,
   ),
+  /**
+   * API → the volume's backend: os-volume_upload_image. The volume is `uploading` and the image
+   * `queued` (made by the API with the caller's token); stream the bytes into it.
+   */
+  copyVolumeToImage: castMethod('copy_volume_to_image', copyVolumeToImageSchema),
 } as const;
 
 export type CreateVolume = z.infer<typeof createVolumeSchema>;
 export type Connector = z.infer<typeof connectorSchema>;
 export type ConnectionInfo = z.infer<typeof connectionInfoSchema>;
+export type CopyVolumeToImage = z.infer<typeof copyVolumeToImageSchema>;

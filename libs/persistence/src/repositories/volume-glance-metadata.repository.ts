@@ -49,6 +49,21 @@ export class VolumeGlanceMetadataRepository {
     });
   }
 
+  /**
+   * Replaces all of the volume's image metadata (a backup restore's
+   * volume_glance_metadata_delete_by_volume, then a create per key), in the caller's
+   * transaction, which holds the volume's row.
+   */
+  async replaceAll(volumeId: string, metadata: Record<string, string>): Promise<void> {
+    await this.manager.query(`DELETE FROM volume_glance_metadata WHERE volume_id = $1`, [volumeId]);
+    for (const [key, value] of Object.entries(metadata)) {
+      await this.manager.query(
+        `INSERT INTO volume_glance_metadata (volume_id, key, value) VALUES ($1, $2, $3)`,
+        [volumeId, key, value],
+      );
+    }
+  }
+
   /** Removes one key; `not-found` when the volume or the key is missing. */
   async deleteKey(volumeId: string, key: string): Promise<MetadataWrite> {
     return this.manager.transaction(async (tx) => {

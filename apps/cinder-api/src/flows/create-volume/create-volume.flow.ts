@@ -2,11 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { ApiConfig } from '@cinderflow/config';
-import {
-  type GlanceImage,
-  ImageServiceError,
-  type ImageServiceClient,
-} from '@cinderflow/image-client';
+import { type GlanceImage, ImageServiceError, ImageServiceClient } from '@cinderflow/image-client';
 import { Binaries, Destinations, SchedulerRpc } from '@cinderflow/contracts';
 import type { Outbox } from '@cinderflow/messaging';
 import {
@@ -32,7 +28,7 @@ import {
   NOT_FOUND,
   notFound,
 } from '../../common/cinder-errors';
-import { IMAGE_SERVICE, imageServiceAway } from '../../common/image-service';
+import { imageServiceAway } from '../../common/image-service';
 import { scopeOf } from '../../common/scope';
 import { VolumeTypesService } from '../../types/volume-types.service';
 import type { CreateVolumeBody } from '../../volumes/volume.schemas';
@@ -55,7 +51,7 @@ export class CreateVolumeFlow {
     private readonly zones: AvailabilityZonesService,
     @Inject(OUTBOX) private readonly outbox: Outbox,
     @Inject(CONFIG) private readonly config: ApiConfig,
-    @Inject(IMAGE_SERVICE) private readonly images: ImageServiceClient,
+    private readonly images: ImageServiceClient,
   ) {
     this.volumeRows = new VolumesRepository(dataSource.manager);
     this.snapshotRows = new SnapshotsRepository(dataSource.manager);

@@ -1,4 +1,6 @@
 import type { DataSource } from 'typeorm';
+import type { ApiConfig } from '@cinderflow/config';
+import type { ImageServiceClient } from '@cinderflow/image-client';
 import type { Outbox } from '@cinderflow/messaging';
 import type { VolumeEntity } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
@@ -11,6 +13,9 @@ export interface ActionContext {
   caller: RequestContext;
   version: ApiVersion;
   volume: VolumeEntity;
+  /** glance-api, on the caller's behalf (os-volume_upload_image). */
+  images: ImageServiceClient;
+  config: ApiConfig;
 }
 
 /** A handler's answer: nothing (202 with no body), or its status and body (if any). */

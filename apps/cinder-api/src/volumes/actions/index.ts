@@ -4,6 +4,7 @@ import { migrateVolume } from './migrate';
 import { retype } from './retype';
 import { setBootable, updateReadonlyFlag } from './flags';
 import { setImageMetadata, showImageMetadata, unsetImageMetadata } from './image-metadata';
+import { uploadImage } from './upload-image';
 
 export type { ActionContext, ActionResult } from './action-context';
 
@@ -20,4 +21,5 @@ export const VOLUME_ACTIONS: Record<
   'os-set_image_metadata': setImageMetadata,
   'os-unset_image_metadata': unsetImageMetadata,
   'os-show_image_metadata': showImageMetadata,
+  'os-volume_upload_image': uploadImage,
 };

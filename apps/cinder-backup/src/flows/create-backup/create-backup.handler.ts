@@ -13,6 +13,7 @@ import {
   type WorkRun,
   BackupsRepository,
   SnapshotsRepository,
+  VolumeGlanceMetadataRepository,
   VolumesRepository,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
@@ -195,6 +196,9 @@ export class CreateBackupHandler {
   ): Promise<void> {
     let result: BackupResult;
     try {
+      const glanceMetadata = await new VolumeGlanceMetadataRepository(this.dataSource.manager).get(
+        volume.id,
+      );
       // What an earlier delivery left before it gave its claim back is ours now.
       await this.driver.delete(backup.id);
       result = await connect((sourcePath) =>
@@ -204,7 +208,7 @@ export class CreateBackupHandler {
           sourcePath,
           sizeBytes,
           parentId: backup.parent_id,
-          volumeMeta: captureVolumeMeta(volume),
+          volumeMeta: captureVolumeMeta(volume, glanceMetadata),
           onProgress: progressReporter(this.dataSource, backup.id, 'backup', log),
           stillWanted: () => this.stillCreating(backup.id),
         }),

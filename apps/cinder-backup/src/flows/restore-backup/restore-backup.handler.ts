@@ -10,6 +10,7 @@ import {
   WorkClaims,
   type WorkRun,
   BackupsRepository,
+  VolumeGlanceMetadataRepository,
   VolumesRepository,
 } from '@cinderflow/persistence';
 import { LOGGER } from '@cinderflow/service-runtime';
@@ -17,7 +18,7 @@ import { backupMachine, volumeMachine } from '@cinderflow/status-machines';
 import { BACKUP_DRIVER } from '../../backup-service';
 import type { ChunkedBackupDriver } from '../../chunked/chunked-backup.driver';
 import { progressReporter } from '../../progress';
-import { restoredFields, type VolumeMeta } from '../../volume-meta';
+import { restoredFields, restoredGlanceMetadata, type VolumeMeta } from '../../volume-meta';
 import { VolumeConnection } from '../../volume-connection';
 
 /** Cinder's restore_backup refuses any other volume status. */
@@ -250,6 +251,8 @@ export class RestoreBackupHandler {
         });
       }
       if (current && !volumeLeft) {
+        const glance = failure ? null : restoredGlanceMetadata(chain);
+        if (glance) await new VolumeGlanceMetadataRepository(tx).replaceAll(volume.id, glance);
         await applyTransition(tx, {
           machine: volumeMachine,
           entity: VolumeEntity,
@@ -263,6 +266,7 @@ export class RestoreBackupHandler {
             ? {}
             : {
                 ...restoredFields(chain, current, backup),
+                ...(glance ? { bootable: true } : {}),
                 // a volume made from the backup is launched now, as one made empty would be
                 ...(current.status === 'creating' ? { launched_at: new Date() } : {}),
               },

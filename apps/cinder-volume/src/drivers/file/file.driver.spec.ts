@@ -403,6 +403,35 @@ describe('FileDriver', () => {
     });
   });
 
+  describe('readVolume', () => {
+    it('streams every byte of the volume file, holes as zeros', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 1 });
+      const file = await open(d.pathOf(VOLUME_A), 'r+');
+      await file.write('head', 0);
+      await file.write('tail', GiB - 4);
+      await file.close();
+
+      const { stream, size } = await d.readVolume({ id: VOLUME_A });
+      expect(size).toBe(GiB);
+      let total = 0;
+      let first: Buffer | null = null;
+      let last: Buffer | null = null;
+      for await (const chunk of stream) {
+        first ??= chunk as Buffer;
+        last = chunk as Buffer;
+        total += (chunk as Buffer).length;
+      }
+      expect(total).toBe(GiB);
+      expect(first!.subarray(0, 5)).toEqual(Buffer.from('head\0'));
+      expect(last!.subarray(-4).toString()).toBe('tail');
+    });
+
+    it('refuses a volume that is not there', async () => {
+      await expect(driver().readVolume({ id: VOLUME_B })).rejects.toThrow(/ENOENT/);
+    });
+  });
+
   describe('initializeConnectionSnapshot', () => {
     const SNAPSHOT = '00000000-0000-4000-8000-0000000000c1';
 

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import {
   type FileHandle,
   mkdir,
@@ -11,6 +12,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import {
   type DriverConnection,
@@ -173,6 +175,23 @@ export class FileDriver implements VolumeDriver {
       await file.sync();
     } finally {
       await file.close();
+    }
+  }
+
+  async readVolume(volume: Pick<DriverVolume, 'id'>): Promise<{ stream: Readable; size: number }> {
+    const file = await open(this.pathOf(volume.id), 'r');
+    try {
+      const { size } = await file.stat();
+      // The stream owns the descriptor from here on, and closes it at the end or on destroy.
+      const stream = createReadStream('', {
+        fd: file,
+        highWaterMark: 1024 * 1024,
+        ...(size > 0 ? { end: size - 1 } : {}),
+      });
+      return { stream, size };
+    } catch (error) {
+      await file.close();
+      throw error;
     }
   }
 

@@ -26,7 +26,6 @@ import { currentContext, type RequestContext, systemContext } from '@cinderflow/
 import { CONFIG } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { ImageTooBigError, VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
-import { IMAGE_SERVICE } from '../../image-service';
 import { VOLUME_SERVICE, type VolumeServiceInfo } from '../../volume-service.identity';
 import { ImageDataVerifier } from './image-data-verifier';
 import { baseProperties, volumeImageMetadata } from './volume-image-metadata';
@@ -61,7 +60,7 @@ export class CreateFromImage {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(VOLUME_DRIVER) private readonly driver: VolumeDriver,
-    @Inject(IMAGE_SERVICE) private readonly images: ImageServiceClient,
+    private readonly images: ImageServiceClient,
     @Inject(VOLUME_SERVICE) private readonly service: VolumeServiceInfo,
     @Inject(CONFIG) private readonly config: VolumeConfig,
   ) {}
