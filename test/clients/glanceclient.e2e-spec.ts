@@ -5,8 +5,8 @@ import { GlanceClient } from '../support/glance-client';
 
 /**
  * Issue 11: "The real `glance` client (Debian python3-glanceclient ...) for create, ... list,
- * show, update, tag": it loads /v2/schemas/image first, validates against it and builds its
- * JSON patches from it.
+ * show, update, tag, deactivate/reactivate, delete": it loads /v2/schemas/image first,
+ * validates against it and builds its JSON patches from it.
  */
 const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const describeCli = hasGlanceCli() ? describe : describe.skip;
@@ -132,6 +132,29 @@ describeCli('python-glanceclient against glance-api: images', () => {
     expect(properties(await glance('image-show', id)).tags).toBe('["extra"]');
     expect(await glanceCliError(glance, 'image-tag-delete', id, 'keep')).toBe(
       'exit 1: HTTP 404 Not Found: The resource could not be found.',
+    );
+  });
+
+  it('image-deactivate, image-reactivate and image-delete', async () => {
+    const id = properties(
+      await glance(
+        'image-create',
+        '--name',
+        'lifecycle',
+        '--disk-format',
+        'raw',
+        '--container-format',
+        'bare',
+      ),
+    ).id;
+    expect((await api.put(`/v2/images/${id}/file`, Buffer.from('data'))).status).toBe(204);
+    await glance('image-deactivate', id);
+    expect(properties(await glance('image-show', id)).status).toBe('deactivated');
+    await glance('image-reactivate', id);
+    expect(properties(await glance('image-show', id)).status).toBe('active');
+    await glance('image-delete', id);
+    expect(await glanceCliError(glance, 'image-show', id)).toBe(
+      `exit 1: HTTP 404 Not Found: No image found with ID ${id}`,
     );
   });
 
