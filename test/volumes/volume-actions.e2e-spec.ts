@@ -759,17 +759,18 @@ describe('os-retype with migration: the bytes move to the other backend', () => 
     await api.post(`volumes/${id}/action`, {
       'os-retype': { new_type: 'on-dst', migration_policy: 'on-demand' },
     });
+    // The whole 40 GiB (sparse) copy: some 50 s on a loaded 2-core machine.
     await api.waitForVolume(
       id,
       (v) => v?.status === 'available' && v.volume_type === 'on-dst',
-      60_000,
+      240_000,
     );
     const copy = openSync(fileOn('dst', id), 'r');
     const tail = Buffer.alloc(last.length);
     readSync(copy, tail, 0, tail.length, 40 * GiB - last.length);
     closeSync(copy);
     expect(tail.equals(last)).toBe(true);
-  });
+  }, 360_000);
 
   it('os-migrate_volume moves the bytes to the named backend, keeping the type', async () => {
     const { id, head, tail, backend } = await volumeWithBytes('__DEFAULT__');
