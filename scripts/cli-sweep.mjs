@@ -196,6 +196,21 @@ const steps = [
   ['image-metadata-show', () => ['image-metadata-show', need('vol')]],
   ['image-metadata unset', () => ['image-metadata', need('vol'), 'unset', 'os_distro']],
   ['summary', () => ['summary']],
+  // Images (glance-api): a volume uploaded to an image, then a volume made from that image.
+  [
+    'upload-to-image',
+    () => ['upload-to-image', need('vol'), `sweep-image-${suffix}`],
+    async (out) => {
+      ids.image = property(out, 'image_id');
+      if (!ids.image) throw new Error('no image_id in the output');
+      await waitFor('volumes', 'vol')();
+    },
+  ],
+  [
+    'create --image',
+    () => ['create', '--image', need('image'), '--name', 'sweep-from-image', '1'],
+    captureId('fromImage', 'volumes'),
+  ],
   // Snapshots, clones, revert.
   [
     'snapshot-create',
