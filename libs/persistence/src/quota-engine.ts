@@ -168,6 +168,25 @@ export class QuotaEngine {
     });
   }
 
+  /**
+   * A deleted volume's usage given back (Cinder's delete_volume: negative deltas for volumes,
+   * gigabytes and their per-type resources, reserved and committed in `tx`, never refused).
+   */
+  async releaseVolume(
+    tx: EntityManager,
+    volume: { project_id: string; size: number; volume_type_id: string | null },
+  ): Promise<void> {
+    const types = (await tx.query(`SELECT name FROM volume_types WHERE id = $1`, [
+      volume.volume_type_id,
+    ])) as { name: string }[];
+    const deltas: Record<string, number> = { volumes: -1, gigabytes: -volume.size };
+    if (types.length === 1) {
+      deltas[`volumes_${types[0].name}`] = -1;
+      deltas[`gigabytes_${types[0].name}`] = -volume.size;
+    }
+    await this.commit(await this.reserve(volume.project_id, deltas, tx), tx);
+  }
+
   /** Moves reservations into in_use (never below zero) and forgets them. */
   commit(reservations: string[], tx?: EntityManager): Promise<void> {
     return this.settle(reservations, true, tx);
