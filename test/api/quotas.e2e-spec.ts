@@ -116,4 +116,26 @@ describe('volume quotas', () => {
     expect(u).toMatchObject({ volumes: 0, gigabytes: 0, reserved: 0 });
     expect(u.live).toEqual({ n: 0, gb: 0 });
   });
+
+  it("GET limits: the project's absolute limits and what it uses (Cinder's view + used_limits)", async () => {
+    const res = await api.get('limits');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      limits: {
+        rate: [],
+        absolute: {
+          maxTotalVolumes: 3,
+          maxTotalVolumeGigabytes: 10,
+          maxTotalSnapshots: 10,
+          maxTotalBackups: 10,
+          maxTotalBackupGigabytes: 1000,
+          totalVolumesUsed: 2,
+          totalGigabytesUsed: 7,
+          totalSnapshotsUsed: 0,
+          totalBackupsUsed: 0,
+          totalBackupGigabytesUsed: 0,
+        },
+      },
+    });
+  });
 });
