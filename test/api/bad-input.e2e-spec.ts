@@ -1121,6 +1121,8 @@ function routes(fx: Fixtures): Route[] {
     { method: 'GET', path: 'os-availability-zone' },
     { method: 'GET', path: 'scheduler-stats/get_pools' },
     { method: 'GET', path: 'limits' },
+    { method: 'GET', path: 'os-quota-sets/:target' },
+    { method: 'GET', path: 'os-quota-sets/:target/defaults' },
     { method: 'GET', path: 'messages' },
     { method: 'GET', path: 'messages/:id', resource: 'message' },
     { method: 'DELETE', path: 'messages/:id', resource: 'message' },

@@ -138,4 +138,40 @@ describe('volume quotas', () => {
       },
     });
   });
+
+  it('os-quota-sets: defaults, show, and show with usage (Cinder quotas.py)', async () => {
+    const defaults = await api.get(`os-quota-sets/${PROJECT_A}/defaults`);
+    expect(defaults.status).toBe(200);
+    expect(defaults.body).toEqual({
+      quota_set: {
+        id: PROJECT_A,
+        volumes: 3,
+        snapshots: 10,
+        gigabytes: 10,
+        backups: 10,
+        backup_gigabytes: 1000,
+        groups: 10,
+        per_volume_gigabytes: 6,
+        volumes___DEFAULT__: -1,
+        gigabytes___DEFAULT__: -1,
+        snapshots___DEFAULT__: -1,
+      },
+    });
+    // PROJECT_B has its own gigabytes and per_volume_gigabytes.
+    const show = await api.get(`os-quota-sets/${PROJECT_B}`);
+    expect(show.body.quota_set).toEqual({
+      ...defaults.body.quota_set,
+      id: PROJECT_B,
+      gigabytes: 1000,
+      per_volume_gigabytes: -1,
+    });
+    const withUsage = await api.get(`os-quota-sets/${PROJECT_A}?usage=True`);
+    expect(withUsage.body.quota_set).toMatchObject({
+      id: PROJECT_A,
+      volumes: { limit: 3, in_use: 2, reserved: 0 },
+      gigabytes: { limit: 10, in_use: 7, reserved: 0 },
+      volumes___DEFAULT__: { limit: -1, in_use: 2, reserved: 0 },
+      snapshots: { limit: 10, in_use: 0, reserved: 0 },
+    });
+  });
 });

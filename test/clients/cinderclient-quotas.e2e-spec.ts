@@ -1,5 +1,5 @@
 import { Cluster } from '../support/cluster';
-import { cinderCli, requireCinderCli, table } from '../support/cinder-cli';
+import { CLI_PROJECT, cinderCli, requireCinderCli, table } from '../support/cinder-cli';
 
 /** python-cinderclient's quota and limit commands against the running services (issue 13). */
 describe('the real cinder CLI: limits', () => {
@@ -35,5 +35,25 @@ describe('the real cinder CLI: limits', () => {
       totalBackupsUsed: '0',
       totalBackupGigabytesUsed: '0',
     });
+  });
+
+  it('quota-show, quota-defaults and quota-usage', async () => {
+    const byProperty = (output: string) =>
+      Object.fromEntries(table(output).map((row) => [row.Property, row.Value]));
+    expect(byProperty(await cinder('quota-defaults', CLI_PROJECT))).toMatchObject({
+      volumes: '5',
+      gigabytes: '50',
+      snapshots: '10',
+      per_volume_gigabytes: '-1',
+    });
+    expect(byProperty(await cinder('quota-show', CLI_PROJECT))).toMatchObject({
+      volumes: '5',
+      gigabytes: '50',
+    });
+    const usage = Object.fromEntries(
+      table(await cinder('quota-usage', CLI_PROJECT)).map((row) => [row.Type, row]),
+    );
+    expect(usage.volumes).toMatchObject({ In_use: '1', Reserved: '0', Limit: '5' });
+    expect(usage.gigabytes).toMatchObject({ In_use: '2', Reserved: '0', Limit: '50' });
   });
 });

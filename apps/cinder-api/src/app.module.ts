@@ -22,6 +22,7 @@ import { SnapshotsController } from './snapshots/snapshots.controller';
 import { SnapshotsService } from './snapshots/snapshots.service';
 import { SchedulerStatsController } from './scheduler-stats/scheduler-stats.controller';
 import { LimitsController } from './limits/limits.controller';
+import { QuotaSetsController } from './quotas/quota-sets.controller';
 import { ServicesController } from './services/services.controller';
 import { VolumeTypesController } from './types/volume-types.controller';
 import { VolumeTypesService } from './types/volume-types.service';
@@ -47,6 +48,7 @@ export const API_CONTROLLERS = [
   AvailabilityZonesController,
   SchedulerStatsController,
   LimitsController,
+  QuotaSetsController,
   MessagesController,
   SnapshotsController,
   SnapshotMetadataController,

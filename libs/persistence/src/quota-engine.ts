@@ -65,6 +65,21 @@ export class QuotaEngine {
     return tx ? fn(tx) : this.dataSource.transaction(fn);
   }
 
+  /**
+   * Every quota resource, as Cinder's QUOTAS lists them: the fixed ones, then volumes_<type>,
+   * gigabytes_<type> and snapshots_<type> for each volume type.
+   */
+  async resourceNames(tx?: EntityManager): Promise<string[]> {
+    const m = tx ?? this.dataSource.manager;
+    const types = (await m.query(
+      `SELECT name FROM volume_types WHERE NOT deleted ORDER BY name`,
+    )) as { name: string }[];
+    return [
+      ...Object.keys(CINDER_QUOTA_DEFAULTS),
+      ...types.flatMap((t) => [`volumes_${t.name}`, `gigabytes_${t.name}`, `snapshots_${t.name}`]),
+    ];
+  }
+
   /** Configured defaults overridden by the `default` quota class (Cinder's get_defaults). */
   async defaultLimits(resources: string[], tx?: EntityManager): Promise<Record<string, number>> {
     const m = tx ?? this.dataSource.manager;
