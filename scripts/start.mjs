@@ -47,7 +47,13 @@ const glanceStores =
   env.GLANCE_STORES ??
   ['file1', 'file2'].map((id) => `${id}:${join(dataDir, 'images', id)}`).join(',');
 const services = [
-  { name: 'cinder-api', main: 'apps/cinder-api/dist/main.js', env: {} },
+  // The benches create hundreds of volumes in one project, and there is no quota API yet to
+  // raise its quota: unlimited unless the environment says otherwise (Cinder's defaults are 10/1000).
+  {
+    name: 'cinder-api',
+    main: 'apps/cinder-api/dist/main.js',
+    env: { QUOTA_VOLUMES: env.QUOTA_VOLUMES ?? '-1', QUOTA_GIGABYTES: env.QUOTA_GIGABYTES ?? '-1' },
+  },
   { name: 'cinder-scheduler', main: 'apps/cinder-scheduler/dist/main.js', env: {} },
   ...backends.map((b) => ({
     name: `cinder-volume@${b.name}`,

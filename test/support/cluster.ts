@@ -140,7 +140,13 @@ export class Cluster {
     await this.startService(
       'cinder-api',
       'apps/cinder-api/dist/main.js',
-      { API_PORT: String(this.apiPort), ...this.options.apiEnv },
+      {
+        API_PORT: String(this.apiPort),
+        // Tests that predate quotas create many volumes in a project; quota tests set their own.
+        QUOTA_VOLUMES: '-1',
+        QUOTA_GIGABYTES: '-1',
+        ...this.options.apiEnv,
+      },
       'cinder-api listening',
     );
     await Promise.all([

@@ -21,6 +21,8 @@ import { SnapshotMetadataController } from './snapshots/snapshot-metadata.contro
 import { SnapshotsController } from './snapshots/snapshots.controller';
 import { SnapshotsService } from './snapshots/snapshots.service';
 import { SchedulerStatsController } from './scheduler-stats/scheduler-stats.controller';
+import { LimitsController } from './limits/limits.controller';
+import { QuotaSetsController } from './quotas/quota-sets.controller';
 import { ServicesController } from './services/services.controller';
 import { VolumeTypesController } from './types/volume-types.controller';
 import { VolumeTypesService } from './types/volume-types.service';
@@ -45,6 +47,8 @@ export const API_CONTROLLERS = [
   ServicesController,
   AvailabilityZonesController,
   SchedulerStatsController,
+  LimitsController,
+  QuotaSetsController,
   MessagesController,
   SnapshotsController,
   SnapshotMetadataController,

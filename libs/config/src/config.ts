@@ -113,6 +113,14 @@ export const apiSpec = {
   ENABLE_FORCE_UPLOAD: bool({ default: false }),
   /** Largest volume size accepted, in GiB (Cinder's DB limit). */
   MAX_VOLUME_SIZE_GB: positiveInt({ default: 2_147_483_647 }),
+  /** Cinder's quota defaults (quota_volumes, ...; -1 is unlimited); the `default` quota class overrides them. */
+  QUOTA_VOLUMES: integer({ default: 10 }),
+  QUOTA_SNAPSHOTS: integer({ default: 10 }),
+  QUOTA_GIGABYTES: integer({ default: 1000 }),
+  QUOTA_BACKUPS: integer({ default: 10 }),
+  QUOTA_BACKUP_GIGABYTES: integer({ default: 1000 }),
+  QUOTA_GROUPS: integer({ default: 10 }),
+  PER_VOLUME_SIZE_LIMIT: integer({ default: -1 }),
 };
 
 export const schedulerSpec = {

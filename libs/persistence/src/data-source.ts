@@ -23,6 +23,7 @@ import { BackupMetadata1764500000000 } from './migrations/1764500000000-backup-m
 import { GlanceImages1764700000000 } from './migrations/1764700000000-glance-images';
 import { GlanceTasks1764740000000 } from './migrations/1764740000000-glance-tasks';
 import { SnapshotGlanceMetadata1764810000000 } from './migrations/1764810000000-snapshot-glance-metadata';
+import { Quotas1764900000000 } from './migrations/1764900000000-quotas';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -49,6 +50,7 @@ export const MIGRATIONS = [
   GlanceImages1764700000000,
   GlanceTasks1764740000000,
   SnapshotGlanceMetadata1764810000000,
+  Quotas1764900000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

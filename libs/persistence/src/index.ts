@@ -13,6 +13,7 @@ export * from './entities/volume-attachment.entity';
 export * from './entities/volume.entity';
 export * from './entities/worker.entity';
 export * from './outbox';
+export * from './quota-engine';
 export * from './service-registry';
 export * from './settle';
 export * from './transition';

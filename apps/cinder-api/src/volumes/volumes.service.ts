@@ -5,6 +5,7 @@ import type { Outbox } from '@cinderflow/messaging';
 import {
   applyTransition,
   NOW_UTC,
+  QuotaEngine,
   SnapshotEntity,
   SnapshotsRepository,
   StatusConflictError,
@@ -67,7 +68,11 @@ export class VolumesService {
     @Inject(OUTBOX) private readonly outbox: Outbox,
   ) {
     this.repo = new VolumesRepository(this.dataSource.manager);
+    // Only gives usage back (negative deltas are never checked): the defaults do not matter here.
+    this.quotas = new QuotaEngine(this.dataSource);
   }
+
+  private readonly quotas: QuotaEngine;
 
   async list(caller: RequestContext, params: ListParams): Promise<VolumePage> {
     const f = params.filters;
@@ -175,6 +180,7 @@ export class VolumesService {
             event: 'delete_succeeded',
             set: { deleted: true, deleted_at: () => NOW_UTC },
           });
+          await this.quotas.releaseVolume(tx, row);
           return;
         }
         if (cascade) await this.snapshotsToDeleting(tx, volume.id, force);

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { ApiConfig } from '@cinderflow/config';
 import { type GlanceImage, ImageServiceError, ImageServiceClient } from '@cinderflow/image-client';
 import { Binaries, Destinations, SchedulerRpc } from '@cinderflow/contracts';
 import type { Outbox } from '@cinderflow/messaging';
 import {
+  OverQuotaError,
+  type QuotaEngine,
   type SnapshotEntity,
   SnapshotsRepository,
   VolumeEntity,
@@ -29,6 +31,8 @@ import {
   notFound,
 } from '../../common/cinder-errors';
 import { imageServiceAway } from '../../common/image-service';
+import { quotaEngineOf, volumeDeltas } from '../../common/quota';
+import { overQuotaFault, volumeSizeExceedsLimit } from '../../common/quota-errors';
 import { scopeOf } from '../../common/scope';
 import { VolumeTypesService } from '../../types/volume-types.service';
 import type { CreateVolumeBody } from '../../volumes/volume.schemas';
@@ -44,6 +48,7 @@ export class CreateVolumeFlow {
   private readonly volumeRows: VolumesRepository;
   private readonly snapshotRows: SnapshotsRepository;
   private readonly typeRows: VolumeTypesRepository;
+  private readonly quotas: QuotaEngine;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -56,6 +61,7 @@ export class CreateVolumeFlow {
     this.volumeRows = new VolumesRepository(dataSource.manager);
     this.snapshotRows = new SnapshotsRepository(dataSource.manager);
     this.typeRows = new VolumeTypesRepository(dataSource.manager);
+    this.quotas = quotaEngineOf(dataSource, config);
   }
 
   async run(
@@ -282,6 +288,7 @@ export class CreateVolumeFlow {
       deleted: false,
     };
     await this.dataSource.transaction(async (tx) => {
+      await this.reserveQuota(tx, caller.projectId, volume.size, request.typeName);
       await new VolumesRepository(tx).insert(volume);
       await this.outbox.send(tx, Destinations.scheduler(), SchedulerRpc.createVolume, {
         request_spec: {
@@ -303,6 +310,30 @@ export class CreateVolumeFlow {
       });
     });
     return volume;
+  }
+
+  /**
+   * Cinder's QuotaReserveTask + QuotaCommitTask: the per-volume size limit, then volumes and
+   * gigabytes (and their per-type resources) reserved and committed in the volume's own
+   * transaction, so usage and the volume row never part. A failed build keeps counting (the
+   * volume exists, in `error`) until it is deleted, as in Cinder.
+   */
+  private async reserveQuota(
+    tx: EntityManager,
+    projectId: string,
+    size: number,
+    typeName: string,
+  ): Promise<void> {
+    const perVolume = (await this.quotas.projectLimits(projectId, ['per_volume_gigabytes'], tx))
+      .per_volume_gigabytes;
+    if (perVolume >= 0 && size > perVolume) throw volumeSizeExceedsLimit(size, perVolume);
+    try {
+      const reservations = await this.quotas.reserve(projectId, volumeDeltas(size, typeName), tx);
+      await this.quotas.commit(reservations, tx);
+    } catch (err) {
+      if (err instanceof OverQuotaError) throw overQuotaFault(err, 'volumes', size);
+      throw err;
+    }
   }
 }
 

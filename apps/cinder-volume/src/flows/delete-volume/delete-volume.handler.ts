@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { NOW_UTC, SnapshotsRepository, VolumeEntity } from '@cinderflow/persistence';
+import { NOW_UTC, QuotaEngine, SnapshotsRepository, VolumeEntity } from '@cinderflow/persistence';
 import { defineWork, ManagerWork } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
@@ -29,7 +29,11 @@ export class DeleteVolumeHandler implements OnModuleInit {
     @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly work: ManagerWork,
     private readonly snapshots: DeleteSnapshotHandler,
-  ) {}
+  ) {
+    this.quotas = new QuotaEngine(dataSource);
+  }
+
+  private readonly quotas: QuotaEngine;
 
   onModuleInit(): void {
     this.work.register(DeleteVolumeWork, (id) => this.handle(id));
@@ -42,6 +46,8 @@ export class DeleteVolumeHandler implements OnModuleInit {
         await this.driver.deleteVolume({ id: volumeId });
       },
       set: () => ({ deleted: true, deleted_at: () => NOW_UTC, terminated_at: () => NOW_UTC }),
+      // The usage is given back with the row's deletion.
+      then: (tx, row) => this.quotas.releaseVolume(tx, row),
     });
   }
 
