@@ -16,7 +16,8 @@ for _ in range(300):
                            password=os.environ['KEYSTONE_ADMIN_PASSWORD'],
                            project_name='admin', user_domain_id='default',
                            project_domain_id='default')
-        sess = session.Session(auth=auth)
+        # uwsgi closes every connection (no keep-alive): retry one it closed under us.
+        sess = session.Session(auth=auth, connect_retries=3)
         sess.get_token()
         break
     except Exception:  # uwsgi still starting

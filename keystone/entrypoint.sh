@@ -14,9 +14,11 @@ keystone-manage bootstrap \
 
 python3 /usr/local/bin/catalog.py
 
-# One worker: sqlite refuses concurrent writers ("database is locked").
-uwsgi --plugin python3 --http11-socket :5000 --wsgi-file /usr/bin/keystone-wsgi-public \
-  --master --processes 1 --threads 1 --die-on-term --disable-logging --buffer-size 65535 &
+# One worker: sqlite refuses concurrent writers ("database is locked"). No keep-alive: an idle
+# kept-alive connection would hold the only worker.
+uwsgi --plugin python3 --http-socket :5000 --wsgi-file /usr/bin/keystone-wsgi-public \
+  --master --processes 1 --threads 1 --die-on-term --disable-logging --buffer-size 65535 \
+  --add-header "Connection: close" &
 UWSGI=$!
 trap 'kill -TERM $UWSGI; wait $UWSGI' TERM INT
 
