@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
+import { type KeystoneTokenValidator, validatorFromSettings } from '@cinderflow/keystone-auth';
 import { type ApiConfig, apiSpec, ConfigError, loadConfig } from '@cinderflow/config';
 import { createLogger, NestPinoLogger } from '@cinderflow/logging';
 import { preflight } from '@cinderflow/service-runtime';
@@ -24,6 +25,13 @@ async function main(): Promise<void> {
     process.exit(error instanceof ConfigError ? 2 : 1);
   }
   const logger = createLogger('cinder-api', { level: config.LOG_LEVEL });
+  let keystone: KeystoneTokenValidator | undefined;
+  try {
+    keystone = validatorFromSettings(config);
+  } catch (error) {
+    process.stderr.write(`cinder-api: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
   const problems = await preflight(config.DATABASE_URL, config.AMQP_URL);
   if (problems.length > 0) {
     problems.forEach((problem) => logger.fatal(problem));
@@ -41,7 +49,7 @@ async function main(): Promise<void> {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', parseQuery);
-  app.use(requestPipeline(logger));
+  app.use(requestPipeline(logger, keystone));
   // Cinder reads the body as JSON whatever the content type says.
   app.use(express.json({ type: () => true, limit: '1mb' }));
   app.use(bodyErrorHandler());

@@ -3,6 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { type KeystoneTokenValidator, validatorFromSettings } from '@cinderflow/keystone-auth';
 import { ConfigError, type GlanceApiConfig, glanceApiSpec, loadConfig } from '@cinderflow/config';
 import { createLogger, NestPinoLogger } from '@cinderflow/logging';
 import { preflight } from '@cinderflow/service-runtime';
@@ -53,6 +54,13 @@ async function main(): Promise<void> {
     process.exit(error instanceof ConfigError ? 2 : 1);
   }
   const logger = createLogger('glance-api', { level: config.LOG_LEVEL });
+  let keystone: KeystoneTokenValidator | undefined;
+  try {
+    keystone = validatorFromSettings(config);
+  } catch (error) {
+    process.stderr.write(`glance-api: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
   const problems = await preflight(config.DATABASE_URL, config.AMQP_URL);
   if (problems.length > 0) {
     problems.forEach((problem) => logger.fatal(problem));
@@ -65,7 +73,7 @@ async function main(): Promise<void> {
   );
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestPipeline(logger));
+  app.use(requestPipeline(logger, keystone));
   const json = express.json({ type: readsJson, limit: '1mb' });
   // Image data is never a JSON body, whatever it claims: the upload routes answer its media
   // type themselves (415), without reading it.

@@ -97,8 +97,26 @@ export const commonSpec = {
   FAULT_DUPLICATE_CASTS: ratio({ default: 0 }),
 };
 
+/**
+ * How the APIs know their callers: Cinder's noauth (`X-Auth-Token: user:project`, an admin) or
+ * Keystone tokens, validated as keystonemiddleware does with the service user its
+ * `[keystone_authtoken]` options name.
+ */
+export const authSpec = {
+  AUTH_STRATEGY: str({ default: 'noauth', choices: ['noauth', 'keystone'] }),
+  KEYSTONE_AUTH_URL: str({ default: '' }),
+  KEYSTONE_USERNAME: str({ default: '' }),
+  KEYSTONE_PASSWORD: str({ default: '' }),
+  KEYSTONE_PROJECT_NAME: str({ default: 'service' }),
+  KEYSTONE_USER_DOMAIN_NAME: str({ default: 'Default' }),
+  KEYSTONE_PROJECT_DOMAIN_NAME: str({ default: 'Default' }),
+  /** Validated tokens kept in memory (each until it expires). */
+  KEYSTONE_TOKEN_CACHE_SIZE: positiveInt({ default: 10_000 }),
+};
+
 export const apiSpec = {
   ...commonSpec,
+  ...authSpec,
   API_LISTEN: str({ default: '127.0.0.1' }),
   API_PORT: port({ default: 8776 }),
   /** Cinder's default_availability_zone; the storage AZ when empty. */
@@ -277,6 +295,7 @@ export const glanceImportFilterSpec = {
 
 export const glanceApiSpec = {
   ...glanceCommonSpec,
+  ...authSpec,
   ...glanceImportFilterSpec,
   /** Glance's tasks_api_access policy: admins only (Glance's default), or every caller. */
   GLANCE_TASKS_API_ACCESS: str({ default: 'admin', choices: ['admin', 'everyone'] }),
@@ -328,6 +347,7 @@ export const glanceTaskWorkerSpec = {
   GLANCE_IMPORT_TIMEOUT_S: positiveInt({ default: 60 }),
 };
 
+export type AuthConfig = CleanedEnv<typeof authSpec>;
 export type ApiConfig = CleanedEnv<typeof apiSpec>;
 export type SchedulerConfig = CleanedEnv<typeof schedulerSpec>;
 export type VolumeConfig = CleanedEnv<typeof volumeSpec>;

@@ -1,6 +1,11 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
+import {
+  type KeystoneTokenValidator,
+  KeystoneUnavailableError,
+  wwwAuthenticate,
+} from '@cinderflow/keystone-auth';
 import type { Logger } from '@cinderflow/logging';
 import { type RequestContext, runWithContext } from '@cinderflow/request-context';
 import { startRequest } from '@cinderflow/service-runtime';
@@ -40,13 +45,37 @@ export function contextFromHeaders(req: Request, requestId: string): RequestCont
   };
 }
 
+const UNAUTHENTICATED = 'The request you have made requires authentication.';
+
+/**
+ * keystonemiddleware's auth_token in front of Cinder: the caller is whoever Keystone says the
+ * token belongs to, with the token's project and roles.
+ */
+export async function contextFromToken(
+  req: Request,
+  requestId: string,
+  keystone: KeystoneTokenValidator,
+): Promise<RequestContext> {
+  const token = req.header('x-auth-token')?.trim();
+  const info = token ? await keystone.validate(token) : null;
+  if (!token || !info) throw new CinderHttpError(401, UNAUTHENTICATED);
+  return {
+    requestId,
+    userId: info.userId,
+    projectId: info.projectId,
+    roles: info.roles,
+    isAdmin: info.isAdmin,
+    authToken: token,
+  };
+}
+
 const VERSION_DOCUMENT = /^\/(v3\/?)?$/;
 
 /**
  * Runs before routing: request id, microversion and caller for every request, with their
  * response headers set first so that error responses carry them too.
  */
-export function requestPipeline(logger: Logger) {
+export function requestPipeline(logger: Logger, keystone?: KeystoneTokenValidator) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const { requestId, anonymous } = startRequest(
       logger,
@@ -68,6 +97,30 @@ export function requestPipeline(logger: Logger) {
       const version = negotiate(req.header(VERSION_HEADER));
       res.setHeader(VERSION_HEADER, `volume ${version.toString()}`);
       res.setHeader('Vary', VERSION_HEADER);
+      if (keystone) {
+        contextFromToken(req, requestId, keystone).then(
+          (context) => {
+            (req as ApiRequest).cinder = { context, version };
+            runWithContext(context, next);
+          },
+          (error: unknown) => {
+            if (error instanceof CinderHttpError) {
+              res.setHeader('WWW-Authenticate', wwwAuthenticate(keystone.authUrl));
+              sendFault(res, error.status, error.message);
+            } else if (error instanceof KeystoneUnavailableError) {
+              logger.error({ err: error }, 'token validation failed');
+              sendFault(
+                res,
+                503,
+                'The server is currently unavailable. Please try again at a later time.',
+              );
+            } else {
+              next(error);
+            }
+          },
+        );
+        return;
+      }
       const context = contextFromHeaders(req, requestId);
       if (!context) {
         // noauth's answer to a request without a token: here is the token to use.

@@ -1,4 +1,9 @@
 import type { NextFunction, Request, Response } from 'express';
+import {
+  type KeystoneTokenValidator,
+  KeystoneUnavailableError,
+  wwwAuthenticate,
+} from '@cinderflow/keystone-auth';
 import type { Logger } from '@cinderflow/logging';
 import { type RequestContext, runWithContext } from '@cinderflow/request-context';
 import { startRequest } from '@cinderflow/service-runtime';
@@ -44,10 +49,32 @@ export function contextFromHeaders(req: Request, requestId: string): RequestCont
   };
 }
 
+/** keystonemiddleware's auth_token in front of Glance: the token's holder, or undefined. */
+export async function contextFromToken(
+  req: Request,
+  requestId: string,
+  keystone: KeystoneTokenValidator,
+): Promise<RequestContext | undefined> {
+  const token = req.header('x-auth-token')?.trim();
+  const info = token ? await keystone.validate(token) : null;
+  if (!token || !info) return undefined;
+  return {
+    requestId,
+    userId: info.userId,
+    projectId: info.projectId,
+    roles: info.roles,
+    isAdmin: info.isAdmin,
+    authToken: token,
+  };
+}
+
+const UNAUTHORIZED =
+  'This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required.';
+
 const PUBLIC_PATHS = /^\/(versions\/?)?$|^\/healthcheck$/;
 
 /** Request id, caller and access log for every request, before routing. */
-export function requestPipeline(logger: Logger) {
+export function requestPipeline(logger: Logger, keystone?: KeystoneTokenValidator) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const { requestId, anonymous } = startRequest(
       logger,
@@ -59,15 +86,37 @@ export function requestPipeline(logger: Logger) {
       runWithContext(anonymous, next);
       return;
     }
+    if (keystone) {
+      contextFromToken(req, requestId, keystone).then(
+        (context) => {
+          if (!context) {
+            res.setHeader('WWW-Authenticate', wwwAuthenticate(keystone.authUrl));
+            renderError(req, res, 401, UNAUTHORIZED);
+            return;
+          }
+          (req as GlanceRequest).glance = { context };
+          runWithContext(context, next);
+        },
+        (error: unknown) => {
+          if (!(error instanceof KeystoneUnavailableError)) {
+            next(error);
+            return;
+          }
+          logger.error({ err: error }, 'token validation failed');
+          renderError(
+            req,
+            res,
+            503,
+            'The server is currently unavailable. Please try again at a later time.',
+          );
+        },
+      );
+      return;
+    }
     const context = contextFromHeaders(req, requestId);
     if (!context) {
       res.setHeader('WWW-Authenticate', 'Keystone uri="http://127.0.0.1/identity"');
-      renderError(
-        req,
-        res,
-        401,
-        'This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required.',
-      );
+      renderError(req, res, 401, UNAUTHORIZED);
       return;
     }
     (req as GlanceRequest).glance = { context };

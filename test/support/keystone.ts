@@ -1,0 +1,104 @@
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
+import { containersRequired } from './infrastructure';
+
+/** The project's Keystone image (keystone/Dockerfile), built at most once per jest process. */
+export const KEYSTONE_IMAGE = 'cinderflow-keystone:e2e';
+export const KEYSTONE_PASSWORDS = { admin: 'admin', cinderflow: 'cinderflow', demo: 'demo' };
+
+/**
+ * Whether a container engine may answer: DOCKER_HOST set, or the default socket present. Jest
+ * decides `describe` or `describe.skip` synchronously, so this cannot ask the engine itself;
+ * the start below fails loudly when the engine named here does not answer.
+ */
+export function keystoneAvailable(): boolean {
+  if (containersRequired()) return true;
+  const host = process.env.DOCKER_HOST;
+  if (host) return host.startsWith('unix://') ? existsSync(host.slice('unix://'.length)) : true;
+  return existsSync('/var/run/docker.sock');
+}
+
+/** testcontainers (v10) publishes on every interface: loopback only. */
+class LoopbackContainer extends GenericContainer {
+  protected override async beforeContainerCreated(): Promise<void> {
+    for (const bindings of Object.values(this.hostConfig.PortBindings ?? {})) {
+      for (const binding of bindings as { HostIp?: string }[]) binding.HostIp = '127.0.0.1';
+    }
+  }
+}
+
+let built: Promise<void> | undefined;
+
+function buildImage(): Promise<void> {
+  built ??= GenericContainer.fromDockerfile(join(__dirname, '..', '..', 'keystone'))
+    .build(KEYSTONE_IMAGE, { deleteOnExit: false })
+    .then(() => undefined);
+  return built;
+}
+
+export interface StartedKeystone {
+  container: StartedTestContainer;
+  /** `http://127.0.0.1:<port>` (KEYSTONE_AUTH_URL); the identity API is under /v3. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Keystone on 127.0.0.1 with the users of keystone/bootstrap.py and a catalog pointing at
+ * `serviceHost` (cinder-api on :8776, glance-api on :9292 there). With `port`, published on
+ * that fixed host port. Ready once `GET /v3` answers after the bootstrap; the caller stops it.
+ */
+export async function startKeystone(
+  options: { serviceHost?: string; port?: number } = {},
+): Promise<StartedKeystone> {
+  await buildImage();
+  const container = new LoopbackContainer(KEYSTONE_IMAGE)
+    .withLabels({
+      'org.cinderflow.e2e.host': hostname(),
+      'org.cinderflow.e2e.pid': String(process.pid),
+    })
+    .withEnvironment({
+      KEYSTONE_SERVICE_HOST: options.serviceHost ?? '127.0.0.1',
+      KEYSTONE_PUBLIC_HOST: '127.0.0.1',
+    })
+    .withExposedPorts(options.port === undefined ? 5000 : { container: 5000, host: options.port })
+    .withWaitStrategy(
+      Wait.forAll([Wait.forLogMessage('keystone ready'), Wait.forHttp('/v3', 5000)]),
+    )
+    .withStartupTimeout(180_000);
+  const started = await container.start();
+  const url = `http://127.0.0.1:${started.getMappedPort(5000)}`;
+  return { container: started, url, stop: async () => void (await started.stop()) };
+}
+
+/** A project-scoped token for a bootstrap user (POST /v3/auth/tokens with a password). */
+export async function keystoneToken(
+  url: string,
+  user: string,
+  password: string,
+  project: string,
+): Promise<{ token: string; projectId: string; userId: string }> {
+  const response = await fetch(`${url}/v3/auth/tokens`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: user, password, domain: { name: 'Default' } } },
+        },
+        scope: { project: { name: project, domain: { name: 'Default' } } },
+      },
+    }),
+  });
+  const token = response.headers.get('x-subject-token');
+  if (response.status !== 201 || !token) {
+    throw new Error(`no token for ${user}: ${response.status} ${await response.text()}`);
+  }
+  const body = (await response.json()) as {
+    token: { project: { id: string }; user: { id: string } };
+  };
+  return { token, projectId: body.token.project.id, userId: body.token.user.id };
+}
