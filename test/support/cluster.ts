@@ -142,9 +142,6 @@ export class Cluster {
       'apps/cinder-api/dist/main.js',
       {
         API_PORT: String(this.apiPort),
-        // Tests that predate quotas create many volumes in a project; quota tests set their own.
-        QUOTA_VOLUMES: '-1',
-        QUOTA_GIGABYTES: '-1',
         ...this.options.apiEnv,
       },
       'cinder-api listening',
@@ -194,6 +191,10 @@ export class Cluster {
         REPORT_INTERVAL_S: '1',
         CAPABILITY_REPORT_INTERVAL_S: '1',
         ...(this.glancePort === 0 ? {} : { GLANCE_API_URL: this.glanceUrl }),
+        // Tests that predate quotas create many volumes in a project (also after restarting
+        // cinder-api); quota tests set their own through apiEnv.
+        QUOTA_VOLUMES: '-1',
+        QUOTA_GIGABYTES: '-1',
         ...this.options.env,
         ...env,
       },
