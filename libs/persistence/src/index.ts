@@ -37,3 +37,4 @@ export * from './repositories/images.repository';
 export * from './repositories/image-members.repository';
 export * from './repositories/tasks.repository';
 export * from './repositories/image-storage.repository';
+export * from './quota-recount';

@@ -239,3 +239,122 @@ export class QuotaEngine {
     });
   }
 }
+
+/** Cinder's reservation_clean_interval default: reservation_expire. */
+export const RESERVATION_CLEAN_INTERVAL_S = RESERVATION_EXPIRE_S;
+
+/**
+ * Quota administration (Cinder's quota_create/update/destroy_by_project, quota_class_create/update,
+ * get_class_quotas, reservation_expire), kept apart from the reserve path above.
+ */
+export class QuotaAdmin {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly engine: QuotaEngine,
+  ) {}
+
+  /** The project's own limits only (Cinder's get_project_quotas with defaults=False). */
+  async ownLimits(projectId: string, tx?: EntityManager): Promise<Record<string, number>> {
+    const m = tx ?? this.dataSource.manager;
+    const rows = (await m.query(`SELECT resource, hard_limit FROM quotas WHERE project_id = $1`, [
+      projectId,
+    ])) as { resource: string; hard_limit: number }[];
+    return Object.fromEntries(rows.map((r) => [r.resource, r.hard_limit]));
+  }
+
+  /** Sets the project's limits (Cinder's quota_update, or quota_create when it has none yet). */
+  async setProjectLimits(
+    projectId: string,
+    limits: Record<string, number>,
+    tx?: EntityManager,
+  ): Promise<void> {
+    const m = tx ?? this.dataSource.manager;
+    for (const [resource, limit] of Object.entries(limits).sort(([a], [b]) => a.localeCompare(b))) {
+      await m.query(
+        `INSERT INTO quotas (project_id, resource, hard_limit) VALUES ($1, $2, $3)
+         ON CONFLICT (project_id, resource)
+         DO UPDATE SET hard_limit = EXCLUDED.hard_limit, updated_at = ${NOW_UTC}`,
+        [projectId, resource, limit],
+      );
+    }
+  }
+
+  /**
+   * Forgets the project's own limits, so it sees the defaults again (Cinder's
+   * quota_destroy_by_project: usages and reservations stay, they still describe what exists).
+   */
+  async destroyProjectLimits(projectId: string, tx?: EntityManager): Promise<void> {
+    const m = tx ?? this.dataSource.manager;
+    await m.query(`DELETE FROM quotas WHERE project_id = $1`, [projectId]);
+  }
+
+  /**
+   * A quota class's limits (Cinder's get_class_quotas): the class's own over the defaults (the
+   * `default` class over the configured values).
+   */
+  async classLimits(
+    className: string,
+    resources: string[],
+    tx?: EntityManager,
+  ): Promise<Record<string, number>> {
+    const m = tx ?? this.dataSource.manager;
+    const limits = await this.engine.defaultLimits(resources, m);
+    const rows = (await m.query(
+      `SELECT resource, hard_limit FROM quota_classes WHERE class_name = $1 AND resource = ANY($2)`,
+      [className, resources],
+    )) as { resource: string; hard_limit: number }[];
+    for (const r of rows) limits[r.resource] = r.hard_limit;
+    return limits;
+  }
+
+  /** Sets a class's limits (Cinder's quota_class_update, or quota_class_create). */
+  async setClassLimits(
+    className: string,
+    limits: Record<string, number>,
+    tx?: EntityManager,
+  ): Promise<void> {
+    const m = tx ?? this.dataSource.manager;
+    for (const [resource, limit] of Object.entries(limits).sort(([a], [b]) => a.localeCompare(b))) {
+      await m.query(
+        `INSERT INTO quota_classes (class_name, resource, hard_limit) VALUES ($1, $2, $3)
+         ON CONFLICT (class_name, resource)
+         DO UPDATE SET hard_limit = EXCLUDED.hard_limit, updated_at = ${NOW_UTC}`,
+        [className, resource, limit],
+      );
+    }
+  }
+
+  /**
+   * Rolls back every reservation past its `expire` (Cinder's reservation_expire: what a positive
+   * one held is released, and it is forgotten); returns how many. One transaction per project,
+   * through rollback, which locks the usage rows in the order reserve does: an expiry never
+   * deadlocks with a reserve, and one settled meanwhile by its owner is simply gone.
+   */
+  async expireReservations(): Promise<number> {
+    const rows = (await this.dataSource.query(
+      `SELECT project_id, array_agg(uuid::text) AS uuids FROM reservations
+       WHERE expire < ${NOW_UTC} GROUP BY project_id`,
+    )) as { project_id: string; uuids: string[] }[];
+    let expired = 0;
+    for (const row of rows) {
+      await this.dataSource.transaction(async (m) => {
+        // The usage rows first (as rollback and reserve lock them), then what is still there.
+        await m.query(
+          `SELECT id FROM quota_usages WHERE project_id = $1 ORDER BY resource FOR UPDATE`,
+          [row.project_id],
+        );
+        const left = (await m.query(
+          `SELECT uuid::text AS uuid FROM reservations
+           WHERE uuid = ANY($1::uuid[]) AND expire < ${NOW_UTC}`,
+          [row.uuids],
+        )) as { uuid: string }[];
+        await this.engine.rollback(
+          left.map((r) => r.uuid),
+          m,
+        );
+        expired += left.length;
+      });
+    }
+    return expired;
+  }
+}
