@@ -690,6 +690,34 @@ const arbExtraSpecs: BodyGen = fc.constantFrom(
   [],
 );
 
+/** `PUT os-quota-sets/{project}` bodies Cinder's `update` schema and its quota_set format refuse. */
+const arbQuotaSet: BodyGen = fc.constantFrom(
+  {},
+  [],
+  { quota_set: {} },
+  { quota_set: 'x' },
+  { quota_set: { volumes: -2 } },
+  { quota_set: { volumes: 1.5 } },
+  { quota_set: { volumes: 'abc' } },
+  { quota_set: { volumes: true } },
+  { quota_set: { volumes: 2_147_483_648 } },
+  { quota_set: { no_such_resource: 1 } },
+  { quota_set: { volumes: 1 }, extra: 1 },
+);
+
+/** `PUT os-quota-class-sets/{class}` bodies Cinder's `update_quota_class` schema refuses. */
+const arbQuotaClassSet: BodyGen = fc.constantFrom(
+  {},
+  [],
+  { quota_class_set: 'x' },
+  { quota_class_set: { volumes: -2 } },
+  { quota_class_set: { volumes: '-1' } },
+  { quota_class_set: { volumes: 1.5 } },
+  { quota_class_set: { volumes: '' } },
+  { quota_class_set: { no_such_resource: 1 } },
+  { quota_class_set: { volumes: 1 }, extra: 1 },
+);
+
 const arbCreateSnapshot = (fx: Fixtures): BodyGen =>
   fc.oneof(
     fc
@@ -1123,6 +1151,10 @@ function routes(fx: Fixtures): Route[] {
     { method: 'GET', path: 'limits' },
     { method: 'GET', path: 'os-quota-sets/:target' },
     { method: 'GET', path: 'os-quota-sets/:target/defaults' },
+    { method: 'PUT', path: 'os-quota-sets/:target', body: arbQuotaSet },
+    { method: 'DELETE', path: 'os-quota-sets/:target' },
+    { method: 'GET', path: 'os-quota-class-sets/:className' },
+    { method: 'PUT', path: 'os-quota-class-sets/:className', body: arbQuotaClassSet },
     { method: 'GET', path: 'messages' },
     { method: 'GET', path: 'messages/:id', resource: 'message' },
     { method: 'DELETE', path: 'messages/:id', resource: 'message' },

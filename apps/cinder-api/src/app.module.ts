@@ -22,6 +22,7 @@ import { SnapshotsController } from './snapshots/snapshots.controller';
 import { SnapshotsService } from './snapshots/snapshots.service';
 import { SchedulerStatsController } from './scheduler-stats/scheduler-stats.controller';
 import { LimitsController } from './limits/limits.controller';
+import { QuotaClassSetsController } from './quota-classes/quota-class-sets.controller';
 import { QuotaSetsController } from './quotas/quota-sets.controller';
 import { ServicesController } from './services/services.controller';
 import { VolumeTypesController } from './types/volume-types.controller';
@@ -49,6 +50,7 @@ export const API_CONTROLLERS = [
   SchedulerStatsController,
   LimitsController,
   QuotaSetsController,
+  QuotaClassSetsController,
   MessagesController,
   SnapshotsController,
   SnapshotMetadataController,
