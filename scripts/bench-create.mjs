@@ -50,6 +50,9 @@ try {
   process.exit(1);
 }
 
+// Cinder's default quota (10 volumes) would stop the bench: its project is unlimited.
+await api('PUT', `os-quota-sets/${project}`, { quota_set: { volumes: -1, gigabytes: -1 } });
+
 console.log(`Creating ${count} volumes of ${values.size} GiB, ${concurrency} in flight...`);
 const sentAt = new Map();
 const started = Date.now();

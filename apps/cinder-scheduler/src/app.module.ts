@@ -8,6 +8,7 @@ import { ExtendVolumeScheduler } from './flows/extend-volume/extend-volume.sched
 import { RetypeVolumeScheduler } from './flows/retype-volume/retype-volume.scheduler';
 import { HostManager } from './host-manager/host-manager';
 import { ReportRequests } from './host-manager/report-requests';
+import { ReservationCleaner } from './quota/reservation-cleaner';
 import { SchedulerController } from './scheduler.controller';
 
 @Module({})
@@ -35,6 +36,7 @@ export class AppModule {
         CreateVolumeScheduler,
         RetypeVolumeScheduler,
         ExtendVolumeScheduler,
+        ReservationCleaner,
       ],
     };
   }

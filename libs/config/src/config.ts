@@ -141,10 +141,22 @@ export const apiSpec = {
   PER_VOLUME_SIZE_LIMIT: integer({ default: -1 }),
 };
 
+/** cinder-manage: the database, and how usage is recounted. */
+export const manageSpec = {
+  DATABASE_URL: commonSpec.DATABASE_URL,
+  /** Cinder's no_snapshot_gb_quota: snapshots do not count towards gigabytes. */
+  NO_SNAPSHOT_GB_QUOTA: bool({ default: false }),
+};
+
 export const schedulerSpec = {
   ...commonSpec,
   SCHEDULER_MAX_ATTEMPTS: positiveInt({ default: 3 }),
   CAPACITY_WEIGHT_MULTIPLIER: num({ default: 1.0 }),
+  /**
+   * Cinder's reservation_clean_interval: seconds between passes that roll back quota
+   * reservations past their expiry (default reservation_expire, a day).
+   */
+  RESERVATION_CLEAN_INTERVAL_S: positiveInt({ default: 86_400 }),
 };
 
 export const volumeSpec = {
@@ -350,6 +362,7 @@ export const glanceTaskWorkerSpec = {
 export type AuthConfig = CleanedEnv<typeof authSpec>;
 export type ApiConfig = CleanedEnv<typeof apiSpec>;
 export type SchedulerConfig = CleanedEnv<typeof schedulerSpec>;
+export type ManageConfig = CleanedEnv<typeof manageSpec>;
 export type VolumeConfig = CleanedEnv<typeof volumeSpec>;
 export type BackupConfig = CleanedEnv<typeof backupSpec>;
 export type CommonConfig = CleanedEnv<typeof commonSpec>;
