@@ -8,7 +8,15 @@ describe('volume quotas', () => {
     [{ name: 'disk', capacityGb: 100 }],
     {},
     {
-      apiEnv: { QUOTA_VOLUMES: '3', QUOTA_GIGABYTES: '10', PER_VOLUME_SIZE_LIMIT: '6' },
+      apiEnv: {
+        QUOTA_VOLUMES: '3',
+        QUOTA_GIGABYTES: '10',
+        PER_VOLUME_SIZE_LIMIT: '6',
+        // Cinder's defaults (the cluster's base env lifts them for tests predating quotas).
+        QUOTA_SNAPSHOTS: '10',
+        QUOTA_BACKUPS: '10',
+        QUOTA_BACKUP_GIGABYTES: '1000',
+      },
     },
   );
   let api: ApiClient;

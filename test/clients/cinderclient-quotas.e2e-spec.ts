@@ -7,7 +7,14 @@ describe('the real cinder CLI: limits', () => {
     [{ name: 'cli', capacityGb: 100 }],
     {},
     {
-      apiEnv: { QUOTA_VOLUMES: '5', QUOTA_GIGABYTES: '50' },
+      apiEnv: {
+        QUOTA_VOLUMES: '5',
+        QUOTA_GIGABYTES: '50',
+        // Cinder's defaults (the cluster's base env lifts them for tests predating quotas).
+        QUOTA_SNAPSHOTS: '10',
+        QUOTA_BACKUPS: '10',
+        QUOTA_BACKUP_GIGABYTES: '1000',
+      },
     },
   );
   const cinder = cinderCli(cluster);

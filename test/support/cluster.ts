@@ -191,10 +191,13 @@ export class Cluster {
         REPORT_INTERVAL_S: '1',
         CAPABILITY_REPORT_INTERVAL_S: '1',
         ...(this.glancePort === 0 ? {} : { GLANCE_API_URL: this.glanceUrl }),
-        // Tests that predate quotas create many volumes in a project (also after restarting
-        // cinder-api); quota tests set their own through apiEnv.
+        // Tests that predate quotas create many volumes, snapshots and backups in a project
+        // (also after restarting cinder-api); quota tests set their own through apiEnv.
         QUOTA_VOLUMES: '-1',
         QUOTA_GIGABYTES: '-1',
+        QUOTA_SNAPSHOTS: '-1',
+        QUOTA_BACKUPS: '-1',
+        QUOTA_BACKUP_GIGABYTES: '-1',
         ...this.options.env,
         ...env,
       },

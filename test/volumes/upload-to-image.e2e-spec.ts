@@ -103,11 +103,12 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
   async function waitImage(
     id: string,
     done: (image: Record<string, unknown> | null) => boolean,
+    timeoutMs = 30_000,
   ): Promise<Record<string, unknown> | null> {
     let last: Record<string, unknown> | null = null;
     await cluster.waitFor(
       async () => done((last = await image(id))),
-      30_000,
+      timeoutMs,
       () => `image ${id} never got there; last: ${JSON.stringify(last)}`,
     );
     return last;
@@ -480,7 +481,8 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
         image_meta: { id: imageId, container_format: 'bare', disk_format: 'raw' },
       },
     });
-    await waitImage(imageId, (i) => i?.status === 'active');
+    // The whole GiB streams after the pause: long on a loaded CI machine.
+    await waitImage(imageId, (i) => i?.status === 'active', 150_000);
     await api.waitForVolume(id, (v) => v?.status === 'available');
     const log = cluster
       .logOf('cinder-volume@slow')
@@ -491,7 +493,7 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
     expect(await messagesOf(id)).toEqual([]);
     await expectNoNotes(id, imageId);
     await glance.delete(`/v2/images/${imageId}`);
-  });
+  }, 240_000);
 
   it('the image deleted mid-upload: the upload fails, the volume returns to available, with the user message', async () => {
     const { id, imageId } = await uploadUnderWay('deleted-under-it');

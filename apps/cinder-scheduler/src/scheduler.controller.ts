@@ -12,7 +12,7 @@ import {
 } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messaging';
-import { VolumeEntity } from '@cinderflow/persistence';
+import { QuotaEngine, reservationsIn, VolumeEntity } from '@cinderflow/persistence';
 import {
   LOGGER,
   settleDeadCreateVolume,
@@ -61,6 +61,7 @@ export class SchedulerController {
       events: ['retype_or_migrate_finished'],
       resourceType: 'volume',
     });
+    await new QuotaEngine(this.dataSource).rollback(reservationsIn(letter.payload));
   }
 
   @RpcHandler(SchedulerRpc.extendVolume)
@@ -78,6 +79,7 @@ export class SchedulerController {
       set: { admin_metadata: () => "admin_metadata - 'extend_new_size'" },
       resourceType: 'volume',
     });
+    await new QuotaEngine(this.dataSource).rollback(reservationsIn(letter.payload));
   }
 
   @RpcHandler(SchedulerRpc.migrateVolume)

@@ -13,6 +13,8 @@ import { type DeadLetter, RpcDeadLetter, RpcHandler } from '@cinderflow/messagin
 import {
   MessageActions,
   MessageDetails,
+  QuotaEngine,
+  reservationsIn,
   settleResource,
   SnapshotEntity,
   VolumeEntity,
@@ -95,8 +97,10 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   }
 
   @RpcHandler(VolumeRpc.extendVolume)
-  async onExtendVolume(@Payload() m: { volume_id: string; new_size: number }): Promise<void> {
-    await this.extendVolume.handle(m.volume_id, m.new_size);
+  async onExtendVolume(
+    @Payload() m: { volume_id: string; new_size: number; reservations: string[] },
+  ): Promise<void> {
+    await this.extendVolume.handle(m.volume_id, m.new_size, m.reservations);
   }
 
   /** An extend that can never run here: `error_extending`, as a driver failure leaves it. */
@@ -109,11 +113,14 @@ export class VolumeManagerController implements OnApplicationBootstrap {
       set: { admin_metadata: () => "admin_metadata - 'extend_new_size'" },
       resourceType: 'volume',
     });
+    await new QuotaEngine(this.dataSource).rollback(reservationsIn(letter.payload));
   }
 
   @RpcHandler(VolumeRpc.retypeVolume)
-  async onRetypeVolume(@Payload() m: { volume_id: string; new_type_id: string }): Promise<void> {
-    await this.retypeVolume.handle(m.volume_id, m.new_type_id);
+  async onRetypeVolume(
+    @Payload() m: { volume_id: string; new_type_id: string; reservations: string[] },
+  ): Promise<void> {
+    await this.retypeVolume.handle(m.volume_id, m.new_type_id, m.reservations);
   }
 
   /** A retype that can never run here: the volume goes back to what it was, type unchanged. */
@@ -125,11 +132,18 @@ export class VolumeManagerController implements OnApplicationBootstrap {
       events: ['retype_or_migrate_finished'],
       resourceType: 'volume',
     });
+    await new QuotaEngine(this.dataSource).rollback(reservationsIn(letter.payload));
   }
 
   @RpcHandler(VolumeRpc.migrateVolume)
   async onMigrateVolume(
-    @Payload() m: { volume_id: string; host: string; new_type_id: string | null },
+    @Payload()
+    m: {
+      volume_id: string;
+      host: string;
+      new_type_id: string | null;
+      reservations: string[];
+    },
   ): Promise<void> {
     await this.migrateVolume.handle(m);
   }
@@ -138,6 +152,7 @@ export class VolumeManagerController implements OnApplicationBootstrap {
   @RpcDeadLetter(VolumeRpc.migrateVolume)
   async onMigrateVolumeDead(@Payload() letter: DeadLetter): Promise<void> {
     await settleDeadMigration(this.dataSource, letter);
+    await new QuotaEngine(this.dataSource).rollback(reservationsIn(letter.payload));
   }
 
   @RpcHandler(VolumeRpc.migrationTarget)

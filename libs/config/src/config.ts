@@ -114,8 +114,17 @@ export const authSpec = {
   KEYSTONE_TOKEN_CACHE_SIZE: positiveInt({ default: 10_000 }),
 };
 
+/**
+ * Cinder's no_snapshot_gb_quota: snapshots count against `snapshots` only, not `gigabytes`. The
+ * API reserves and cinder-volume releases, so both read it.
+ */
+export const snapshotQuotaSpec = {
+  NO_SNAPSHOT_GB_QUOTA: bool({ default: false }),
+};
+
 export const apiSpec = {
   ...commonSpec,
+  ...snapshotQuotaSpec,
   ...authSpec,
   API_LISTEN: str({ default: '127.0.0.1' }),
   API_PORT: port({ default: 8776 }),
@@ -161,6 +170,7 @@ export const schedulerSpec = {
 
 export const volumeSpec = {
   ...commonSpec,
+  ...snapshotQuotaSpec,
   /** The backend section name: the service host is `SERVICE_HOST@VOLUME_BACKEND`. */
   VOLUME_BACKEND: hostPart({ default: 'file-1' }),
   /** Reported `volume_backend_name`; the backend section name when empty. */
@@ -180,6 +190,8 @@ export const volumeSpec = {
   CAPABILITY_REPORT_INTERVAL_S: positiveInt({ default: 10 }),
   /** Testing aids: make creates fail (always, or at a rate) or take longer. */
   DRIVER_FAIL_CREATE: bool({ default: false }),
+  /** Testing aid: every extend fails in the driver. */
+  DRIVER_FAIL_EXTEND: bool({ default: false }),
   DRIVER_FAILURE_RATE: ratio({ default: 0 }),
   DRIVER_CREATE_DELAY_MS: nonNegativeInt({ default: 0 }),
   DRIVER_ATTACH_DELAY_MS: nonNegativeInt({ default: 0 }),

@@ -202,6 +202,56 @@ export class QuotaEngine {
     await this.commit(await this.reserve(volume.project_id, deltas, tx), tx);
   }
 
+  /** A volume type's name, by id (per-type resources are named after it); null if none. */
+  async typeNameOf(typeId: string | null, tx?: EntityManager): Promise<string | null> {
+    if (!typeId) return null;
+    const m = tx ?? this.dataSource.manager;
+    const rows = (await m.query(`SELECT name FROM volume_types WHERE id = $1`, [typeId])) as {
+      name: string;
+    }[];
+    return rows.length === 1 ? rows[0].name : null;
+  }
+
+  /** Reserves and commits `deltas` at once in `tx`, as Cinder's reserve-then-commit pairs do. */
+  async consume(projectId: string, deltas: Record<string, number>, tx: EntityManager) {
+    await this.commit(await this.reserve(projectId, deltas, tx), tx);
+  }
+
+  /**
+   * A deleted snapshot's usage given back (cinder/volume/manager.py delete_snapshot): snapshots
+   * and, unless no_snapshot_gb_quota, gigabytes, with their per-type resources; in `tx`, the
+   * row's deletion. A snapshot that never used quota (use_quota false) gives nothing back. The
+   * per-type resources are its volume's type's, as Cinder's (a retype moved them there).
+   */
+  async releaseSnapshot(
+    tx: EntityManager,
+    snapshot: {
+      project_id: string;
+      volume_id: string | null;
+      volume_size: number;
+      volume_type_id: string | null;
+      use_quota: boolean;
+    },
+    noSnapshotGbQuota: boolean,
+  ): Promise<void> {
+    if (!snapshot.use_quota) return;
+    const volumes = (await tx.query(`SELECT volume_type_id FROM volumes WHERE id = $1`, [
+      snapshot.volume_id,
+    ])) as { volume_type_id: string | null }[];
+    const typeId = volumes.length === 1 ? volumes[0].volume_type_id : snapshot.volume_type_id;
+    const typeName = await this.typeNameOf(typeId, tx);
+    const deltas = snapshotDeltas(snapshot.volume_size, typeName, noSnapshotGbQuota, -1);
+    await this.consume(snapshot.project_id, deltas, tx);
+  }
+
+  /** A deleted backup's usage given back (cinder/backup/manager.py delete_backup), in `tx`. */
+  async releaseBackup(
+    tx: EntityManager,
+    backup: { project_id: string; size: number | null },
+  ): Promise<void> {
+    await this.consume(backup.project_id, backupDeltas(backup.size ?? 0, -1), tx);
+  }
+
   /** Moves reservations into in_use (never below zero) and forgets them. */
   commit(reservations: string[], tx?: EntityManager): Promise<void> {
     return this.settle(reservations, true, tx);
@@ -357,4 +407,39 @@ export class QuotaAdmin {
     }
     return expired;
   }
+}
+
+/**
+ * Cinder's reserve_opts for one snapshot with add_volume_type_opts: `snapshots` and (unless
+ * no_snapshot_gb_quota) `gigabytes`, with the per-type resources when the type is known.
+ */
+export function snapshotDeltas(
+  size: number,
+  typeName: string | null,
+  noSnapshotGbQuota: boolean,
+  sign = 1,
+): Record<string, number> {
+  const deltas: Record<string, number> = { snapshots: sign };
+  if (typeName !== null) deltas[`snapshots_${typeName}`] = sign;
+  if (!noSnapshotGbQuota) {
+    deltas.gigabytes = sign * size;
+    if (typeName !== null) deltas[`gigabytes_${typeName}`] = sign * size;
+  }
+  return deltas;
+}
+
+/** Cinder's reserve_opts for one backup (no per-type resources). */
+export function backupDeltas(size: number, sign = 1): Record<string, number> {
+  return { backups: sign, backup_gigabytes: sign * size };
+}
+
+/**
+ * The quota reservations a message carries (its `reservations`), read leniently: a dead-lettered
+ * message may break its contract elsewhere, and its reservations must still be rolled back.
+ */
+export function reservationsIn(payload: unknown): string[] {
+  const list = (payload as { reservations?: unknown } | null)?.reservations;
+  if (!Array.isArray(list)) return [];
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  return list.filter((r): r is string => typeof r === 'string' && uuid.test(r));
 }

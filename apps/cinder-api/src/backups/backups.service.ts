@@ -1,7 +1,7 @@
 import { notFound } from '../common/cinder-errors';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { ApiConfig } from '@cinderflow/config';
 import {
   BACKUP_SERVICE,
@@ -16,10 +16,13 @@ import type { Outbox } from '@cinderflow/messaging';
 import {
   applyTransition,
   BackupEntity,
+  backupDeltas,
   backupSourceLeft,
   BackupsRepository,
   isServiceUp,
   NOW_UTC,
+  OverQuotaError,
+  type QuotaEngine,
   returnBackupSource,
   ServiceRegistry,
   SnapshotEntity,
@@ -39,6 +42,8 @@ import {
   NOT_FOUND,
 } from '../common/cinder-errors';
 import { scopeOf } from '../common/scope';
+import { quotaEngineOf } from '../common/quota';
+import { overQuotaFault } from '../common/quota-errors';
 import type { ListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { CreateVolumeFlow } from '../flows/create-volume/create-volume.flow';
@@ -112,7 +117,25 @@ export class BackupsService {
     @Inject(CONFIG) private readonly config: ApiConfig,
     private readonly volumes: VolumesService,
     private readonly createVolume: CreateVolumeFlow,
-  ) {}
+  ) {
+    this.quotas = quotaEngineOf(dataSource, config);
+  }
+
+  private readonly quotas: QuotaEngine;
+
+  /**
+   * Cinder's backup quota: backups and backup_gigabytes reserved and committed in the backup
+   * row's own transaction; over quota is its 413 (BackupLimitExceeded,
+   * VolumeBackupSizeExceedsAvailableQuota).
+   */
+  private async reserveQuota(tx: EntityManager, projectId: string, size: number): Promise<void> {
+    try {
+      await this.quotas.consume(projectId, backupDeltas(size), tx);
+    } catch (err) {
+      if (err instanceof OverQuotaError) throw overQuotaFault(err, 'backups', size);
+      throw err;
+    }
+  }
 
   async create(caller: RequestContext, request: CreateBackupRequest): Promise<BackupEntity> {
     const volume = await this.volumes.get(caller, request.volumeId);
@@ -182,6 +205,7 @@ export class BackupsService {
               id: volume.id,
               event: request.force ? 'backup_start_forced' : 'backup_start',
             }));
+        await this.reserveQuota(tx, caller.projectId, volume.size);
         await new BackupsRepository(tx).insert({ ...backup, id });
         await this.outbox.send(tx, Destinations.backup(), BackupRpc.createBackup, {
           backup_id: id,
@@ -240,6 +264,7 @@ export class BackupsService {
             event: 'delete_succeeded',
             set: { deleted: true, deleted_at: () => NOW_UTC },
           });
+          await this.quotas.releaseBackup(tx, taken);
           if (row?.status === 'creating' && !(await backupSourceLeft(tx, row))) {
             await returnBackupSource(tx, row);
           }
@@ -417,6 +442,7 @@ export class BackupsService {
       const existing = await backups.findAny(id);
       if (existing && existing.status !== 'deleted')
         throw invalidBackup('Backup already exists in database.');
+      await this.reserveQuota(tx, caller.projectId, record.size as number);
       await backups.insertImported({
         id,
         project_id: caller.projectId,

@@ -1,21 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { ApiConfig } from '@cinderflow/config';
 import { backendOf, Destinations, VolumeRpc } from '@cinderflow/contracts';
 import type { Outbox } from '@cinderflow/messaging';
 import {
   applyTransition,
   finishWork,
+  OverQuotaError,
+  type QuotaEngine,
   RecordNotFoundError,
   SnapshotEntity,
   type SnapshotFilters,
+  snapshotDeltas,
   SnapshotsRepository,
   StatusConflictError,
   VolumeEntity,
   VolumesRepository,
 } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
-import { OUTBOX } from '@cinderflow/service-runtime';
+import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
 import { type SnapshotEvent, snapshotMachine } from '@cinderflow/status-machines';
 import {
   badRequest,
@@ -25,6 +29,8 @@ import {
   notFound,
 } from '../common/cinder-errors';
 import type { ListParams } from '../common/list-params';
+import { quotaEngineOf } from '../common/quota';
+import { overQuotaFault } from '../common/quota-errors';
 import { scopeOf } from '../common/scope';
 import { parseMetadataFilter } from '../volumes/volumes.service';
 
@@ -71,10 +77,15 @@ export interface NewSnapshot {
 
 @Injectable()
 export class SnapshotsService {
+  private readonly quotas: QuotaEngine;
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(OUTBOX) private readonly outbox: Outbox,
-  ) {}
+    @Inject(CONFIG) private readonly config: ApiConfig,
+  ) {
+    this.quotas = quotaEngineOf(dataSource, config);
+  }
 
   private repo(manager: EntityManager = this.dataSource.manager): SnapshotsRepository {
     return new SnapshotsRepository(manager);
@@ -133,6 +144,7 @@ export class SnapshotsService {
           `Volume ${volume.id} status must be ${valid.join(', ')}, but current status is: ${volume.status}.`,
         );
       }
+      await this.reserveQuota(tx, caller.projectId, volume);
       const snapshot: SnapshotEntity = {
         id: randomUUID(),
         project_id: caller.projectId,
@@ -165,6 +177,26 @@ export class SnapshotsService {
       );
       return await this.repo(tx).getAny(snapshot.id);
     });
+  }
+
+  /**
+   * Cinder's create_snapshot_in_db quota step: snapshots and (unless no_snapshot_gb_quota) the
+   * volume's size in gigabytes, with the volume type's resources, reserved and committed in the
+   * snapshot's own transaction (usage and row never part); over quota is its 413.
+   */
+  private async reserveQuota(
+    tx: EntityManager,
+    projectId: string,
+    volume: VolumeEntity,
+  ): Promise<void> {
+    const typeName = await this.quotas.typeNameOf(volume.volume_type_id, tx);
+    const deltas = snapshotDeltas(volume.size, typeName, this.config.NO_SNAPSHOT_GB_QUOTA);
+    try {
+      await this.quotas.consume(projectId, deltas, tx);
+    } catch (err) {
+      if (err instanceof OverQuotaError) throw overQuotaFault(err, 'snapshots', volume.size);
+      throw err;
+    }
   }
 
   /** PUT: names and descriptions only. */

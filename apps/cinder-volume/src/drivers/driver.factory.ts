@@ -11,6 +11,7 @@ export function createDriver(config: VolumeConfig): VolumeDriver {
   });
   if (
     config.DRIVER_FAIL_CREATE ||
+    config.DRIVER_FAIL_EXTEND ||
     config.DRIVER_FAILURE_RATE > 0 ||
     config.DRIVER_CREATE_DELAY_MS > 0 ||
     config.DRIVER_ATTACH_DELAY_MS > 0 ||
@@ -19,6 +20,7 @@ export function createDriver(config: VolumeConfig): VolumeDriver {
   ) {
     return new FaultInjectingDriver(driver, {
       failCreate: config.DRIVER_FAIL_CREATE,
+      failExtend: config.DRIVER_FAIL_EXTEND,
       failureRate: config.DRIVER_FAILURE_RATE,
       createDelayMs: config.DRIVER_CREATE_DELAY_MS,
       attachDelayMs: config.DRIVER_ATTACH_DELAY_MS,

@@ -10,6 +10,8 @@ import type {
 export interface FaultOptions {
   /** Every create fails. */
   failCreate: boolean;
+  /** Every extend fails. */
+  failExtend?: boolean;
   /** Share of creates that fail, 0..1. */
   failureRate: number;
   /** Extra time a create takes, to make a crash mid-create easy to stage. */
@@ -115,6 +117,11 @@ export class FaultInjectingDriver implements VolumeDriver {
   }
 
   extendVolume(volume: DriverVolume): Promise<void> {
+    if (this.faults.failExtend) {
+      return Promise.reject(
+        new InjectedFaultError(`injected failure extending volume ${volume.id}`),
+      );
+    }
     return this.inner.extendVolume(volume);
   }
 

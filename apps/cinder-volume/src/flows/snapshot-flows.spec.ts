@@ -47,7 +47,7 @@ describe('cinder-volume snapshot flows (real database, file driver)', () => {
     await driver.doSetup();
     work = new ManagerWork(ds, HOST, createLogger('test', { level: 'silent' }));
     create = new CreateSnapshotHandler(driver, work);
-    remove = new DeleteSnapshotHandler(driver, work);
+    remove = new DeleteSnapshotHandler(driver, work, ds, { NO_SNAPSHOT_GB_QUOTA: false });
     removeVolume = new DeleteVolumeHandler(driver, ds, work, remove);
     for (const handler of [create, remove, removeVolume]) handler.onModuleInit();
   });

@@ -60,15 +60,26 @@ export const poolSchema = z.object({
   capabilities: backendCapabilitiesSchema.extend({ timestamp: z.string() }),
 });
 
+/**
+ * Quota reservations (uuids) the API made for a change cinder-volume carries out: committed with
+ * its success, rolled back on its failure. Settling deletes them, so a redelivery settles nothing
+ * twice. Absent in messages of older senders.
+ */
+export const quotaReservations = z.array(z.string().uuid()).default([]);
+
 export const retypeVolumeSchema = z.object({
   volume_id: z.string().uuid(),
   new_type_id: z.string().uuid(),
   migration_policy: z.enum(['never', 'on-demand']),
+  /** The new type's usage (+) and the old type's (-), as Cinder's quota_reservations + old_reservations. */
+  reservations: quotaReservations,
 });
 
 export const extendVolumeSchema = z.object({
   volume_id: z.string().uuid(),
   new_size: z.number().int().positive(),
+  /** gigabytes (and gigabytes_<type>) for the growth. */
+  reservations: quotaReservations,
 });
 
 export const migrateVolumeSchema = z.object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { callMethod, castMethod } from '../rpc-method';
-import { requestSpecSchema, retrySchema } from '../scheduler/scheduler.rpc';
+import { quotaReservations, requestSpecSchema, retrySchema } from '../scheduler/scheduler.rpc';
 
 export const createVolumeSchema = z.object({
   request_spec: requestSpecSchema,
@@ -117,12 +117,20 @@ export const VolumeRpc = {
   /** API → the volume's backend: grow it to `new_size` GiB (the volume is `extending`). */
   extendVolume: castMethod(
     'extend_volume',
-    z.object({ volume_id: volumeId, new_size: z.number().int().positive() }),
+    z.object({
+      volume_id: volumeId,
+      new_size: z.number().int().positive(),
+      reservations: quotaReservations,
+    }),
   ),
   /** scheduler → the volume's backend, which satisfies the new type: take it (os-retype). */
   retypeVolume: castMethod(
     'retype',
-    z.object({ volume_id: volumeId, new_type_id: z.string().uuid() }),
+    z.object({
+      volume_id: volumeId,
+      new_type_id: z.string().uuid(),
+      reservations: quotaReservations,
+    }),
   ),
   /**
    * scheduler → the volume's (source) backend: move the volume to `host` (`host@backend#pool`),
@@ -130,7 +138,13 @@ export const VolumeRpc = {
    */
   migrateVolume: castMethod(
     'migrate_volume',
-    z.object({ volume_id: volumeId, host: z.string(), new_type_id: z.string().uuid().nullable() }),
+    z.object({
+      volume_id: volumeId,
+      host: z.string(),
+      new_type_id: z.string().uuid().nullable(),
+      /** A retype's quota reservations (none for an admin's migration). */
+      reservations: quotaReservations,
+    }),
   ),
   /**
    * source → destination backend during a migration: `prepare` makes the volume's bytes there

@@ -1,12 +1,16 @@
 import { Destinations, SchedulerRpc } from '@cinderflow/contracts';
+import type { EntityManager } from 'typeorm';
 import {
   applyTransition,
+  OverQuotaError,
   StatusConflictError,
   VolumeEntity,
   VolumesRepository,
 } from '@cinderflow/persistence';
 import { volumeMachine } from '@cinderflow/status-machines';
-import { invalidInput, invalidVolume } from '../../common/cinder-errors';
+import { CinderHttpError, invalidInput, invalidVolume } from '../../common/cinder-errors';
+import { quotaEngineOf } from '../../common/quota';
+import { volumeSizeExceedsLimit } from '../../common/quota-errors';
 import { Strict, Type } from '../../common/schema';
 import { RequestSchema } from '../../common/validation';
 import type { ActionContext } from './action-context';
@@ -61,9 +65,11 @@ export async function extend(ctx: ActionContext, args: unknown): Promise<void> {
         },
       });
       if (!row.host) throw invalidVolume(`Volume ${volume.id} has no backend.`);
+      const reservations = await reserveGrowth(ctx, tx, row, newSize);
       await ctx.outbox.send(tx, Destinations.scheduler(), SchedulerRpc.extendVolume, {
         volume_id: volume.id,
         new_size: newSize,
+        reservations,
       });
     });
   } catch (error) {
@@ -80,6 +86,42 @@ export async function extend(ctx: ActionContext, args: unknown): Promise<void> {
       );
     }
     throw error;
+  }
+}
+
+/**
+ * Cinder's _extend quota steps: per_volume_gigabytes for the new size, then gigabytes (and
+ * gigabytes_<type>) for the growth, reserved in the transaction that marks the volume
+ * `extending` (a refusal leaves both undone). cinder-volume commits them with the new size, or
+ * they are rolled back when the extend fails.
+ */
+async function reserveGrowth(
+  ctx: ActionContext,
+  tx: EntityManager,
+  volume: VolumeEntity,
+  newSize: number,
+): Promise<string[]> {
+  const quotas = quotaEngineOf(ctx.dataSource, ctx.config);
+  const projectId = volume.project_id;
+  const perVolume = (await quotas.projectLimits(projectId, ['per_volume_gigabytes'], tx))
+    .per_volume_gigabytes;
+  if (perVolume >= 0 && newSize > perVolume) throw volumeSizeExceedsLimit(newSize, perVolume);
+  const growth = newSize - volume.size;
+  const deltas: Record<string, number> = { gigabytes: growth };
+  const typeName = await quotas.typeNameOf(volume.volume_type_id, tx);
+  if (typeName !== null) deltas[`gigabytes_${typeName}`] = growth;
+  try {
+    return await quotas.reserve(projectId, deltas, tx);
+  } catch (err) {
+    if (!(err instanceof OverQuotaError)) throw err;
+    // VolumeSizeExceedsAvailableQuota, with the figures of `gigabytes` whichever was over.
+    const usage = err.usages.gigabytes ?? { in_use: 0, reserved: 0 };
+    throw new CinderHttpError(
+      413,
+      'Requested volume or snapshot exceeds allowed gigabytes quota. ' +
+        `Requested ${growth}G, quota is ${err.quotas.gigabytes}G and ` +
+        `${usage.in_use + usage.reserved}G has been consumed.`,
+    );
   }
 }
 

@@ -6,6 +6,7 @@ import {
   BackupEntity,
   finishWork,
   NOW_UTC,
+  QuotaEngine,
   takeOverWork,
   WorkClaims,
   BackupsRepository,
@@ -104,6 +105,8 @@ export class DeleteBackupHandler {
         event: 'delete_succeeded',
         set: { deleted: true, deleted_at: () => NOW_UTC },
       });
+      // Cinder's delete_backup gives the usage back with the row's deletion.
+      await new QuotaEngine(this.dataSource).releaseBackup(tx, backup);
       if (backup.parent_id) {
         await tx.decrement(BackupEntity, { id: backup.parent_id }, 'num_dependent_backups', 1);
       }

@@ -16,6 +16,7 @@ import {
   MessageActions,
   MessageDetails,
   provisionedOnBackend,
+  QuotaEngine,
   RecordNotFoundError,
   recordUserMessage,
   StatusConflictError,
@@ -52,6 +53,8 @@ export class ExtendVolumeScheduler {
     const log = this.logger.child({ volume_id: message.volume_id, work: 'extend' });
     const volume = await new VolumesRepository(this.dataSource.manager).findLive(message.volume_id);
     if (!volume || volume.status !== 'extending' || !volume.host) {
+      // This extend's reservations go (a no-op if they were settled already: settling deletes them).
+      await new QuotaEngine(this.dataSource).rollback(message.reservations);
       log.info('volume not extending any more; nothing to do');
       return;
     }
@@ -87,6 +90,7 @@ export class ExtendVolumeScheduler {
         await this.outbox.send(tx, Destinations.volume(serviceHost), VolumeRpc.extendVolume, {
           volume_id: volume.id,
           new_size: message.new_size,
+          reservations: message.reservations,
         });
         this.hosts.consume(serviceHost, growth);
         return true;
@@ -99,11 +103,17 @@ export class ExtendVolumeScheduler {
     await this.refuse(
       volume,
       `No valid backend was found. ${serviceHost} cannot grow ${volume.id}`,
+      message.reservations,
       log,
     );
   }
 
-  private async refuse(volume: VolumeEntity, explanation: string, log: Logger): Promise<void> {
+  private async refuse(
+    volume: VolumeEntity,
+    explanation: string,
+    reservations: string[],
+    log: Logger,
+  ): Promise<void> {
     try {
       await this.dataSource.transaction(async (tx) => {
         await applyTransition(tx, {
@@ -112,6 +122,8 @@ export class ExtendVolumeScheduler {
           id: volume.id,
           event: 'extend_refused',
         });
+        // Cinder's scheduler extend_volume rolls the growth's reservations back on NoValidBackend.
+        await new QuotaEngine(this.dataSource).rollback(reservations, tx);
         await recordUserMessage(tx, {
           projectId: volume.project_id,
           requestId: currentContext()?.requestId ?? '-',

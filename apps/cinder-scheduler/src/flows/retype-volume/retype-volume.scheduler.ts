@@ -15,6 +15,7 @@ import {
   applyTransition,
   lockBackend,
   provisionedOnBackend,
+  QuotaEngine,
   RecordNotFoundError,
   SnapshotsRepository,
   StatusConflictError,
@@ -59,12 +60,15 @@ export class RetypeVolumeScheduler {
     const log = this.logger.child({ volume_id: message.volume_id, work: 'retype' });
     const manager = this.dataSource.manager;
     const volume = await new VolumesRepository(manager).findLive(message.volume_id);
+    const reservations = message.reservations;
     if (!volume || volume.status !== 'retyping' || !volume.host) {
+      // This retype's reservations go (a no-op if they were settled already).
+      await new QuotaEngine(this.dataSource).rollback(reservations);
       log.info('volume not retyping any more; nothing to do');
       return;
     }
     const type = await new VolumeTypesRepository(manager).findAny(message.new_type_id);
-    if (!type) return this.giveUp(volume.id, log, 'the new type is gone');
+    if (!type) return this.giveUp(volume.id, log, reservations, 'the new type is gone');
     const spec: RequestSpec = {
       volume_id: volume.id,
       size: volume.size,
@@ -85,7 +89,7 @@ export class RetypeVolumeScheduler {
           (b.serviceHost === own || this.capacity.passes(b, spec)),
       );
     if (passing.length === 0) {
-      return this.giveUp(volume.id, log, `No valid backends for volume ${volume.id}`);
+      return this.giveUp(volume.id, log, reservations, `No valid backends for volume ${volume.id}`);
     }
     const current = passing.find((b) => b.serviceHost === own);
     if (!current) {
@@ -93,6 +97,7 @@ export class RetypeVolumeScheduler {
         return this.giveUp(
           volume.id,
           log,
+          reservations,
           `Current backend not valid for volume ${volume.id} with type ${type.name}, ` +
             'migration not allowed',
         );
@@ -100,23 +105,29 @@ export class RetypeVolumeScheduler {
       // Cinder's manager refuses these moves: an attached volume needs Nova to swap its
       // bytes, and snapshots stay on their backend.
       if (volume.previous_status === 'in-use') {
-        return this.giveUp(volume.id, log, 'an attached volume cannot be migrated here');
+        return this.giveUp(
+          volume.id,
+          log,
+          reservations,
+          'an attached volume cannot be migrated here',
+        );
       }
       if (await this.hasSnapshots(volume.id)) {
-        return this.giveUp(volume.id, log, 'Volume must not have snapshots.');
+        return this.giveUp(volume.id, log, reservations, 'Volume must not have snapshots.');
       }
       for (const { backend } of weighBackends(passing, spec, this.weighers)) {
-        if (await this.claimMigration(volume, backend, spec, type.id)) {
+        if (await this.claimMigration(volume, backend, spec, type.id, reservations)) {
           log.info({ destination: backend.name }, 'retype with migration');
           return;
         }
       }
-      return this.giveUp(volume.id, log, `No valid backends for volume ${volume.id}`);
+      return this.giveUp(volume.id, log, reservations, `No valid backends for volume ${volume.id}`);
     }
     await this.dataSource.transaction((tx) =>
       this.outbox.send(tx, Destinations.volume(own), VolumeRpc.retypeVolume, {
         volume_id: volume.id,
         new_type_id: type.id,
+        reservations,
       }),
     );
     log.info({ backend: own }, 'retype on the current backend');
@@ -172,10 +183,10 @@ export class RetypeVolumeScheduler {
       );
     if (
       !destination ||
-      !(await this.claimMigration(volume, destination, spec, null, status, 'starting'))
+      !(await this.claimMigration(volume, destination, spec, null, [], status, 'starting'))
     ) {
       const reason = `Cannot place volume ${volume.id} on ${message.host}`;
-      if (status === 'maintenance') return this.giveUp(volume.id, log, reason, 'error');
+      if (status === 'maintenance') return this.giveUp(volume.id, log, [], reason, 'error');
       if (await volumes.abortUnlockedMigration(volume.id, 'starting'))
         log.warn({ reason }, 'migration refused');
       return;
@@ -192,6 +203,7 @@ export class RetypeVolumeScheduler {
     backend: BackendState,
     spec: RequestSpec,
     newTypeId: string | null,
+    reservations: string[],
     status: 'retyping' | 'maintenance' | 'available' = 'retyping',
     fromMigrationStatus: 'starting' | null = null,
   ): Promise<boolean> {
@@ -224,6 +236,7 @@ export class RetypeVolumeScheduler {
           volume_id: volume.id,
           host: backend.name,
           new_type_id: newTypeId,
+          reservations,
         },
       );
       this.hosts.consume(backend.serviceHost, spec.size);
@@ -235,23 +248,35 @@ export class RetypeVolumeScheduler {
     return new SnapshotsRepository(this.dataSource.manager).anyLiveOfVolume(volumeId);
   }
 
+  /**
+   * The volume back to what it was and, as Cinder's _retype_volume_set_error, the retype's quota
+   * reservations rolled back, together.
+   */
   private async giveUp(
     volumeId: string,
     log: Logger,
+    reservations: string[],
     reason: string,
     migrationStatus?: 'error',
   ): Promise<void> {
     try {
-      await applyTransition(this.dataSource.manager, {
-        machine: volumeMachine,
-        entity: VolumeEntity,
-        id: volumeId,
-        event: 'retype_or_migrate_finished',
-        set: migrationStatus ? { migration_status: migrationStatus } : undefined,
+      await this.dataSource.transaction(async (tx) => {
+        await applyTransition(tx, {
+          machine: volumeMachine,
+          entity: VolumeEntity,
+          id: volumeId,
+          event: 'retype_or_migrate_finished',
+          set: migrationStatus ? { migration_status: migrationStatus } : undefined,
+        });
+        await new QuotaEngine(this.dataSource).rollback(reservations, tx);
       });
       log.warn({ reason }, 'retype refused; volume back to its previous status');
     } catch (error) {
-      if (error instanceof StatusConflictError || error instanceof RecordNotFoundError) return;
+      if (error instanceof StatusConflictError || error instanceof RecordNotFoundError) {
+        // Moved on meanwhile: the retype ends here all the same.
+        await new QuotaEngine(this.dataSource).rollback(reservations);
+        return;
+      }
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { MessageActions, MessageDetails, VolumeEntity } from '@cinderflow/persistence';
+import { DataSource } from 'typeorm';
+import { MessageActions, MessageDetails, QuotaEngine, VolumeEntity } from '@cinderflow/persistence';
 import { defineWork, ManagerWork } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
@@ -26,24 +27,34 @@ export const ExtendVolumeWork = defineWork({
 
 /**
  * cinder/volume/manager.py extend_volume: the driver grows the bytes, then the volume takes the
- * new size and returns to what it was; a driver failure leaves `error_extending` and a user
- * message.
+ * new size and returns to what it was, and the growth's quota reservations are committed, in one
+ * transaction; a driver failure leaves `error_extending` and a user message, and rolls them back.
+ * A redelivery finds them settled (settling deletes them), so nothing is counted twice.
  */
 @Injectable()
 export class ExtendVolumeHandler implements OnModuleInit {
+  private readonly quotas: QuotaEngine;
+
   constructor(
     @Inject(VOLUME_DRIVER) private readonly driver: VolumeDriver,
     private readonly work: ManagerWork,
-  ) {}
+    @Inject(DataSource) dataSource: DataSource,
+  ) {
+    this.quotas = new QuotaEngine(dataSource);
+  }
 
   onModuleInit(): void {
     this.work.register(ExtendVolumeWork);
   }
 
-  handle(volumeId: string, newSize: number) {
+  handle(volumeId: string, newSize: number, reservations: string[] = []) {
     return this.work.run(ExtendVolumeWork, volumeId, {
       run: () => this.driver.extendVolume({ id: volumeId, size: newSize }),
       set: () => ({ size: newSize, admin_metadata: withoutPendingSize }),
+      then: (tx) => this.quotas.commit(reservations, tx),
+      onFailure: (tx) => this.quotas.rollback(reservations, tx),
+      // Not extending any more (a reset-status): this extend will not happen.
+      onMovedOn: (m) => this.quotas.rollback(reservations, m),
     });
   }
 }

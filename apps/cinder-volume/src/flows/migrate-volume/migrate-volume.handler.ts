@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { backendOf, Destinations, VolumeRpc } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import type { RpcClient } from '@cinderflow/messaging';
-import { VolumeEntity, VolumesRepository } from '@cinderflow/persistence';
+import { QuotaEngine, VolumeEntity, VolumesRepository } from '@cinderflow/persistence';
 import { defineWork, ManagerWork, LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 import { VOLUME_DRIVER, type VolumeDriver } from '../../drivers/volume-driver';
@@ -93,7 +93,11 @@ export class MigrateVolumeHandler implements OnModuleInit {
     private readonly work: ManagerWork,
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(VOLUME_SERVICE) private readonly service: VolumeServiceInfo,
-  ) {}
+  ) {
+    this.quotas = new QuotaEngine(dataSource);
+  }
+
+  private readonly quotas: QuotaEngine;
 
   onModuleInit(): void {
     this.work.register(RetypeVolumeWork, (id) => this.abandon(RetypeVolumeWork, id));
@@ -137,7 +141,14 @@ export class MigrateVolumeHandler implements OnModuleInit {
     await this.driver.terminateConnection({ id: volumeId }, MIGRATION_EXPORT);
   }
 
-  async handle(m: { volume_id: string; host: string; new_type_id: string | null }) {
+  async handle(m: {
+    volume_id: string;
+    host: string;
+    new_type_id: string | null;
+    reservations?: string[];
+  }) {
+    // A retype's quota reservations: committed with the move, rolled back if it ends otherwise.
+    const reservations = m.reservations ?? [];
     const destination = Destinations.volume(backendOf(m.host));
     let size = 0;
     const kind = await this.kindOf(m);
@@ -178,12 +189,19 @@ export class MigrateVolumeHandler implements OnModuleInit {
         admin_metadata: () => "admin_metadata - 'migration_host'",
       }),
       succeedIf: unlocked ? () => ({ sql: 'xmin::text = :seen', params: { seen } }) : undefined,
-      then: (tx) => this.work.noteFollowUp(tx, SOURCE_REMOVAL, m.volume_id),
+      then: async (tx) => {
+        await this.quotas.commit(reservations, tx);
+        await this.work.noteFollowUp(tx, SOURCE_REMOVAL, m.volume_id);
+      },
       setOnFailure: () => ({
         migration_status: 'error',
         admin_metadata: () => "admin_metadata - 'migration_host'",
       }),
-      onMovedOn: unlocked ? (tx) => this.abortUnlocked(tx, m.volume_id) : undefined,
+      onFailure: (tx) => this.quotas.rollback(reservations, tx),
+      onMovedOn: async (tx) => {
+        await this.quotas.rollback(reservations, tx);
+        if (unlocked) await this.abortUnlocked(tx, m.volume_id);
+      },
     });
     if (outcome === 'done') {
       this.logger.info({ volume_id: m.volume_id, host: m.host }, 'volume migrated');

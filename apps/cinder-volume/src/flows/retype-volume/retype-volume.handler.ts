@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import { VolumeEntity } from '@cinderflow/persistence';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { QuotaEngine, VolumeEntity } from '@cinderflow/persistence';
 import { defineWork, ManagerWork } from '@cinderflow/service-runtime';
 import { volumeMachine } from '@cinderflow/status-machines';
 
@@ -20,16 +21,35 @@ export const RetypeVolumeWork = defineWork({
 
 /**
  * cinder/volume/manager.py retype on the same backend: the driver's retype (nothing to change
- * for the file driver: a file has no type), then the volume takes the new type.
+ * for the file driver: a file has no type), then the volume and its snapshots take the new type
+ * and the API's quota reservations (the usage moved from the old type to the new) are committed,
+ * in one transaction; they are rolled back if the retype ends otherwise.
  */
 @Injectable()
 export class RetypeVolumeHandler {
-  constructor(private readonly work: ManagerWork) {}
+  private readonly quotas: QuotaEngine;
 
-  handle(volumeId: string, newTypeId: string) {
+  constructor(
+    private readonly work: ManagerWork,
+    @Inject(DataSource) dataSource: DataSource,
+  ) {
+    this.quotas = new QuotaEngine(dataSource);
+  }
+
+  handle(volumeId: string, newTypeId: string, reservations: string[] = []) {
     return this.work.run(RetypeVolumeWork, volumeId, {
       run: () => Promise.resolve(),
       set: () => ({ volume_type_id: newTypeId, migration_status: null }),
+      then: async (tx) => {
+        // Cinder's "make the snapshots match the volume's type".
+        await tx.query(
+          `UPDATE snapshots SET volume_type_id = $2 WHERE volume_id = $1 AND NOT deleted`,
+          [volumeId, newTypeId],
+        );
+        await this.quotas.commit(reservations, tx);
+      },
+      onFailure: (tx) => this.quotas.rollback(reservations, tx),
+      onMovedOn: (m) => this.quotas.rollback(reservations, m),
     });
   }
 }
