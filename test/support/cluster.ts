@@ -59,6 +59,8 @@ export class Cluster {
   readonly workDir = mkdtempSync(join(tmpdir(), `cinderflow-e2e-${this.id}-`));
   readonly databaseUrl: string;
   readonly amqpUrl: string;
+  /** The migrated database this cluster's is copied from (on the run's own server only). */
+  private readonly template: string | undefined;
   apiPort = 0;
   glancePort = 0;
   private readonly running = new Map<string, Running>();
@@ -74,6 +76,7 @@ export class Cluster {
     url.pathname = `/cinderflow_e2e_${this.id}`;
     this.databaseUrl = url.toString();
     this.amqpUrl = options.amqpUrl ?? infra.amqpUrl;
+    this.template = options.databaseServerUrl === undefined ? infra.templateDatabase : undefined;
   }
 
   get apiUrl(): string {
@@ -131,13 +134,12 @@ export class Cluster {
   }
 
   async start(): Promise<void> {
-    await ensureDatabase(this.databaseUrl);
+    await ensureDatabase(this.databaseUrl, this.template);
     this.apiPort = await freePort();
     // Known before the Cinder services start, so that they find the image service (started by
     // the tests that need it).
     if (this.glancePort === 0) this.glancePort = await freePort();
-    // The API migrates the database; the others wait for it so that their starts don't race.
-    await this.startService(
+    const api = this.startService(
       'cinder-api',
       'apps/cinder-api/dist/main.js',
       {
@@ -146,7 +148,11 @@ export class Cluster {
       },
       'cinder-api listening',
     );
+    // A database copied from the migrated template needs no migrating: everything starts at
+    // once. Otherwise the API migrates first, so that the others' starts don't wait on it.
+    if (this.template === undefined) await api;
     await Promise.all([
+      api,
       this.startService('cinder-scheduler', 'apps/cinder-scheduler/dist/main.js', {}),
       this.startService('cinder-backup', 'apps/cinder-backup/dist/main.js', {
         BACKUP_DIR: this.backupDir,

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { createDataSource, ensureDatabase, runMigrations } from '@cinderflow/persistence';
 import {
   containersRequired,
   containerEngine,
@@ -29,9 +31,28 @@ export default async function globalSetup(): Promise<void> {
       amqpUrl: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
     };
   }
+  infra.templateDatabase = await migratedTemplate(infra.databaseUrl);
   process.env[INFRA_ENV] = JSON.stringify(infra);
   process.stdout.write(
     `\n[e2e] PostgreSQL and RabbitMQ from ${infra.source === 'testcontainers' ? 'testcontainers (published on 127.0.0.1)' : 'DATABASE_URL/AMQP_URL (no container engine answered)'}: ` +
       `${infra.databaseUrl.replace(/:[^:@/]*@/, ':***@')}, ${infra.amqpUrl.replace(/:[^:@/]*@/, ':***@')}\n`,
   );
+}
+
+/** A database with every migration applied, which each cluster's database copies. */
+async function migratedTemplate(serverUrl: string): Promise<string> {
+  const name = `cinderflow_e2e_template_${randomBytes(4).toString('hex')}`;
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  await ensureDatabase(url.toString());
+  // Two connections: runMigrations holds one for its lock while the migrations use another.
+  const dataSource = createDataSource(url.toString(), 2);
+  await dataSource.initialize();
+  try {
+    await runMigrations(dataSource);
+  } finally {
+    // A template must have no connections when it is copied.
+    await dataSource.destroy();
+  }
+  return name;
 }

@@ -5,6 +5,11 @@ export interface Infrastructure {
   source: 'testcontainers' | 'environment';
   databaseUrl: string;
   amqpUrl: string;
+  /**
+   * A database on that server with every migration applied (made by the global setup): each
+   * cluster's database is a copy of it, so that services need not migrate and start together.
+   */
+  templateDatabase?: string;
 }
 
 export const INFRA_ENV = 'CINDERFLOW_E2E_INFRA';

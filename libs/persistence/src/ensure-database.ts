@@ -2,9 +2,10 @@ import { Client } from 'pg';
 
 /**
  * Creates the database a URL names if it does not exist yet (connecting to the server's
- * `postgres` database to do so). For local runs and test isolation; returns true if created.
+ * `postgres` database to do so), as a copy of `template` when given (a migrated schema copies in
+ * milliseconds). For local runs and test isolation; returns true if created.
  */
-export async function ensureDatabase(url: string): Promise<boolean> {
+export async function ensureDatabase(url: string, template?: string): Promise<boolean> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
   if (!name) throw new Error(`no database name in ${target.origin}`);
@@ -16,7 +17,10 @@ export async function ensureDatabase(url: string): Promise<boolean> {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (found.rowCount) return false;
     try {
-      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+      await client.query(
+        `CREATE DATABASE ${quoteIdent(name)}` +
+          (template === undefined ? '' : ` TEMPLATE ${quoteIdent(template)}`),
+      );
     } catch (error) {
       // Another process created it between our check and our CREATE.
       if ((error as { code?: string }).code !== '42P04') throw error;
@@ -37,8 +41,12 @@ export async function dropDatabase(url: string): Promise<void> {
   const client = new Client({ connectionString: admin.toString() });
   await client.connect();
   try {
-    await client.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
   } finally {
     await client.end();
   }
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
