@@ -10,7 +10,7 @@ import {
 } from '@cinderflow/persistence';
 import { uploadFailedEvent } from '@cinderflow/status-machines';
 import type { FileStore, StoredData } from './file-store';
-import { LimitExceededError, refusal, StorageQuotaFullError } from './storage-limit';
+import { LimitExceededError, refusal, roomFor, StorageQuotaFullError } from './storage-limit';
 import { ReservingReader, reserveUploadStart, type UploadLimits } from './upload-reservation';
 
 /** The image left `saving` while its data was being written (deleted, or settled elsewhere). */
@@ -143,9 +143,11 @@ export async function uploadImageData(
     }
     throw error;
   }
-  const source = limits
-    ? request.source.pipe(new ReservingReader(dataSource, limits, { imageId, host }, reserved))
-    : request.source;
+  // Only a storage limit has bytes to hold (image_count_uploading alone holds none).
+  const source =
+    limits && roomFor(limits.storage, 0) !== Infinity
+      ? request.source.pipe(new ReservingReader(dataSource, limits, { imageId, host }, reserved))
+      : request.source;
   if (source !== request.source) {
     // A failing client body fails the upload through the reader, as it would unwrapped.
     request.source.once('error', (error) => source.destroy(error));
@@ -163,7 +165,8 @@ export async function uploadImageData(
     return await dataSource.transaction(async (manager) => {
       const repository = new ImagesRepository(manager);
       if (limits) {
-        // Glance checks again once the size is known; the reservation becomes the image's size.
+        // Glance checks again once the size is known; the reservation becomes the image's size
+        // (given back below, with the image's commit).
         const storage = new ImageStorageRepository(manager);
         await storage.lockOwner(limits.owner);
         const refused = refusal(
@@ -172,7 +175,6 @@ export async function uploadImageData(
           stored.size,
         );
         if (refused) throw refused;
-        await new ImageUploadReservationsRepository(manager).release(imageId);
       }
       const image = await repository.transition(
         imageId,
@@ -188,6 +190,8 @@ export async function uploadImageData(
         { sql: 'upload_host = :host', params: { host } },
       );
       await repository.addLocation(imageId, stored.uri, { store: store.id });
+      // After the image's row, in the order a delete locks them (image, then reservation).
+      if (limits) await new ImageUploadReservationsRepository(manager).release(imageId);
       return image;
     });
   } catch (error) {
