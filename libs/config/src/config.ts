@@ -330,17 +330,11 @@ export const glanceImportFilterSpec = {
   GLANCE_IMPORT_DISALLOWED_PORTS: portList({ default: [] }),
 };
 
-export const glanceApiSpec = {
-  ...glanceCommonSpec,
-  ...authSpec,
-  ...glanceImportFilterSpec,
-  /** Glance's tasks_api_access policy: admins only (Glance's default), or every caller. */
-  GLANCE_TASKS_API_ACCESS: str({ default: 'admin', choices: ['admin', 'everyone'] }),
-  GLANCE_LISTEN: str({ default: '127.0.0.1' }),
-  GLANCE_PORT: port({ default: 9292 }),
-  /** Glance's show_multiple_locations and show_image_direct_url. */
-  GLANCE_SHOW_MULTIPLE_LOCATIONS: bool({ default: false }),
-  GLANCE_SHOW_DIRECT_URL: bool({ default: false }),
+/**
+ * The quotas image data is held to, wherever it is written: glance-api's uploads and the task
+ * worker's imports (Glance runs both in glance-api, under the same options).
+ */
+export const glanceQuotaSpec = {
   /**
    * Glance's user_storage_quota per project, in bytes once parsed: `0` (none), plain bytes, or
    * with a binary unit (`10GB`, `1TB`; B, KB, MB, GB, TB). Ignored with GLANCE_USE_KEYSTONE_LIMITS.
@@ -360,6 +354,20 @@ export const glanceApiSpec = {
    * reservation_expire); a glance-api killed mid-upload gives its reservations back after it.
    */
   GLANCE_UPLOAD_RESERVATION_EXPIRE_S: positiveInt({ default: 86_400 }),
+};
+
+export const glanceApiSpec = {
+  ...glanceCommonSpec,
+  ...glanceQuotaSpec,
+  ...authSpec,
+  ...glanceImportFilterSpec,
+  /** Glance's tasks_api_access policy: admins only (Glance's default), or every caller. */
+  GLANCE_TASKS_API_ACCESS: str({ default: 'admin', choices: ['admin', 'everyone'] }),
+  GLANCE_LISTEN: str({ default: '127.0.0.1' }),
+  GLANCE_PORT: port({ default: 9292 }),
+  /** Glance's show_multiple_locations and show_image_direct_url. */
+  GLANCE_SHOW_MULTIPLE_LOCATIONS: bool({ default: false }),
+  GLANCE_SHOW_DIRECT_URL: bool({ default: false }),
   /** Glance's image_size_cap (1 TiB). */
   GLANCE_IMAGE_SIZE_CAP: positiveInt({ default: 1099511627776 }),
   /** Glance's image_location_quota: locations an image may have; negative means no limit. */
@@ -392,6 +400,7 @@ export const glanceScrubberSpec = {
 
 export const glanceTaskWorkerSpec = {
   ...glanceCommonSpec,
+  ...glanceQuotaSpec,
   ...glanceImportFilterSpec,
   /** Glance's task_time_to_live: hours a task is kept after it ended (its `expires_at`). */
   GLANCE_TASK_TIME_TO_LIVE_H: positiveInt({ default: 48 }),

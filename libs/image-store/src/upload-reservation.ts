@@ -168,3 +168,46 @@ export class ReservingReader extends Transform {
     this.lastRenewed = Date.now();
   }
 }
+
+/** The options uploadLimitsFor reads (GLANCE_USER_STORAGE_QUOTA parsed to bytes). */
+export interface QuotaOptions {
+  GLANCE_USER_STORAGE_QUOTA: number;
+  GLANCE_USE_KEYSTONE_LIMITS: boolean;
+  GLANCE_LIMIT_IMAGE_SIZE_TOTAL: number;
+  GLANCE_LIMIT_IMAGE_COUNT_UPLOADING: number;
+  GLANCE_UPLOAD_RESERVATION_EXPIRE_S: number;
+}
+
+/** user_storage_quota, or with use_keystone_limits image_size_total of `project`. */
+export function storageLimitFor(options: QuotaOptions, project: string): StorageLimit {
+  if (options.GLANCE_USE_KEYSTONE_LIMITS) {
+    const mib = options.GLANCE_LIMIT_IMAGE_SIZE_TOTAL;
+    return mib < 0 ? { kind: 'none' } : { kind: 'unified', mib, project };
+  }
+  const bytes = options.GLANCE_USER_STORAGE_QUOTA;
+  return bytes > 0 ? { kind: 'bytes', bytes } : { kind: 'none' };
+}
+
+/**
+ * The quotas an upload into `owner`'s quota is held to (its start reserves against them), or
+ * undefined when none applies: user_storage_quota, or with use_keystone_limits the unified
+ * limits image_size_total and image_count_uploading.
+ */
+export function uploadLimitsFor(
+  options: QuotaOptions,
+  owner: string,
+  size: number | null,
+): UploadLimits | undefined {
+  const storage = storageLimitFor(options, owner);
+  const uploading = options.GLANCE_USE_KEYSTONE_LIMITS
+    ? options.GLANCE_LIMIT_IMAGE_COUNT_UPLOADING
+    : -1;
+  if (roomFor(storage, 0) === Infinity && uploading < 0) return undefined;
+  return {
+    owner,
+    storage,
+    uploading,
+    size,
+    expireS: options.GLANCE_UPLOAD_RESERVATION_EXPIRE_S,
+  };
+}

@@ -13,8 +13,8 @@ import {
   missingFormats,
   refusal,
   StorageQuotaFullError,
-  type StorageLimit,
-  type UploadLimits,
+  storageLimitFor,
+  uploadLimitsFor,
   type StoredData,
   UnknownStoreError,
   uploadImageData,
@@ -292,39 +292,11 @@ export class ImageDataService {
   }
 
   /**
-   * The quotas an upload of the caller's is held to (its start reserves against them), or
-   * undefined when none applies: user_storage_quota, or with use_keystone_limits the unified
-   * limits image_size_total and image_count_uploading.
-   */
-  limitsFor(caller: RequestContext, size: number | null): UploadLimits | undefined {
-    const keystone = this.config.GLANCE_USE_KEYSTONE_LIMITS;
-    const storage = this.storageLimit(caller);
-    const uploading = keystone ? this.config.GLANCE_LIMIT_IMAGE_COUNT_UPLOADING : -1;
-    if (storage.kind === 'none' && uploading < 0) return undefined;
-    return {
-      owner: caller.projectId,
-      storage,
-      uploading,
-      size,
-      expireS: this.config.GLANCE_UPLOAD_RESERVATION_EXPIRE_S,
-    };
-  }
-
-  private storageLimit(caller: RequestContext): StorageLimit {
-    if (this.config.GLANCE_USE_KEYSTONE_LIMITS) {
-      const mib = this.config.GLANCE_LIMIT_IMAGE_SIZE_TOTAL;
-      return mib < 0 ? { kind: 'none' } : { kind: 'unified', mib, project: caller.projectId };
-    }
-    const bytes = this.config.GLANCE_USER_STORAGE_QUOTA;
-    return bytes > 0 ? { kind: 'bytes', bytes } : { kind: 'none' };
-  }
-
-  /**
    * ks_quota.enforce_image_size_total at the top of Glance's upload: the project's usage and the
    * declared size in whole MiB against image_size_total (the upload's start checks again, locked).
    */
   private async enforceSizeTotal(caller: RequestContext, size: number | null): Promise<void> {
-    const storage = this.storageLimit(caller);
+    const storage = storageLimitFor(this.config, caller.projectId);
     if (storage.kind !== 'unified') return;
     const refused = refusal(storage, await this.storage.usage(caller.projectId), size);
     if (refused) throw tooLarge(refused.message);
@@ -355,7 +327,7 @@ export class ImageDataService {
       maxBytes: plan.remaining === null ? cap : Math.max(0, Math.min(cap, plan.remaining)),
       host: this.config.SERVICE_HOST,
       api,
-      limits: this.limitsFor(caller, plan.size),
+      limits: uploadLimitsFor(this.config, caller.projectId, plan.size),
       verify,
     });
   }

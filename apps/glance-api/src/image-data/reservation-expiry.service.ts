@@ -33,8 +33,9 @@ export class ReservationExpiry implements OnApplicationBootstrap, OnApplicationS
   ) {}
 
   onApplicationBootstrap(): void {
-    // Often enough that an expired row does not linger much past its expiry, at most a minute.
-    const intervalMs = Math.min(this.config.GLANCE_UPLOAD_RESERVATION_EXPIRE_S, 60) * 1000;
+    // An expired row lingers at most half the expiry time (and at most a minute).
+    const expireS = this.config.GLANCE_UPLOAD_RESERVATION_EXPIRE_S;
+    const intervalMs = Math.max(1, Math.min(expireS / 2, 60)) * 1000;
     this.timer = setInterval(() => {
       this.running ??= this.sweep().finally(() => (this.running = undefined));
     }, intervalMs);
