@@ -331,6 +331,15 @@ describe("glance-api: Keystone's unified limits (GLANCE_USE_KEYSTONE_LIMITS)", (
     // A deleted image no longer counts.
     expect((await owner.delete(`/v2/images/${ids[0]}`)).status).toBe(204);
     await createImage(owner);
+
+    // Parallel creates count under the project's lock: never more than the limit.
+    const racer = new GlanceClient(cluster.glanceUrl, project());
+    const created = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        racer.post('/v2/images', { disk_format: 'raw', container_format: 'bare' }),
+      ),
+    );
+    expect(created.map((r) => r.status).sort()).toEqual([201, 201, 201, 413, 413, 413]);
   });
 
   it('image_count_uploading is checked when an upload starts', async () => {
