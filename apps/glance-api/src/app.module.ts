@@ -14,6 +14,7 @@ import { DiscoveryController } from './discovery/discovery.controller';
 import { ImageDataController } from './image-data/image-data.controller';
 import { ImageDataService } from './image-data/image-data.service';
 import { UploadSettlement } from './image-data/upload-settlement.service';
+import { ReservationExpiry } from './image-data/reservation-expiry.service';
 import { ImagesController } from './images/images.controller';
 import { V1ImagesController } from './legacy-v1/v1-images.controller';
 import { LocationsService } from './locations/locations.service';
@@ -71,6 +72,7 @@ export class AppModule {
         ImageDataService,
         LocationsService,
         UploadSettlement,
+        ReservationExpiry,
       ],
     };
   }

@@ -1,4 +1,11 @@
-import { apiSpec, ConfigError, glanceApiSpec, loadConfig, volumeSpec } from './config';
+import {
+  apiSpec,
+  ConfigError,
+  glanceApiSpec,
+  glanceTaskWorkerSpec,
+  loadConfig,
+  volumeSpec,
+} from './config';
 
 describe('loadConfig', () => {
   it('fills defaults that point at the local services', () => {
@@ -36,6 +43,28 @@ describe('loadConfig', () => {
     });
     expect(() => loadConfig(glanceApiSpec, { GLANCE_IMAGE_MEMBER_QUOTA: '1.5' })).toThrow(
       'must be an integer',
+    );
+  });
+
+  it("takes Glance's user_storage_quota with its units, and Keystone's limits (-1: unlimited)", () => {
+    const defaults = loadConfig(glanceApiSpec, {});
+    expect(defaults).toMatchObject({
+      GLANCE_USER_STORAGE_QUOTA: 0,
+      GLANCE_USE_KEYSTONE_LIMITS: false,
+      GLANCE_LIMIT_IMAGE_SIZE_TOTAL: -1,
+      GLANCE_LIMIT_IMAGE_COUNT_TOTAL: -1,
+      GLANCE_LIMIT_IMAGE_COUNT_UPLOADING: -1,
+      GLANCE_UPLOAD_RESERVATION_EXPIRE_S: 86_400,
+    });
+    expect(
+      loadConfig(glanceTaskWorkerSpec, { GLANCE_USER_STORAGE_QUOTA: '10GB' })
+        .GLANCE_USER_STORAGE_QUOTA,
+    ).toBe(10 * 1024 ** 3);
+    expect(() => loadConfig(glanceApiSpec, { GLANCE_USER_STORAGE_QUOTA: '10 GB' })).toThrow(
+      'Invalid value for option user_storage_quota: 10 GB',
+    );
+    expect(() => loadConfig(glanceApiSpec, { GLANCE_LIMIT_IMAGE_COUNT_TOTAL: '-2' })).toThrow(
+      'or -1 for unlimited',
     );
   });
 });

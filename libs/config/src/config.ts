@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { bool, cleanEnv, num, port, str, url, makeValidator, type CleanedEnv } from 'envalid';
+import { parseStorageQuota } from './storage-units';
 
 /** Thrown when the environment does not describe a runnable service; lists every problem. */
 export class ConfigError extends Error {
@@ -281,6 +282,18 @@ export const glanceCommonSpec = {
   GLANCE_SCRUB_TIME_S: nonNegativeInt({ default: 0 }),
 };
 
+/** user_storage_quota with Glance's units, as bytes. */
+const storageQuota = makeValidator<number>((input) => parseStorageQuota(String(input)));
+
+/** A Keystone unified limit: a count (or MiB) ≥ 0, or -1 for unlimited. */
+const unifiedLimit = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!Number.isInteger(value) || value < -1) {
+    throw new Error('must be an integer ≥ 0, or -1 for unlimited');
+  }
+  return value;
+});
+
 /** A comma-separated list (empty: none). */
 const list = makeValidator<string[]>((input) =>
   input
@@ -317,8 +330,35 @@ export const glanceImportFilterSpec = {
   GLANCE_IMPORT_DISALLOWED_PORTS: portList({ default: [] }),
 };
 
+/**
+ * The quotas image data is held to, wherever it is written: glance-api's uploads and the task
+ * worker's imports (Glance runs both in glance-api, under the same options).
+ */
+export const glanceQuotaSpec = {
+  /**
+   * Glance's user_storage_quota per project, in bytes once parsed: `0` (none), plain bytes, or
+   * with a binary unit (`10GB`, `1TB`; B, KB, MB, GB, TB). Ignored with GLANCE_USE_KEYSTONE_LIMITS.
+   */
+  GLANCE_USER_STORAGE_QUOTA: storageQuota({ default: 0 }),
+  /**
+   * Glance's use_keystone_limits: the project limits below (Keystone's unified limits
+   * image_size_total in MiB, image_count_total, image_count_uploading; -1 unlimited) replace
+   * user_storage_quota. Here they are the same for every project (registered limits).
+   */
+  GLANCE_USE_KEYSTONE_LIMITS: bool({ default: false }),
+  GLANCE_LIMIT_IMAGE_SIZE_TOTAL: unifiedLimit({ default: -1 }),
+  GLANCE_LIMIT_IMAGE_COUNT_TOTAL: unifiedLimit({ default: -1 }),
+  GLANCE_LIMIT_IMAGE_COUNT_UPLOADING: unifiedLimit({ default: -1 }),
+  /**
+   * Seconds an upload's reservation of quota holds without news from its upload (Cinder's
+   * reservation_expire); a glance-api killed mid-upload gives its reservations back after it.
+   */
+  GLANCE_UPLOAD_RESERVATION_EXPIRE_S: positiveInt({ default: 86_400 }),
+};
+
 export const glanceApiSpec = {
   ...glanceCommonSpec,
+  ...glanceQuotaSpec,
   ...authSpec,
   ...glanceImportFilterSpec,
   /** Glance's tasks_api_access policy: admins only (Glance's default), or every caller. */
@@ -328,8 +368,6 @@ export const glanceApiSpec = {
   /** Glance's show_multiple_locations and show_image_direct_url. */
   GLANCE_SHOW_MULTIPLE_LOCATIONS: bool({ default: false }),
   GLANCE_SHOW_DIRECT_URL: bool({ default: false }),
-  /** Glance's user_storage_quota in bytes; 0 means none. */
-  GLANCE_USER_STORAGE_QUOTA: nonNegativeInt({ default: 0 }),
   /** Glance's image_size_cap (1 TiB). */
   GLANCE_IMAGE_SIZE_CAP: positiveInt({ default: 1099511627776 }),
   /** Glance's image_location_quota: locations an image may have; negative means no limit. */
@@ -362,6 +400,7 @@ export const glanceScrubberSpec = {
 
 export const glanceTaskWorkerSpec = {
   ...glanceCommonSpec,
+  ...glanceQuotaSpec,
   ...glanceImportFilterSpec,
   /** Glance's task_time_to_live: hours a task is kept after it ended (its `expires_at`). */
   GLANCE_TASK_TIME_TO_LIVE_H: positiveInt({ default: 48 }),

@@ -3,6 +3,7 @@ import {
   type ImageEntity,
   type ImageLocationEntity,
   ImagesRepository,
+  ImageUploadReservationsRepository,
   ImageStorageRepository,
   NOW_UTC,
   RecordNotFoundError,
@@ -127,6 +128,8 @@ export async function deleteImage(
       // A pending_delete row stays live for the machine until the scrubber finishes it.
       ...(gone ? { deleted: true } : {}),
     });
+    // An upload in progress loses its image: what it reserved is given back with the delete.
+    await new ImageUploadReservationsRepository(manager).release(image.id);
     const pending: ImageLocationEntity[] = [];
     if (!gone) {
       for (const location of locations) {

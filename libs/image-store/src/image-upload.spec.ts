@@ -11,10 +11,11 @@ import { ImageStores } from './image-stores';
 import {
   ImageFormatsMissingError,
   ImageGoneDuringUploadError,
-  StorageQuotaFullError,
   uploadImageData,
   type UploadRequest,
 } from './image-upload';
+import { StorageQuotaFullError } from './storage-limit';
+import type { UploadLimits } from './upload-reservation';
 import { settleInterruptedUploads } from './upload-settlement';
 
 const HOST = 'glance-a';
@@ -177,15 +178,22 @@ describe('uploadImageData (seed 001 upload path, on a real database)', () => {
     expect(await filesIn('file2')).toEqual([]);
   });
 
-  it('checks the storage quota again at commit, counting space by location status', async () => {
+  it('checks the storage quota at the start, counting space by location status', async () => {
     const owner = `quota-${randomUUID().slice(0, 8)}`;
     const first = await image({ owner });
     await upload(first, Readable.from([Buffer.alloc(600)]));
     // A second location of the same data holds space twice; a deleted one holds none.
     await images.addLocation(first, stores.get('file1').uriOf(first), { store: 'file1' });
     const second = await image({ owner });
+    const limits = (size: number | null): UploadLimits => ({
+      owner,
+      storage: { kind: 'bytes', bytes: 1400 },
+      uploading: -1,
+      size,
+      expireS: 60,
+    });
     const error = await upload(second, Readable.from([Buffer.alloc(300)]), {
-      quota: { owner, bytes: 1400 },
+      limits: limits(300),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageQuotaFullError);
     expect((error as Error).message).toBe(
@@ -193,8 +201,17 @@ describe('uploadImageData (seed 001 upload path, on a real database)', () => {
     );
     expect((await images.findAny(second))?.status).toBe('queued');
     expect(await filesIn('file2')).toEqual([first]);
+    // Size unknown: refused as the data passes what is left, partial data removed.
+    const streamed = await upload(second, Readable.from([Buffer.alloc(150), Buffer.alloc(150)]), {
+      limits: limits(null),
+    }).catch((e: unknown) => e);
+    expect((streamed as Error).message).toBe(
+      'The size of the data None will exceed the limit. 200 bytes remaining.',
+    );
+    expect((await images.findAny(second))?.status).toBe('queued');
+    expect(await filesIn('file2')).toEqual([first]);
     await expect(
-      upload(second, Readable.from([Buffer.alloc(200)]), { quota: { owner, bytes: 1400 } }),
+      upload(second, Readable.from([Buffer.alloc(200)]), { limits: limits(null) }),
     ).resolves.toMatchObject({ status: 'active' });
   });
 

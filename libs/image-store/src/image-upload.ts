@@ -4,11 +4,14 @@ import {
   type ImageEntity,
   ImagesRepository,
   ImageStorageRepository,
+  ImageUploadReservationsRepository,
   RecordNotFoundError,
   StatusConflictError,
 } from '@cinderflow/persistence';
 import { uploadFailedEvent } from '@cinderflow/status-machines';
 import type { FileStore, StoredData } from './file-store';
+import { LimitExceededError, refusal, roomFor, StorageQuotaFullError } from './storage-limit';
+import { ReservingReader, reserveUploadStart, type UploadLimits } from './upload-reservation';
 
 /** The image left `saving` while its data was being written (deleted, or settled elsewhere). */
 export class ImageGoneDuringUploadError extends Error {
@@ -32,19 +35,6 @@ export class ImageFormatsMissingError extends Error {
         `prior to saving data.`,
     );
     this.name = 'ImageFormatsMissingError';
-  }
-}
-
-/** Glance's StorageQuotaFull: the data would take the owner past user_storage_quota. */
-export class StorageQuotaFullError extends Error {
-  constructor(
-    readonly imageSize: number | null,
-    readonly remaining: number,
-  ) {
-    super(
-      `The size of the data ${imageSize ?? 'None'} will exceed the limit. ${remaining} bytes remaining.`,
-    );
-    this.name = 'StorageQuotaFullError';
   }
 }
 
@@ -96,11 +86,13 @@ export interface UploadRequest {
   /** Which failure path of seed 001: v2 puts the image back to `queued`, v1 kills it. */
   api: 'v1' | 'v2';
   /**
-   * The owner's storage quota (Glance's user_storage_quota), checked again when the upload
-   * commits, under the owner's lock: uploads that each fitted when they started may not all
-   * fit together (Glance re-checks after the upload for the same reason).
+   * The owner's quotas (user_storage_quota, or Keystone's unified limits). The upload's start
+   * reserves its bytes under the owner's lock (the declared size, or step by step as data of
+   * unknown size streams in), so that parallel uploads of one owner can't together pass the
+   * quota; the commit checks once more under that lock and turns the reservation into the
+   * image's size; a failure gives it back.
    */
-  quota?: { owner: string; bytes: number };
+  limits?: UploadLimits;
   /** Checks the stored data before it is committed (a declared size); a throw fails the upload. */
   verify?: (stored: StoredData) => void;
 }
@@ -123,14 +115,21 @@ export async function uploadImageData(
 ): Promise<ImageEntity> {
   const { imageId, store, host } = request;
   const images = new ImagesRepository(dataSource.manager);
+  const { limits } = request;
   let saving: ImageEntity;
+  let reserved = 0;
   try {
-    saving = await images.transition(
-      imageId,
-      'upload',
-      { upload_host: host },
-      { sql: FORMATS_SET_SQL, params: {} },
-    );
+    saving = await dataSource.transaction(async (manager) => {
+      if (limits) await new ImageStorageRepository(manager).lockOwner(limits.owner);
+      const image = await new ImagesRepository(manager).transition(
+        imageId,
+        'upload',
+        { upload_host: host },
+        { sql: FORMATS_SET_SQL, params: {} },
+      );
+      if (limits) reserved = await reserveUploadStart(manager, limits, { imageId, host });
+      return image;
+    });
   } catch (error) {
     if (error instanceof StatusConflictError && error.current === 'queued') {
       // Still queued, so the formats guard refused it.
@@ -138,11 +137,24 @@ export async function uploadImageData(
       const missing = image ? missingFormats(image) : [];
       if (missing.length > 0) throw new ImageFormatsMissingError(missing);
     }
+    if (request.api === 'v1' && limits && isQuotaRefusal(error)) {
+      // v1 moved the image to `saving` before it looked at the quota: a refusal kills it.
+      await v1RefusedUpload(dataSource, request);
+    }
     throw error;
+  }
+  // Only a storage limit has bytes to hold (image_count_uploading alone holds none).
+  const source =
+    limits && roomFor(limits.storage, 0) !== Infinity
+      ? request.source.pipe(new ReservingReader(dataSource, limits, { imageId, host }, reserved))
+      : request.source;
+  if (source !== request.source) {
+    // A failing client body fails the upload through the reader, as it would unwrapped.
+    request.source.once('error', (error) => source.destroy(error));
   }
   let stored: StoredData;
   try {
-    stored = await store.add(imageId, request.source, request.maxBytes);
+    stored = await store.add(imageId, source, request.maxBytes);
   } catch (error) {
     // The store removed its partial file; only the status is left to settle.
     await settleFailedUpload(dataSource, request);
@@ -152,11 +164,17 @@ export async function uploadImageData(
     request.verify?.(stored);
     return await dataSource.transaction(async (manager) => {
       const repository = new ImagesRepository(manager);
-      if (request.quota) {
+      if (limits) {
+        // Glance checks again once the size is known; the reservation becomes the image's size
+        // (given back below, with the image's commit).
         const storage = new ImageStorageRepository(manager);
-        await storage.lockOwner(request.quota.owner);
-        const remaining = request.quota.bytes - (await storage.usage(request.quota.owner, imageId));
-        if (stored.size > remaining) throw new StorageQuotaFullError(stored.size, remaining);
+        await storage.lockOwner(limits.owner);
+        const refused = refusal(
+          limits.storage,
+          await storage.usage(limits.owner, imageId),
+          stored.size,
+        );
+        if (refused) throw refused;
       }
       const image = await repository.transition(
         imageId,
@@ -172,6 +190,8 @@ export async function uploadImageData(
         { sql: 'upload_host = :host', params: { host } },
       );
       await repository.addLocation(imageId, stored.uri, { store: store.id });
+      // After the image's row, in the order a delete locks them (image, then reservation).
+      if (limits) await new ImageUploadReservationsRepository(manager).release(imageId);
       return image;
     });
   } catch (error) {
@@ -208,27 +228,58 @@ async function settleFailedUpload(
   dataSource: DataSource,
   request: UploadRequest,
 ): Promise<'settled' | 'not-saving' | 'unreachable'> {
-  const images = new ImagesRepository(dataSource.manager);
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     try {
-      await images.transition(
-        request.imageId,
-        uploadFailedEvent(request.api),
-        request.api === 'v2'
-          ? { upload_host: null, size: null, virtual_size: null }
-          : { upload_host: null },
-        { sql: 'upload_host = :host', params: { host: request.host } },
-      );
+      await dataSource.transaction(async (manager) => {
+        await new ImagesRepository(manager).transition(
+          request.imageId,
+          uploadFailedEvent(request.api),
+          request.api === 'v2'
+            ? { upload_host: null, size: null, virtual_size: null }
+            : { upload_host: null },
+          { sql: 'upload_host = :host', params: { host: request.host } },
+        );
+        // What the upload reserved goes back with the image's failure path.
+        await new ImageUploadReservationsRepository(manager).release(request.imageId);
+      });
       return 'settled';
     } catch (error) {
       if (error instanceof StatusConflictError || error instanceof RecordNotFoundError) {
+        // Not this upload's image any more (deleted: the delete gave the reservation back).
+        await new ImageUploadReservationsRepository(dataSource.manager)
+          .release(request.imageId, request.host)
+          .catch(() => undefined);
         return 'not-saving';
       }
       if (Date.now() - started > SETTLE_PATIENCE_MS) return 'unreachable';
       await sleep(Math.min(5_000, 100 * 2 ** attempt));
     }
   }
+}
+
+/** Glance's quota refusals (user_storage_quota, unified limits). */
+function isQuotaRefusal(error: unknown): boolean {
+  return error instanceof StorageQuotaFullError || error instanceof LimitExceededError;
+}
+
+/**
+ * v1's order: `queued → saving` first, then the quota; refused, the image takes v1's failure
+ * path to `killed`. The refusal rolled the start back, so it is replayed as v1 did it.
+ */
+async function v1RefusedUpload(dataSource: DataSource, request: UploadRequest): Promise<void> {
+  const images = new ImagesRepository(dataSource.manager);
+  try {
+    await images.transition(
+      request.imageId,
+      'upload',
+      { upload_host: request.host },
+      { sql: FORMATS_SET_SQL, params: {} },
+    );
+  } catch {
+    return;
+  }
+  await settleFailedUpload(dataSource, request);
 }
 
 /** The image, if this upload's data is one of its locations (its commit went through). */

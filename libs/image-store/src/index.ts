@@ -5,4 +5,6 @@ export * from './image-stores';
 export * from './image-upload';
 export * from './import-source';
 export * from './python-repr';
+export * from './storage-limit';
+export * from './upload-reservation';
 export * from './upload-settlement';

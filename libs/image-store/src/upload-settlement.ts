@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import {
   ImagesRepository,
   ImageStorageRepository,
+  ImageUploadReservationsRepository,
   RecordNotFoundError,
   StatusConflictError,
 } from '@cinderflow/persistence';
@@ -38,17 +39,20 @@ export async function settleInterruptedUploads(
   host: string,
 ): Promise<string[]> {
   const storage = new ImageStorageRepository(dataSource.manager);
-  const images = new ImagesRepository(dataSource.manager);
   const settled: string[] = [];
   for (const image of await storage.savingOn(host)) {
     await removeUnfinishedUpload(dataSource.manager, stores, image.id);
     try {
-      await images.transition(
-        image.id,
-        'upload_failed_v2',
-        { upload_host: null, size: null, virtual_size: null },
-        { sql: 'upload_host = :host', params: { host } },
-      );
+      await dataSource.transaction(async (manager) => {
+        await new ImagesRepository(manager).transition(
+          image.id,
+          'upload_failed_v2',
+          { upload_host: null, size: null, virtual_size: null },
+          { sql: 'upload_host = :host', params: { host } },
+        );
+        // The dead upload's reservation goes back with it (else it would wait for its expiry).
+        await new ImageUploadReservationsRepository(manager).release(image.id, host);
+      });
       settled.push(image.id);
     } catch (error) {
       // Deleted meanwhile: nothing to put back.

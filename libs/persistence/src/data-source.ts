@@ -24,6 +24,8 @@ import { GlanceImages1764700000000 } from './migrations/1764700000000-glance-ima
 import { GlanceTasks1764740000000 } from './migrations/1764740000000-glance-tasks';
 import { SnapshotGlanceMetadata1764810000000 } from './migrations/1764810000000-snapshot-glance-metadata';
 import { Quotas1764900000000 } from './migrations/1764900000000-quotas';
+import { ImageUploadReservations1765000000000 } from './migrations/1765000000000-image-upload-reservations';
+import { ImageUploadReservationEntity } from './entities/image-upload-reservation.entity';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -38,6 +40,7 @@ export const ENTITIES = [
   TaskEntity,
   ImageMemberEntity,
   SnapshotEntity,
+  ImageUploadReservationEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1763800000000,
@@ -51,6 +54,7 @@ export const MIGRATIONS = [
   GlanceTasks1764740000000,
   SnapshotGlanceMetadata1764810000000,
   Quotas1764900000000,
+  ImageUploadReservations1765000000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -9,8 +9,12 @@ import {
   ImageGoneDuringUploadError,
   type ImageStores,
   ImageTooLargeError,
+  LimitExceededError,
   missingFormats,
+  refusal,
   StorageQuotaFullError,
+  storageLimitFor,
+  uploadLimitsFor,
   type StoredData,
   UnknownStoreError,
   uploadImageData,
@@ -101,6 +105,8 @@ export class ImageDataService {
     } else {
       size = Number(headers['content-length'] ?? 0) || null;
     }
+    // With Keystone's limits, image_size_total is enforced first (Glance's upload()).
+    await this.enforceSizeTotal(caller, size);
     // Multi-store: X-Image-Meta-Store names the store (Image API 2.8), else the default one.
     const storeId = header(headers['x-image-meta-store']);
     let store: FileStore;
@@ -286,12 +292,23 @@ export class ImageDataService {
   }
 
   /**
+   * ks_quota.enforce_image_size_total at the top of Glance's upload: the project's usage and the
+   * declared size in whole MiB against image_size_total (the upload's start checks again, locked).
+   */
+  private async enforceSizeTotal(caller: RequestContext, size: number | null): Promise<void> {
+    const storage = storageLimitFor(this.config, caller.projectId);
+    if (storage.kind !== 'unified') return;
+    const refused = refusal(storage, await this.storage.usage(caller.projectId), size);
+    if (refused) throw tooLarge(refused.message);
+  }
+
+  /**
    * Bytes the caller's project may still store (Glance's get_remaining_quota: usage of the
    * caller's project, leaving out the image whose data is being replaced); null without quota.
    */
   async remainingQuota(caller: RequestContext, excludeImageId?: string): Promise<number | null> {
     const quota = this.config.GLANCE_USER_STORAGE_QUOTA;
-    if (quota <= 0) return null;
+    if (quota <= 0 || this.config.GLANCE_USE_KEYSTONE_LIMITS) return null;
     return quota - (await this.storage.usage(caller.projectId, excludeImageId));
   }
 
@@ -310,10 +327,7 @@ export class ImageDataService {
       maxBytes: plan.remaining === null ? cap : Math.max(0, Math.min(cap, plan.remaining)),
       host: this.config.SERVICE_HOST,
       api,
-      quota:
-        plan.remaining === null
-          ? undefined
-          : { owner: caller.projectId, bytes: this.config.GLANCE_USER_STORAGE_QUOTA },
+      limits: uploadLimitsFor(this.config, caller.projectId, plan.size),
       verify,
     });
   }
@@ -345,6 +359,8 @@ export class ImageDataService {
     if (error instanceof StorageQuotaFullError) {
       return tooLarge(`Image exceeds the storage quota: ${error.message}`);
     }
+    // Keystone's limits: Glance answers LimitExceeded's own message.
+    if (error instanceof LimitExceededError) return tooLarge(error.message);
     return storeError(error) ?? error;
   }
 
@@ -384,6 +400,7 @@ export class ImageDataService {
           : quotaMessage(plan.size, plan.remaining ?? 0);
       return tooLarge(`Denying attempt to upload image because it exceeds the quota: ${message}`);
     }
+    if (error instanceof LimitExceededError) return tooLarge(error.message);
     if (error instanceof ImageTooLargeError) {
       return tooLarge(
         `Denying attempt to upload image larger than ${this.config.GLANCE_IMAGE_SIZE_CAP} bytes.`,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { GlanceApiConfig } from '@cinderflow/config';
-import type { ImageStores } from '@cinderflow/image-store';
+import { enforceUnifiedLimit, type ImageStores, LimitExceededError } from '@cinderflow/image-store';
 import {
   type ImageEntity,
   ImagesRepository,
@@ -18,6 +18,7 @@ import {
   GlanceHttpError,
   imageNotFound,
   notFound,
+  tooLarge,
 } from '../common/glance-errors';
 import { IMAGE_STORES } from '../common/tokens';
 import { LocationsService } from '../locations/locations.service';
@@ -85,7 +86,7 @@ export class ImagesService {
     const values = { ...request, owner: owner || null };
     checkDatabaseValues(values);
     const id = request.id ?? randomUUID();
-    const created = await this.images.insertUnlessExists({
+    const created = await this.insertCounted(caller, {
       id,
       owner: values.owner,
       name: values.name,
@@ -101,6 +102,34 @@ export class ImagesService {
     });
     if (!created) throw conflict(`Image ID ${id} already exists!`);
     return created;
+  }
+
+  /**
+   * Inserts a new image; with Keystone's limits, first ks_quota.enforce_image_count_total (the
+   * caller's project's images but killed and deleted ones, plus this one, against
+   * image_count_total: 413), counted and inserted with the project locked so that parallel
+   * creates can't both take the last one.
+   */
+  private async insertCounted(
+    caller: RequestContext,
+    image: NewImage,
+  ): Promise<ImageEntity | null> {
+    const limit = this.config.GLANCE_LIMIT_IMAGE_COUNT_TOTAL;
+    if (!this.config.GLANCE_USE_KEYSTONE_LIMITS || limit < 0) {
+      return this.images.insertUnlessExists(image);
+    }
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const storage = new ImageStorageRepository(manager);
+        await storage.lockOwner(caller.projectId);
+        const count = await storage.imageCount(caller.projectId);
+        enforceUnifiedLimit(caller.projectId, 'image_count_total', limit, count, 1);
+        return new ImagesRepository(manager).insertUnlessExists(image);
+      });
+    } catch (error) {
+      if (error instanceof LimitExceededError) throw tooLarge(error.message);
+      throw error;
+    }
   }
 
   /** The image the caller may see, or Glance's 404. */

@@ -340,7 +340,8 @@ export class LocationsService {
     excludeImageId?: string,
   ): Promise<void> {
     const quota = this.config.GLANCE_USER_STORAGE_QUOTA;
-    if (quota <= 0) return;
+    // With Keystone's limits check_quota is a no-op (and user_storage_quota ignored).
+    if (quota <= 0 || this.config.GLANCE_USE_KEYSTONE_LIMITS) return;
     const remaining = quota - (await storage.usage(caller.projectId, excludeImageId));
     if (required === null ? remaining <= 0 : required > remaining) {
       throw tooLarge(

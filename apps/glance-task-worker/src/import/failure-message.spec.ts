@@ -3,6 +3,8 @@ import {
   ImageTooLargeError,
   ImportRedirectError,
   ImportSourceError,
+  LimitExceededError,
+  StorageQuotaFullError,
 } from '@cinderflow/image-store';
 import { failureMessage } from './import-task.runner';
 import { INTERNAL_ERROR, TaskFailure } from './task-input';
@@ -25,6 +27,16 @@ describe('failureMessage: what a failed task says, and what is retried instead',
       'an image deleted under the upload',
       new ImageGoneDuringUploadError('i'),
       'Image i could not be found after upload. The image may have been deleted during the upload, cleaning up the chunks uploaded.',
+    ],
+    [
+      'the storage quota',
+      new StorageQuotaFullError(null, 5),
+      'The size of the data None will exceed the limit. 5 bytes remaining.',
+    ],
+    [
+      "Keystone's image_size_total",
+      new LimitExceededError('p', 'image_size_total', 1, 1, 2),
+      new LimitExceededError('p', 'image_size_total', 1, 1, 2).message,
     ],
     ['a bug', new TypeError('x is undefined'), INTERNAL_ERROR],
     // The database or broker away: no message, the handler is run again.

@@ -11,9 +11,12 @@ import {
   ImportRedirectError,
   ImportSourceError,
   ImportUriError,
+  LimitExceededError,
   openImportSource,
   removeUnfinishedUpload,
+  StorageQuotaFullError,
   uploadImageData,
+  uploadLimitsFor,
   validateLegacyImportUri,
 } from '@cinderflow/image-store';
 import type { Logger } from '@cinderflow/logging';
@@ -50,6 +53,10 @@ export function failureMessage(error: unknown): string | undefined {
     return error.message;
   }
   if (error instanceof ImageTooLargeError) return TOO_LARGE;
+  // StorageQuotaFull, or Keystone's LimitExceeded: their own words, as ImageSizeLimitExceeded.
+  if (error instanceof StorageQuotaFullError || error instanceof LimitExceededError) {
+    return error.message;
+  }
   if (isTransientError(error)) return undefined;
   return INTERNAL_ERROR;
 }
@@ -201,6 +208,8 @@ export class ImportTaskRunner {
         maxBytes: cap,
         host: uploadHolderOf(this.host),
         api: 'v2',
+        // The task owner's quota, as Glance's import sets the data through the quota proxy.
+        limits: uploadLimitsFor(this.config, task.owner, source.size ?? null),
       });
     } catch (error) {
       // The image was deleted or changed under the import (queued → saving refused).

@@ -7,6 +7,7 @@ import {
 import { ImageEntity, ImageLocationEntity } from '../entities/image.entity';
 import { applyTransition } from '../transition';
 import { NOW_UTC } from '../utc';
+import { ImageUploadReservationsRepository } from './image-upload-reservations.repository';
 
 // The first key of the two-key advisory locks that stand for a project's image storage; apart
 // from the backends' space ('CFBC') and the migrations' single-key lock.
@@ -44,10 +45,20 @@ export class ImageStorageRepository {
 
   /**
    * Bytes an owner's images hold: each image's size once per location that still holds data
-   * (`active` or `pending_delete`, seed 002), whatever the image's status. `excludeImageId`
-   * leaves out the image whose data is being replaced (Glance's image_id argument).
+   * (`active` or `pending_delete`, seed 002), whatever the image's status, plus what the
+   * owner's uploads in progress hold reserved (unexpired). `excludeImageId` leaves out the
+   * image whose data is being replaced (Glance's image_id argument), and its reservation.
    */
   async usage(owner: string, excludeImageId?: string): Promise<number> {
+    const stored = await this.storedBytes(owner, excludeImageId);
+    return (
+      stored +
+      (await new ImageUploadReservationsRepository(this.manager).openBytes(owner, excludeImageId))
+    );
+  }
+
+  /** The stored part of `usage`: bytes in locations that hold data. */
+  async storedBytes(owner: string, excludeImageId?: string): Promise<number> {
     const query = this.manager
       .createQueryBuilder(ImageEntity, 'i')
       .innerJoin(ImageLocationEntity, 'l', 'l.image_id = i.id')
@@ -58,6 +69,24 @@ export class ImageStorageRepository {
     if (excludeImageId) query.andWhere('i.id <> :excludeImageId', { excludeImageId });
     const row = await query.getRawOne<{ total: string }>();
     return Number(row?.total ?? 0);
+  }
+
+  /** Glance's user_get_image_count: the owner's images but `killed`, `pending_delete`, `deleted`. */
+  async imageCount(owner: string): Promise<number> {
+    return this.manager
+      .createQueryBuilder(ImageEntity, 'i')
+      .where('i.owner = :owner', { owner })
+      .andWhere(`i.status NOT IN ('killed', 'pending_delete', 'deleted')`)
+      .getCount();
+  }
+
+  /** Glance's user_get_uploading_count: the owner's images taking data (`saving`, `uploading`, `importing`). */
+  async uploadingCount(owner: string): Promise<number> {
+    return this.manager
+      .createQueryBuilder(ImageEntity, 'i')
+      .where('i.owner = :owner', { owner })
+      .andWhere(`i.status IN ('saving', 'uploading', 'importing')`)
+      .getCount();
   }
 
   /** Images a glance-api host left `saving` (its uploads died with it). */
