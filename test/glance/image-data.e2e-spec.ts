@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpRequest, type ClientRequest } from 'node:http';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -77,37 +77,6 @@ describe('glance-api: image data, stores, quota and locations', () => {
     return existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith(id)) : [];
   }
 
-  /** An upload that sends `first` and waits; the caller ends it or cuts it off. */
-  function startUpload(
-    client: GlanceClient,
-    path: string,
-    first: Buffer,
-    headers: Record<string, string> = {},
-    agent?: Agent,
-  ): { req: ClientRequest; response: Promise<{ status: number; text: string }> } {
-    const req = httpRequest(`${cluster.glanceUrl}${path}`, {
-      agent,
-      method: 'PUT',
-      headers: {
-        'X-Auth-Token': `${client.userId}:${client.projectId}`,
-        'Content-Type': 'application/octet-stream',
-        'Transfer-Encoding': 'chunked',
-        ...headers,
-      },
-    });
-    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      req.on('response', (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      });
-      req.on('error', reject);
-    });
-    req.write(first);
-    return { req, response };
-  }
-
   it('lists the stores with their descriptions and the default one; details for admins only', async () => {
     const stores = await glance.get('/v2/info/stores');
     expect(stores.status).toBe(200);
@@ -133,7 +102,7 @@ describe('glance-api: image data, stores, quota and locations', () => {
   it('uploads queued → saving → active, and the bytes come back whole and by Range', async () => {
     const id = await createImage();
     const data = randomBytes(3 * MiB + 123);
-    const upload = startUpload(glance, `/v2/images/${id}/file`, data.subarray(0, MiB));
+    const upload = glance.startUpload(`/v2/images/${id}/file`, data.subarray(0, MiB));
     await waitForStatus(id, 'saving');
     expect((await glance.get(`/v2/images/${id}`)).body.status).toBe('saving');
     upload.req.end(data.subarray(MiB));
@@ -249,7 +218,7 @@ describe('glance-api: image data, stores, quota and locations', () => {
 
   it('v2: a client that goes away mid-upload leaves the image queued and no partial file', async () => {
     const id = await createImage();
-    const upload = startUpload(glance, `/v2/images/${id}/file`, randomBytes(2 * MiB));
+    const upload = glance.startUpload(`/v2/images/${id}/file`, randomBytes(2 * MiB));
     upload.response.catch(() => undefined);
     await waitForStatus(id, 'saving');
     await waitFor(() => filesOf(id).some((name) => name.endsWith('.partial')));
@@ -280,7 +249,7 @@ describe('glance-api: image data, stores, quota and locations', () => {
     expect(unqueued.text).toContain('Cannot upload to an unqueued image');
 
     const cut = await createImage();
-    const upload = startUpload(glance, `/v1/images/${cut}`, randomBytes(MiB));
+    const upload = glance.startUpload(`/v1/images/${cut}`, randomBytes(MiB));
     upload.response.catch(() => undefined);
     await waitForStatus(cut, 'saving');
     upload.req.destroy();
@@ -318,7 +287,7 @@ describe('glance-api: image data, stores, quota and locations', () => {
     expect(filesOf(second)).toEqual([]);
 
     // Size unknown (chunked): stopped where the quota ends, the partial data removed.
-    const chunked = startUpload(owner, `/v2/images/${second}/file`, randomBytes(3 * MiB));
+    const chunked = owner.startUpload(`/v2/images/${second}/file`, randomBytes(3 * MiB));
     chunked.req.end(randomBytes(2 * MiB));
     const streamed = await chunked.response;
     expect(streamed.status).toBe(413);
@@ -356,18 +325,12 @@ describe('glance-api: image data, stores, quota and locations', () => {
     // One keep-alive connection: the refused body is read to its end, so the connection
     // still serves the next request.
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const streaming = startUpload(
-      client,
-      `/v2/images/${id}/file`,
-      randomBytes(SIZE_CAP),
-      {},
-      agent,
-    );
+    const streaming = client.startUpload(`/v2/images/${id}/file`, randomBytes(SIZE_CAP), {}, agent);
     streaming.req.end(randomBytes(MiB));
     expect(await streaming.response).toMatchObject({ status: 413 });
     await waitForStatus(id, 'queued');
     expect(filesOf(id)).toEqual([]);
-    const next = startUpload(client, `/v2/images/${id}/file`, Buffer.from('fits'), {}, agent);
+    const next = client.startUpload(`/v2/images/${id}/file`, Buffer.from('fits'), {}, agent);
     next.req.end();
     expect(await next.response).toMatchObject({ status: 204 });
     agent.destroy();
@@ -393,7 +356,7 @@ describe('glance-api: image data, stores, quota and locations', () => {
 
   it('a glance-api killed mid-upload settles the image on restart: queued, no partial file', async () => {
     const id = await createImage();
-    const upload = startUpload(glance, `/v2/images/${id}/file`, randomBytes(2 * MiB));
+    const upload = glance.startUpload(`/v2/images/${id}/file`, randomBytes(2 * MiB));
     upload.response.catch(() => undefined);
     await waitForStatus(id, 'saving');
     await waitFor(() => filesOf(id).some((name) => name.endsWith('.partial')));

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { createServer, request as httpRequest, type ClientRequest, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Cluster } from '../support/cluster';
 import { GlanceClient } from '../support/glance-client';
@@ -70,41 +70,12 @@ function glanceCluster(env: Record<string, string>) {
     return existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith(id)) : [];
   }
 
-  /** An upload that sends `first` and waits; the caller ends it or cuts it off. */
-  function startUpload(
-    client: GlanceClient,
-    id: string,
-    first: Buffer,
-    headers: Record<string, string>,
-  ): { req: ClientRequest; response: Promise<{ status: number; text: string }> } {
-    const req = httpRequest(`${cluster.glanceUrl}/v2/images/${id}/file`, {
-      method: 'PUT',
-      headers: {
-        'X-Auth-Token': `${client.userId}:${client.projectId}`,
-        'Content-Type': 'application/octet-stream',
-        ...headers,
-      },
-    });
-    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      req.on('response', (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      });
-      req.on('error', reject);
-    });
-    req.write(first);
-    return { req, response };
-  }
-
   return {
     cluster,
     createImage,
     statusOf,
     reservationOf,
     filesOf,
-    startUpload,
     start: () => cluster.startGlanceApi(env),
   };
 }
@@ -119,7 +90,7 @@ async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 10_0
 
 describe('glance-api: storage quota with upload reservations', () => {
   const g = glanceCluster(QUOTA_ENV);
-  const { cluster, createImage, statusOf, reservationOf, filesOf, startUpload } = g;
+  const { cluster, createImage, statusOf, reservationOf, filesOf } = g;
 
   beforeAll(() => g.start(), 60_000);
   afterAll(() => cluster.stop());
@@ -143,7 +114,7 @@ describe('glance-api: storage quota with upload reservations', () => {
     expect(await reservationOf(second)).toBeNull();
 
     // Size unknown (chunked): refused where the data passes the quota, partial bytes removed.
-    const chunked = startUpload(owner, second, randomBytes(4 * MiB), {
+    const chunked = owner.startUpload(`/v2/images/${second}/file`, randomBytes(4 * MiB), {
       'Transfer-Encoding': 'chunked',
     });
     chunked.req.end(randomBytes(3 * MiB));
@@ -173,7 +144,9 @@ describe('glance-api: storage quota with upload reservations', () => {
     // first is still streaming, before either has stored anything.
     const other = new GlanceClient(cluster.glanceUrl, project());
     const [slow, fast] = [await createImage(other), await createImage(other)];
-    const held = startUpload(other, slow, randomBytes(MiB), { 'Content-Length': String(6 * MiB) });
+    const held = other.startUpload(`/v2/images/${slow}/file`, randomBytes(MiB), {
+      'Content-Length': String(6 * MiB),
+    });
     await waitFor(async () => (await reservationOf(slow)) !== null);
     expect(await reservationOf(slow)).toEqual({ bytes: String(6 * MiB), host: 'e2e-host' });
     const refused = await other.put(`/v2/images/${fast}/file`, randomBytes(5 * MiB), JSON_ERRORS);
@@ -198,7 +171,7 @@ describe('glance-api: storage quota with upload reservations', () => {
 
     // An upload whose image is deleted while it streams gives its reservation back at once.
     const doomed = await createImage(owner);
-    const held = startUpload(owner, doomed, randomBytes(MiB), {
+    const held = owner.startUpload(`/v2/images/${doomed}/file`, randomBytes(MiB), {
       'Content-Length': String(7 * MiB),
     });
     held.response.catch(() => undefined);
@@ -269,7 +242,7 @@ describe('glance-api: storage quota with upload reservations', () => {
   it('a glance-api killed mid-upload leaves a reservation that expires', async () => {
     const owner = new GlanceClient(cluster.glanceUrl, project());
     const orphan = await createImage(owner);
-    const held = startUpload(owner, orphan, randomBytes(MiB), {
+    const held = owner.startUpload(`/v2/images/${orphan}/file`, randomBytes(MiB), {
       'Content-Length': String(6 * MiB),
     });
     held.response.catch(() => undefined);
@@ -305,7 +278,7 @@ describe('glance-api: storage quota with upload reservations', () => {
 
 describe("glance-api: Keystone's unified limits (GLANCE_USE_KEYSTONE_LIMITS)", () => {
   const g = glanceCluster(KEYSTONE_ENV);
-  const { cluster, createImage, statusOf, filesOf, startUpload } = g;
+  const { cluster, createImage, statusOf, filesOf } = g;
   const overLimit = (p: string, resource: string, limit: number, usage: number, delta: number) =>
     'The request returned a 413 Request Entity Too Large. This generally means that rate ' +
     'limiting or a quota threshold was breached.\n\nThe response body:\n' +
@@ -345,7 +318,7 @@ describe("glance-api: Keystone's unified limits (GLANCE_USE_KEYSTONE_LIMITS)", (
   it('image_count_uploading is checked when an upload starts', async () => {
     const owner = new GlanceClient(cluster.glanceUrl, project());
     const [first, second] = [await createImage(owner), await createImage(owner)];
-    const held = startUpload(owner, first, randomBytes(MiB), {
+    const held = owner.startUpload(`/v2/images/${first}/file`, randomBytes(MiB), {
       'Content-Length': String(2 * MiB),
     });
     await waitFor(async () => (await statusOf(first)) === 'saving');

@@ -1,4 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are JSON that each test picks apart as it needs */
+import { type Agent, type ClientRequest, request as httpRequest } from 'node:http';
 /**
  * A minimal Glance v2 client for tests: a noauth token, JSON by default; `X-Roles` makes the
  * caller a non-admin (`member`).
@@ -26,6 +27,39 @@ export class GlanceClient {
   /** The same project as a plain member, not an admin. */
   asMember(): GlanceClient {
     return new GlanceClient(this.baseUrl, this.projectId, this.userId, ['member', 'reader']);
+  }
+
+  /**
+   * An upload (PUT `path`) that sends `first` and waits: the caller ends it or cuts it off. No
+   * Content-Length unless `headers` gives one, so the body goes chunked.
+   */
+  startUpload(
+    path: string,
+    first: Buffer,
+    headers: Record<string, string> = {},
+    agent?: Agent,
+  ): { req: ClientRequest; response: Promise<{ status: number; text: string }> } {
+    const req = httpRequest(`${this.baseUrl}${path}`, {
+      agent,
+      method: 'PUT',
+      headers: {
+        'X-Auth-Token': `${this.userId}:${this.projectId}`,
+        ...(this.roles ? { 'X-Roles': this.roles.join(',') } : {}),
+        'Content-Type': 'application/octet-stream',
+        ...headers,
+      },
+    });
+    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+    });
+    req.write(first);
+    return { req, response };
   }
 
   async request<T = Record<string, any>>(
