@@ -69,7 +69,6 @@ export class VolumesController {
 
   @Post()
   @HttpCode(202)
-  @Authorize('volume:create')
   async create(
     @Req() req: Request,
     @Body() body: unknown,
@@ -78,10 +77,9 @@ export class VolumesController {
   ) {
     const schema = version.atLeast('3.53') ? this.createSchemaStrict : this.createSchemaLoose;
     const request = schema.check(body);
-    // volume/api.py create: an image source needs create_from_image as well.
-    if (request.volume.imageRef ?? request.volume.image_id) {
-      authorize(caller, 'volume:create_from_image');
-    }
+    // volume/api.py create: from an image is volume:create_from_image instead of volume:create.
+    const fromImage = request.volume.imageRef ?? request.volume.image_id;
+    authorize(caller, fromImage ? 'volume:create_from_image' : 'volume:create');
     const { volume, typeName } = await this.createFlow.run(caller, request);
     return {
       volume: volumeDetail(req, { volume, volumeTypeName: typeName }, caller, version, false),
