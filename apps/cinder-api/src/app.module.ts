@@ -12,6 +12,7 @@ import { AvailabilityZonesService } from './availability-zones/availability-zone
 import { FaultFilter } from './common/fault.filter';
 import { imageServiceProvider } from './common/image-service';
 
+import { PolicyGuard } from './common/policy';
 import { ProjectGuard } from './common/project.guard';
 import { ResourceIdGuard } from './common/resource-ids';
 import { CreateVolumeFlow } from './flows/create-volume/create-volume.flow';
@@ -66,9 +67,11 @@ export class AppModule {
       controllers: API_CONTROLLERS,
       providers: [
         { provide: APP_FILTER, useClass: FaultFilter },
-        // In this order: a URL naming another project is refused before its ids are read.
+        // In this order: a URL naming another project is refused before its ids are read, a
+        // malformed id is a 404 before any policy is asked.
         { provide: APP_GUARD, useClass: ProjectGuard },
         { provide: APP_GUARD, useClass: ResourceIdGuard },
+        { provide: APP_GUARD, useClass: PolicyGuard },
         VolumesService,
         AttachmentsService,
         BackupsService,

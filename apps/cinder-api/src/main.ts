@@ -6,9 +6,11 @@ import express from 'express';
 import { type KeystoneTokenValidator, validatorFromSettings } from '@cinderflow/keystone-auth';
 import { type ApiConfig, apiSpec, ConfigError, loadConfig } from '@cinderflow/config';
 import { createLogger, NestPinoLogger } from '@cinderflow/logging';
+import { CINDER_DEFAULT_RULES, loadEnforcer } from '@cinderflow/policy';
 import { preflight } from '@cinderflow/service-runtime';
 import { AppModule } from './app.module';
 import { parseQuery } from './common/input-checks';
+import { installEnforcer } from './common/policy';
 import {
   bodyChecks,
   bodyErrorHandler,
@@ -30,6 +32,12 @@ async function main(): Promise<void> {
     keystone = validatorFromSettings(config);
   } catch (error) {
     process.stderr.write(`cinder-api: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  try {
+    installEnforcer(loadEnforcer(CINDER_DEFAULT_RULES, config.POLICY_FILE || undefined));
+  } catch (error) {
+    process.stderr.write(`cinder-api: policy: ${(error as Error).message}\n`);
     process.exit(2);
   }
   const problems = await preflight(config.DATABASE_URL, config.AMQP_URL);

@@ -127,6 +127,11 @@ export const apiSpec = {
   ...commonSpec,
   ...snapshotQuotaSpec,
   ...authSpec,
+  /**
+   * An oslo.policy file (YAML or JSON) whose rules replace Cinder's defaults by name; empty:
+   * the defaults alone. A file that cannot be read or parsed stops cinder-api.
+   */
+  POLICY_FILE: str({ default: '' }),
   API_LISTEN: str({ default: '127.0.0.1' }),
   API_PORT: port({ default: 8776 }),
   /** Cinder's default_availability_zone; the storage AZ when empty. */

@@ -68,7 +68,7 @@ export class AttachmentsService {
       mode: string | null;
     },
   ): Promise<VolumeAttachmentEntity> {
-    const volume = await this.volumes.get(caller, request.volumeId);
+    const volume = await this.volumes.get(caller, request.volumeId, 'volume:attachment_create');
     if (volume.status.includes('error')) {
       throw invalidVolume(
         `Volume attachments can not be created if the volume is in an error state. ` +
@@ -118,7 +118,7 @@ export class AttachmentsService {
     connector: Connector,
   ): Promise<VolumeAttachmentEntity> {
     const attachment = await this.get(caller, id);
-    const volume = await this.volumes.get(caller, attachment.volume_id);
+    const volume = await this.volumes.get(caller, attachment.volume_id, 'volume:attachment_update');
     if (volume.status.includes('error')) {
       throw new CinderHttpError(
         409,
@@ -133,6 +133,7 @@ export class AttachmentsService {
   /** os-complete (3.44): the consumer has connected; attachment attached, volume in-use. */
   async complete(caller: RequestContext, id: string): Promise<void> {
     const attachment = await this.get(caller, id);
+    await this.volumes.get(caller, attachment.volume_id, 'volume:attachment_complete');
     await this.dataSource.transaction(async (tx) => {
       await applyTransition(tx, {
         machine: attachmentMachine,
@@ -160,7 +161,7 @@ export class AttachmentsService {
   /** Removes the export (a call to cinder-volume) and the attachment; returns what remains. */
   async delete(caller: RequestContext, id: string): Promise<VolumeAttachmentEntity[]> {
     const attachment = await this.get(caller, id);
-    const volume = await this.volumes.get(caller, attachment.volume_id);
+    const volume = await this.volumes.get(caller, attachment.volume_id, 'volume:attachment_delete');
     if (!volume.host) throw notFound(`Volume ${volume.id} has no backend to detach from.`);
     await this.rpc.call(
       Destinations.volume(volume.host.split('#')[0]),

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import type { BackupEntity } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { resourceLinks, timestamp } from '../common/links';
+import { allows } from '../common/policy';
 import type { ApiVersion } from '../common/microversion';
 
 export function backupSummary(req: Request, b: BackupEntity) {
@@ -42,9 +43,11 @@ export function backupDetail(
     snapshot_id: b.snapshot_id,
     data_timestamp: timestamp(b.data_timestamp),
   };
-  if (version.atLeast('3.18') && caller.isAdmin)
+  const attributes = allows(caller, 'backup:backup_project_attribute');
+  if (version.atLeast('3.18') && attributes) {
     view['os-backup-project-attr:project_id'] = b.project_id;
+  }
   if (version.atLeast('3.43')) view.metadata = b.metadata;
-  if (version.atLeast('3.56') && caller.isAdmin) view.user_id = b.user_id;
+  if (version.atLeast('3.56') && attributes) view.user_id = b.user_id;
   return view;
 }

@@ -21,6 +21,7 @@ import { collectionBody } from '../common/links';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
+import { Authorize } from '../common/policy';
 import { NotFoundMessage } from '../common/resource-ids';
 import {
   createBackupSchema,
@@ -88,6 +89,7 @@ export class BackupsController {
   }
 
   @Get()
+  @Authorize('backup:get_all')
   async list(
     @Req() req: Request,
     @Query() query: Record<string, unknown>,
@@ -105,6 +107,7 @@ export class BackupsController {
   }
 
   @Get('detail')
+  @Authorize('backup:get_all')
   async detail(
     @Req() req: Request,
     @Query() query: Record<string, unknown>,
@@ -128,7 +131,8 @@ export class BackupsController {
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
-    return { backup: backupDetail(req, await this.backups.get(caller, id), caller, version) };
+    const backup = await this.backups.get(caller, id, 'backup:get');
+    return { backup: backupDetail(req, backup, caller, version) };
   }
 
   /** Cinder's backup update (3.9; metadata 3.43): the summary view. */

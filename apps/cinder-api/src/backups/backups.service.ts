@@ -35,13 +35,13 @@ import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
 import { backupMachine, snapshotMachine, volumeMachine } from '@cinderflow/status-machines';
 import {
   CinderHttpError,
-  forbidden,
   invalidBackup,
   invalidInput,
   invalidVolume,
   NOT_FOUND,
 } from '../common/cinder-errors';
 import { scopeOf } from '../common/scope';
+import { authorize } from '../common/policy';
 import { quotaEngineOf } from '../common/quota';
 import { overQuotaFault } from '../common/quota-errors';
 import type { ListParams } from '../common/list-params';
@@ -138,7 +138,7 @@ export class BackupsService {
   }
 
   async create(caller: RequestContext, request: CreateBackupRequest): Promise<BackupEntity> {
-    const volume = await this.volumes.get(caller, request.volumeId);
+    const volume = await this.volumes.get(caller, request.volumeId, 'backup:create');
     await this.requireBackupService();
     let snapshot: SnapshotEntity | null = null;
     if (request.snapshotId) {
@@ -226,7 +226,7 @@ export class BackupsService {
   }
 
   async delete(caller: RequestContext, id: string, force: boolean): Promise<void> {
-    const backup = await this.get(caller, id);
+    const backup = await this.get(caller, id, 'backup:delete');
     if (backup.num_dependent_backups > 0)
       throw invalidBackup('Incremental backups exist for this backup.');
     if (force && backup.status === 'deleting' && backup.host) {
@@ -286,7 +286,7 @@ export class BackupsService {
     id: string,
     request: { volumeId: string | null; name: string | null },
   ): Promise<{ backup_id: string; volume_id: string; volume_name: string | null }> {
-    const backup = await this.get(caller, id);
+    const backup = await this.get(caller, id, 'backup:restore');
     if (backup.status !== 'available') throw invalidBackup('Backup status must be available');
     const host = backup.host;
     if (!host) throw invalidBackup('Backup has no backup service to restore from');
@@ -338,15 +338,14 @@ export class BackupsService {
 
   /** Cinder's backup update (3.9): name, description, metadata; any status. */
   async update(caller: RequestContext, id: string, fields: BackupUpdate): Promise<BackupEntity> {
-    await this.get(caller, id);
+    await this.get(caller, id, 'backup:update');
     await new BackupsRepository(this.dataSource.manager).updateFields(id, fields);
     return this.get(caller, id);
   }
 
   /** os-reset_status (admin): `available` or `error`, from any status but `deleted`. */
   async resetStatus(caller: RequestContext, id: string, status: 'available' | 'error') {
-    await this.get(caller, id);
-    adminOnly(caller, 'volume_extension:backup_admin_actions:reset_status');
+    await this.get(caller, id, 'volume_extension:backup_admin_actions:reset_status');
     await applyTransition(this.dataSource.manager, {
       machine: backupMachine,
       entity: BackupEntity,
@@ -357,8 +356,7 @@ export class BackupsService {
 
   /** os-force_delete (admin): delete whatever the status, a running create or restore too. */
   async forceDelete(caller: RequestContext, id: string): Promise<void> {
-    await this.get(caller, id);
-    adminOnly(caller, 'volume_extension:backup_admin_actions:force_delete');
+    await this.get(caller, id, 'volume_extension:backup_admin_actions:force_delete');
     await this.delete(caller, id, true);
   }
 
@@ -370,8 +368,7 @@ export class BackupsService {
     caller: RequestContext,
     id: string,
   ): Promise<{ backup_service: string; backup_url: string }> {
-    const b = await this.get(caller, id);
-    adminOnly(caller, 'backup:export-import');
+    const b = await this.get(caller, id, 'backup:export-import');
     if (b.status !== 'available')
       throw invalidBackup(`Backup status must be available and not ${b.status}.`);
     const record = {
@@ -418,7 +415,7 @@ export class BackupsService {
     backupService: string,
     backupUrl: string,
   ): Promise<BackupEntity> {
-    adminOnly(caller, 'backup:backup-import');
+    authorize(caller, 'backup:backup-import');
     if (!(await this.backupServiceUp())) {
       throw new CinderHttpError(503, `Service ${backupService} could not be found.`);
     }
@@ -462,8 +459,14 @@ export class BackupsService {
     return this.get(caller, id);
   }
 
-  get(caller: RequestContext, id: string): Promise<BackupEntity> {
-    return findBackup(this.dataSource.manager, caller, id);
+  /**
+   * A backup the caller may see, then the policy `rules` on it: another project's backup is a
+   * 404 before any rule can make it a 403.
+   */
+  async get(caller: RequestContext, id: string, ...rules: string[]): Promise<BackupEntity> {
+    const backup = await findBackup(this.dataSource.manager, caller, id);
+    for (const rule of rules) authorize(caller, rule, backup);
+    return backup;
   }
 
   /** One page of the caller's backups (every project's for an admin asking all_tenants). */
@@ -531,9 +534,4 @@ function snapshotNotAvailable(status: string): CinderHttpError {
     400,
     `Invalid snapshot: Snapshot to be backed up must be available, but the current status is "${status}".`,
   );
-}
-
-/** Cinder's admin-only backup policies (admin actions, export, import). */
-function adminOnly(caller: RequestContext, policy: string): void {
-  if (!caller.isAdmin) throw forbidden(`Policy doesn't allow ${policy} to be performed.`);
 }

@@ -13,6 +13,7 @@ import type { ApiRequest } from './api-request';
 import { CinderHttpError, faultBody } from './cinder-errors';
 import { checkBody, checkUrl } from './input-checks';
 import { negotiate, VERSION_HEADER } from './microversion';
+import { isAdminByPolicy } from './policy';
 
 export function sendFault(res: Response, status: number, message: string): void {
   res.status(status).json(faultBody(status, message));
@@ -49,7 +50,7 @@ const UNAUTHENTICATED = 'The request you have made requires authentication.';
 
 /**
  * keystonemiddleware's auth_token in front of Cinder: the caller is whoever Keystone says the
- * token belongs to, with the token's project and roles.
+ * token belongs to, with the token's project and roles; an admin if `context_is_admin` says so.
  */
 export async function contextFromToken(
   req: Request,
@@ -59,14 +60,8 @@ export async function contextFromToken(
   const token = req.header('x-auth-token')?.trim();
   const info = token ? await keystone.validate(token) : null;
   if (!token || !info) throw new CinderHttpError(401, UNAUTHENTICATED);
-  return {
-    requestId,
-    userId: info.userId,
-    projectId: info.projectId,
-    roles: info.roles,
-    isAdmin: info.isAdmin,
-    authToken: token,
-  };
+  const caller = { userId: info.userId, projectId: info.projectId, roles: info.roles };
+  return { requestId, ...caller, isAdmin: isAdminByPolicy(caller), authToken: token };
 }
 
 const VERSION_DOCUMENT = /^\/(v3\/?)?$/;

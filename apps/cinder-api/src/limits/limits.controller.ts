@@ -6,6 +6,7 @@ import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller } from '../common/api-request';
 import { projectRoutes } from '../common/project-routes';
+import { Authorize } from '../common/policy';
 import { quotaEngineOf } from '../common/quota';
 
 /** cinder/api/views/limits.py limit_names: the absolute limits the view shows. */
@@ -35,7 +36,9 @@ export class LimitsController {
     this.quotas = quotaEngineOf(dataSource, config);
   }
 
+  // used_limits: the caller's own project's usage.
   @Get()
+  @Authorize('limits_extension:used_limits')
   async index(@Caller() caller: RequestContext) {
     const resources = Object.keys(LIMIT_NAMES);
     const limits = await this.quotas.projectLimits(caller.projectId, resources);

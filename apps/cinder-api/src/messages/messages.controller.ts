@@ -16,6 +16,7 @@ import { collectionBody, resourceLinks, timestamp } from '../common/links';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
+import { authorize } from '../common/policy';
 import { NotFoundMessage } from '../common/resource-ids';
 
 function view(req: Request, m: MessageEntity) {
@@ -72,6 +73,7 @@ export class MessagesController {
     @Version() version: ApiVersion,
   ) {
     this.requireVersion(version);
+    authorize(caller, 'message:get_all');
     if (!version.atLeast('3.5')) {
       const all = await this.repo.all(caller.projectId);
       return { messages: all.map((m) => view(req, m)) };
@@ -105,7 +107,7 @@ export class MessagesController {
     @Version() version: ApiVersion,
   ) {
     this.requireVersion(version);
-    return { message: view(req, await this.find(caller, id)) };
+    return { message: view(req, await this.find(caller, id, 'message:get')) };
   }
 
   @Delete(':id')
@@ -116,12 +118,13 @@ export class MessagesController {
     @Version() version: ApiVersion,
   ) {
     this.requireVersion(version);
-    await this.repo.delete((await this.find(caller, id)).id);
+    await this.repo.delete((await this.find(caller, id, 'message:delete')).id);
   }
 
-  private async find(caller: RequestContext, id: string): Promise<MessageEntity> {
+  private async find(caller: RequestContext, id: string, rule: string): Promise<MessageEntity> {
     const message = await this.repo.find(caller.projectId, id);
     if (!message) throw notFound(NOT_FOUND.message(id));
+    authorize(caller, rule, message);
     return message;
   }
 

@@ -6,9 +6,9 @@ import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller } from '../common/api-request';
 import { projectRoutes } from '../common/project-routes';
+import { authorize } from '../common/policy';
 import { quotaEngineOf } from '../common/quota';
 import { checkNameLength, parseQuotaClassSet } from '../quotas/quota-bodies';
-import { authorizeAdmin } from '../quotas/quota-policy';
 
 /**
  * cinder/api/contrib/quota_classes.py QuotaClassSetsController. The `default` class is what
@@ -26,7 +26,7 @@ export class QuotaClassSetsController {
 
   @Get(':className')
   async show(@Param('className') className: string, @Caller() caller: RequestContext) {
-    authorizeAdmin(caller, 'volume_extension:quota_classes:get');
+    authorize(caller, 'volume_extension:quota_classes:get');
     const limits = await this.admin.classLimits(className, await this.quotas.resourceNames());
     return { quota_class_set: { ...limits, id: className } };
   }
@@ -39,7 +39,7 @@ export class QuotaClassSetsController {
   ) {
     const resources = await this.quotas.resourceNames();
     const limits = parseQuotaClassSet(body, new Set(resources));
-    authorizeAdmin(caller, 'volume_extension:quota_classes:update');
+    authorize(caller, 'volume_extension:quota_classes:update');
     checkNameLength(className, 'quota_class_name');
     await this.admin.setClassLimits(className, limits);
     return { quota_class_set: await this.admin.classLimits(className, resources) };

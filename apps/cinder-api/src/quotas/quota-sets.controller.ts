@@ -5,11 +5,11 @@ import { QuotaAdmin, type QuotaEngine } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller } from '../common/api-request';
-import { badRequest, forbidden } from '../common/cinder-errors';
+import { badRequest } from '../common/cinder-errors';
 import { projectRoutes } from '../common/project-routes';
+import { authorize } from '../common/policy';
 import { quotaEngineOf } from '../common/quota';
 import { checkNameLength, parseQuotaSet } from './quota-bodies';
-import { authorizeAdmin } from './quota-policy';
 
 /** cinder/api/contrib/quotas.py QuotaSetsController (show, defaults, update, delete). */
 @Controller(projectRoutes('os-quota-sets'))
@@ -38,10 +38,8 @@ export class QuotaSetsController {
     @Query('usage') usage: string | undefined,
     @Caller() caller: RequestContext,
   ) {
-    // Cinder's volume_extension:quotas:show: admin, or a member of the target project.
-    if (!caller.isAdmin && caller.projectId !== target) {
-      throw forbidden("Policy doesn't allow volume_extension:quotas:show to be performed.");
-    }
+    // The target is the project asked about: a reader of it, or an admin.
+    authorize(caller, 'volume_extension:quotas:show', { project_id: target });
     const resources = await this.quotas.resourceNames();
     const limits = await this.quotas.projectLimits(target, resources);
     // utils.get_bool_param: true for 'true', 'yes', 'on', '1' (any case).
@@ -70,7 +68,7 @@ export class QuotaSetsController {
     // As in Cinder: the body's schema first, then the policy, then the id's length.
     const resources = await this.quotas.resourceNames();
     const limits = parseQuotaSet(body, new Set(resources));
-    authorizeAdmin(caller, 'volume_extension:quotas:update');
+    authorize(caller, 'volume_extension:quotas:update', { project_id: target });
     checkNameLength(target, 'quota_set_name');
     await this.dataSource.transaction(async (m) => {
       // The usage rows locked as reserve locks them: no reserve slips in between the check
@@ -103,7 +101,7 @@ export class QuotaSetsController {
   @Delete(':target')
   @HttpCode(200)
   async remove(@Param('target') target: string, @Caller() caller: RequestContext): Promise<void> {
-    authorizeAdmin(caller, 'volume_extension:quotas:delete');
+    authorize(caller, 'volume_extension:quotas:delete', { project_id: target });
     await this.admin.destroyProjectLimits(target);
   }
 }

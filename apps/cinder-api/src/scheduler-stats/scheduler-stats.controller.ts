@@ -1,11 +1,9 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { Destinations, SchedulerRpc } from '@cinderflow/contracts';
 import type { RpcClient } from '@cinderflow/messaging';
-import type { RequestContext } from '@cinderflow/request-context';
 import { RPC_CLIENT } from '@cinderflow/service-runtime';
-import { Caller } from '../common/api-request';
-import { forbidden } from '../common/cinder-errors';
 import { projectRoutes } from '../common/project-routes';
+import { Authorize } from '../common/policy';
 
 /** `scheduler-stats/get_pools`: a call to a scheduler, answered from its capability reports. */
 @Controller(projectRoutes('scheduler-stats'))
@@ -13,16 +11,12 @@ export class SchedulerStatsController {
   constructor(@Inject(RPC_CLIENT) private readonly rpc: RpcClient) {}
 
   @Get('get_pools')
+  @Authorize('scheduler_extension:scheduler_stats:get_pools')
   async getPools(
     @Query('detail') detail: string | undefined,
     @Query('name') name: string | undefined,
     @Query('volume_backend_name') backendName: string | undefined,
-    @Caller() caller: RequestContext,
   ) {
-    if (!caller.isAdmin)
-      throw forbidden(
-        "Policy doesn't allow scheduler_extension:scheduler_stats:get_pools to be performed.",
-      );
     const pools = await this.rpc.call(Destinations.scheduler(), SchedulerRpc.getPools, {
       ...(name ? { backend: name.split('#')[0] } : {}),
       ...(backendName ? { volume_backend_name: backendName } : {}),

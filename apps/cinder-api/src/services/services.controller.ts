@@ -5,13 +5,12 @@ import { Binaries, Destinations, SchedulerRpc } from '@cinderflow/contracts';
 import type { Logger } from '@cinderflow/logging';
 import type { RpcClient } from '@cinderflow/messaging';
 import { isServiceUp, ServiceRegistry } from '@cinderflow/persistence';
-import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, LOGGER, RPC_CLIENT } from '@cinderflow/service-runtime';
-import { Caller, Version } from '../common/api-request';
-import { forbidden } from '../common/cinder-errors';
+import { Version } from '../common/api-request';
 import { timestamp } from '../common/links';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
+import { Authorize } from '../common/policy';
 
 /** `os-services`: each service up or down from its heartbeat (admin only, as in Cinder). */
 @Controller(projectRoutes('os-services'))
@@ -24,14 +23,12 @@ export class ServicesController {
   ) {}
 
   @Get()
+  @Authorize('volume_extension:services:index')
   async list(
     @Query('host') host: string | undefined,
     @Query('binary') binary: string | undefined,
-    @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
-    if (!caller.isAdmin)
-      throw forbidden("Policy doesn't allow volume_extension:services:index to be performed.");
     // Glance's processes (glance-scrubber) heartbeat in the same table; Cinder lists its own.
     const services = (await new ServiceRegistry(this.dataSource).list({ host, binary })).filter(
       (s) => s.binary.startsWith('cinder-'),

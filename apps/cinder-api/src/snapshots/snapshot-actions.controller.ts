@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import type { RequestContext } from '@cinderflow/request-context';
 import { SNAPSHOT_RESETTABLE_STATUSES } from '@cinderflow/status-machines';
 import { Caller } from '../common/api-request';
-import { badRequest, forbidden, NOT_FOUND } from '../common/cinder-errors';
+import { badRequest, NOT_FOUND } from '../common/cinder-errors';
 import { projectRoutes } from '../common/project-routes';
 import { NotFoundMessage } from '../common/resource-ids';
 import { RequestSchema } from '../common/validation';
@@ -48,8 +48,11 @@ export class SnapshotActionsController {
               `(${CINDER_SNAPSHOT_STATUSES.map((s) => `'${s}'`).join(', ')}).`,
           );
         }
-        const snapshot = await this.snapshots.get(caller, id);
-        this.adminOnly(caller, 'reset_status');
+        const snapshot = await this.snapshots.get(
+          caller,
+          id,
+          'volume_extension:snapshot_admin_actions:reset_status',
+        );
         if (!(SNAPSHOT_RESETTABLE_STATUSES as readonly string[]).includes(status)) {
           // `deleted` (and `updating`, which nothing here uses): Cinder would write it, but a
           // live row in a terminal status could never move again.
@@ -58,26 +61,25 @@ export class SnapshotActionsController {
         return this.snapshots.resetStatus(snapshot, status);
       }
       case 'os-force_delete': {
-        await this.snapshots.get(caller, id);
-        this.adminOnly(caller, 'force_delete');
+        await this.snapshots.get(
+          caller,
+          id,
+          'volume_extension:snapshot_admin_actions:force_delete',
+        );
         return this.snapshots.delete(caller, id, true);
       }
       case 'os-update_snapshot_status': {
         const request = updateStatusBody.check(args);
         const progress = checkProgress(request.progress);
-        const snapshot = await this.snapshots.get(caller, id);
+        const snapshot = await this.snapshots.get(
+          caller,
+          id,
+          'snapshot_extension:snapshot_actions:update_snapshot_status',
+        );
         return this.snapshots.updateStatus(snapshot, request.status, progress);
       }
       default:
         throw badRequest(`There is no such action: ${action}`);
-    }
-  }
-
-  private adminOnly(caller: RequestContext, action: string): void {
-    if (!caller.isAdmin) {
-      throw forbidden(
-        `Policy doesn't allow volume_extension:snapshot_admin_actions:${action} to be performed.`,
-      );
     }
   }
 }

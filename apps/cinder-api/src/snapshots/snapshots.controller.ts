@@ -21,6 +21,7 @@ import { collectionBody } from '../common/links';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
+import { allows, Authorize } from '../common/policy';
 import { NotFoundMessage } from '../common/resource-ids';
 import { toBoolean } from '../common/schema';
 import { RequestSchema } from '../common/validation';
@@ -46,6 +47,11 @@ function clean(value: string | null | undefined): string | null | undefined {
 }
 
 /** `/v3/{project}/snapshots`: cinder/api/v3/snapshots.py. */
+/** os-extended-snapshot-attributes, asked with the caller's own project as the target. */
+function extendedFor(caller: RequestContext): boolean {
+  return allows(caller, 'volume_extension:extended_snapshot_attributes');
+}
+
 @Controller(projectRoutes('snapshots'))
 @NotFoundMessage(NOT_FOUND.snapshot)
 export class SnapshotsController {
@@ -83,6 +89,7 @@ export class SnapshotsController {
   }
 
   @Get()
+  @Authorize('volume:get_all_snapshots')
   async list(
     @Req() req: Request,
     @Query() query: Record<string, unknown>,
@@ -100,6 +107,7 @@ export class SnapshotsController {
   }
 
   @Get('detail')
+  @Authorize('volume:get_all_snapshots')
   async detail(
     @Req() req: Request,
     @Query() query: Record<string, unknown>,
@@ -112,7 +120,7 @@ export class SnapshotsController {
       req,
       query,
       { ...page, rows: page.snapshots },
-      page.snapshots.map((s) => snapshotDetail(s, version, true)),
+      page.snapshots.map((s) => snapshotDetail(s, version, extendedFor(caller))),
     );
   }
 
@@ -122,7 +130,8 @@ export class SnapshotsController {
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
-    return { snapshot: snapshotDetail(await this.snapshots.get(caller, id), version, true) };
+    const snapshot = await this.snapshots.get(caller, id, 'volume:get_snapshot');
+    return { snapshot: snapshotDetail(snapshot, version, extendedFor(caller)) };
   }
 
   @Put(':id')

@@ -32,6 +32,7 @@ import type { ListParams } from '../common/list-params';
 import { quotaEngineOf } from '../common/quota';
 import { overQuotaFault } from '../common/quota-errors';
 import { scopeOf } from '../common/scope';
+import { authorize } from '../common/policy';
 import { parseMetadataFilter } from '../volumes/volumes.service';
 
 /** Cinder's InvalidSnapshot. */
@@ -116,10 +117,14 @@ export class SnapshotsService {
     return { snapshots: page.rows, limit: params.limit, count: page.count };
   }
 
-  /** A snapshot the caller may see; admins see every project's. */
-  async get(caller: RequestContext, id: string): Promise<SnapshotEntity> {
+  /**
+   * A snapshot the caller may see (admins see every project's), then the policy `rules` on it:
+   * another project's snapshot is a 404 before any rule can make it a 403.
+   */
+  async get(caller: RequestContext, id: string, ...rules: string[]): Promise<SnapshotEntity> {
     const snapshot = await this.repo().findLive(id, scopeOf(caller, true));
     if (!snapshot) throw notFound(NOT_FOUND.snapshot(id));
+    for (const rule of rules) authorize(caller, rule, snapshot);
     return snapshot;
   }
 
@@ -137,6 +142,7 @@ export class SnapshotsService {
       if (!volume || (scope.projectId !== undefined && volume.project_id !== scope.projectId)) {
         throw notFound(NOT_FOUND.volume(volumeId));
       }
+      authorize(caller, 'volume:create_snapshot', volume);
       checkSnapshottable(volume);
       const valid = request.allowInUse ? ['available', 'in-use'] : ['available'];
       if (!valid.includes(volume.status)) {
@@ -205,7 +211,7 @@ export class SnapshotsService {
     id: string,
     changes: { display_name?: string | null; display_description?: string | null },
   ): Promise<SnapshotEntity> {
-    await this.get(caller, id);
+    await this.get(caller, id, 'volume:update_snapshot');
     return this.write(id, changes);
   }
 
@@ -214,7 +220,7 @@ export class SnapshotsService {
    * from almost anything when forced) and the cast to the volume's backend, together.
    */
   async delete(caller: RequestContext, id: string, force: boolean): Promise<void> {
-    const snapshot = await this.get(caller, id);
+    const snapshot = await this.get(caller, id, 'volume:delete_snapshot');
     const event: SnapshotEvent = force ? 'force_delete' : 'delete';
     try {
       await this.dataSource.transaction(async (tx) => {
@@ -251,7 +257,7 @@ export class SnapshotsService {
   // --- metadata (cinder/api/v3/snapshot_metadata.py) ---
 
   async metadata(caller: RequestContext, id: string): Promise<Record<string, string>> {
-    return (await this.get(caller, id)).metadata ?? {};
+    return (await this.get(caller, id, 'volume:get_snapshot_metadata')).metadata ?? {};
   }
 
   /** Merges (`replace` false) or replaces the metadata; answers the whole of it. */
@@ -261,14 +267,14 @@ export class SnapshotsService {
     metadata: Record<string, string>,
     replace: boolean,
   ): Promise<Record<string, string>> {
-    await this.get(caller, id);
+    await this.get(caller, id, 'volume:update_snapshot_metadata');
     const updated = await this.repo().updateMetadata(id, metadata, replace);
     if (updated === null) throw notFound(NOT_FOUND.snapshot(id));
     return updated;
   }
 
   async deleteMetadataKey(caller: RequestContext, id: string, key: string): Promise<void> {
-    const snapshot = await this.get(caller, id);
+    const snapshot = await this.get(caller, id, 'volume:delete_snapshot_metadata');
     if (!(key in (snapshot.metadata ?? {}))) throw notFound(NOT_FOUND.snapshotMetadata(id, key));
     if (!(await this.repo().deleteMetadataKey(id, key))) {
       throw notFound(NOT_FOUND.snapshotMetadata(id, key));

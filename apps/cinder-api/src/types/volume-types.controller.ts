@@ -2,8 +2,9 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/co
 import type { VolumeTypeEntity } from '@cinderflow/persistence';
 import type { RequestContext } from '@cinderflow/request-context';
 import { Caller } from '../common/api-request';
-import { forbidden, NOT_FOUND } from '../common/cinder-errors';
+import { NOT_FOUND } from '../common/cinder-errors';
 import { projectRoutes } from '../common/project-routes';
+import { allows, Authorize } from '../common/policy';
 import { NotFoundMessage } from '../common/resource-ids';
 import { DescriptionOrNull, Metadata, Strict, Type } from '../common/schema';
 import { RequestSchema } from '../common/validation';
@@ -31,17 +32,18 @@ const USER_VISIBLE_EXTRA_SPECS = [
   'replication_enabled',
 ];
 
-/** All extra specs for admins (types_extra_specs:read_sensitive); only user-visible ones else. */
+/** All extra specs with types_extra_specs:read_sensitive (admin); only user-visible ones else. */
 function visibleSpecs(specs: Record<string, string>, caller: RequestContext) {
-  if (caller.isAdmin) return specs;
+  if (allows(caller, 'volume_extension:types_extra_specs:read_sensitive')) return specs;
   return Object.fromEntries(
     Object.entries(specs).filter(([key]) => USER_VISIBLE_EXTRA_SPECS.includes(key)),
   );
 }
 
 /**
- * cinder/api/v3/views/types.py plus the volume_type_access extension: `qos_specs_id` only for
- * callers allowed volume_extension:access_types_qos_specs_id (admin).
+ * cinder/api/v3/views/types.py plus the volume_type_access extension: `extra_specs` for callers
+ * allowed volume_extension:access_types_extra_specs, `qos_specs_id` for those allowed
+ * volume_extension:access_types_qos_specs_id (admin).
  */
 function view(t: VolumeTypeEntity, caller: RequestContext) {
   return {
@@ -50,9 +52,11 @@ function view(t: VolumeTypeEntity, caller: RequestContext) {
     description: t.description,
     is_public: t.is_public,
     'os-volume-type-access:is_public': t.is_public,
-    extra_specs: visibleSpecs(t.extra_specs, caller),
+    ...(allows(caller, 'volume_extension:access_types_extra_specs')
+      ? { extra_specs: visibleSpecs(t.extra_specs, caller) }
+      : {}),
     // No QoS specs can be associated with a type yet.
-    ...(caller.isAdmin ? { qos_specs_id: null } : {}),
+    ...(allows(caller, 'volume_extension:access_types_qos_specs_id') ? { qos_specs_id: null } : {}),
   };
 }
 
@@ -75,11 +79,13 @@ export class VolumeTypesController {
   constructor(private readonly types: VolumeTypesService) {}
 
   @Get()
+  @Authorize('volume_extension:type_get_all')
   async list(@Caller() caller: RequestContext) {
     return { volume_types: (await this.types.list()).map((t) => view(t, caller)) };
   }
 
   @Get('default')
+  @Authorize('volume_extension:type_get')
   async showDefault(@Caller() caller: RequestContext) {
     // Cinder's volume_type_access extension looks the type up by the URL's id ("default"),
     // finds none and adds nothing: no os-volume-type-access:is_public here.
@@ -91,14 +97,15 @@ export class VolumeTypesController {
   }
 
   @Get(':id')
+  @Authorize('volume_extension:type_get')
   async show(@Param('id') id: string, @Caller() caller: RequestContext) {
     return { volume_type: view(await this.types.get(id), caller) };
   }
 
   @Post()
   @HttpCode(200)
-  async create(@Body() body: unknown, @Caller() caller: RequestContext) {
-    this.requireAdmin(caller, 'volume_extension:types_manage');
+  @Authorize('volume_extension:type_create')
+  async create(@Body() body: unknown) {
     const { volume_type: t } = createTypeSchema.check(body);
     const created = await this.types.create({
       name: t.name,
@@ -111,30 +118,23 @@ export class VolumeTypesController {
 
   @Delete(':id')
   @HttpCode(202)
-  async remove(@Param('id') id: string, @Caller() caller: RequestContext) {
-    this.requireAdmin(caller, 'volume_extension:types_manage');
+  @Authorize('volume_extension:type_delete')
+  async remove(@Param('id') id: string) {
     await this.types.delete(id);
   }
 
   @Get(':id/extra_specs')
+  @Authorize('volume_extension:types_extra_specs:index')
   async getExtraSpecs(@Param('id') id: string, @Caller() caller: RequestContext) {
     return { extra_specs: visibleSpecs((await this.types.get(id)).extra_specs, caller) };
   }
 
   @Post(':id/extra_specs')
   @HttpCode(200)
-  async setExtraSpecs(
-    @Param('id') id: string,
-    @Body() body: unknown,
-    @Caller() caller: RequestContext,
-  ) {
-    this.requireAdmin(caller, 'volume_extension:types_extra_specs:create');
+  @Authorize('volume_extension:types_extra_specs:create')
+  async setExtraSpecs(@Param('id') id: string, @Body() body: unknown) {
     const { extra_specs } = extraSpecsSchema.check(body);
     await this.types.setExtraSpecs(id, extra_specs);
     return { extra_specs };
-  }
-
-  private requireAdmin(caller: RequestContext, policy: string): void {
-    if (!caller.isAdmin) throw forbidden(`Policy doesn't allow ${policy} to be performed.`);
   }
 }

@@ -28,7 +28,6 @@ import { Caller, Version } from '../common/api-request';
 import {
   badRequest,
   CinderHttpError,
-  forbidden,
   invalidInput,
   invalidVolume,
   NOT_FOUND,
@@ -37,6 +36,7 @@ import {
 import type { ApiVersion } from '../common/microversion';
 import { isRemoteRefusal } from '../common/fault.filter';
 import { projectRoutes } from '../common/project-routes';
+import { authorize } from '../common/policy';
 import { NotFoundMessage } from '../common/resource-ids';
 import { NullableString, Strict, StringEnum, Type, Uuid, UuidOrNull } from '../common/schema';
 import { RequestSchema } from '../common/validation';
@@ -101,6 +101,37 @@ const resetBody = new RequestSchema(
 );
 
 /**
+ * The policy rule of each action, asked with the volume as the target once it is found
+ * (cinder/api/contrib/volume_actions.py, admin_actions.py, volume_image_metadata.py and
+ * volume/api.py). `revert` is asked once its microversion is known to exist.
+ */
+const ACTION_RULES: Record<string, (volume: VolumeEntity, version: ApiVersion) => string> = {
+  'os-reserve': () => 'volume_extension:volume_actions:reserve',
+  'os-unreserve': () => 'volume_extension:volume_actions:unreserve',
+  'os-begin_detaching': () => 'volume_extension:volume_actions:begin_detaching',
+  'os-roll_detaching': () => 'volume_extension:volume_actions:roll_detaching',
+  'os-initialize_connection': () => 'volume_extension:volume_actions:initialize_connection',
+  'os-terminate_connection': () => 'volume_extension:volume_actions:terminate_connection',
+  'os-attach': () => 'volume_extension:volume_actions:attach',
+  'os-detach': () => 'volume_extension:volume_actions:detach',
+  'os-force_delete': () => 'volume_extension:volume_admin_actions:force_delete',
+  'os-reset_status': () => 'volume_extension:volume_admin_actions:reset_status',
+  'os-migrate_volume': () => 'volume_extension:volume_admin_actions:migrate_volume',
+  'os-extend': (volume, version) =>
+    version.atLeast('3.42') && volume.status === 'in-use'
+      ? 'volume:extend_attached_volume'
+      : 'volume:extend',
+  'os-retype': () => 'volume:retype',
+  // _set_bootable is a volume_api.update.
+  'os-set_bootable': () => 'volume:update',
+  'os-update_readonly_flag': () => 'volume:update_readonly_flag',
+  'os-set_image_metadata': () => 'volume_extension:volume_image_metadata:set',
+  'os-unset_image_metadata': () => 'volume_extension:volume_image_metadata:remove',
+  'os-show_image_metadata': () => 'volume_extension:volume_image_metadata:show',
+  'os-volume_upload_image': () => 'volume_extension:volume_actions:upload_image',
+};
+
+/**
  * `POST /volumes/{id}/action`: the legacy attach/detach actions python-cinderclient and Nova
  * still use, force-delete and reset-status. Status changes are the volume machine's events.
  */
@@ -134,6 +165,9 @@ export class VolumeActionsController {
     }
     const [action, args] = Object.entries(body as ActionBody)[0];
     const volume = await this.volumes.get(caller, id);
+    if (Object.hasOwn(ACTION_RULES, action)) {
+      authorize(caller, ACTION_RULES[action](volume, version), volume);
+    }
     // Own keys only: an action named `constructor` is not one.
     if (Object.hasOwn(VOLUME_ACTIONS, action)) {
       const handler = VOLUME_ACTIONS[action];
@@ -222,17 +256,13 @@ export class VolumeActionsController {
         return;
       }
       case 'os-force_delete':
-        if (!caller.isAdmin) {
-          throw forbidden(
-            "Policy doesn't allow volume_extension:volume_admin_actions:force_delete to be performed.",
-          );
-        }
         return this.volumes.delete(caller, id, true);
       case 'os-reset_status':
-        return this.resetStatus(caller, volume, args);
+        return this.resetStatus(volume, args);
       case 'revert':
         // Before 3.40 the action does not exist: Cinder's bare 404.
         if (!version.atLeast('3.40')) throw notFound('The resource could not be found.');
+        authorize(caller, 'volume:revert_to_snapshot', volume);
         return this.revert(volume, revertBody.check(body).revert.snapshot_id ?? null);
       default:
         throw badRequest(`There is no such action: ${action}`);
@@ -349,11 +379,7 @@ export class VolumeActionsController {
     });
   }
 
-  private async resetStatus(caller: RequestContext, volume: VolumeEntity, args: unknown) {
-    if (!caller.isAdmin)
-      throw forbidden(
-        "Policy doesn't allow volume_extension:volume_admin_actions:reset_status to be performed.",
-      );
+  private async resetStatus(volume: VolumeEntity, args: unknown) {
     const request = resetBody.check(args);
     if (
       request.status !== undefined &&

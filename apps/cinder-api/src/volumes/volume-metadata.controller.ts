@@ -72,7 +72,7 @@ export class VolumeMetadataController {
     @Version() version: ApiVersion,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { metadata } = await this.volumes.get(caller, id);
+    const { metadata } = await this.volumes.get(caller, id, 'volume:get_volume_metadata');
     if (version.atLeast('3.15')) res.setHeader('Etag', etagOf(metadata));
     return { metadata };
   }
@@ -81,7 +81,7 @@ export class VolumeMetadataController {
   @HttpCode(200)
   async create(@Param('id') id: string, @Body() body: unknown, @Caller() caller: RequestContext) {
     const { metadata } = metadataBody.check(body);
-    await this.volumes.get(caller, id);
+    await this.volumes.get(caller, id, 'volume:create_volume_metadata');
     return { metadata: this.written(id, await this.repo.write(id, metadata, false)) };
   }
 
@@ -97,13 +97,13 @@ export class VolumeMetadataController {
     if (!(await this.etagMatches(caller, id, version, ifMatch)))
       return this.preconditionFailed(res);
     const { metadata } = metadataBody.check(body);
-    await this.volumes.get(caller, id);
+    await this.volumes.get(caller, id, 'volume:update_volume_metadata');
     return { metadata: this.written(id, await this.repo.write(id, metadata, true)) };
   }
 
   @Get(':id/metadata/:key')
   async show(@Param('id') id: string, @Param('key') key: string, @Caller() caller: RequestContext) {
-    const { metadata } = await this.volumes.get(caller, id);
+    const { metadata } = await this.volumes.get(caller, id, 'volume:get_volume_metadata');
     if (!Object.hasOwn(metadata, key)) throw metadataNotFound(id, key);
     return { meta: { [key]: metadata[key] } };
   }
@@ -123,7 +123,7 @@ export class VolumeMetadataController {
     const { meta } = metaBody.check(body);
     if (!Object.hasOwn(meta, key)) throw badRequest('Request body and URI mismatch');
     if (Object.keys(meta).length > 1) throw badRequest('Request body contains too many items');
-    await this.volumes.get(caller, id);
+    await this.volumes.get(caller, id, 'volume:update_volume_metadata');
     this.written(id, await this.repo.write(id, meta, false));
     return { meta };
   }
@@ -135,7 +135,7 @@ export class VolumeMetadataController {
     @Param('key') key: string,
     @Caller() caller: RequestContext,
   ): Promise<void> {
-    await this.volumes.get(caller, id);
+    await this.volumes.get(caller, id, 'volume:delete_volume_metadata');
     const result = await this.repo.deleteKey(id, key);
     if (result.kind === 'not-found') throw metadataNotFound(id, key);
     if (result.kind === 'refused') {
@@ -165,7 +165,7 @@ export class VolumeMetadataController {
     if (!version.atLeast('3.15') || ifMatch === undefined) return true;
     const tags = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"|"$/g, ''));
     if (tags.includes('*')) return true;
-    const { metadata } = await this.volumes.get(caller, id);
+    const { metadata } = await this.volumes.get(caller, id, 'volume:get_volume_metadata');
     return tags.includes(etagOf(metadata));
   }
 

@@ -6,6 +6,7 @@ import { Caller, Version } from '../common/api-request';
 import { notFound } from '../common/cinder-errors';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
+import { Authorize } from '../common/policy';
 
 const TRUE_STRINGS = ['1', 't', 'true', 'on', 'y', 'yes'];
 
@@ -22,6 +23,7 @@ export class VolumeSummaryController {
   }
 
   @Get('summary')
+  @Authorize('volume:get_all')
   async summary(
     @Query('all_tenants') allTenants: unknown,
     @Caller() caller: RequestContext,

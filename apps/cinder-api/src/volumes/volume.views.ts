@@ -3,6 +3,7 @@ import type { VolumeAttachmentEntity, VolumeEntity } from '@cinderflow/persisten
 import type { RequestContext } from '@cinderflow/request-context';
 import { resourceLinks, timestamp } from '../common/links';
 import type { ApiVersion } from '../common/microversion';
+import { allows } from '../common/policy';
 import { volumeAttachmentItem } from '../attachments/attachment.views';
 
 export interface VolumeViewInput {
@@ -67,16 +68,27 @@ export function volumeDetail(
   if (version.atLeast('3.61') && caller.isAdmin) view.cluster_name = null;
   if (version.atLeast('3.63')) view.volume_type_id = volume.volume_type_id;
   if (version.atLeast('3.65')) view.consumes_quota = true;
+  // The contrib extensions ask their rule with the caller's own project as the target
+  // (context.authorize(..., fatal=False)).
   if (extended) {
-    view['os-vol-tenant-attr:tenant_id'] = volume.project_id;
-    if (caller.isAdmin) {
+    if (allows(caller, 'volume_extension:volume_tenant_attribute')) {
+      view['os-vol-tenant-attr:tenant_id'] = volume.project_id;
+    }
+    if (allows(caller, 'volume_extension:volume_host_attribute')) {
       view['os-vol-host-attr:host'] = volume.host;
+    }
+    if (allows(caller, 'volume_extension:volume_mig_status_attribute')) {
       view['os-vol-mig-status-attr:migstat'] = volume.migration_status;
       view['os-vol-mig-status-attr:name_id'] = null;
     }
   }
   // contrib/volume_image_metadata.py extends show and detail only, and only when not empty.
-  if (extended && imageMetadata && Object.keys(imageMetadata).length > 0) {
+  if (
+    extended &&
+    imageMetadata &&
+    Object.keys(imageMetadata).length > 0 &&
+    allows(caller, 'volume_extension:volume_image_metadata:show')
+  ) {
     view.volume_image_metadata = imageMetadata;
   }
   return view;

@@ -22,6 +22,7 @@ import { collectionBody } from '../common/links';
 import { parseListParams } from '../common/list-params';
 import type { ApiVersion } from '../common/microversion';
 import { projectRoutes } from '../common/project-routes';
+import { authorize, Authorize } from '../common/policy';
 import { NotFoundMessage } from '../common/resource-ids';
 import { RequestSchema } from '../common/validation';
 import { AttachmentsService } from '../attachments/attachments.service';
@@ -75,13 +76,18 @@ export class VolumesController {
     @Version() version: ApiVersion,
   ) {
     const schema = version.atLeast('3.53') ? this.createSchemaStrict : this.createSchemaLoose;
-    const { volume, typeName } = await this.createFlow.run(caller, schema.check(body));
+    const request = schema.check(body);
+    // volume/api.py create: from an image is volume:create_from_image instead of volume:create.
+    const fromImage = request.volume.imageRef ?? request.volume.image_id;
+    authorize(caller, fromImage ? 'volume:create_from_image' : 'volume:create');
+    const { volume, typeName } = await this.createFlow.run(caller, request);
     return {
       volume: volumeDetail(req, { volume, volumeTypeName: typeName }, caller, version, false),
     };
   }
 
   @Get()
+  @Authorize('volume:get_all')
   async list(
     @Req() req: Request,
     @Query() query: Record<string, unknown>,
@@ -99,6 +105,7 @@ export class VolumesController {
   }
 
   @Get('detail')
+  @Authorize('volume:get_all')
   async detail(
     @Req() req: Request,
     @Query() query: Record<string, unknown>,
@@ -137,7 +144,7 @@ export class VolumesController {
     @Caller() caller: RequestContext,
     @Version() version: ApiVersion,
   ) {
-    return this.shown(req, await this.volumes.get(caller, id), caller, version);
+    return this.shown(req, await this.volumes.get(caller, id, 'volume:get'), caller, version);
   }
 
   @Put(':id')
@@ -172,7 +179,14 @@ export class VolumesController {
     if (forced && !version.atLeast('3.23')) {
       throw badRequest('The force parameter needs microversion 3.23 or later.');
     }
-    await this.volumes.delete(caller, id, forced, boolParam('cascade', cascade));
+    // v3/volumes.py delete: force is volume:force_delete, then volume/api.py's volume:delete.
+    await this.volumes.delete(
+      caller,
+      id,
+      forced,
+      boolParam('cascade', cascade),
+      forced ? ['volume:force_delete', 'volume:delete'] : undefined,
+    );
   }
 
   /** `{"volume": <detail>}`; `extended`: with the os-vol-* attributes, as show answers. */

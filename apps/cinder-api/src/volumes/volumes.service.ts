@@ -26,6 +26,7 @@ import {
 } from '../common/cinder-errors';
 import { checkBody } from '../common/input-checks';
 import type { ListParams } from '../common/list-params';
+import { authorize } from '../common/policy';
 import { scopeOf } from '../common/scope';
 import type { UpdateVolumeBody } from './volume.schemas';
 
@@ -108,10 +109,14 @@ export class VolumesService {
     };
   }
 
-  /** A volume the caller may see; admins see every project's. */
-  async get(caller: RequestContext, id: string): Promise<VolumeEntity> {
+  /**
+   * A volume the caller may see (admins see every project's), then the policy `rules` on it:
+   * another project's volume is a 404 before any rule can make it a 403.
+   */
+  async get(caller: RequestContext, id: string, ...rules: string[]): Promise<VolumeEntity> {
     const volume = await this.repo.findLive(id, scopeOf(caller, true));
     if (!volume) throw notFound(NOT_FOUND.volume(id));
+    for (const rule of rules) authorize(caller, rule, volume);
     return volume;
   }
 
@@ -125,7 +130,7 @@ export class VolumesService {
   }
 
   async update(caller: RequestContext, id: string, body: UpdateVolumeBody): Promise<VolumeEntity> {
-    const volume = await this.get(caller, id);
+    const volume = await this.get(caller, id, 'volume:update');
     const changes: Parameters<VolumesRepository['update']>[1] = {};
     const name = body.volume.name !== undefined ? body.volume.name : body.volume.display_name;
     const description =
@@ -148,8 +153,14 @@ export class VolumesService {
    * A volume with snapshots is refused unless `cascade`: then its snapshots move to `deleting`
    * with it (all must be available or error, unless forced) and cinder-volume deletes them first.
    */
-  async delete(caller: RequestContext, id: string, force: boolean, cascade = false): Promise<void> {
-    const volume = await this.get(caller, id);
+  async delete(
+    caller: RequestContext,
+    id: string,
+    force: boolean,
+    cascade = false,
+    rules = ['volume:delete'],
+  ): Promise<void> {
+    const volume = await this.get(caller, id, ...rules);
     const event = force ? 'force_delete' : 'delete';
     try {
       await this.dataSource.transaction(async (tx) => {

@@ -7,7 +7,7 @@ import {
   VolumeEntity,
 } from '@cinderflow/persistence';
 import { volumeMachine } from '@cinderflow/status-machines';
-import { badRequest, forbidden, invalidInput, invalidVolume } from '../../common/cinder-errors';
+import { badRequest, invalidInput, invalidVolume } from '../../common/cinder-errors';
 import { BooleanLike, NullableString, Strict, toBoolean, Type } from '../../common/schema';
 import { RequestSchema } from '../../common/validation';
 import type { ActionContext } from './action-context';
@@ -46,11 +46,6 @@ const migrateBodyV316 = new RequestSchema(
  * under the instance (update_server_volume), and there is no Nova here.
  */
 export async function migrateVolume(ctx: ActionContext, args: unknown): Promise<void> {
-  if (!ctx.caller.isAdmin) {
-    throw forbidden(
-      "Policy doesn't allow volume_extension:volume_admin_actions:migrate_volume to be performed.",
-    );
-  }
   const clusters = ctx.version.atLeast(CLUSTER_VERSION);
   const params: {
     host?: string | null;

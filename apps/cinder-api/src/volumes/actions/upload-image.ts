@@ -13,7 +13,8 @@ import {
   type VolumeTypeEntity,
 } from '@cinderflow/persistence';
 import { volumeMachine } from '@cinderflow/status-machines';
-import { badRequest, forbidden, invalidVolume } from '../../common/cinder-errors';
+import { badRequest, invalidVolume } from '../../common/cinder-errors';
+import { authorize } from '../../common/policy';
 import { timestamp } from '../../common/links';
 import {
   BooleanLike,
@@ -117,10 +118,8 @@ export async function uploadImage(ctx: ActionContext, args: unknown): Promise<Ac
   if (v31) {
     imageMeta.visibility = params.visibility ?? 'private';
     imageMeta.protected = toBoolean(params.protected ?? false);
-    if (imageMeta.visibility === 'public' && !caller.isAdmin) {
-      throw forbidden(
-        "Policy doesn't allow volume_extension:volume_actions:upload_public to be performed.",
-      );
+    if (imageMeta.visibility === 'public') {
+      authorize(caller, 'volume_extension:volume_actions:upload_public');
     }
   }
 

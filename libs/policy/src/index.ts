@@ -1,0 +1,3 @@
+export * from './check-language';
+export * from './cinder-defaults';
+export * from './enforcer';
