@@ -19,5 +19,8 @@ if [ "$lint_status" -ne 0 ] || [ "$build_status" -ne 0 ]; then
   exit 1
 fi
 
-jest --maxWorkers=2 "$@"
+# The report says how long each file took (`npm run test:durations -- <report>` records it).
+report="${JEST_REPORT:-${TMPDIR:-/tmp}/cinderflow-jest-report.json}"
+jest --maxWorkers=2 --json --outputFile="$report" "$@"
+echo "jest's report: $report"
 jest -c test/compose/jest.config.js
