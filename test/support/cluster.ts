@@ -212,9 +212,10 @@ export class Cluster {
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     this.running.set(name, { child, log, logPath });
+    // Seconds on a quiet machine; far more on a loaded one, where a start is not a failure.
     await this.waitFor(
       () => readLog(logPath).slice(from).includes(readyLine),
-      20_000,
+      60_000,
       () => `${name} did not start:\n${readLog(logPath).slice(-3000)}`,
       () => child.exitCode !== null,
     );
