@@ -1,6 +1,6 @@
 import type { ImageEvent, ImageStatus } from '@cinderflow/status-machines';
-import { withDetail } from '../common/glance-errors';
 import { glanceProposedImageTarget } from '@cinderflow/policy';
+import { withDetail } from '../common/glance-errors';
 import {
   allows,
   allowsOnImage,
