@@ -19,8 +19,9 @@ const OTHER = 'c0ffee00c0ffee00c0ffee00c0ffee02';
 
 // Issue 11: "Delete: `deleted` at once ... (as in Glance, a deleted ... image then answers 404
 // through the images API; its status lives on in the database)", "Deactivate / reactivate
-// (admin only)", "deactivating a `queued` image is 403, a repeated deactivate or reactivate a
-// 204 no-op", and seed 002: "image deleted → if delayed delete is off, the data is deleted →
+// (admin only)" (Glance's current defaults: admin, or a member of the owning project),
+// "deactivating a `queued` image is 403, a repeated deactivate or reactivate a 204 no-op", and
+// seed 002: "image deleted → if delayed delete is off, the data is deleted →
 // `deleted`". Active images with data come from a fixture (glance-fixtures.ts).
 describe('glance-api: delete (delayed delete off), deactivate and reactivate', () => {
   const cluster = new Cluster([]);
@@ -134,12 +135,13 @@ describe('glance-api: delete (delayed delete off), deactivate and reactivate', (
     expect([filesLeft(image), filesLeft(hidden)]).toEqual([[], []]);
   });
 
-  it('deactivates and reactivates (admin only); a repeat is a no-op; other statuses refused', async () => {
+  it("deactivates and reactivates (admin or the owning project's member); a repeat is a no-op; other statuses refused", async () => {
     const image = await activeImageWithData(cluster, glance);
     const url = `/v2/images/${image.id}/actions`;
+    const reader = glance.asProject(PROJECT, ['reader']);
 
-    const member = await glance.asMember().request('POST', `${url}/deactivate`, undefined, json);
-    expect([member.status, member.body.message]).toEqual([
+    const refused = await reader.request('POST', `${url}/deactivate`, undefined, json);
+    expect([refused.status, refused.body.message]).toEqual([
       403,
       'You are not authorized to complete deactivate action.',
     ]);
@@ -154,10 +156,8 @@ describe('glance-api: delete (delayed delete off), deactivate and reactivate', (
     expect((await glance.post(`${url}/deactivate`, undefined)).status).toBe(204);
     expect((await imageState(cluster, image.id)).updated_at).toEqual(first.updated_at);
 
-    const memberReactivate = await glance
-      .asMember()
-      .request('POST', `${url}/reactivate`, undefined, json);
-    expect([memberReactivate.status, memberReactivate.body.message]).toEqual([
+    const readerReactivate = await reader.request('POST', `${url}/reactivate`, undefined, json);
+    expect([readerReactivate.status, readerReactivate.body.message]).toEqual([
       403,
       'You are not authorized to complete reactivate action.',
     ]);
@@ -166,6 +166,15 @@ describe('glance-api: delete (delayed delete off), deactivate and reactivate', (
     const second = await imageState(cluster, image.id);
     expect((await glance.post(`${url}/reactivate`, undefined)).status).toBe(204);
     expect((await imageState(cluster, image.id)).updated_at).toEqual(second.updated_at);
+
+    // Glance's defaults since Xena: a member of the owning project may too; another project's
+    // member does not even see the private image.
+    const stranger = glance.asProject(OTHER, ['member', 'reader']);
+    expect((await stranger.post(`${url}/deactivate`, undefined)).status).toBe(404);
+    const member = glance.asMember();
+    expect((await member.post(`${url}/deactivate`, undefined)).status).toBe(204);
+    expect((await member.post(`${url}/reactivate`, undefined)).status).toBe(204);
+    expect((await glance.get(`/v2/images/${image.id}`)).body.status).toBe('active');
 
     const queued = await glance.post('/v2/images', { name: 'q' });
     for (const action of ['deactivate', 'reactivate']) {

@@ -6,9 +6,11 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { type KeystoneTokenValidator, validatorFromSettings } from '@cinderflow/keystone-auth';
 import { ConfigError, type GlanceApiConfig, glanceApiSpec, loadConfig } from '@cinderflow/config';
 import { createLogger, NestPinoLogger } from '@cinderflow/logging';
+import { GLANCE_DEFAULT_RULES, loadEnforcer } from '@cinderflow/policy';
 import { preflight } from '@cinderflow/service-runtime';
 import { AppModule } from './app.module';
 import { renderError } from './common/glance-errors';
+import { installEnforcer } from './common/policy';
 import { requestPipeline } from './common/request-pipeline';
 
 /** Bodies glance-api reads as JSON; image data (octet-stream) streams to the stores unread. */
@@ -59,6 +61,18 @@ async function main(): Promise<void> {
     keystone = validatorFromSettings(config);
   } catch (error) {
     process.stderr.write(`glance-api: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  try {
+    // GLANCE_TASKS_API_ACCESS=everyone is the older switch for tasks_api_access; a policy file
+    // naming the rule wins over it.
+    const defaults =
+      config.GLANCE_TASKS_API_ACCESS === 'everyone'
+        ? { ...GLANCE_DEFAULT_RULES, tasks_api_access: '@' }
+        : GLANCE_DEFAULT_RULES;
+    installEnforcer(loadEnforcer(defaults, config.GLANCE_POLICY_FILE || undefined));
+  } catch (error) {
+    process.stderr.write(`glance-api: policy: ${(error as Error).message}\n`);
     process.exit(2);
   }
   const problems = await preflight(config.DATABASE_URL, config.AMQP_URL);

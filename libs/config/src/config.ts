@@ -366,7 +366,15 @@ export const glanceApiSpec = {
   ...glanceQuotaSpec,
   ...authSpec,
   ...glanceImportFilterSpec,
-  /** Glance's tasks_api_access policy: admins only (Glance's default), or every caller. */
+  /**
+   * An oslo.policy file (YAML or JSON) whose rules replace Glance's default policies by name;
+   * empty: Glance's defaults. A file that cannot be read or used stops glance-api at start.
+   */
+  GLANCE_POLICY_FILE: str({ default: '' }),
+  /**
+   * Glance's tasks_api_access policy: admins only (Glance's default), or every caller (`@`);
+   * GLANCE_POLICY_FILE may set the rule itself.
+   */
   GLANCE_TASKS_API_ACCESS: str({ default: 'admin', choices: ['admin', 'everyone'] }),
   GLANCE_LISTEN: str({ default: '127.0.0.1' }),
   GLANCE_PORT: port({ default: 9292 }),

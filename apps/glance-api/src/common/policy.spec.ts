@@ -1,42 +1,63 @@
-import type { RequestContext } from '@cinderflow/request-context';
-import { hasRole, isAdminOrOwningMember, notAuthorized } from './policy';
+import { Enforcer, GLANCE_DEFAULT_RULES } from '@cinderflow/policy';
+import {
+  allows,
+  authorizeOnImage,
+  credentialsOf,
+  installEnforcer,
+  isAdminByPolicy,
+} from './policy';
 
-const caller = (roles: string[], projectId = 'p'): RequestContext => ({
-  requestId: 'req-x',
-  userId: 'u',
-  projectId,
-  roles,
-  isAdmin: roles.includes('admin'),
-});
+const caller = (roles: string[], projectId = 'p') => ({ userId: 'u', projectId, roles });
+const refusal = (fn: () => void) => {
+  try {
+    fn();
+    return undefined;
+  } catch (error) {
+    const { status, message } = error as { status: number; message: string };
+    return [status, message];
+  }
+};
 
-describe('hasRole (Keystone default implied roles: admin → member → reader)', () => {
-  it.each([
-    [['admin'], { admin: true, member: true, reader: true }],
-    [['member'], { admin: false, member: true, reader: true }],
-    [['reader'], { admin: false, member: false, reader: true }],
-    [['other'], { admin: false, member: false, reader: false }],
-  ] as const)('%j holds %o', (roles, held) => {
-    for (const role of ['admin', 'member', 'reader'] as const) {
-      expect([role, hasRole(caller([...roles]), role)]).toEqual([role, held[role]]);
-    }
-  });
-});
+describe('glance-api policy helpers', () => {
+  afterEach(() => installEnforcer(new Enforcer(GLANCE_DEFAULT_RULES)));
 
-describe('isAdminOrOwningMember (delete_image, modify_image: admin or a member of the owning project)', () => {
-  it.each([
-    [caller(['admin'], 'other'), 'p', true],
-    [caller(['member', 'reader']), 'p', true],
-    [caller(['reader']), 'p', false],
-    [caller(['member'], 'other'), 'p', false],
-    [caller(['member']), null, false],
-  ])('%o on an image of %s → %s', (who, owner, allowed) => {
-    expect(isAdminOrOwningMember(who, { owner })).toBe(allowed);
+  it("adds Keystone's implied roles (admin → member → reader) to a caller's own", () => {
+    expect(credentialsOf(caller(['Admin'])).roles).toEqual(['admin', 'member', 'reader']);
+    expect(credentialsOf(caller(['member'])).roles).toEqual(['member', 'reader']);
+    expect(credentialsOf(caller(['reader', 'other'])).roles).toEqual(['reader', 'other']);
   });
 
-  it('words a refusal as oslo.policy does', () => {
-    expect(notAuthorized('deactivate').message).toBe(
-      'You are not authorized to complete deactivate action.',
+  it('is admin by context_is_admin', () => {
+    expect(isAdminByPolicy(caller(['admin']))).toBe(true);
+    expect(isAdminByPolicy(caller(['member']))).toBe(false);
+    installEnforcer(new Enforcer(GLANCE_DEFAULT_RULES, { context_is_admin: 'role:cloud_admin' }));
+    expect(isAdminByPolicy(caller(['admin']))).toBe(false);
+    expect(isAdminByPolicy(caller(['cloud_admin']))).toBe(true);
+  });
+
+  it('refuses on an image with 403 when the caller may get it, else 404', () => {
+    const image = { owner: 'p', visibility: 'private' };
+    expect(refusal(() => authorizeOnImage(caller(['member']), 'modify_image', image))).toBe(
+      undefined,
     );
-    expect(notAuthorized('deactivate').status).toBe(403);
+    expect(refusal(() => authorizeOnImage(caller(['reader']), 'modify_image', image))).toEqual([
+      403,
+      'You are not authorized to complete modify_image action.',
+    ]);
+    expect(refusal(() => authorizeOnImage(caller(['other']), 'modify_image', image))).toEqual([
+      404,
+      'The resource could not be found.',
+    ]);
+    const foreign = { owner: 'q', visibility: 'public' };
+    expect(refusal(() => authorizeOnImage(caller(['member']), 'delete_image', foreign))).toEqual([
+      403,
+      'You are not authorized to complete delete_image action.',
+    ]);
+  });
+
+  it('asks the installed enforcer', () => {
+    expect(allows(caller(['admin']), 'tasks_api_access')).toBe(true);
+    installEnforcer(new Enforcer(GLANCE_DEFAULT_RULES, { tasks_api_access: '!' }));
+    expect(allows(caller(['admin']), 'tasks_api_access')).toBe(false);
   });
 });

@@ -1,44 +1,85 @@
+import {
+  type Credentials,
+  Enforcer,
+  GLANCE_DEFAULT_RULES,
+  type GlanceImageFields,
+  glanceImageTarget,
+  type Target,
+} from '@cinderflow/policy';
 import type { RequestContext } from '@cinderflow/request-context';
-import { forbidden, type GlanceHttpError } from './glance-errors';
+import { forbidden, GlanceHttpError } from './glance-errors';
 
 /**
- * What Glance's default policies (glance/policies/*.py, the secure RBAC defaults Glance enforces
- * since oslo.policy made enforce_new_defaults the default) are built from, for every API of
- * glance-api: images, image data and locations, members, tasks, stores.
- *
- * Roles imply one another as Keystone's default implied roles do (admin → member → reader):
- * a token carries the roles implied by its own, so `X-Roles: member` acts as member and reader.
+ * The one enforcer of the process (glance.api.policy.Enforcer), with Glance's default rules;
+ * main.ts installs the one built from GLANCE_POLICY_FILE before the first request.
  */
-export type Role = 'admin' | 'member' | 'reader';
+let enforcer = new Enforcer(GLANCE_DEFAULT_RULES);
 
-export type PolicyCaller = Pick<RequestContext, 'projectId' | 'roles' | 'isAdmin'>;
+export function installEnforcer(next: Enforcer): void {
+  enforcer = next;
+}
 
-const IMPLIED: Record<Role, readonly string[]> = {
-  admin: ['admin'],
-  member: ['member', 'admin'],
-  reader: ['reader', 'member', 'admin'],
+export type PolicyCaller = Pick<RequestContext, 'projectId' | 'roles'> & { userId?: string };
+
+/**
+ * Keystone's default implied roles: a token carries the roles its own imply, so a caller sending
+ * `X-Roles: member` (noauth) acts as member and reader, as with a Keystone token.
+ */
+const IMPLIED: Readonly<Record<string, readonly string[]>> = {
+  admin: ['member', 'reader'],
+  member: ['reader'],
 };
 
-export function hasRole(caller: PolicyCaller, role: Role): boolean {
-  return caller.isAdmin || caller.roles.some((held) => IMPLIED[role].includes(held));
+/** oslo.context's to_policy_values for a caller. */
+export function credentialsOf(caller: PolicyCaller): Credentials {
+  const roles = new Set(caller.roles.map((role) => role.toLowerCase()));
+  for (const role of [...roles]) IMPLIED[role]?.forEach((implied) => roles.add(implied));
+  return {
+    user_id: caller.userId ?? null,
+    project_id: caller.projectId,
+    roles: [...roles],
+    system_scope: null,
+    domain_id: null,
+  };
+}
+
+/** Glance's RequestContext.is_admin: `context_is_admin` with the caller's own values. */
+export function isAdminByPolicy(caller: PolicyCaller): boolean {
+  const credentials = credentialsOf(caller);
+  return enforcer.enforce('context_is_admin', credentials, credentials);
+}
+
+/** Whether the rule lets the caller act on the target. */
+export function allows(caller: PolicyCaller, rule: string, target: Target = {}): boolean {
+  return enforcer.enforce(rule, target, credentialsOf(caller));
 }
 
 /** oslo.policy's refusal, as Glance words it (exception.Forbidden with the rule's name). */
 export const notAuthorized = (action: string): GlanceHttpError =>
   forbidden(`You are not authorized to complete ${action} action.`);
 
-/** The image's owner is the caller's project (`project_id:%(owner)s`). */
-export function isOwner(caller: PolicyCaller, image: { owner: string | null }): boolean {
-  return image.owner !== null && image.owner === caller.projectId;
+/** APIPolicyBase._enforce: a refusal is a 403 naming the rule. */
+export function authorize(caller: PolicyCaller, rule: string, target: Target = {}): void {
+  if (!allows(caller, rule, target)) throw notAuthorized(rule);
+}
+
+/** Whether the rule lets the caller act on an existing image (its ImageTarget). */
+export function allowsOnImage(caller: PolicyCaller, rule: string, image: GlanceImageFields) {
+  return allows(caller, rule, glanceImageTarget(image, caller.projectId));
 }
 
 /**
- * Admin, or a member of the project owning the image: modify_image, delete_image, upload_image,
- * set_image_location, add_member, ...
+ * ImageAPIPolicy._enforce on an existing image: a refusal is 403 when the caller may get the
+ * image, else 404, not to reveal it.
  */
-export function isAdminOrOwningMember(
+export function authorizeOnImage(
   caller: PolicyCaller,
-  image: { owner: string | null },
-): boolean {
-  return caller.isAdmin || (hasRole(caller, 'member') && isOwner(caller, image));
+  rule: string,
+  image: GlanceImageFields,
+): void {
+  if (allowsOnImage(caller, rule, image)) return;
+  if (rule === 'get_image' || !allowsOnImage(caller, 'get_image', image)) {
+    throw new GlanceHttpError(404, 'The resource could not be found.');
+  }
+  throw notAuthorized(rule);
 }

@@ -9,12 +9,13 @@ import { type RequestContext, runWithContext } from '@cinderflow/request-context
 import { startRequest } from '@cinderflow/service-runtime';
 import { renderError } from './glance-errors';
 import type { GlanceRequest } from './glance-request';
+import { isAdminByPolicy } from './policy';
 
 /**
  * The caller, from the same noauth tokens cinder-api takes: `X-Auth-Token: <user>:<project>`
  * (project defaults to the user), an admin. Glance's context middleware reads the roles
  * keystonemiddleware passes in `X-Roles`; a request may send them itself to act as a
- * non-admin (admin is whoever holds the `admin` role), until Keystone tokens arrive.
+ * non-admin (admin is whoever `context_is_admin` says, by default the `admin` role).
  */
 export function contextFromHeaders(req: Request, requestId: string): RequestContext | undefined {
   const header = req.header('x-auth-token');
@@ -44,7 +45,7 @@ export function contextFromHeaders(req: Request, requestId: string): RequestCont
     userId,
     projectId,
     roles,
-    isAdmin: roles.includes('admin'),
+    isAdmin: isAdminByPolicy({ userId, projectId, roles }),
     authToken: token,
   };
 }
@@ -63,7 +64,7 @@ export async function contextFromToken(
     userId: info.userId,
     projectId: info.projectId,
     roles: info.roles,
-    isAdmin: info.isAdmin,
+    isAdmin: isAdminByPolicy(info),
     authToken: token,
   };
 }

@@ -5,7 +5,7 @@ import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG } from '@cinderflow/service-runtime';
 import { Caller } from '../common/glance-request';
 import { IMAGE_STORES } from '../common/tokens';
-import { notAuthorized } from '../common/policy';
+import { authorize } from '../common/policy';
 
 /** glance_store's filesystem store reads and writes in chunks of this many bytes. */
 const FILESYSTEM_CHUNK_SIZE = 65536;
@@ -24,10 +24,10 @@ export class DiscoveryController {
     return { stores: this.describe() };
   }
 
-  /** The same with each store's type, weight and properties; admin only (stores_info_detail). */
+  /** The same with each store's type, weight and properties; by stores_info_detail (admin or the service role). */
   @Get('stores/detail')
   detail(@Caller() caller: RequestContext): { stores: Record<string, unknown>[] } {
-    if (!caller.isAdmin) throw notAuthorized('stores_info_detail');
+    authorize(caller, 'stores_info_detail');
     const dirs = new Map(this.stores.all().map((store) => [store.id, store.dir]));
     return {
       stores: this.describe().map((store) => ({

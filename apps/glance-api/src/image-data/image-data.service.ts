@@ -33,7 +33,7 @@ import { badRequest, conflict, forbidden, GlanceHttpError } from '../common/glan
 import { IMAGE_STORES } from '../common/tokens';
 import { ImagesService } from '../images/images.service';
 import { type DataWindow, requestedWindow } from './byte-range';
-import { hasRole, isAdminOrOwningMember, notAuthorized } from '../common/policy';
+import { allowsOnImage, authorizeOnImage } from '../common/policy';
 import { ClientDisconnectedError } from './unread-body';
 
 const tooLarge = (message: string) => new GlanceHttpError(413, message);
@@ -117,7 +117,7 @@ export class ImageDataService {
       throw error;
     }
     const image = await this.images.visible(caller, id);
-    if (!isAdminOrOwningMember(caller, image)) throw notAuthorized('upload_image');
+    authorizeOnImage(caller, 'upload_image', image);
     // The domain's status setter refuses before the quota is looked at.
     if (image.status !== 'queued') {
       throw conflict(`Image status transition from ${image.status} to saving is not allowed`);
@@ -159,7 +159,7 @@ export class ImageDataService {
   ): Promise<ImageEntity> {
     const image = await this.images.images.findVisible(id, caller);
     if (!image) throw new GlanceHttpError(404, `Image with identifier ${id} not found`);
-    if (!isAdminOrOwningMember(caller, image)) {
+    if (!allowsOnImage(caller, 'upload_image', image)) {
       throw forbidden(
         `Forbidden to update image: You are not authorized to complete upload_image action.`,
       );
@@ -229,15 +229,15 @@ export class ImageDataService {
         'The requested image has been deactivated. Image data download is forbidden.',
       );
     }
-    // download_image: admin, or a member of a project that can see the image.
-    if (!hasRole(caller, 'member')) throw notAuthorized('download_image');
+    authorizeOnImage(caller, 'download_image', image);
     let locations = await this.images.images.locations(image.id);
     const preferred = (request.prefer ?? '')
       .split(',')
       .map((store) => store.trim())
       .filter((store) => store.length > 0);
     if (preferred.length > 0) {
-      // download_from_store has download_image's rule, checked above.
+      // Choosing the store takes its own rule (by default download_image's).
+      authorizeOnImage(caller, 'download_from_store', image);
       for (const store of preferred) {
         if (!this.stores.all().some((s) => s.id === store)) {
           throw badRequest(`Store '${store}' is not configured.`);

@@ -11,7 +11,7 @@ import { type ImageEntity, ImagesRepository, RecordNotFoundError } from '@cinder
 import type { RequestContext } from '@cinderflow/request-context';
 import { LOGGER } from '@cinderflow/service-runtime';
 import { badRequest, forbidden, imageNotFound, notFound } from '../common/glance-errors';
-import { isAdminOrOwningMember, notAuthorized } from '../common/policy';
+import { authorizeOnImage } from '../common/policy';
 import { type ActivationAction, activationStep } from './image-policy';
 import { ImagesService } from './images.service';
 
@@ -32,9 +32,7 @@ export class ImageLifecycleService implements OnApplicationBootstrap {
    */
   async delete(caller: RequestContext, id: string): Promise<void> {
     const missing = () => notFound(`Failed to find image ${id} to delete`);
-    const authorize = (image: ImageEntity) => {
-      if (!isAdminOrOwningMember(caller, image)) throw notAuthorized('delete_image');
-    };
+    const authorize = (image: ImageEntity) => authorizeOnImage(caller, 'delete_image', image);
     const image = await this.images.images.findVisible(id, caller);
     if (!image) throw missing();
     authorize(image);
@@ -55,10 +53,12 @@ export class ImageLifecycleService implements OnApplicationBootstrap {
     result.locations.forEach((removal) => this.report(removal));
   }
 
-  /** `POST /v2/images/{id}/actions/{deactivate|reactivate}` (admin only by default). */
+  /**
+   * `POST /v2/images/{id}/actions/{deactivate|reactivate}`: the `deactivate` and `reactivate`
+   * rules (by default admin, or a member of the owning project).
+   */
   async activation(caller: RequestContext, id: string, action: ActivationAction): Promise<void> {
-    await this.images.visible(caller, id);
-    if (!caller.isAdmin) throw notAuthorized(action);
+    authorizeOnImage(caller, action, await this.images.visible(caller, id));
     await this.images.dataSource.transaction(async (manager) => {
       const images = new ImagesRepository(manager);
       const image = await images.lockLive(id);

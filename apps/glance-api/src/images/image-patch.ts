@@ -1,8 +1,8 @@
 import type { RequestContext } from '@cinderflow/request-context';
 import { badRequest, forbidden, unsupportedMediaType, withDetail } from '../common/glance-errors';
 import type { ImageSchema } from '../schemas/image-schema';
-import { isAdminOrOwningMember } from '../common/policy';
-import { enforceModify, enforceOnImage, enforceVisibility } from './image-policy';
+import { authorizeOnImage } from '../common/policy';
+import { enforceModify, enforceVisibility } from './image-policy';
 import { checkMinimum, checkTagQuota, RESERVED_NAMESPACE } from './image-rules';
 
 /** The JSON-patch media types of `PATCH /v2/images/{id}` and their JSON Schema draft. */
@@ -305,12 +305,12 @@ export async function applyChanges(
       if (change.op === 'replace' && isEmpty(change.value)) {
         throw withDetail(403, 'Cannot set locations to empty list.');
       }
-      // set_image_location (admin or the owner's member); delete_image_location is admin's.
-      const [action, allowed] =
-        change.op === 'remove'
-          ? ['delete_image_location', caller.isAdmin]
-          : ['set_image_location', isAdminOrOwningMember(caller, image)];
-      enforceOnImage(caller, action, allowed);
+      // ImageAPIPolicy.update_locations / delete_locations.
+      authorizeOnImage(
+        caller,
+        change.op === 'remove' ? 'delete_image_location' : 'set_image_location',
+        image,
+      );
       await applyLocationsChange({ ...options, caller, image, change });
       continue;
     }

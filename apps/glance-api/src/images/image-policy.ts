@@ -1,12 +1,16 @@
-import type { RequestContext } from '@cinderflow/request-context';
 import type { ImageEvent, ImageStatus } from '@cinderflow/status-machines';
-import { GlanceHttpError, withDetail } from '../common/glance-errors';
-import { hasRole, isAdminOrOwningMember, notAuthorized } from '../common/policy';
+import { glanceProposedImageTarget } from '@cinderflow/policy';
+import { withDetail } from '../common/glance-errors';
+import {
+  allows,
+  allowsOnImage,
+  authorize,
+  authorizeOnImage,
+  notAuthorized,
+  type PolicyCaller,
+} from '../common/policy';
 
-/**
- * Glance's default policies for the images API (glance/policies/image.py), from the shared
- * parts in common/policy.
- */
+/** The images API's policy checks (glance/api/v2/policy.py ImageAPIPolicy), by Glance's rules. */
 
 /** What the policies look at in an image. */
 export interface ImageTarget {
@@ -14,66 +18,57 @@ export interface ImageTarget {
   visibility: string;
 }
 
-/** `get_images`: admin or reader (of the caller's own project). */
-export function enforceGetImages(caller: RequestContext): void {
-  if (!hasRole(caller, 'reader')) throw notAuthorized('get_images');
-}
-
-/**
- * `get_image` of an image the database already let the caller see (owner, public, community,
- * or shared with it): admin, or reader.
- */
-export function mayGetImage(caller: RequestContext): boolean {
-  return hasRole(caller, 'reader');
-}
-
-/**
- * ImageAPIPolicy._enforce for an existing image: a refusal is 403 when the caller may see the
- * image, else 404 (not to reveal it).
- */
-export function enforceOnImage(caller: RequestContext, action: string, allowed: boolean): void {
-  if (allowed) return;
-  if (!mayGetImage(caller)) throw new GlanceHttpError(404, 'The resource could not be found.');
-  throw notAuthorized(action);
+/** `get_images`, on the caller's own project. */
+export function enforceGetImages(caller: PolicyCaller): void {
+  authorize(caller, 'get_images', glanceProposedImageTarget({}, caller.projectId));
 }
 
 /** `modify_image`. */
-export function enforceModify(caller: RequestContext, image: ImageTarget): void {
-  enforceOnImage(caller, 'modify_image', isAdminOrOwningMember(caller, image));
+export function enforceModify(caller: PolicyCaller, image: ImageTarget): void {
+  authorizeOnImage(caller, 'modify_image', image);
 }
 
 /**
- * policy._enforce_image_visibility: making an image public takes `publicize_image` (admin),
- * community `communitize_image` (admin or member of the owning project).
+ * policy._enforce_image_visibility: making an image public takes `publicize_image`, community
+ * `communitize_image`, both on the image's target.
  */
 export function enforceVisibility(
-  caller: RequestContext,
+  caller: PolicyCaller,
   visibility: unknown,
   image: ImageTarget,
 ): void {
-  if (visibility === 'public' && !caller.isAdmin) throw notAuthorized('publicize_image');
-  if (visibility === 'community' && !isAdminOrOwningMember(caller, image)) {
-    throw notAuthorized('communitize_image');
-  }
+  const rule =
+    visibility === 'public'
+      ? 'publicize_image'
+      : visibility === 'community'
+        ? 'communitize_image'
+        : undefined;
+  if (rule && !allowsOnImage(caller, rule, image)) throw notAuthorized(rule);
 }
 
 /**
- * `add_image` (admin, or member creating in its own project) and the visibility asked for;
- * ImageAPIPolicy.add_image words a refused owner its own way.
+ * `add_image` on the proposed image and the visibility asked for; ImageAPIPolicy.add_image
+ * words a refused foreign owner its own way.
  */
 export function enforceAddImage(
-  caller: RequestContext,
+  caller: PolicyCaller,
   owner: string | null,
   visibility: unknown,
 ): void {
-  const target = { owner, visibility: typeof visibility === 'string' ? visibility : 'private' };
-  if (!isAdminOrOwningMember(caller, target)) {
+  const target = glanceProposedImageTarget(
+    { owner, visibility: typeof visibility === 'string' ? visibility : undefined },
+    caller.projectId,
+  );
+  if (!allows(caller, 'add_image', target)) {
     if (owner !== caller.projectId) {
       throw withDetail(403, `You are not permitted to create images owned by '${owner ?? 'None'}'`);
     }
     throw notAuthorized('add_image');
   }
-  enforceVisibility(caller, target.visibility, target);
+  enforceVisibility(caller, target.visibility, {
+    owner: target.owner as string | null,
+    visibility: target.visibility as string,
+  });
 }
 
 export type ActivationAction = 'deactivate' | 'reactivate';

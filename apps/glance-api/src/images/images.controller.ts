@@ -55,7 +55,7 @@ export class ImagesController {
     @Caller() caller: RequestContext,
     @Param('id') id: string,
   ): Promise<Record<string, unknown>> {
-    return this.service.view(await this.service.visible(caller, id));
+    return this.service.view(await this.service.show(caller, id));
   }
 
   @Patch(':id')

@@ -26,6 +26,7 @@ import { ImageSchema } from '../schemas/image-schema';
 import { newImage, parseCreateBody } from './image-create';
 import { listLinks, parseImageList } from './image-list-query';
 import { applyChanges, type PatchableImage, parsePatch } from './image-patch';
+import { authorizeOnImage } from '../common/policy';
 import { enforceAddImage, enforceGetImages, enforceModify } from './image-policy';
 import {
   checkDatabaseValues,
@@ -136,6 +137,13 @@ export class ImagesService {
   async visible(caller: RequestContext, id: string): Promise<ImageEntity> {
     const image = await this.images.findVisible(id, caller);
     if (!image) throw imageNotFound(id);
+    return image;
+  }
+
+  /** `GET /v2/images/{id}`: the image, if the database and then `get_image` let the caller see it. */
+  async show(caller: RequestContext, id: string): Promise<ImageEntity> {
+    const image = await this.visible(caller, id);
+    authorizeOnImage(caller, 'get_image', image);
     return image;
   }
 

@@ -30,7 +30,7 @@ import {
   imageNotFound,
 } from '../common/glance-errors';
 import { IMAGE_STORES } from '../common/tokens';
-import { isAdminOrOwningMember, notAuthorized } from '../common/policy';
+import { authorizeOnImage } from '../common/policy';
 
 /** One JSON-patch operation on `/locations`, its pointer decoded as Glance does. */
 export interface LocationChange {
@@ -100,14 +100,14 @@ export class LocationsService {
       if (Array.isArray(change.value) && change.value.length === 0) {
         throw forbidden('Cannot set locations to empty list.');
       }
-      if (!isAdminOrOwningMember(caller, image)) throw notAuthorized('set_image_location');
+      authorizeOnImage(caller, 'set_image_location', image);
       if (!Array.isArray(change.value)) {
         throw badRequest(`Provided object does not match schema 'image': not an array`);
       }
       const locations = change.value.map(parseLocation);
       return done(await this.replace(manager, caller, image.id, locations));
     }
-    if (!isAdminOrOwningMember(caller, image)) throw notAuthorized('set_image_location');
+    authorizeOnImage(caller, 'set_image_location', image);
     return done(await this.add(manager, caller, image.id, path[1], parseLocation(change.value)));
   }
 
@@ -215,8 +215,7 @@ export class LocationsService {
     image: ImageEntity,
     position: string,
   ): Promise<{ image: ImageEntity; afterCommit: () => Promise<void> }> {
-    // delete_image_location: admin only.
-    if (!caller.isAdmin) throw notAuthorized('delete_image_location');
+    authorizeOnImage(caller, 'delete_image_location', image);
     const removed = await (async () => {
       const { image: locked, current, storage } = await this.lock(manager, caller, image.id);
       if (!this.config.GLANCE_SHOW_MULTIPLE_LOCATIONS) {

@@ -19,7 +19,7 @@ import {
 import type { RequestContext } from '@cinderflow/request-context';
 import { CONFIG, OUTBOX } from '@cinderflow/service-runtime';
 import { badRequest, forbidden, notFound } from '../common/glance-errors';
-import { notAuthorized } from '../common/policy';
+import { authorize } from '../common/policy';
 import { parseTaskListParams } from './task-list.params';
 import { parseTaskCreateBody } from './task.schema';
 
@@ -45,11 +45,12 @@ export class TasksService {
     this.filter = importFilterOf(config);
   }
 
-  /** Glance's tasks_api_access policy, checked before anything else on every task route. */
+  /**
+   * TasksAPIPolicy.tasks_api_access, checked before anything else on every task route (Glance
+   * asks no other task rule any more).
+   */
   enforceAccess(caller: RequestContext): void {
-    if (this.config.GLANCE_TASKS_API_ACCESS === 'admin' && !caller.isAdmin) {
-      throw notAuthorized('tasks_api_access');
-    }
+    authorize(caller, 'tasks_api_access');
   }
 
   async create(caller: RequestContext, body: unknown): Promise<TaskEntity> {
