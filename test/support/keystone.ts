@@ -1,12 +1,31 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
 import { containersRequired } from './infrastructure';
 import { freePort } from './ports';
 
-/** The project's Keystone image (keystone/Dockerfile), built at most once per jest process. */
-export const KEYSTONE_IMAGE = 'cinderflow-keystone:e2e';
+const KEYSTONE_DIR = join(__dirname, '..', '..', 'keystone');
+
+/**
+ * The project's Keystone image (keystone/), built at most once per jest process. Tagged by what
+ * keystone/ holds: a run on another checkout, building from other scripts at the same moment,
+ * never swaps the image under this one; the build cache keeps unchanged layers.
+ */
+export const KEYSTONE_IMAGE = `cinderflow-keystone:e2e-${contentHash(KEYSTONE_DIR)}`;
+
+function contentHash(dir: string): string {
+  const hash = createHash('sha256');
+  for (const name of readdirSync(dir).sort()) {
+    hash
+      .update(name)
+      .update('\0')
+      .update(readFileSync(join(dir, name)))
+      .update('\0');
+  }
+  return hash.digest('hex').slice(0, 12);
+}
 export const KEYSTONE_PASSWORDS = { admin: 'admin', cinderflow: 'cinderflow', demo: 'demo' };
 
 /** cinder-api and glance-api's settings for validating tokens against `url`. */
@@ -46,7 +65,7 @@ class LoopbackContainer extends GenericContainer {
 let built: Promise<void> | undefined;
 
 function buildImage(): Promise<void> {
-  built ??= GenericContainer.fromDockerfile(join(__dirname, '..', '..', 'keystone'))
+  built ??= GenericContainer.fromDockerfile(KEYSTONE_DIR)
     .build(KEYSTONE_IMAGE, { deleteOnExit: false })
     .then(() => undefined);
   return built;
