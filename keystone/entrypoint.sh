@@ -1,6 +1,8 @@
 #!/bin/sh
 # Keystone with a fresh sqlite database, the users and catalog cinderflow needs, served by uwsgi.
 set -eu
+# A restarted container (compose) keeps its files: ready only once this start has bootstrapped.
+rm -f /var/lib/keystone/ready
 keystone-manage fernet_setup --keystone-user root --keystone-group root
 keystone-manage credential_setup --keystone-user root --keystone-group root
 keystone-manage db_sync
