@@ -54,7 +54,8 @@ demo = project('demo')
 user('cinderflow', os.environ['KEYSTONE_SERVICE_PASSWORD'], service, ['admin', 'service'])
 user('member', os.environ['KEYSTONE_DEMO_PASSWORD'], demo, ['member'])
 user('reader', os.environ['KEYSTONE_DEMO_PASSWORD'], demo, ['reader'])
-# A member of another project, for what one project must not see of another's.
-user('other', os.environ['KEYSTONE_DEMO_PASSWORD'], project('other'), ['member'])
+# A member of another project: sees none of demo's volumes.
+other = project('other')
+user('other', os.environ['KEYSTONE_DEMO_PASSWORD'], other, ['member'])
 # The admin user can also act in demo (as Cinder's admin does across projects).
 ks.roles.grant(role('admin'), user=ks.users.list(name='admin')[0], project=demo)

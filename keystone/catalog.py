@@ -7,10 +7,14 @@ import uuid
 
 HOST = os.environ['KEYSTONE_SERVICE_HOST']
 REGION = os.environ['KEYSTONE_REGION']
+# Overridable for a cluster whose APIs are not on the default ports (the e2e suite's free ports,
+# compose's CINDER_API_PORT and GLANCE_API_PORT).
+VOLUME_URL = os.environ.get('KEYSTONE_VOLUME_URL') or f'http://{HOST}:8776/v3/%(project_id)s'
+IMAGE_URL = os.environ.get('KEYSTONE_IMAGE_URL') or f'http://{HOST}:9292'
 CATALOG = [
-    ('cinderv3', 'volumev3', f'http://{HOST}:8776/v3/%(project_id)s'),
-    ('cinder', 'block-storage', f'http://{HOST}:8776/v3/%(project_id)s'),
-    ('glance', 'image', f'http://{HOST}:9292'),
+    ('cinderv3', 'volumev3', VOLUME_URL),
+    ('cinder', 'block-storage', VOLUME_URL),
+    ('glance', 'image', IMAGE_URL),
 ]
 
 db = sqlite3.connect('/var/lib/keystone/keystone.db')

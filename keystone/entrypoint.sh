@@ -1,16 +1,20 @@
 #!/bin/sh
 # Keystone with a fresh sqlite database, the users and catalog cinderflow needs, served by uwsgi.
 set -eu
+# A restarted container (compose) keeps its files: ready only once this start has bootstrapped.
+rm -f /var/lib/keystone/ready
 keystone-manage fernet_setup --keystone-user root --keystone-group root
 keystone-manage credential_setup --keystone-user root --keystone-group root
 keystone-manage db_sync
+# Clients outside the container use the public URL: where the host publishes port 5000.
+PUBLIC_URL="${KEYSTONE_PUBLIC_URL:-http://$KEYSTONE_PUBLIC_HOST:5000/v3/}"
 keystone-manage bootstrap \
   --bootstrap-password "$KEYSTONE_ADMIN_PASSWORD" \
   --bootstrap-username admin --bootstrap-project-name admin --bootstrap-role-name admin \
   --bootstrap-region-id "$KEYSTONE_REGION" \
   --bootstrap-admin-url "http://$KEYSTONE_PUBLIC_HOST:5000/v3/" \
   --bootstrap-internal-url "http://$KEYSTONE_PUBLIC_HOST:5000/v3/" \
-  --bootstrap-public-url "http://$KEYSTONE_PUBLIC_HOST:5000/v3/"
+  --bootstrap-public-url "$PUBLIC_URL"
 
 python3 /usr/local/bin/catalog.py
 

@@ -1,6 +1,7 @@
 import { Cluster } from '../support/cluster';
 import {
   KEYSTONE_PASSWORDS,
+  keystoneAuthEnv,
   keystoneAvailable,
   keystoneToken,
   type StartedKeystone,
@@ -24,15 +25,7 @@ type Caller = { token: string; projectId: string; userId: string };
   beforeAll(async () => {
     const { startKeystone } = await import('../support/keystone');
     keystone = await startKeystone();
-    const auth = {
-      AUTH_STRATEGY: 'keystone',
-      KEYSTONE_AUTH_URL: keystone.url,
-      KEYSTONE_USERNAME: 'cinderflow',
-      KEYSTONE_PASSWORD: KEYSTONE_PASSWORDS.cinderflow,
-      KEYSTONE_PROJECT_NAME: 'service',
-      KEYSTONE_USER_DOMAIN_NAME: 'Default',
-      KEYSTONE_PROJECT_DOMAIN_NAME: 'Default',
-    };
+    const auth = keystoneAuthEnv(keystone.url);
     cluster = new Cluster([], {}, { apiEnv: auth });
     await cluster.start();
     await cluster.startGlanceApi(auth);

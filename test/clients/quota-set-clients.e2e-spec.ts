@@ -1,15 +1,19 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
-import { ApiClient } from '../support/api-client';
 import { CLI_PROJECT, cinderCli, properties, requireCinderCli, table } from '../support/cinder-cli';
 import { Cluster } from '../support/cluster';
+import {
+  KEYSTONE_PASSWORDS,
+  keystoneAuthEnv,
+  keystoneAvailable,
+  keystoneToken,
+  startKeystone,
+  type StartedKeystone,
+} from '../support/keystone';
+import { OPENSTACK, openstackCli, writeCloudsYaml } from '../support/openstack-cli';
+import { freePort } from '../support/ports';
 
-const OPENSTACK = '/usr/bin/openstack';
-const OSC_PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
+// Cinder's defaults (the cluster makes them unlimited for other suites).
+const QUOTA_DEFAULTS = { QUOTA_VOLUMES: '10', QUOTA_GIGABYTES: '1000', QUOTA_SNAPSHOTS: '10' };
 
 /**
  * Issue 13: quota updates with the real clients, against Cinder's defaults (10 volumes,
@@ -17,25 +21,15 @@ const OSC_PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
  * quota-class-update, and python-openstackclient's `quota set` and `quota show`.
  */
 describe('the real clients update quotas', () => {
-  const cluster = new Cluster(
-    [{ name: 'cli', capacityGb: 100 }],
-    {},
-    { apiEnv: { QUOTA_VOLUMES: '10', QUOTA_GIGABYTES: '1000' } },
-  );
+  // cinderclient with noauth (every caller an admin); openstack below runs with Keystone.
+  const cluster = new Cluster([{ name: 'cli', capacityGb: 100 }], {}, { apiEnv: QUOTA_DEFAULTS });
   const cinder = cinderCli(cluster);
-  let identityFront: Server | undefined;
-  let frontUrl = '';
 
   beforeAll(async () => {
     requireCinderCli();
     await cluster.start();
-    identityFront = await startMiniKeystone(cluster.apiUrl, OSC_PROJECT);
-    frontUrl = `http://127.0.0.1:${(identityFront.address() as AddressInfo).port}`;
   });
-  afterAll(async () => {
-    await new Promise((r) => (identityFront ? identityFront.close(r) : r(undefined)));
-    await cluster.stop();
-  });
+  afterAll(() => cluster.stop());
 
   /** cinder's stderr and exit status, for the refusals. */
   const cinderFails = (...args: string[]) =>
@@ -96,129 +90,72 @@ describe('the real clients update quotas', () => {
     );
     await cinder('quota-class-update', '--volumes', '10', 'default');
   });
-
-  const describeOsc = existsSync(OPENSTACK) ? it : it.skip;
-  describeOsc('openstack quota set and quota show', async () => {
-    // Password auth against the mini Keystone below: its catalog has no network and Nova
-    // knows no quotas, so `quota show` shows the volume quotas only.
-    const openstack = async (...args: string[]): Promise<string> => {
-      const { stdout } = await promisify(execFile)(
-        OPENSTACK,
-        [
-          '--os-auth-type',
-          'password',
-          '--os-auth-url',
-          `${frontUrl}/v3`,
-          '--os-username',
-          'cli-user',
-          '--os-password',
-          'unused',
-          '--os-project-id',
-          OSC_PROJECT,
-          '--os-user-domain-id',
-          'default',
-          '--os-identity-api-version',
-          '3',
-          ...args,
-        ],
-        { env: { PATH: '/usr/bin:/bin', HOME: cluster.workDir, LANG: 'C.UTF-8' }, timeout: 60_000 },
-      );
-      return stdout;
-    };
-    await openstack('quota', 'set', '--volumes', '1', '--gigabytes', '5', OSC_PROJECT);
-    const shown = JSON.parse(await openstack('quota', 'show', OSC_PROJECT, '-f', 'json')) as Record<
-      string,
-      unknown
-    >;
-    expect(shown).toMatchObject({ volumes: 1, gigabytes: 5, project: OSC_PROJECT });
-    const api = new ApiClient(cluster.apiUrl, OSC_PROJECT);
-    expect((await api.post('volumes', { volume: { size: 1 } })).status).toBe(202);
-    const over = await api.post('volumes', { volume: { size: 1 } });
-    expect(over.status).toBe(413);
-    expect(over.body.overLimit.message).toBe(
-      "Maximum number of volumes allowed (1) exceeded for quota 'volumes'.",
-    );
-  });
 });
 
-/**
- * The little of Keystone that python-openstackclient needs here (no container engine runs the
- * real one in this suite; test/auth/keystone.e2e-spec.ts does): version discovery, a password
- * token whose catalog has identity, volumev3 (cinder-api) and compute (OSC's quota commands
- * make a Nova client whatever they change; its quota read is answered with no compute quotas)
- * and no network, and `GET /v3/projects/{id}`. The token is noauth's `user:project`, which cinder-api accepts.
- */
-async function startMiniKeystone(apiUrl: string, project: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    const self = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-      res.end(JSON.stringify(body));
-    };
-    const path = (req.url ?? '').replace(/\/$/, '');
-    const found = /^\/v3\/projects\/([0-9a-f]+)$/.exec(path);
-    const novaQuota = /^\/compute\/v2\.1\/os-quota-sets\/([0-9a-f]+)$/.exec(path);
-    if (req.method === 'GET' && path === '/v3') {
-      json(200, {
-        version: {
-          id: 'v3.14',
-          status: 'stable',
-          updated: '2020-04-07T00:00:00Z',
-          links: [{ rel: 'self', href: `${self}/v3/` }],
-          'media-types': [
-            { base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' },
-          ],
-        },
-      });
-    } else if (req.method === 'POST' && path === '/v3/auth/tokens') {
-      req.resume();
-      const domain = { id: 'default', name: 'Default' };
-      const endpoint = (url: string) => [
-        { id: randomUUID(), interface: 'public', region: 'RegionOne', region_id: 'RegionOne', url },
-      ];
-      json(
-        201,
-        {
-          token: {
-            methods: ['password'],
-            expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-            issued_at: new Date().toISOString(),
-            user: { id: 'cli-user', name: 'cli-user', domain },
-            project: { id: project, name: `project-${project}`, domain },
-            roles: [{ id: 'admin', name: 'admin' }],
-            catalog: [
-              {
-                id: 'identity',
-                type: 'identity',
-                name: 'keystone',
-                endpoints: endpoint(`${self}/v3`),
-              },
-              {
-                id: 'compute',
-                type: 'compute',
-                name: 'nova',
-                endpoints: endpoint(`${self}/compute/v2.1`),
-              },
-              {
-                id: 'volumev3',
-                type: 'volumev3',
-                name: 'cinderv3',
-                endpoints: endpoint(`${apiUrl}/v3/${project}`),
-              },
-            ],
-          },
-        },
-        { 'X-Subject-Token': `cli-user:${project}` },
-      );
-    } else if (req.method === 'GET' && novaQuota) {
-      // No Nova here: a project without compute quotas.
-      json(200, { quota_set: { id: novaQuota[1] } });
-    } else if (req.method === 'GET' && found) {
-      json(200, { project: { id: found[1], name: `project-${found[1]}`, domain_id: 'default' } });
-    } else {
-      json(404, { error: { code: 404, message: 'not in this Keystone' } });
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return server;
+// python-openstackclient needs a catalog: a real Keystone (keystone/) whose catalog points at a
+// cluster of its own with AUTH_STRATEGY=keystone, the clouds of keystone/clouds.yaml.
+const withKeystone = keystoneAvailable() && existsSync(OPENSTACK);
+if (!withKeystone) {
+  process.stdout.write(
+    `[e2e] SKIPPING openstack quota set: it needs a container engine and ${OPENSTACK}\n`,
+  );
 }
+
+(withKeystone ? describe : describe.skip)('openstack quota set and quota show', () => {
+  let keystone: StartedKeystone | undefined;
+  let cluster: Cluster | undefined;
+  let cli: ReturnType<typeof openstackCli>;
+  let demo = '';
+
+  beforeAll(async () => {
+    const keystonePort = await freePort();
+    cluster = new Cluster(
+      [{ name: 'osc', capacityGb: 100 }],
+      {},
+      { apiEnv: { ...QUOTA_DEFAULTS, ...keystoneAuthEnv(`http://127.0.0.1:${keystonePort}`) } },
+    );
+    await cluster.choosePorts(); // the catalog names cinder-api and glance-api
+    keystone = await startKeystone({
+      port: keystonePort,
+      volumeUrl: `${cluster.apiUrl}/v3/%(project_id)s`,
+      imageUrl: cluster.glanceUrl,
+    });
+    await cluster.start();
+    // `openstack volume create` makes an image client (for --image) whatever it creates.
+    await cluster.startGlanceApi(keystoneAuthEnv(keystone.url));
+    cli = openstackCli(writeCloudsYaml(cluster.workDir, keystone.url), cluster.workDir);
+    demo = (await keystoneToken(keystone.url, 'member', KEYSTONE_PASSWORDS.demo, 'demo')).projectId;
+  }, 300_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    await keystone?.stop();
+  });
+
+  it("the admin sets demo's limits; the member's creates meet them", async () => {
+    await cli.run('admin', 'quota', 'set', '--volumes', '1', '--gigabytes', '5', 'demo');
+    const shown = await cli.json('admin', 'quota', 'show', 'demo');
+    expect(shown).toMatchObject({ volumes: 1, gigabytes: 5, project: demo, project_name: 'demo' });
+    // The member sees the same limits of its own project.
+    expect(await cli.json('member', 'quota', 'show')).toMatchObject({
+      volumes: 1,
+      gigabytes: 5,
+      project: demo,
+    });
+    await cli.run('member', 'volume', 'create', '--size', '1', 'q1');
+    const over = await cli.fails('member', 'volume', 'create', '--size', '1', 'q2');
+    expect(over.code).toBe(1);
+    expect(over.stderr).toContain(
+      "Maximum number of volumes allowed (1) exceeded for quota 'volumes'. (HTTP 413)",
+    );
+  }, 120_000);
+
+  it('refuses quota set to the member (admin only in Cinder)', async () => {
+    // By id: finding a project by name is for Keystone's admins.
+    const refused = await cli.fails('member', 'quota', 'set', '--volumes', '5', demo);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      "Policy doesn't allow volume_extension:quotas:update to be performed. (HTTP 403)",
+    );
+    expect(await cli.json('member', 'quota', 'show')).toMatchObject({ volumes: 1 });
+  }, 60_000);
+});

@@ -31,8 +31,10 @@ describe('docker-compose.yml', () => {
     await new ComposeProject(cli!, SMOKE_PROJECT).run(['config', '-q']);
   });
 
-  it('runs every service, each with a health check', () => {
-    expect(Object.keys(services).sort()).toEqual(COMPOSE_SERVICES);
+  it('runs every service, each with a health check; Keystone only with its profile', () => {
+    const always = Object.keys(services).filter((name) => !services[name]!.profiles);
+    expect(always.sort()).toEqual(COMPOSE_SERVICES);
+    expect(services.keystone!.profiles).toEqual(['keystone']);
     for (const [name, service] of Object.entries(services)) {
       expect([name, service.healthcheck?.test]).toEqual([name, expect.any(Array)]);
     }
@@ -109,8 +111,46 @@ describe('docker-compose.yml', () => {
 
   it('publishes the APIs only, and only on 127.0.0.1', () => {
     const published = Object.entries(services).filter(([, s]) => s.ports);
-    expect(published.map(([name]) => name)).toEqual(['cinder-api', 'glance-api']);
+    expect(published.map(([name]) => name)).toEqual(['cinder-api', 'glance-api', 'keystone']);
     expect(services['cinder-api']!.ports).toEqual(['127.0.0.1:${CINDER_API_PORT:-8776}:8776']);
     expect(services['glance-api']!.ports).toEqual(['127.0.0.1:${GLANCE_API_PORT:-9292}:9292']);
+    expect(services.keystone!.ports).toEqual(['127.0.0.1:${KEYSTONE_PORT:-5000}:5000']);
+  });
+
+  it('authenticates with noauth unless AUTH_STRATEGY=keystone, then at the profile’s Keystone', () => {
+    for (const name of ['cinder-api', 'glance-api']) {
+      expect([name, services[name]!.environment]).toEqual([
+        name,
+        expect.objectContaining({
+          AUTH_STRATEGY: '${AUTH_STRATEGY:-noauth}',
+          KEYSTONE_AUTH_URL: 'http://keystone:5000',
+          KEYSTONE_USERNAME: 'cinderflow',
+        }),
+      ]);
+    }
+    // The catalog names what the host reaches: the published ports, whatever they are.
+    expect(services.keystone!.environment).toMatchObject({
+      KEYSTONE_PUBLIC_URL: 'http://127.0.0.1:${KEYSTONE_PORT:-5000}/v3/',
+      KEYSTONE_VOLUME_URL: 'http://127.0.0.1:${CINDER_API_PORT:-8776}/v3/%(project_id)s',
+      KEYSTONE_IMAGE_URL: 'http://127.0.0.1:${GLANCE_API_PORT:-9292}',
+    });
+    expect(services.keystone!.build).toBe('./keystone');
+  });
+
+  it('ships a clouds.yaml for each Keystone user, at the default published port', () => {
+    const clouds = parse(readFileSync(join(ROOT, 'keystone', 'clouds.yaml'), 'utf8'), {
+      merge: true,
+    }).clouds as Record<string, { auth: Record<string, string> }>;
+    expect(
+      Object.entries(clouds).map(([name, c]) => [name, c.auth.username, c.auth.project_name]),
+    ).toEqual([
+      ['cinderflow-admin', 'admin', 'admin'],
+      ['cinderflow-member', 'member', 'demo'],
+      ['cinderflow-reader', 'reader', 'demo'],
+      ['cinderflow-other', 'other', 'other'],
+    ]);
+    for (const cloud of Object.values(clouds)) {
+      expect(cloud.auth.auth_url).toBe('http://127.0.0.1:5000/v3');
+    }
   });
 });

@@ -87,6 +87,15 @@ export class Cluster {
     return `http://127.0.0.1:${this.glancePort}`;
   }
 
+  /**
+   * Picks cinder-api's and glance-api's ports now (the starts keep them), for what must name
+   * them first: a Keystone catalog.
+   */
+  async choosePorts(): Promise<void> {
+    if (this.apiPort === 0) this.apiPort = await freePort();
+    if (this.glancePort === 0) this.glancePort = await freePort();
+  }
+
   /** Where one of glance-api's file stores keeps image data. */
   imageStoreDir(store: string): string {
     return join(this.workDir, 'images', store);
@@ -135,7 +144,7 @@ export class Cluster {
 
   async start(): Promise<void> {
     await ensureDatabase(this.databaseUrl, this.template);
-    this.apiPort = await freePort();
+    if (this.apiPort === 0) this.apiPort = await freePort();
     // Known before the Cinder services start, so that they find the image service (started by
     // the tests that need it).
     if (this.glancePort === 0) this.glancePort = await freePort();
