@@ -8,6 +8,11 @@ import { Cluster } from '../support/cluster';
 import { GlanceClient } from '../support/glance-client';
 
 const GiB = 1024 ** 3;
+/**
+ * How long a whole GiB may take to reach glance-api (hashed twice, written and synced there):
+ * seconds on a quiet machine, minutes on a loaded two-core CI one.
+ */
+const UPLOAD_MS = 150_000;
 const connector = { host: 'compute-1', ip: '127.0.0.1', platform: 'x86_64', os_type: 'linux' };
 /** `slow` pauses every read of a volume this long after its first MiB: mid-upload is staged. */
 const READ_PAUSE_MS = 5000;
@@ -40,6 +45,8 @@ async function digests(stream: Readable) {
  * survives backup and restore".
  */
 describe('os-volume_upload_image: a volume becomes an image in glance-api', () => {
+  // A test may wait for two or three uploads.
+  jest.setTimeout(4 * UPLOAD_MS);
   const cluster = new Cluster([{ name: 'disk', capacityGb: 100 }, SLOW]);
   let api: ApiClient;
   let glance: GlanceClient;
@@ -103,7 +110,7 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
   async function waitImage(
     id: string,
     done: (image: Record<string, unknown> | null) => boolean,
-    timeoutMs = 30_000,
+    timeoutMs = UPLOAD_MS,
   ): Promise<Record<string, unknown> | null> {
     let last: Record<string, unknown> | null = null;
     await cluster.waitFor(
@@ -211,7 +218,7 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
     expect((await volumeRow(id)).previous_status).toBe('available');
 
     const done = await waitImage(imageId, (i) => i?.status === 'active');
-    await api.waitForVolume(id, (v) => v?.status === 'available');
+    await api.waitForVolume(id, (v) => v?.status === 'available', UPLOAD_MS);
     const file = await digests(createReadStream(fileOf('disk', id)));
     expect(done).toMatchObject({
       name: 'from-volume',
@@ -331,7 +338,7 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
       });
       const imageId = res.body['os-volume_upload_image'].image_id as string;
       await waitImage(imageId, (i) => i?.status === 'active');
-      const volume = await api.waitForVolume(id, (v) => v?.status === 'in-use');
+      const volume = await api.waitForVolume(id, (v) => v?.status === 'in-use', UPLOAD_MS);
       expect(volume?.attachments).toHaveLength(1);
       expect((await download(imageId)).md5).toBe(
         (await digests(createReadStream(fileOf('disk', id)))).md5,
@@ -341,7 +348,7 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
       const other = await availableVolume();
       const forced = await upload(other, { image_name: 'forced', force: true });
       expect(forced.status).toBe(202);
-      await api.waitForVolume(other, (v) => v?.status === 'available');
+      await api.waitForVolume(other, (v) => v?.status === 'available', UPLOAD_MS);
       await glance.delete(`/v2/images/${forced.body['os-volume_upload_image'].image_id as string}`);
     } finally {
       await cluster.stopService('cinder-api');
@@ -382,7 +389,7 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
       disk_format: 'qcow2',
       container_format: 'ovf',
     });
-    await api.waitForVolume(id, (v) => v?.status === 'available');
+    await api.waitForVolume(id, (v) => v?.status === 'available', UPLOAD_MS);
     // Protected: Glance refuses to delete it until it is not.
     expect((await glance.delete(`/v2/images/${imageId}`)).status).toBe(403);
     await glance.patch(`/v2/images/${imageId}`, [
@@ -396,7 +403,7 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
       visibility: 'private',
       protected: false,
     });
-    await api.waitForVolume(id, (v) => v?.status === 'available');
+    await api.waitForVolume(id, (v) => v?.status === 'available', UPLOAD_MS);
     await glance.delete(`/v2/images/${plain.body['os-volume_upload_image'].image_id as string}`);
   });
 
@@ -481,9 +488,8 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
         image_meta: { id: imageId, container_format: 'bare', disk_format: 'raw' },
       },
     });
-    // The whole GiB streams after the pause: long on a loaded CI machine.
-    await waitImage(imageId, (i) => i?.status === 'active', 150_000);
-    await api.waitForVolume(id, (v) => v?.status === 'available');
+    await waitImage(imageId, (i) => i?.status === 'active');
+    await api.waitForVolume(id, (v) => v?.status === 'available', UPLOAD_MS);
     const log = cluster
       .logOf('cinder-volume@slow')
       .split('\n')
@@ -493,7 +499,7 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
     expect(await messagesOf(id)).toEqual([]);
     await expectNoNotes(id, imageId);
     await glance.delete(`/v2/images/${imageId}`);
-  }, 240_000);
+  });
 
   it('the image deleted mid-upload: the upload fails, the volume returns to available, with the user message', async () => {
     const { id, imageId } = await uploadUnderWay('deleted-under-it');
@@ -505,7 +511,7 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
     expect(await image(imageId)).toBeNull();
     expect((await volumeRow(id)).admin_metadata).toEqual({});
     await expectNoNotes(id, imageId);
-  }, 240_000);
+  });
 
   it('glance-api killed mid-upload: the volume returns with the user message; the image is deleted once glance-api is back', async () => {
     const { id, imageId } = await uploadUnderWay('glance-gone');
