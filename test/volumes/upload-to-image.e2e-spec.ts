@@ -506,7 +506,7 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
     expect((await glance.delete(`/v2/images/${imageId}`)).status).toBe(204);
     // glance-api finds the image gone only once the whole volume has streamed in (as Glance
     // does): seconds on a quiet machine, much longer on a loaded CI one.
-    await api.waitForVolume(id, (v) => v?.status === 'available', 150_000);
+    await api.waitForVolume(id, (v) => v?.status === 'available', UPLOAD_MS);
     expect(await messagesOf(id)).toEqual([uploadFailedMessage(id)]);
     expect(await image(imageId)).toBeNull();
     expect((await volumeRow(id)).admin_metadata).toEqual({});
