@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApiClient, PROJECT_A, PROJECT_B } from '../support/api-client';
-import { Cluster } from '../support/cluster';
+import { CINDER_QUOTA_ENV, Cluster } from '../support/cluster';
 
 const ROOT = join(__dirname, '..', '..');
 const PROJECT_C = 'c1b2c3d4e5f60718293a4b5c6d7e8f90';
@@ -16,7 +16,7 @@ describe('quota sets and quota classes', () => {
     [{ name: 'disk', capacityGb: 100 }],
     {},
     {
-      apiEnv: { QUOTA_VOLUMES: '10', QUOTA_GIGABYTES: '1000' },
+      apiEnv: CINDER_QUOTA_ENV,
       env: { RESERVATION_CLEAN_INTERVAL_S: '1' },
     },
   );

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { CLI_PROJECT, cinderCli, properties, requireCinderCli, table } from '../support/cinder-cli';
-import { Cluster } from '../support/cluster';
+import { CINDER_QUOTA_ENV, Cluster } from '../support/cluster';
 import {
   KEYSTONE_PASSWORDS,
   keystoneAuthEnv,
@@ -13,7 +13,6 @@ import { OPENSTACK, openstackCli, writeCloudsYaml } from '../support/openstack-c
 import { freePort } from '../support/ports';
 
 // Cinder's defaults (the cluster makes them unlimited for other suites).
-const QUOTA_DEFAULTS = { QUOTA_VOLUMES: '10', QUOTA_GIGABYTES: '1000', QUOTA_SNAPSHOTS: '10' };
 
 /**
  * Issue 13: quota updates with the real clients, against Cinder's defaults (10 volumes,
@@ -22,7 +21,7 @@ const QUOTA_DEFAULTS = { QUOTA_VOLUMES: '10', QUOTA_GIGABYTES: '1000', QUOTA_SNA
  */
 describe('the real clients update quotas', () => {
   // cinderclient with noauth (every caller an admin); openstack below runs with Keystone.
-  const cluster = new Cluster([{ name: 'cli', capacityGb: 100 }], {}, { apiEnv: QUOTA_DEFAULTS });
+  const cluster = new Cluster([{ name: 'cli', capacityGb: 100 }], {}, { apiEnv: CINDER_QUOTA_ENV });
   const cinder = cinderCli(cluster);
 
   beforeAll(async () => {
@@ -112,7 +111,7 @@ if (!withKeystone) {
     cluster = new Cluster(
       [{ name: 'osc', capacityGb: 100 }],
       {},
-      { apiEnv: { ...QUOTA_DEFAULTS, ...keystoneAuthEnv(`http://127.0.0.1:${keystonePort}`) } },
+      { apiEnv: { ...CINDER_QUOTA_ENV, ...keystoneAuthEnv(`http://127.0.0.1:${keystonePort}`) } },
     );
     await cluster.choosePorts(); // the catalog names cinder-api and glance-api
     keystone = await startKeystone({

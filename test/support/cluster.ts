@@ -18,6 +18,18 @@ import { freePort } from './ports';
 
 const ROOT = resolve(__dirname, '../..');
 
+/**
+ * Cinder's quota defaults, for the suites about quotas: every cluster's base environment makes
+ * volumes, gigabytes, snapshots and backups unlimited for the suites that predate quotas.
+ */
+export const CINDER_QUOTA_ENV = {
+  QUOTA_VOLUMES: '10',
+  QUOTA_GIGABYTES: '1000',
+  QUOTA_SNAPSHOTS: '10',
+  QUOTA_BACKUPS: '10',
+  QUOTA_BACKUP_GIGABYTES: '1000',
+};
+
 export interface BackendOptions {
   name: string;
   capacityGb: number;
