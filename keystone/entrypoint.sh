@@ -1,11 +1,12 @@
 #!/bin/sh
-# Keystone with a fresh sqlite database, the users and catalog cinderflow needs, served by uwsgi.
+# Keystone with its sqlite database (migrated at build), the users and catalog cinderflow
+# needs, served by uwsgi.
 set -eu
 # A restarted container (compose) keeps its files: ready only once this start has bootstrapped.
 rm -f /var/lib/keystone/ready
 keystone-manage fernet_setup --keystone-user root --keystone-group root
 keystone-manage credential_setup --keystone-user root --keystone-group root
-keystone-manage db_sync
+# The schema is in the image (Dockerfile: db_sync at build).
 # Clients outside the container use the public URL: where the host publishes port 5000.
 PUBLIC_URL="${KEYSTONE_PUBLIC_URL:-http://$KEYSTONE_PUBLIC_HOST:5000/v3/}"
 keystone-manage bootstrap \

@@ -12,9 +12,16 @@ if (!report) {
   process.exit(2);
 }
 const { testResults } = JSON.parse(readFileSync(report, 'utf8'));
+// The run may have been in another checkout (CI's clone): paths count from its root, the folder
+// above its first `apps`, `libs` or `test`.
+const fromRoot = (path) => {
+  const rel = relative(root, path);
+  const at = path.search(/\/(apps|libs|test)\//);
+  return rel.startsWith('..') && at >= 0 ? path.slice(at + 1) : rel;
+};
 const durations = Object.fromEntries(
   testResults
-    .map((r) => [relative(root, r.name), Math.round((r.endTime - r.startTime) / 100) / 10])
+    .map((r) => [fromRoot(r.name), Math.round((r.endTime - r.startTime) / 100) / 10])
     .sort(([a], [b]) => a.localeCompare(b)),
 );
 writeFileSync(join(root, 'scripts/test-durations.json'), `${JSON.stringify(durations, null, 2)}\n`);

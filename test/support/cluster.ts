@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import amqplib from 'amqplib';
 import { Client } from 'pg';
-import { dropDatabase, ensureDatabase } from '@cinderflow/persistence';
+// The module itself, not the library's index: that would load TypeORM and every entity into
+// each test file.
+import { dropDatabase, ensureDatabase } from '../../libs/persistence/src/ensure-database';
 import { infrastructure } from './infrastructure';
 import { freePort } from './ports';
 
