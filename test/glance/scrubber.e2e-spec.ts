@@ -142,13 +142,27 @@ describe('glance-scrubber: delayed delete', () => {
       startScrubber(cluster, 'scrubber-a', env),
       startScrubber(cluster, 'scrubber-b', env),
     ]);
+    try {
+      await twoScrubbersAtOnce(images, locations);
+    } finally {
+      await cluster.stopService('scrubber-a');
+      await cluster.stopService('scrubber-b');
+    }
+  });
+
+  async function twoScrubbersAtOnce(images: ImageFixture[], locations: number[]): Promise<void> {
+    // Each scrubber logs a location after the commit that marks it: wait for the logs as well
+    // as for the rows.
     await cluster.waitFor(
       async () => {
         const [left] = await cluster.sql<{ n: number }>(
           `SELECT count(*)::int AS n FROM images WHERE id = ANY($1) AND status <> 'deleted'`,
           [images.map((image) => image.id)],
         );
-        return left.n === 0;
+        const logged =
+          scrubbed(logOf('scrubber-a'), images).length +
+          scrubbed(logOf('scrubber-b'), images).length;
+        return left.n === 0 && logged >= locations.length;
       },
       60_000,
       () => 'the scrubbers did not finish every image',
@@ -193,9 +207,7 @@ describe('glance-scrubber: delayed delete', () => {
         },
       ),
     ).resolves.toBeDefined();
-    await cluster.stopService('scrubber-a');
-    await cluster.stopService('scrubber-b');
-  });
+  }
 
   it('a scrubber killed mid-pass leaves nothing half-done; the next pass finishes', async () => {
     const images = await pendingImages(16, ['file1']);
@@ -213,9 +225,13 @@ describe('glance-scrubber: delayed delete', () => {
     const beforeKill = scrubbed(logOf('scrubber-c'), images);
     expect(beforeKill.length).toBeLessThan(images.length);
     // Whatever is `deleted` has no data left; whatever is not is still pending as a whole.
+    // (The rows say what it finished: it logs each location after its commit, and a kill may
+    // fall in between.)
+    const doneBeforeKill: number[] = [];
     for (const image of images) {
       const state = await imageState(cluster, image.id);
       if (state.locations[0].status === 'deleted') {
+        doneBeforeKill.push(image.locationIds[0]);
         expect([state.status, filesLeft(image)]).toEqual(['deleted', []]);
       } else {
         expect([state.status, state.locations[0].status]).toEqual([
@@ -227,12 +243,16 @@ describe('glance-scrubber: delayed delete', () => {
 
     const next = await scrubOnce(cluster);
     expect(next.code).toBe(0);
+    // what it logged, it had finished
+    expect(doneBeforeKill).toEqual(
+      expect.arrayContaining(beforeKill.map((line) => line.location as number)),
+    );
     const all = [...beforeKill, ...scrubbed(next.lines, images)];
     // each location scrubbed exactly once; data the killed one unlinked before its commit
     // rolled back is found gone (`missing`) and only marked deleted
-    expect(all.map((line) => line.location).sort()).toEqual(
-      images.map((image) => image.locationIds[0]).sort(),
-    );
+    expect(
+      [...doneBeforeKill, ...scrubbed(next.lines, images).map((line) => line.location)].sort(),
+    ).toEqual(images.map((image) => image.locationIds[0]).sort());
     expect(all.filter((line) => line.outcome !== 'removed' && line.outcome !== 'missing')).toEqual(
       [],
     );
