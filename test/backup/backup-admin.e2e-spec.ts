@@ -1,9 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- API bodies are JSON the test picks apart */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient, PROJECT_A } from '../support/api-client';
 import { Cluster } from '../support/cluster';
+import { digestOfFile } from '../support/sparse-read';
 
 const MiB = 1024 * 1024;
 const POSIX = 'cinder.backup.drivers.posix.PosixBackupDriver';
@@ -17,7 +18,7 @@ function writeAt(path: string, offset: number, bytes: Buffer): void {
   }
 }
 
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const sha256 = (path: string) => digestOfFile(path, 'sha256');
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
 const decode = (url: string) => JSON.parse(Buffer.from(url, 'base64').toString('utf8'));
 
@@ -411,7 +412,7 @@ describe('backup update, admin actions, export and import', () => {
     const v = await volume('exported');
     const b = await backup({ volume_id: v, name: 'exp', description: 'd', metadata: { m: '1' } });
     const id = b.id as string;
-    const original = sha256(volumePath(v));
+    const original = await sha256(volumePath(v));
 
     const exported = await api.get(`backups/${id}/export_record`);
     expect(exported.status).toBe(200);
@@ -463,7 +464,7 @@ describe('backup update, admin actions, export and import', () => {
     expect(restored.status).toBe(202);
     const newId = restored.body.restore.volume_id as string;
     await api.waitForVolume(newId, (x) => x?.status === 'available', 60_000);
-    expect(sha256(volumePath(newId))).toBe(original);
+    expect(await sha256(volumePath(newId))).toBe(original);
   });
 
   it('refuses exports and imports as Cinder does, and an import without data ends error', async () => {
@@ -552,10 +553,10 @@ describe('backup update, admin actions, export and import', () => {
       30_000,
       () => `snapshot ${snapshotId} never became available`,
     );
-    const snapshotBytes = sha256(join(cluster.dataDir('disk'), `snapshot-${snapshotId}`));
+    const snapshotBytes = await sha256(join(cluster.dataDir('disk'), `snapshot-${snapshotId}`));
     // The volume moves on after the snapshot: the backup must hold the snapshot's bytes.
     writeAt(volumePath(v), 0, randomBytes(MiB));
-    expect(sha256(volumePath(v))).not.toBe(snapshotBytes);
+    expect(await sha256(volumePath(v))).not.toBe(snapshotBytes);
 
     const started = await api.post('backups', {
       backup: { volume_id: v, snapshot_id: snapshotId, name: 'of-snapshot' },
@@ -584,7 +585,7 @@ describe('backup update, admin actions, export and import', () => {
     const restored = await api.post(`backups/${id}/restore`, { restore: { name: 'from-snap' } });
     const newId = restored.body.restore.volume_id as string;
     await api.waitForVolume(newId, (x) => x?.status === 'available', 60_000);
-    expect(sha256(volumePath(newId))).toBe(snapshotBytes);
+    expect(await sha256(volumePath(newId))).toBe(snapshotBytes);
 
     // Refusals: a snapshot of another volume, an unknown snapshot.
     const other = await volume('other');

@@ -1,7 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- API bodies are JSON the test picks apart */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
-  createReadStream,
   existsSync,
   openSync,
   readdirSync,
@@ -13,15 +12,11 @@ import {
 import { join } from 'node:path';
 import { ApiClient, PROJECT_A } from '../support/api-client';
 import { Cluster } from '../support/cluster';
+import { digestOfFile } from '../support/sparse-read';
 
 const MiB = 1024 * 1024;
 
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 8 * MiB }))
-    hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
+const sha256OfFile = (path: string) => digestOfFile(path, 'sha256');
 
 function writeAt(path: string, offset: number, bytes: Buffer): void {
   const fd = openSync(path, 'r+');

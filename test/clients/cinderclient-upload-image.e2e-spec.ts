@@ -1,19 +1,16 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient } from '../support/api-client';
 import { Cluster } from '../support/cluster';
+import { digestOfFile } from '../support/sparse-read';
 import { CLI_PROJECT, cinderCli, properties, requireCinderCli } from '../support/cinder-cli';
 import { glanceCli, hasGlanceCli } from '../support/glance-cli';
 
 const GiB = 1024 ** 3;
 const describeCli = hasGlanceCli() ? describe : describe.skip;
 
-async function md5Of(path: string): Promise<string> {
-  const hash = createHash('md5');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
+const md5Of = (path: string) => digestOfFile(path, 'md5');
 
 /**
  * Issue 12, "The real CLIs: ... `cinder upload-to-image`, `glance image-download`": Debian's

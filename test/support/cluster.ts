@@ -127,7 +127,7 @@ export class Cluster {
       'apps/glance-api/dist/main.js',
       {
         GLANCE_PORT: String(this.glancePort),
-        GLANCE_STORES: ['file1', 'file2'].map((id) => `${id}:${this.imageStoreDir(id)}`).join(','),
+        ...this.glanceStoreEnv(),
         ...env,
       },
       'glance-api listening',
@@ -138,9 +138,17 @@ export class Cluster {
   async startGlanceTaskWorker(env: Record<string, string> = {}): Promise<void> {
     await ensureDatabase(this.databaseUrl);
     await this.startService('glance-task-worker', 'apps/glance-task-worker/dist/main.js', {
-      GLANCE_STORES: ['file1', 'file2'].map((id) => `${id}:${this.imageStoreDir(id)}`).join(','),
+      ...this.glanceStoreEnv(),
       ...env,
     });
+  }
+
+  /** The stores glance-api and the task worker write: two, thin (a GiB of zeros is a hole). */
+  private glanceStoreEnv(): Record<string, string> {
+    return {
+      GLANCE_STORES: ['file1', 'file2'].map((id) => `${id}:${this.imageStoreDir(id)}`).join(','),
+      GLANCE_FILESYSTEM_THIN_PROVISIONING: 'true',
+    };
   }
 
   /** `host@backend` of a backend, as it appears in `services` and in volume hosts. */

@@ -1,11 +1,12 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ApiClient, PROJECT_A } from '../support/api-client';
 import { Cluster } from '../support/cluster';
 import { GlanceClient } from '../support/glance-client';
+import { readSparse } from '../support/sparse-read';
 
 const GiB = 1024 ** 3;
 /**
@@ -226,7 +227,7 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
 
     const done = await waitImage(imageId, (i) => i?.status === 'active');
     await api.waitForVolume(id, (v) => v?.status === 'available', UPLOAD_MS);
-    const file = await digests(createReadStream(fileOf('disk', id)));
+    const file = await digests(await readSparse(fileOf('disk', id)));
     expect(done).toMatchObject({
       name: 'from-volume',
       owner: PROJECT_A,
@@ -348,7 +349,7 @@ describe('os-volume_upload_image: a volume becomes an image in glance-api', () =
       const volume = await api.waitForVolume(id, (v) => v?.status === 'in-use', UPLOAD_MS);
       expect(volume?.attachments).toHaveLength(1);
       expect((await download(imageId)).md5).toBe(
-        (await digests(createReadStream(fileOf('disk', id)))).md5,
+        (await digests(await readSparse(fileOf('disk', id)))).md5,
       );
       await glance.delete(`/v2/images/${imageId}`);
       // An available volume with force: uploaded all the same, back to available.

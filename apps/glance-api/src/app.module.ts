@@ -56,7 +56,9 @@ export class AppModule {
         { provide: APP_FILTER, useClass: FaultFilter },
         {
           provide: IMAGE_STORES,
-          useValue: new ImageStores(config.GLANCE_STORES, config.GLANCE_DEFAULT_STORE),
+          useValue: new ImageStores(config.GLANCE_STORES, config.GLANCE_DEFAULT_STORE, {
+            thinProvisioning: config.GLANCE_FILESYSTEM_THIN_PROVISIONING,
+          }),
         },
         {
           provide: ImageSchema,

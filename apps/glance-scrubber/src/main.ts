@@ -48,7 +48,9 @@ async function main(): Promise<void> {
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
   const scrubber = new Scrubber(
     dataSource,
-    new ImageStores(config.GLANCE_STORES, config.GLANCE_DEFAULT_STORE),
+    new ImageStores(config.GLANCE_STORES, config.GLANCE_DEFAULT_STORE, {
+      thinProvisioning: config.GLANCE_FILESYSTEM_THIN_PROVISIONING,
+    }),
     {
       scrubTimeS: config.GLANCE_SCRUB_TIME_S,
       poolSize: config.GLANCE_SCRUB_POOL_SIZE,

@@ -33,7 +33,9 @@ export class AppModule {
         { provide: WORKER_HOST, useValue: config.SERVICE_HOST },
         {
           provide: IMAGE_STORES,
-          useValue: new ImageStores(config.GLANCE_STORES, config.GLANCE_DEFAULT_STORE),
+          useValue: new ImageStores(config.GLANCE_STORES, config.GLANCE_DEFAULT_STORE, {
+            thinProvisioning: config.GLANCE_FILESYSTEM_THIN_PROVISIONING,
+          }),
         },
         ImportTaskRunner,
         RestartCleanup,

@@ -203,7 +203,10 @@ export const volumeSpec = {
   DRIVER_ATTACH_DELAY_MS: nonNegativeInt({ default: 0 }),
   /** Testing aid: image data is written into volumes at most this many bytes a second (0: no limit). */
   DRIVER_IMAGE_COPY_BPS: nonNegativeInt({ default: 0 }),
-  /** Testing aid: a read of a volume's bytes (upload to image) pauses this long after 1 MiB. */
+  /**
+   * Testing aid: a read of a volume's bytes (upload to image) pauses this long after 1 MiB; a
+   * migration's copy, before it starts.
+   */
   DRIVER_READ_DELAY_MS: nonNegativeInt({ default: 0 }),
 };
 
@@ -281,6 +284,11 @@ export const glanceCommonSpec = {
    * id: `{"file1":"Fast local disk"}`. A store without one is listed without a description.
    */
   GLANCE_STORE_DESCRIPTIONS: storeDescriptions({ default: {} }),
+  /**
+   * glance_store's filesystem_thin_provisioning: runs of zeros in uploaded data are left as holes
+   * instead of written (the image reads the same, takes only the space of its data).
+   */
+  GLANCE_FILESYSTEM_THIN_PROVISIONING: bool({ default: false }),
   /** Glance's delayed_delete: deleting an image leaves its data for the scrubber. */
   GLANCE_DELAYED_DELETE: bool({ default: false }),
   /** Glance's scrub_time: seconds a pending_delete location waits before it is scrubbed. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -46,6 +46,27 @@ describe('FileStore', () => {
     });
     await expect(store.add('cut', failing, 1e9)).rejects.toThrow('client went away');
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('thin provisioning: zero runs become holes; the bytes and checksums are the same', async () => {
+    const thin = new FileStore('file1', dir, { thinProvisioning: true });
+    const MiB = 1024 * 1024;
+    // zeros, a little data off any block boundary, zeros to the end (a trailing hole)
+    const data = Buffer.alloc(8 * MiB);
+    data.write('cinderflow', 3 * MiB + 100);
+    const parts = [data.subarray(0, 1000), data.subarray(1000, 5 * MiB), data.subarray(5 * MiB)];
+    const stored = await thin.add('thin', Readable.from(parts), 1e9);
+    expect(stored).toMatchObject({
+      size: data.length,
+      checksum: createHash('md5').update(data).digest('hex'),
+      hashValue: createHash('sha512').update(data).digest('hex'),
+    });
+    expect((await readFile(join(dir, 'thin'))).equals(data)).toBe(true);
+    // Blocks allocated on disk: the one data block (the filesystem may round up a little).
+    const { blocks } = await stat(join(dir, 'thin'));
+    expect(blocks * 512).toBeLessThan(MiB);
+    const { stream } = await thin.open(stored.uri, { start: 3 * MiB + 100, end: 3 * MiB + 109 });
+    expect(await text(stream)).toBe('cinderflow');
   });
 
   it('deletes idempotently and refuses URLs outside the store', async () => {

@@ -1,4 +1,4 @@
-import { FileStore } from './file-store';
+import { FileStore, type FileStoreOptions } from './file-store';
 
 /** A store the request named that is not configured (Glance: 400 "... is not a valid store"). */
 export class UnknownStoreError extends Error {
@@ -13,8 +13,12 @@ export class ImageStores {
   private readonly byId: Map<string, FileStore>;
   readonly defaultStore: FileStore;
 
-  constructor(configs: ReadonlyArray<{ id: string; dir: string }>, defaultId = '') {
-    this.byId = new Map(configs.map(({ id, dir }) => [id, new FileStore(id, dir)]));
+  constructor(
+    configs: ReadonlyArray<{ id: string; dir: string }>,
+    defaultId = '',
+    options: FileStoreOptions = {},
+  ) {
+    this.byId = new Map(configs.map(({ id, dir }) => [id, new FileStore(id, dir, options)]));
     const first = configs[0];
     if (!first) throw new Error('no image store configured');
     const chosen = this.byId.get(defaultId || first.id);

@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { constants as zlibConstants, deflate as deflateCb, inflate as inflateCb } from 'node:zlib';
+import { isHole } from '@cinderflow/sparse-files';
 import { isVolumeMeta, type VolumeMeta } from '../volume-meta';
 
 const deflate = promisify(deflateCb);
@@ -208,11 +209,19 @@ export class ChunkedBackupDriver {
 
     const source = await fs.open(sourcePath, 'r');
     try {
+      const { size: sourceSize } = await source.stat();
+      if (sourceSize < sizeBytes) {
+        throw new Error(
+          `${sourcePath} ended at byte ${sourceSize}, before the expected size was read`,
+        );
+      }
       for (let offset = 0, index = 0; offset < sizeBytes; offset += chunkSize, index++) {
         const length = Math.min(chunkSize, sizeBytes - offset);
-        await readFully(source, buffer, length, offset, sourcePath);
-        const data = buffer.subarray(0, length);
-        const zero = data.equals(zeros.subarray(0, length));
+        // A hole (most of a thin volume) is zeros without being read.
+        const hole = isHole(source.fd, offset, offset + length);
+        if (!hole) await readFully(source, buffer, length, offset, sourcePath);
+        const data = hole ? zeros.subarray(0, length) : buffer.subarray(0, length);
+        const zero = hole || data.equals(zeros.subarray(0, length));
         const sha256 = sha256Of(data, zero);
 
         const base = { index, offset, length, sha256 };
@@ -281,6 +290,7 @@ export class ChunkedBackupDriver {
 
     const target = await fs.open(targetPath, 'r+');
     try {
+      const { size: targetSize } = await target.stat();
       for (const record of meta.chunks) {
         const data = await this.resolveChunk(meta, record, chain, zeros);
         const zero = data.equals(zeros.subarray(0, data.length));
@@ -291,7 +301,9 @@ export class ChunkedBackupDriver {
         // not written: the restored volume stays as sparse as the source was.
         const keep =
           zero &&
-          (await readsAsZeros(target, record.offset, current.subarray(0, data.length), zeros));
+          ((record.offset + data.length <= targetSize &&
+            isHole(target.fd, record.offset, record.offset + data.length)) ||
+            (await readsAsZeros(target, record.offset, current.subarray(0, data.length), zeros)));
         if (!keep) await writeFully(target, data, record.offset);
         await progress.update(record.offset + record.length);
       }

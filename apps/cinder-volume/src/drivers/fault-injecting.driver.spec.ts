@@ -124,6 +124,10 @@ class RecordingDriver implements VolumeDriver {
     }
     return { stream: Readable.from(chunks), size: this.bytes.length };
   }
+
+  async copyVolumeData(volume: { id: string }, targetPath: string): Promise<void> {
+    this.calls.push(`copy ${volume.id} ${targetPath}`);
+  }
 }
 
 const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
@@ -331,6 +335,18 @@ describe('FaultInjectingDriver', () => {
     const bytes = await all;
     expect(bytes.length).toBe(inner.bytes.length);
     expect(md5(bytes)).toBe(md5(inner.bytes));
+  });
+
+  it("holds a migration's copy back for readDelayMs before it starts", async () => {
+    jest.useFakeTimers();
+    const inner = new RecordingDriver();
+    const driver = new FaultInjectingDriver(inner, faults({ readDelayMs: 1000 }));
+    const copy = driver.copyVolumeData({ id: 'v' }, '/dev/target');
+    await jest.advanceTimersByTimeAsync(990);
+    expect(inner.calls).toEqual([]);
+    await jest.advanceTimersByTimeAsync(20);
+    await copy;
+    expect(inner.calls).toEqual(['copy v /dev/target']);
   });
 
   it('passes connections through, even when creates are set to fail', async () => {

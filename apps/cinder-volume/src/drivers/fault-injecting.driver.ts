@@ -21,8 +21,8 @@ export interface FaultOptions {
   /** Image data written at most this many bytes a second, to stage a failure mid-download. */
   imageCopyBytesPerSec?: number;
   /**
-   * A pause in a read of a volume's bytes (upload to image) once its first MiB went through, to
-   * make a failure or a crash mid-upload easy to stage.
+   * A pause in a read of a volume's bytes (upload to image) once its first MiB went through, or
+   * before a migration's copy, to make a failure or a crash mid-upload or mid-copy easy to stage.
    */
   readDelayMs?: number;
   random?: () => number;
@@ -142,6 +142,12 @@ export class FaultInjectingDriver implements VolumeDriver {
     // pipeline, not pipe: a reader that gives up (destroys the stream) closes the file too.
     pipeline(read.stream, paused, () => undefined);
     return { stream: paused, size: read.size };
+  }
+
+  async copyVolumeData(volume: Pick<DriverVolume, 'id'>, targetPath: string): Promise<void> {
+    const delayMs = this.faults.readDelayMs ?? 0;
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    return this.inner.copyVolumeData(volume, targetPath);
   }
 }
 

@@ -83,6 +83,12 @@ export interface VolumeDriver {
   readVolume(volume: Pick<DriverVolume, 'id'>): Promise<{ stream: Readable; size: number }>;
 
   /**
+   * Cinder's copy_volume_data, for a generic migration: the volume's bytes into `targetPath`, a
+   * fresh (all-zero) volume of the same size that another backend exported to this host.
+   */
+  copyVolumeData(volume: Pick<DriverVolume, 'id'>, targetPath: string): Promise<void>;
+
+  /**
    * Cinder's copy_image_to_volume for raw data: the volume (made by createVolume) holds the
    * image's bytes from its start, the rest zeros, whatever it held before. Returns the bytes
    * written; data beyond the volume's size is refused (ImageTooBigError).

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { open, readdir, stat, statfs, writeFile } from 'node:fs/promises';
+import { open, readdir, stat, statfs, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileDriver, GiB } from './file.driver';
@@ -429,6 +430,37 @@ describe('FileDriver', () => {
 
     it('refuses a volume that is not there', async () => {
       await expect(driver().readVolume({ id: VOLUME_B })).rejects.toThrow(/ENOENT/);
+    });
+  });
+
+  describe('copyVolumeData', () => {
+    it('copies the data into a fresh target at the same offsets, the holes staying holes', async () => {
+      const d = driver();
+      await d.createVolume({ id: VOLUME_A, size: 2 });
+      const data = randomBytes(3 * 1024 * 1024 + 5);
+      const file = await open(d.pathOf(VOLUME_A), 'r+');
+      await file.write(data, 0, data.length, GiB - 1000);
+      await file.write('tail', 2 * GiB - 4);
+      await file.close();
+      const target = join(dataDir, 'target');
+      await writeFile(target, '');
+      await truncate(target, 2 * GiB);
+
+      await d.copyVolumeData({ id: VOLUME_A }, target);
+      const copy = await open(target, 'r');
+      try {
+        const back = Buffer.alloc(data.length);
+        await copy.read(back, 0, back.length, GiB - 1000);
+        expect(back.equals(data)).toBe(true);
+        const tail = Buffer.alloc(4);
+        await copy.read(tail, 0, 4, 2 * GiB - 4);
+        expect(tail.toString()).toBe('tail');
+        const { size, blocks } = await copy.stat();
+        expect(size).toBe(2 * GiB);
+        expect(blocks * 512).toBeLessThan(8 * 1024 * 1024);
+      } finally {
+        await copy.close();
+      }
     });
   });
 

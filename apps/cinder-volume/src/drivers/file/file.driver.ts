@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import {
   type FileHandle,
   mkdir,
@@ -14,6 +13,7 @@ import {
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { nextData, nextHole, SparseReadStream } from '@cinderflow/sparse-files';
 import {
   type DriverConnection,
   type DriverSnapshot,
@@ -182,16 +182,27 @@ export class FileDriver implements VolumeDriver {
     const file = await open(this.pathOf(volume.id), 'r');
     try {
       const { size } = await file.stat();
-      // The stream owns the descriptor from here on, and closes it at the end or on destroy.
-      const stream = createReadStream('', {
-        fd: file,
-        highWaterMark: 1024 * 1024,
-        ...(size > 0 ? { end: size - 1 } : {}),
-      });
-      return { stream, size };
+      // The stream owns the descriptor from here on, and closes it at the end or on destroy. It
+      // never reads the file's holes (most of a thin volume): they come out as zeros.
+      return { stream: new SparseReadStream(file, size), size };
     } catch (error) {
       await file.close();
       throw error;
+    }
+  }
+
+  async copyVolumeData(volume: Pick<DriverVolume, 'id'>, targetPath: string): Promise<void> {
+    const source = await open(this.pathOf(volume.id), 'r');
+    try {
+      const target = await open(targetPath, 'r+');
+      try {
+        await copyData(source, target);
+        await target.sync();
+      } finally {
+        await target.close();
+      }
+    } finally {
+      await source.close();
     }
   }
 
@@ -320,6 +331,29 @@ async function* blocksOf(data: AsyncIterable<Uint8Array>, size: number): AsyncGe
     }
   }
   if (length > 0) yield Buffer.concat(pending, length);
+}
+
+/**
+ * Copies the data of `source` into `target` at the same offsets; the target's holes stay holes
+ * where the source has them (it reads as zeros there already). Only data extents are read, and
+ * within them all-zero blocks are not written.
+ */
+async function copyData(source: FileHandle, target: FileHandle): Promise<void> {
+  const { size } = await source.stat();
+  const buffer = Buffer.alloc(COPY_BLOCK);
+  let offset = nextData(source.fd, 0);
+  while (offset < size) {
+    const end = Math.min(nextHole(source.fd, offset), size);
+    while (offset < end) {
+      const length = Math.min(COPY_BLOCK, end - offset);
+      const { bytesRead } = await source.read(buffer, 0, length, offset);
+      if (bytesRead === 0) return;
+      const block = buffer.subarray(0, bytesRead);
+      if (!isZero(block)) await writeAll(target, block, offset);
+      offset += bytesRead;
+    }
+    offset = nextData(source.fd, end);
+  }
 }
 
 async function writeAll(file: FileHandle, block: Buffer, offset: number): Promise<void> {

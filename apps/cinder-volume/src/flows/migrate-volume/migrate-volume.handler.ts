@@ -40,8 +40,6 @@ export const MigrateUnlockedWork = defineWork({
 
 type MoveKind = typeof RetypeVolumeWork | typeof MigrateVolumeWork | typeof MigrateUnlockedWork;
 
-const CHUNK = 4 * 1024 * 1024;
-const ZEROS = Buffer.alloc(CHUNK);
 /** The export each side makes for the copy (one per volume, so a rerun reuses it). */
 const MIGRATION_EXPORT = 'migration';
 /**
@@ -50,31 +48,6 @@ const MIGRATION_EXPORT = 'migration';
  * restart cleanup finishes, not a file no row points at.
  */
 export const SOURCE_REMOVAL = 'migrated-volume-source';
-
-/**
- * Copies every non-zero chunk of `from` into `to` (a fresh sparse file of the same size): the
- * host-assisted copy Cinder's generic migration does with both volumes attached.
- */
-async function copyBytes(from: string, to: string): Promise<void> {
-  const source = await open(from, 'r');
-  const target = await open(to, 'r+');
-  try {
-    const buffer = Buffer.alloc(CHUNK);
-    for (let offset = 0; ; offset += CHUNK) {
-      const { bytesRead } = await source.read(buffer, 0, CHUNK, offset);
-      if (bytesRead === 0) break;
-      const chunk = buffer.subarray(0, bytesRead);
-      // Holes stay holes: the target is a fresh sparse file.
-      if (!chunk.equals(ZEROS.subarray(0, bytesRead))) {
-        await target.write(chunk, 0, bytesRead, offset);
-      }
-    }
-    await target.sync();
-  } finally {
-    await source.close();
-    await target.close();
-  }
-}
 
 /**
  * Cinder's generic migration (volume/manager.py migrate_volume → _migrate_volume_generic), on
@@ -168,13 +141,10 @@ export class MigrateVolumeHandler implements OnModuleInit {
           op: 'prepare',
         });
         if (!target.device_path) throw new Error('the destination gave no device path');
-        const source = await this.driver.initializeConnection(
-          { id: row.id },
-          MIGRATION_EXPORT,
-          {},
-          'ro',
-        );
-        await copyBytes(String(source.data.device_path), target.device_path);
+        // Both volumes attached to this host, as Cinder's generic migration does; the driver
+        // copies (copy_volume_data).
+        await this.driver.initializeConnection({ id: row.id }, MIGRATION_EXPORT, {}, 'ro');
+        await this.driver.copyVolumeData({ id: row.id }, target.device_path);
         await this.driver.terminateConnection({ id: row.id }, MIGRATION_EXPORT);
         await this.rpc.call(destination, VolumeRpc.migrationTarget, {
           volume_id: row.id,
