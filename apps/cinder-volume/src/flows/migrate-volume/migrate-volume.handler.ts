@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { backendOf, Destinations, VolumeRpc } from '@cinderflow/contracts';
