@@ -243,6 +243,15 @@ export class Cluster {
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     this.running.set(name, { child, log, logPath });
+    // A service that dies on its own (not through stopService) says why in the test's output:
+    // its log goes with the cluster's work directory.
+    child.once('close', (code, signal) => {
+      if (this.running.get(name)?.child !== child) return;
+      process.stderr.write(
+        `[e2e] ${name} exited by itself (code ${code}, signal ${signal}); its log ends:\n` +
+          `${readLog(logPath).slice(-4000)}\n`,
+      );
+    });
     // Seconds on a quiet machine; far more on a loaded one, where a start is not a failure.
     await this.waitFor(
       () => readLog(logPath).slice(from).includes(readyLine),
