@@ -26,6 +26,8 @@ import { LimitsController } from './limits/limits.controller';
 import { QuotaClassSetsController } from './quota-classes/quota-class-sets.controller';
 import { QuotaSetsController } from './quotas/quota-sets.controller';
 import { ServicesController } from './services/services.controller';
+import { QosSpecsController } from './qos-specs/qos-specs.controller';
+import { QosSpecsService } from './qos-specs/qos-specs.service';
 import { VolumeTypesController } from './types/volume-types.controller';
 import { VolumeTypesService } from './types/volume-types.service';
 import { VersionsController } from './versions/versions.controller';
@@ -46,6 +48,7 @@ export const API_CONTROLLERS = [
   AttachmentsController,
   BackupsController,
   VolumeTypesController,
+  QosSpecsController,
   ServicesController,
   AvailabilityZonesController,
   SchedulerStatsController,
@@ -76,6 +79,7 @@ export class AppModule {
         AttachmentsService,
         BackupsService,
         VolumeTypesService,
+        QosSpecsService,
         AvailabilityZonesService,
         CreateVolumeFlow,
         SnapshotsService,

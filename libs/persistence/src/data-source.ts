@@ -26,6 +26,8 @@ import { SnapshotGlanceMetadata1764810000000 } from './migrations/1764810000000-
 import { Quotas1764900000000 } from './migrations/1764900000000-quotas';
 import { ImageUploadReservations1765000000000 } from './migrations/1765000000000-image-upload-reservations';
 import { ImageUploadReservationEntity } from './entities/image-upload-reservation.entity';
+import { QosSpecs1765400000000 } from './migrations/1765400000000-qos-specs';
+import { QosSpecsEntity } from './entities/qos-specs.entity';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -41,6 +43,7 @@ export const ENTITIES = [
   ImageMemberEntity,
   SnapshotEntity,
   ImageUploadReservationEntity,
+  QosSpecsEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1763800000000,
@@ -55,6 +58,7 @@ export const MIGRATIONS = [
   SnapshotGlanceMetadata1764810000000,
   Quotas1764900000000,
   ImageUploadReservations1765000000000,
+  QosSpecs1765400000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -55,8 +55,9 @@ function view(t: VolumeTypeEntity, caller: RequestContext) {
     ...(allows(caller, 'volume_extension:access_types_extra_specs')
       ? { extra_specs: visibleSpecs(t.extra_specs, caller) }
       : {}),
-    // No QoS specs can be associated with a type yet.
-    ...(allows(caller, 'volume_extension:access_types_qos_specs_id') ? { qos_specs_id: null } : {}),
+    ...(allows(caller, 'volume_extension:access_types_qos_specs_id')
+      ? { qos_specs_id: t.qos_specs_id ?? null }
+      : {}),
   };
 }
 

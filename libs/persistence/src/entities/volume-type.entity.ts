@@ -21,6 +21,10 @@ export class VolumeTypeEntity {
   @Column('jsonb', { default: {} })
   extra_specs!: Record<string, string>;
 
+  /** The QoS spec set associated with the type (at most one). */
+  @Column('uuid', { nullable: true })
+  qos_specs_id?: string | null;
+
   @Column('timestamp', { precision: 6 })
   created_at!: Date;
 

@@ -7,6 +7,7 @@ import {
   applyTransition,
   AttachmentsRepository,
   NOW_UTC,
+  QosSpecsRepository,
   RecordNotFoundError,
   VolumeAttachmentEntity,
   VolumeEntity,
@@ -21,6 +22,35 @@ import { detachAttachment, lockVolume } from './attachments';
 export function legacyExportId(connector: Connector): string {
   const host = typeof connector.host === 'string' && connector.host ? connector.host : 'unknown';
   return `legacy-${host.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+}
+
+/** The limits a front-end QoS may give per GiB (Cinder's tune_opts). */
+const TUNE_OPTS = [
+  'read_iops_sec',
+  'read_bytes_sec',
+  'write_iops_sec',
+  'write_bytes_sec',
+  'total_iops_sec',
+  'total_bytes_sec',
+];
+
+/** `<opt>_per_gb` × size, at least `<opt>_per_gb_min`, at most `<opt>_max`, as `<opt>`. */
+export function perGbSpecs(
+  specs: Record<string, string | number>,
+  sizeGb: number,
+): Record<string, string | number> {
+  for (const option of TUNE_OPTS) {
+    const perGb = specs[`${option}_per_gb`];
+    if (perGb === undefined) continue;
+    const minimum = Number(specs[`${option}_per_gb_min`] ?? 0);
+    const value = Math.max(minimum, Math.trunc(Number(perGb)) * sizeGb);
+    const maximum = Number(specs[`${option}_max`] ?? value);
+    delete specs[`${option}_per_gb_min`];
+    delete specs[`${option}_max`];
+    delete specs[`${option}_per_gb`];
+    specs[option] = Math.min(value, maximum);
+  }
+  return specs;
 }
 
 function modeOf(requested: unknown): 'rw' | 'ro' {
@@ -47,11 +77,9 @@ export class AttachVolumeHandler {
   ): Promise<ConnectionInfo> {
     const attachment = await this.attachment(volumeId, attachmentId);
     const mode = modeOf(attachment.attach_mode ?? connector.mode);
-    const connection = await this.driver.initializeConnection(
-      { id: volumeId },
-      attachmentId,
-      connector,
-      mode,
+    const connection = await this.withQos(
+      await this.volume(volumeId),
+      await this.driver.initializeConnection({ id: volumeId }, attachmentId, connector, mode),
     );
     // The attachments API shows connection_info flattened (Cinder's _connection_create).
     const flat = {
@@ -108,12 +136,32 @@ export class AttachVolumeHandler {
     const volume = await this.volume(volumeId);
     // Cinder's initialize_connection: a readonly volume (os-update_readonly_flag) is reached `ro`.
     const mode = volume.admin_metadata.readonly === 'True' ? 'ro' : modeOf(connector.mode);
-    return this.driver.initializeConnection(
-      { id: volumeId },
-      legacyExportId(connector),
-      connector,
-      mode,
+    return this.withQos(
+      volume,
+      await this.driver.initializeConnection(
+        { id: volumeId },
+        legacyExportId(connector),
+        connector,
+        mode,
+      ),
     );
+  }
+
+  /**
+   * Cinder's _parse_connection_options: `qos_specs` in the connection's data, the specs of the
+   * type's QoS when its consumer is front-end or both (the hypervisor applies them), else null;
+   * `<limit>_per_gb` specs become `<limit>` for the volume's size (within `_per_gb_min` and
+   * `_max`).
+   */
+  private async withQos(volume: VolumeEntity, connection: ConnectionInfo): Promise<ConnectionInfo> {
+    const qos = volume.volume_type_id
+      ? await new QosSpecsRepository(this.dataSource.manager).ofType(volume.volume_type_id)
+      : null;
+    const specs =
+      qos && (qos.consumer === 'front-end' || qos.consumer === 'both')
+        ? perGbSpecs({ ...qos.specs }, volume.size)
+        : null;
+    return { ...connection, data: { ...connection.data, qos_specs: specs } };
   }
 
   async terminateConnection(volumeId: string, connector: Connector): Promise<null> {
