@@ -33,6 +33,7 @@ const NOT_FOUND = {
   volumeType: (id: string) => `Volume type ${id} could not be found.`,
   message: (id: string) => `Message ${id} could not be found.`,
   snapshot: (id: string) => `Snapshot ${id} could not be found.`,
+  qosSpecs: (id: string) => `No such QoS spec ${id}.`,
 };
 type Resource = keyof typeof NOT_FOUND;
 
@@ -266,6 +267,8 @@ interface Route {
   weight?: number;
   /** A request without defects may succeed, as a read may (an idempotent DELETE without id). */
   mayDo?: boolean;
+  /** What an unknown (well-formed) id gets, where Cinder checks something else first. */
+  unknownId?: Expectation;
 }
 
 const volumeTemplate = { volume: { size: 1, name: 'fuzz' } };
@@ -679,6 +682,42 @@ const arbCreateType: BodyGen = fc.oneof(
     {},
     [],
   ),
+);
+
+/** QoS spec creates Cinder refuses (a valid one would be a write). */
+const arbCreateQos: BodyGen = fc.constantFrom(
+  {},
+  { qos_specs: {} },
+  { qos_specs: { name: 1 } },
+  { qos_specs: { name: '' } },
+  { qos_specs: { name: '   ' } },
+  { qos_specs: { name: 'x'.repeat(256) } },
+  { qos_specs: { name: 'q', consumer: 'fast' } },
+  { qos_specs: { name: 'q', consumer: null } },
+  { qos_specs: { name: 'q', iops: 5 } },
+  { qos_specs: { name: 'q', iops: 'v'.repeat(256) } },
+  { qos_specs: { name: 'q' }, extra: 1 },
+  { qos_specs: 'x' },
+  [],
+);
+
+/** `PUT qos-specs/{id}` and `delete_keys` bodies their schemas refuse. */
+const arbSetQos: BodyGen = fc.constantFrom(
+  {},
+  { qos_specs: 'x' },
+  { qos_specs: { 'bad key!': 'v' } },
+  { qos_specs: { k: 1 } },
+  { qos_specs: { k: 'v' }, extra: 1 },
+  [],
+);
+const arbUnsetQos: BodyGen = fc.constantFrom(
+  {},
+  { keys: 'k' },
+  { keys: [1] },
+  { keys: [''] },
+  { keys: ['k', 'k'] },
+  { keys: ['k'], extra: 1 },
+  [],
 );
 
 const arbExtraSpecs: BodyGen = fc.constantFrom(
@@ -1146,6 +1185,22 @@ function routes(fx: Fixtures): Route[] {
       fixtures: () =>
         fc.constant({ id: fx.defaultType, body: arbExtraSpecs, expect: refused('invalid specs') }),
     },
+    // QoS specs (no fixture: every id is unknown or malformed)
+    { method: 'GET', path: 'qos-specs' },
+    { method: 'POST', path: 'qos-specs', body: arbCreateQos },
+    { method: 'GET', path: 'qos-specs/:id', resource: 'qosSpecs' },
+    { method: 'PUT', path: 'qos-specs/:id', resource: 'qosSpecs', body: arbSetQos },
+    { method: 'DELETE', path: 'qos-specs/:id', resource: 'qosSpecs' },
+    { method: 'PUT', path: 'qos-specs/:id/delete_keys', resource: 'qosSpecs', body: arbUnsetQos },
+    { method: 'GET', path: 'qos-specs/:id/associations', resource: 'qosSpecs' },
+    ...['associate', 'disassociate'].map((action): Route => ({
+      method: 'GET',
+      path: `qos-specs/:id/${action}`,
+      resource: 'qosSpecs',
+      // Cinder asks for vol_type_id before it looks the spec up.
+      unknownId: exactly(400, 'no vol_type_id', 'Volume Type id must not be None.'),
+    })),
+    { method: 'GET', path: 'qos-specs/:id/disassociate_all', resource: 'qosSpecs' },
     // the rest
     { method: 'GET', path: 'os-services' },
     { method: 'GET', path: 'os-availability-zone' },
@@ -1567,7 +1622,6 @@ const UNKNOWN_ROUTES: [string, string][] = [
   ['GET', 'snapshots/{uuid}/action'],
   ['DELETE', 'snapshots/{uuid}/metadata'],
   ['GET', 'os-hosts'],
-  ['GET', 'qos-specs'],
   ['POST', 'limits'],
   ['GET', 'groups/detail'],
   ['GET', 'extensions'],
@@ -1741,7 +1795,8 @@ function buildCases(fx: Fixtures, table: Route[]): fc.Arbitrary<Case> {
           otherwise = id.fixture!.expect;
         } else if (id?.kind === 'unknown') {
           otherwise =
-            route.method === 'GET' ? exactly(404, 'an unknown id') : refused('an unknown id');
+            route.unknownId ??
+            (route.method === 'GET' ? exactly(404, 'an unknown id') : refused('an unknown id'));
         } else if (route.method === 'GET' || route.mayDo) {
           otherwise = read('a read');
         } else {
