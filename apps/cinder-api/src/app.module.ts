@@ -26,6 +26,8 @@ import { LimitsController } from './limits/limits.controller';
 import { QuotaClassSetsController } from './quota-classes/quota-class-sets.controller';
 import { QuotaSetsController } from './quotas/quota-sets.controller';
 import { ServicesController } from './services/services.controller';
+import { TransfersController } from './transfers/transfers.controller';
+import { TransfersService } from './transfers/transfers.service';
 import { VolumeTypesController } from './types/volume-types.controller';
 import { VolumeTypesService } from './types/volume-types.service';
 import { VersionsController } from './versions/versions.controller';
@@ -56,6 +58,7 @@ export const API_CONTROLLERS = [
   SnapshotsController,
   SnapshotMetadataController,
   SnapshotActionsController,
+  TransfersController,
 ];
 
 @Module({})
@@ -73,6 +76,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ResourceIdGuard },
         { provide: APP_GUARD, useClass: PolicyGuard },
         VolumesService,
+        TransfersService,
         AttachmentsService,
         BackupsService,
         VolumeTypesService,

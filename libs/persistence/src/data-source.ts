@@ -26,6 +26,8 @@ import { SnapshotGlanceMetadata1764810000000 } from './migrations/1764810000000-
 import { Quotas1764900000000 } from './migrations/1764900000000-quotas';
 import { ImageUploadReservations1765000000000 } from './migrations/1765000000000-image-upload-reservations';
 import { ImageUploadReservationEntity } from './entities/image-upload-reservation.entity';
+import { Transfers1765300000001 } from './migrations/1765300000001-transfers';
+import { TransferEntity } from './entities/transfer.entity';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -41,6 +43,7 @@ export const ENTITIES = [
   ImageMemberEntity,
   SnapshotEntity,
   ImageUploadReservationEntity,
+  TransferEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1763800000000,
@@ -55,6 +58,7 @@ export const MIGRATIONS = [
   SnapshotGlanceMetadata1764810000000,
   Quotas1764900000000,
   ImageUploadReservations1765000000000,
+  Transfers1765300000001,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {
