@@ -195,6 +195,44 @@ describe('volume transfers', () => {
     expect(after.a.gigabytes).toBe(before.a.gigabytes - 1);
   });
 
+  it('create refuses a volume with a snapshot not available (unless no_snapshots); 3.59 pages', async () => {
+    const volumeId = await volume();
+    const snapshotId = await snapshot(volumeId);
+    const reset = await a.post(`snapshots/${snapshotId}/action`, {
+      'os-reset_status': { status: 'error' },
+    });
+    expect(reset.status).toBe(202);
+    const refused = await a.post('volume-transfers', { transfer: { volume_id: volumeId } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.badRequest.message).toBe(
+      `Invalid snapshot: snapshot: ${snapshotId} status must be available`,
+    );
+    expect((await a.get(`volumes/${volumeId}`)).body.volume.status).toBe('available');
+    const first = await a.post('volume-transfers', {
+      transfer: { volume_id: volumeId, no_snapshots: true, name: 'p1' },
+    });
+    expect(first.status).toBe(202);
+    const second = await a.post('volume-transfers', { transfer: { volume_id: await volume() } });
+    const ids = [first.body.transfer.id, second.body.transfer.id];
+
+    // 3.59: newest first by default, marker and limit; before it, oldest first.
+    const v359 = a.withVersion('3.59');
+    const page1 = await v359.get('volume-transfers/detail?limit=1');
+    expect(page1.body.transfers.map((t: { id: string }) => t.id)).toEqual([ids[1]]);
+    expect(page1.body.transfers_links[0].href).toContain(`marker=${ids[1]}`);
+    const page2 = await v359.get(`volume-transfers?limit=1&marker=${ids[1]}`);
+    expect(page2.body.transfers.map((t: { id: string }) => t.id)).toEqual([ids[0]]);
+    const asc = await v359.get('volume-transfers?sort=created_at:asc');
+    expect(asc.body.transfers.map((t: { id: string }) => t.id)).toEqual(ids);
+    expect(
+      (await a.get('os-volume-transfer')).body.transfers.map((t: { id: string }) => t.id),
+    ).toEqual(ids);
+    expect((await a.get('volume-transfers?no_snapshots=true')).body.transfers).toEqual([
+      expect.objectContaining({ id: ids[0] }),
+    ]);
+    for (const id of ids) expect((await a.delete(`volume-transfers/${id}`)).status).toBe(202);
+  });
+
   it('delete gives the volume back; a delete racing an accept has one winner', async () => {
     const volumeId = await volume();
     const first = (await a.post('os-volume-transfer', { transfer: { volume_id: volumeId } })).body

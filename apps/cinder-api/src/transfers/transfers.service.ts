@@ -5,6 +5,7 @@ import type { ApiConfig } from '@cinderflow/config';
 import type { Logger } from '@cinderflow/logging';
 import {
   applyTransition,
+  NOW_UTC,
   OverQuotaError,
   type QuotaEngine,
   RecordNotFoundError,
@@ -157,7 +158,9 @@ export class TransfersService {
     noSnapshots: boolean,
   ): Promise<CreatedTransfer> {
     return this.dataSource.transaction(async (tx) => {
-      const volume = await new VolumesRepository(tx).findLive(volumeId);
+      // FOR UPDATE: a snapshot create in flight (it holds the volume FOR SHARE) finishes first,
+      // so its snapshot is among those checked below.
+      const volume = await new VolumesRepository(tx).lockLive(volumeId);
       if (!volume || (!caller.isAdmin && volume.project_id !== caller.projectId)) {
         throw notFound(NOT_FOUND.volume(volumeId));
       }
@@ -296,7 +299,7 @@ export class TransfersService {
         await tx
           .createQueryBuilder()
           .update(SnapshotEntity)
-          .set({ project_id: caller.projectId, user_id: caller.userId, updated_at: () => 'now()' })
+          .set({ project_id: caller.projectId, user_id: caller.userId, updated_at: () => NOW_UTC })
           .where('id IN (:...ids)', { ids: snapshots.map((s) => s.id) })
           .execute();
       }
