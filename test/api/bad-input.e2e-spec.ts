@@ -34,6 +34,7 @@ const NOT_FOUND = {
   message: (id: string) => `Message ${id} could not be found.`,
   snapshot: (id: string) => `Snapshot ${id} could not be found.`,
   qosSpecs: (id: string) => `No such QoS spec ${id}.`,
+  transfer: (id: string) => `Transfer ${id} could not be found.`,
 };
 type Resource = keyof typeof NOT_FOUND;
 
@@ -868,6 +869,48 @@ const arbSnapshotAction: BodyGen = fc.constantFrom(
 );
 
 /** `POST`/`PUT /volumes/{id}/metadata` bodies Cinder's `create` schema refuses. */
+/** Transfer creates that fail whatever the route and version (a valid one would be a write). */
+const arbCreateTransfer = (fx: Fixtures): BodyGen =>
+  fc.oneof(
+    fc
+      .oneof(
+        arbMalformedId.map((i) => i.decoded),
+        fc.uuid(),
+        fc.constantFrom(1, [], {}, null),
+      )
+      .map((v) => ({ transfer: { volume_id: v } })),
+    fc
+      .constantFrom(1, true, [], {}, '', '   ', 'x'.repeat(256))
+      .map((v) => ({ transfer: { volume_id: fx.available, name: v } })),
+    fc
+      .constantFrom('maybe', 2, [], {}, null)
+      .map((v) => ({ transfer: { volume_id: fx.available, no_snapshots: v } })),
+    fc.constantFrom(
+      // In use: not `available`, at every version.
+      { transfer: { volume_id: fx.inUse } },
+      { transfer: { volume_id: fx.inUse, name: 'fuzz' } },
+      { transfer: { volume_id: fx.available, bogus: 1 } },
+      { transfer: { volume_id: fx.available }, extra: 1 },
+      { transfer: {} },
+      { transfer: null },
+      { transfer: 'x' },
+      {},
+      [],
+    ),
+  );
+
+const arbAcceptTransfer: BodyGen = fc.constantFrom(
+  { accept: { auth_key: 'k' } },
+  { accept: { auth_key: 7 } },
+  { accept: { auth_key: 1.5 } },
+  { accept: { auth_key: null } },
+  { accept: { auth_key: 'k', extra: 1 } },
+  { accept: {} },
+  { accept: null },
+  {},
+  [],
+);
+
 const arbVolumeMetadata: BodyGen = fc.constantFrom(
   {},
   { metadata: 1 },
@@ -1328,6 +1371,20 @@ function routes(fx: Fixtures): Route[] {
             })),
         ),
     },
+    // transfers, on the legacy and the 3.x route
+    ...['os-volume-transfer', 'volume-transfers'].flatMap((base): Route[] => [
+      { method: 'POST', path: base, body: arbCreateTransfer(fx) },
+      { method: 'GET', path: base },
+      { method: 'GET', path: `${base}/detail` },
+      { method: 'GET', path: `${base}/:id`, resource: 'transfer' },
+      { method: 'DELETE', path: `${base}/:id`, resource: 'transfer' },
+      {
+        method: 'POST',
+        path: `${base}/:id/accept`,
+        resource: 'transfer',
+        body: arbAcceptTransfer,
+      },
+    ]),
   ];
 }
 

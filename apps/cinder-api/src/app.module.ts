@@ -28,6 +28,8 @@ import { QuotaSetsController } from './quotas/quota-sets.controller';
 import { ServicesController } from './services/services.controller';
 import { QosSpecsController } from './qos-specs/qos-specs.controller';
 import { QosSpecsService } from './qos-specs/qos-specs.service';
+import { TransfersController } from './transfers/transfers.controller';
+import { TransfersService } from './transfers/transfers.service';
 import { VolumeTypesController } from './types/volume-types.controller';
 import { VolumeTypesService } from './types/volume-types.service';
 import { VersionsController } from './versions/versions.controller';
@@ -59,6 +61,7 @@ export const API_CONTROLLERS = [
   SnapshotsController,
   SnapshotMetadataController,
   SnapshotActionsController,
+  TransfersController,
 ];
 
 @Module({})
@@ -76,6 +79,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ResourceIdGuard },
         { provide: APP_GUARD, useClass: PolicyGuard },
         VolumesService,
+        TransfersService,
         AttachmentsService,
         BackupsService,
         VolumeTypesService,

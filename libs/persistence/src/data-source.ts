@@ -28,6 +28,8 @@ import { ImageUploadReservations1765000000000 } from './migrations/1765000000000
 import { ImageUploadReservationEntity } from './entities/image-upload-reservation.entity';
 import { QosSpecs1765400000000 } from './migrations/1765400000000-qos-specs';
 import { QosSpecsEntity } from './entities/qos-specs.entity';
+import { Transfers1765300000001 } from './migrations/1765300000001-transfers';
+import { TransferEntity } from './entities/transfer.entity';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -44,6 +46,7 @@ export const ENTITIES = [
   SnapshotEntity,
   ImageUploadReservationEntity,
   QosSpecsEntity,
+  TransferEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1763800000000,
@@ -58,6 +61,7 @@ export const MIGRATIONS = [
   SnapshotGlanceMetadata1764810000000,
   Quotas1764900000000,
   ImageUploadReservations1765000000000,
+  Transfers1765300000001,
   QosSpecs1765400000000,
 ];
 

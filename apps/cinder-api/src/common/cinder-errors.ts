@@ -62,5 +62,6 @@ export const NOT_FOUND = {
   volumeType: (id: string) => `Volume type ${id} could not be found.`,
   message: (id: string) => `Message ${id} could not be found.`,
   snapshot: (id: string) => `Snapshot ${id} could not be found.`,
+  transfer: (id: string) => `Transfer ${id} could not be found.`,
   snapshotMetadata: (id: string, key: string) => `Snapshot ${id} has no metadata with key ${key}.`,
 } as const;
