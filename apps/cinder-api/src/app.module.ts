@@ -26,6 +26,7 @@ import { LimitsController } from './limits/limits.controller';
 import { QuotaClassSetsController } from './quota-classes/quota-class-sets.controller';
 import { QuotaSetsController } from './quotas/quota-sets.controller';
 import { ServicesController } from './services/services.controller';
+import { DefaultTypesController } from './types/default-types.controller';
 import { VolumeTypesController } from './types/volume-types.controller';
 import { VolumeTypesService } from './types/volume-types.service';
 import { VersionsController } from './versions/versions.controller';
@@ -46,6 +47,7 @@ export const API_CONTROLLERS = [
   AttachmentsController,
   BackupsController,
   VolumeTypesController,
+  DefaultTypesController,
   ServicesController,
   AvailabilityZonesController,
   SchedulerStatsController,

@@ -26,6 +26,12 @@ import { SnapshotGlanceMetadata1764810000000 } from './migrations/1764810000000-
 import { Quotas1764900000000 } from './migrations/1764900000000-quotas';
 import { ImageUploadReservations1765000000000 } from './migrations/1765000000000-image-upload-reservations';
 import { ImageUploadReservationEntity } from './entities/image-upload-reservation.entity';
+import { VolumeTypeAccess1765100000000 } from './migrations/1765100000000-volume-type-access';
+import {
+  DefaultVolumeTypeEntity,
+  VolumeTypeEncryptionEntity,
+  VolumeTypeProjectEntity,
+} from './entities/volume-type-extras.entity';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -41,6 +47,9 @@ export const ENTITIES = [
   ImageMemberEntity,
   SnapshotEntity,
   ImageUploadReservationEntity,
+  VolumeTypeProjectEntity,
+  VolumeTypeEncryptionEntity,
+  DefaultVolumeTypeEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1763800000000,
@@ -55,6 +64,7 @@ export const MIGRATIONS = [
   SnapshotGlanceMetadata1764810000000,
   Quotas1764900000000,
   ImageUploadReservations1765000000000,
+  VolumeTypeAccess1765100000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -10,6 +10,7 @@ export * from './entities/message.entity';
 export * from './entities/service.entity';
 export * from './entities/snapshot.entity';
 export * from './entities/volume-type.entity';
+export * from './entities/volume-type-extras.entity';
 export * from './entities/volume-attachment.entity';
 export * from './entities/volume.entity';
 export * from './entities/worker.entity';
