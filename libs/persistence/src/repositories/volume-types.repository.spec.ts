@@ -61,4 +61,25 @@ describe('VolumeTypesRepository: who sees private types (Cinder _volume_type_get
     expect(await repo.removeAccess(ids.hidden, 'p3')).toBe(true);
     expect(await repo.removeAccess(ids.hidden, 'p3')).toBe(false);
   });
+
+  it('a deleted type takes its encryption and access rows with it', async () => {
+    await type('doomed', false);
+    await repo.addAccess(ids.doomed, 'p1');
+    await repo.createEncryption({
+      encryption_id: randomUUID(),
+      volume_type_id: ids.doomed,
+      provider: 'luks',
+      cipher: null,
+      key_size: null,
+      control_location: 'front-end',
+      created_at: new Date(),
+      updated_at: null,
+      deleted: false,
+      deleted_at: null,
+    });
+    await repo.softDelete(ids.doomed);
+    expect(await repo.encryption(ids.doomed)).toBeNull();
+    expect(await repo.accessList(ids.doomed)).toEqual([]);
+    expect(await repo.findLive(ids.doomed)).toBeNull();
+  });
 });

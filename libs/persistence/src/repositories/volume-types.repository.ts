@@ -130,8 +130,17 @@ export class VolumeTypesRepository {
     return rows.length > 0;
   }
 
+  /** The type goes with its encryption and access list (Cinder's volume_type_destroy). */
   async softDelete(id: string): Promise<void> {
-    await this.manager.update(VolumeTypeEntity, { id }, { deleted: true });
+    await this.manager.transaction(async (m) => {
+      await m.update(VolumeTypeEntity, { id }, { deleted: true });
+      await m.update(
+        VolumeTypeEncryptionEntity,
+        { volume_type_id: id, deleted: false },
+        { deleted: true, deleted_at: new Date() },
+      );
+      await m.delete(VolumeTypeProjectEntity, { volume_type_id: id });
+    });
   }
 
   accessList(typeId: string): Promise<VolumeTypeProjectEntity[]> {
