@@ -136,5 +136,30 @@ describe('the real cinder CLI: volume types', () => {
     await openstack('volume', 'type', 'unset', '--property', 'k', 'osc-type-2');
     const after = JSON.parse(await openstack('volume', 'type', 'show', 'osc-type-2', '-f', 'json'));
     expect(JSON.stringify(after.properties)).not.toContain('k');
+
+    // An encryption type through openstack (6.0's `volume type set` has no --public/--private).
+    await openstack(
+      'volume',
+      'type',
+      'set',
+      '--encryption-provider',
+      'luks',
+      '--encryption-cipher',
+      'aes-xts-plain64',
+      '--encryption-key-size',
+      '256',
+      '--encryption-control-location',
+      'front-end',
+      'osc-type-2',
+    );
+    const encrypted = JSON.parse(
+      await openstack('volume', 'type', 'show', '--encryption-type', 'osc-type-2', '-f', 'json'),
+    );
+    expect(JSON.stringify(encrypted.encryption)).toContain('aes-xts-plain64');
+    await openstack('volume', 'type', 'unset', '--encryption-type', 'osc-type-2');
+    const plain = JSON.parse(
+      await openstack('volume', 'type', 'show', '--encryption-type', 'osc-type-2', '-f', 'json'),
+    );
+    expect(JSON.stringify(plain.encryption ?? {})).not.toContain('luks');
   });
 });
