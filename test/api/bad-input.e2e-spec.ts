@@ -673,7 +673,11 @@ const arbCreateType: BodyGen = fc.oneof(
       fc.constantFrom('description', 'os-volume-type-access:is_public', 'extra_specs', 'bogus'),
       fc.constantFrom(1, 'yes', [], { 'bad key!': 'v' }, { k: 1 }),
     )
-    .filter(([f, v]) => !(f === 'description' && v === 'yes'))
+    // 'yes' is a description, and a boolean to Cinder's parameter_types.boolean.
+    .filter(
+      ([f, v]) =>
+        !((f === 'description' || f === 'os-volume-type-access:is_public') && v === 'yes'),
+    )
     .map(([f, v]) => ({ volume_type: { name: `fuzz-${f}`, [f]: v } })),
   fc.constantFrom(
     { volume_type: { name: '__DEFAULT__' } },
@@ -730,6 +734,83 @@ const arbExtraSpecs: BodyGen = fc.constantFrom(
   { extra_specs: { k: 'v'.repeat(256) } },
   { extra_specs: { k: 'v' }, extra: 1 },
   [],
+);
+
+/** `PUT /types/{id}` bodies Cinder's update schema refuses, or that change nothing. */
+const arbUpdateType: BodyGen = fc.constantFrom(
+  {},
+  [],
+  { volume_type: {} },
+  { volume_type: null },
+  { volume_type: { name: '' } },
+  { volume_type: { name: '   ' } },
+  { volume_type: { name: 'x'.repeat(256) } },
+  { volume_type: { is_public: 'maybe' } },
+  { volume_type: { description: 1 } },
+  { volume_type: { bogus: 1 } },
+  { volume_type: { name: 'fuzz' }, extra: 1 },
+);
+
+/** `PUT /types/{id}/extra_specs/{key}` (the key in the URL is `:key`): none of them that key. */
+const arbExtraSpecItem: BodyGen = fc.constantFrom(
+  {},
+  [],
+  { other: 'v' },
+  { other: 'v', more: 'w' },
+  { 'bad key!': 'v' },
+  { other: 1 },
+  { other: 'v'.repeat(256) },
+);
+
+/** `POST /types/{id}/action`: malformed access actions, unknown actions. */
+const arbTypeAction: BodyGen = fc.constantFrom(
+  {},
+  [],
+  { addProjectAccess: {} },
+  { addProjectAccess: { project: '' } },
+  { addProjectAccess: { project: 1 } },
+  { addProjectAccess: { project: 'p', extra: 1 } },
+  { removeProjectAccess: null },
+  { removeProjectAccess: { project: 'x'.repeat(256) } },
+  { addProjectAccess: { project: 'p' }, removeProjectAccess: { project: 'p' } },
+  { frobnicate: {} },
+);
+
+/** Encryption bodies the schemas refuse (`key_size` must be int-like). */
+const arbEncryption: BodyGen = fc.constantFrom(
+  {},
+  [],
+  { encryption: 'x' },
+  { encryption: {} },
+  { encryption: { provider: 'luks' } },
+  { encryption: { provider: 'luks', control_location: 'middle' } },
+  { encryption: { provider: 1, control_location: 'front-end' } },
+  { encryption: { provider: 'luks', control_location: 'front-end', key_size: 'big' } },
+  { encryption: { provider: 'luks', control_location: 'front-end', key_size: -1 } },
+  { encryption: { provider: 'luks', control_location: 'front-end' }, extra: 1 },
+);
+const arbEncryptionUpdate: BodyGen = fc.constantFrom(
+  {},
+  [],
+  { encryption: 'x' },
+  { encryption: { control_location: 'middle' } },
+  { encryption: { key_size: 'big' } },
+  { encryption: { key_size: -1 } },
+  { encryption: { cipher: 1 } },
+  { encryption: {}, extra: 1 },
+);
+
+/** `PUT /default-types/{project}` (3.62): malformed, or a type that does not exist. */
+const arbDefaultType: BodyGen = fc.constantFrom(
+  {},
+  [],
+  { default_type: {} },
+  { default_type: null },
+  { default_type: { volume_type: '' } },
+  { default_type: { volume_type: 1 } },
+  { default_type: { volume_type: 'no-such-type' } },
+  { default_type: { volume_type: 'x'.repeat(256) } },
+  { default_type: { volume_type: 'no-such-type', extra: 1 } },
 );
 
 /** `PUT os-quota-sets/{project}` bodies Cinder's `update` schema and its quota_set format refuse. */
@@ -1244,6 +1325,114 @@ function routes(fx: Fixtures): Route[] {
       unknownId: exactly(400, 'no vol_type_id', 'Volume Type id must not be None.'),
     })),
     { method: 'GET', path: 'qos-specs/:id/disassociate_all', resource: 'qosSpecs' },
+    {
+      method: 'PUT',
+      path: 'types/:id',
+      resource: 'volumeType',
+      body: arbUpdateType,
+      fixtures: () =>
+        fc.constant({
+          id: fx.defaultType,
+          body: arbUpdateType,
+          expect: refused('an invalid update'),
+        }),
+    },
+    {
+      method: 'GET',
+      path: 'types/:id/extra_specs/:key',
+      resource: 'volumeType',
+      fixtures: () =>
+        fc.constant({ id: fx.defaultType, expect: exactly(404, 'a spec the type lacks') }),
+    },
+    {
+      method: 'PUT',
+      path: 'types/:id/extra_specs/:key',
+      resource: 'volumeType',
+      body: arbExtraSpecItem,
+      fixtures: () =>
+        fc.constant({
+          id: fx.defaultType,
+          body: arbExtraSpecItem,
+          expect: refused('invalid spec'),
+        }),
+    },
+    {
+      method: 'DELETE',
+      path: 'types/:id/extra_specs/:key',
+      resource: 'volumeType',
+      fixtures: () =>
+        fc.constant({ id: fx.defaultType, expect: refused('a spec of a type in use') }),
+    },
+    {
+      method: 'POST',
+      path: 'types/:id/action',
+      resource: 'volumeType',
+      body: arbTypeAction,
+      fixtures: () =>
+        fc.constant({
+          id: fx.defaultType,
+          body: fc.constant({ addProjectAccess: { project: PROJECT_B } }),
+          expect: exactly(400, 'access to a public type'),
+        }),
+    },
+    {
+      method: 'GET',
+      path: 'types/:id/os-volume-type-access',
+      resource: 'volumeType',
+      fixtures: () =>
+        fc.constant({
+          id: fx.defaultType,
+          expect: exactly(404, 'the access list of a public type'),
+        }),
+    },
+    {
+      method: 'GET',
+      path: 'types/:id/encryption',
+      resource: 'volumeType',
+      fixtures: readFixture([fx.defaultType]),
+    },
+    {
+      method: 'POST',
+      path: 'types/:id/encryption',
+      resource: 'volumeType',
+      body: arbEncryption,
+      fixtures: () =>
+        fc.constant({
+          id: fx.defaultType,
+          body: arbEncryption,
+          expect: refused('invalid encryption'),
+        }),
+    },
+    {
+      method: 'GET',
+      path: 'types/:id/encryption/:key',
+      resource: 'volumeType',
+      fixtures: () =>
+        fc.constant({ id: fx.defaultType, expect: exactly(404, 'a type without encryption') }),
+    },
+    {
+      method: 'PUT',
+      path: 'types/:id/encryption/:encryptionId',
+      resource: 'volumeType',
+      body: arbEncryptionUpdate,
+      fixtures: () =>
+        fc.constant({
+          id: fx.defaultType,
+          body: fc.constant({ encryption: { key_size: 128 } }),
+          expect: refused('encryption of a type in use'),
+        }),
+    },
+    {
+      method: 'DELETE',
+      path: 'types/:id/encryption/:encryptionId',
+      resource: 'volumeType',
+      fixtures: () =>
+        fc.constant({ id: fx.defaultType, expect: refused('encryption of a type in use') }),
+    },
+    { method: 'GET', path: 'default-types' },
+    { method: 'GET', path: 'default-types/:target' },
+    { method: 'PUT', path: 'default-types/:target', body: arbDefaultType },
+    { method: 'DELETE', path: 'default-types/:target', mayDo: true },
     // the rest
     { method: 'GET', path: 'os-services' },
     { method: 'GET', path: 'os-availability-zone' },
@@ -1692,8 +1881,6 @@ const UNKNOWN_ROUTES: [string, string][] = [
   ['DELETE', 'volumes'],
   ['POST', 'volumes/detail'],
   ['POST', 'types/{uuid}'],
-  ['PUT', 'types/{uuid}'],
-  ['GET', 'types/{uuid}/os-volume-type-access'],
   ['DELETE', 'types/{uuid}/extra_specs'],
   ['PUT', 'messages/{uuid}'],
   ['DELETE', 'messages'],
@@ -2058,7 +2245,12 @@ describe('cinder-api: bad input is refused, never a 500, and writes nothing', ()
     attachments: await cluster.sql(
       'SELECT id, attach_status, deleted, volume_id, connector FROM volume_attachment ORDER BY id',
     ),
-    types: await cluster.sql('SELECT id, name, extra_specs, deleted FROM volume_types ORDER BY id'),
+    types: await cluster.sql(
+      'SELECT id, name, description, is_public, extra_specs, deleted FROM volume_types ORDER BY id',
+    ),
+    typeAccess: await cluster.sql('SELECT * FROM volume_type_projects ORDER BY volume_type_id'),
+    encryption: await cluster.sql('SELECT * FROM volume_type_encryption ORDER BY encryption_id'),
+    defaultTypes: await cluster.sql('SELECT * FROM default_volume_types ORDER BY project_id'),
     messages: await cluster.sql('SELECT id FROM messages ORDER BY id'),
     snapshots: await cluster.sql(
       'SELECT id, status, display_name, display_description, metadata, progress, deleted, updated_at FROM snapshots ORDER BY id',

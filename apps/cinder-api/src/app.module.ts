@@ -30,6 +30,7 @@ import { QosSpecsController } from './qos-specs/qos-specs.controller';
 import { QosSpecsService } from './qos-specs/qos-specs.service';
 import { TransfersController } from './transfers/transfers.controller';
 import { TransfersService } from './transfers/transfers.service';
+import { DefaultTypesController } from './types/default-types.controller';
 import { VolumeTypesController } from './types/volume-types.controller';
 import { VolumeTypesService } from './types/volume-types.service';
 import { VersionsController } from './versions/versions.controller';
@@ -51,6 +52,7 @@ export const API_CONTROLLERS = [
   BackupsController,
   VolumeTypesController,
   QosSpecsController,
+  DefaultTypesController,
   ServicesController,
   AvailabilityZonesController,
   SchedulerStatsController,

@@ -30,6 +30,12 @@ import { QosSpecs1765400000000 } from './migrations/1765400000000-qos-specs';
 import { QosSpecsEntity } from './entities/qos-specs.entity';
 import { Transfers1765300000001 } from './migrations/1765300000001-transfers';
 import { TransferEntity } from './entities/transfer.entity';
+import { VolumeTypeAccess1765100000000 } from './migrations/1765100000000-volume-type-access';
+import {
+  DefaultVolumeTypeEntity,
+  VolumeTypeEncryptionEntity,
+  VolumeTypeProjectEntity,
+} from './entities/volume-type-extras.entity';
 
 export const ENTITIES = [
   VolumeEntity,
@@ -47,6 +53,9 @@ export const ENTITIES = [
   ImageUploadReservationEntity,
   QosSpecsEntity,
   TransferEntity,
+  VolumeTypeProjectEntity,
+  VolumeTypeEncryptionEntity,
+  DefaultVolumeTypeEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1763800000000,
@@ -61,6 +70,7 @@ export const MIGRATIONS = [
   SnapshotGlanceMetadata1764810000000,
   Quotas1764900000000,
   ImageUploadReservations1765000000000,
+  VolumeTypeAccess1765100000000,
   Transfers1765300000001,
   QosSpecs1765400000000,
 ];

@@ -12,6 +12,7 @@ export * from './entities/snapshot.entity';
 export * from './entities/transfer.entity';
 export * from './entities/volume-type.entity';
 export * from './entities/qos-specs.entity';
+export * from './entities/volume-type-extras.entity';
 export * from './entities/volume-attachment.entity';
 export * from './entities/volume.entity';
 export * from './entities/worker.entity';

@@ -79,7 +79,7 @@ export class CreateVolumeFlow {
     const requestedType =
       v.volume_type === undefined || v.volume_type === null || v.volume_type === ''
         ? null
-        : await this.types.resolve(v.volume_type);
+        : await this.types.resolve(v.volume_type, caller);
     const snapshot = isGiven(v.snapshot_id) ? await this.findSnapshot(caller, v.snapshot_id) : null;
     const sourceVolume = isGiven(v.source_volid)
       ? await this.findVolume(caller, v.source_volid)
@@ -167,12 +167,12 @@ export class CreateVolumeFlow {
     const type =
       requestedType ??
       (sourceVolume
-        ? await this.types.resolve(sourceVolume.volume_type_id)
+        ? await this.types.resolve(sourceVolume.volume_type_id, caller)
         : snapshot
-          ? await this.types.resolve(snapshot.volume_type_id)
+          ? await this.types.resolve(snapshot.volume_type_id, caller)
           : typeof imageType === 'string' && imageType !== ''
-            ? await this.types.resolve(imageType)
-            : await this.types.resolve(undefined));
+            ? await this.types.resolve(imageType, caller)
+            : await this.types.resolve(undefined, caller));
     // The zone defaults to the source's, and must be the source's (cloned_volume_same_az).
     const sourceZone = sourceVolume?.availability_zone ?? snapshotVolume?.availability_zone;
     const availabilityZone = v.availability_zone ?? sourceZone ?? this.zones.defaultZone();
