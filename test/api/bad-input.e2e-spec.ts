@@ -1587,7 +1587,6 @@ const UNKNOWN_ROUTES: [string, string][] = [
   ['PUT', 'messages/{uuid}'],
   ['DELETE', 'messages'],
   ['POST', 'os-services'],
-  ['PUT', 'os-services/disable'],
   ['DELETE', 'os-availability-zone'],
   ['POST', 'scheduler-stats/get_pools'],
   ['GET', 'scheduler-stats'],

@@ -25,6 +25,7 @@ import { GlanceTasks1764740000000 } from './migrations/1764740000000-glance-task
 import { SnapshotGlanceMetadata1764810000000 } from './migrations/1764810000000-snapshot-glance-metadata';
 import { Quotas1764900000000 } from './migrations/1764900000000-quotas';
 import { ImageUploadReservations1765000000000 } from './migrations/1765000000000-image-upload-reservations';
+import { ServiceReplication1765200000001 } from './migrations/1765200000001-service-replication';
 import { ImageUploadReservationEntity } from './entities/image-upload-reservation.entity';
 
 export const ENTITIES = [
@@ -55,6 +56,7 @@ export const MIGRATIONS = [
   SnapshotGlanceMetadata1764810000000,
   Quotas1764900000000,
   ImageUploadReservations1765000000000,
+  ServiceReplication1765200000001,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

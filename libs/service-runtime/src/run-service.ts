@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { type DynamicModule, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type CommonConfig, ConfigError, loadConfig } from '@cinderflow/config';
-import type { Destination } from '@cinderflow/contracts';
+import { type Destination, Destinations } from '@cinderflow/contracts';
 import { createLogger, type Logger, NestPinoLogger } from '@cinderflow/logging';
 import { AmqpServer, AmqpTopology, PassThroughRpcFilter } from '@cinderflow/messaging';
 import { preflight } from './preflight';
@@ -49,7 +49,10 @@ export async function runService<C extends CommonConfig>(
     },
     url: config.AMQP_URL,
     topology: new AmqpTopology(config.AMQP_PREFIX),
-    destinations: definition.destinations(config),
+    destinations: withOwnQueue(
+      definition.destinations(config),
+      Destinations.service(definition.binary, definition.owner(config)),
+    ),
     prefetch: config.AMQP_PREFETCH,
     owner: definition.owner(config),
     logger,
@@ -64,4 +67,11 @@ export async function runService<C extends CommonConfig>(
   await app.listen();
   logger.info('started');
   return app;
+}
+
+/** The service's own queue (set-log, get-log) joins its destinations unless already there. */
+function withOwnQueue(destinations: Destination[], own: Destination): Destination[] {
+  return destinations.some((d) => d.kind === own.kind && d.name === own.name)
+    ? destinations
+    : [...destinations, own];
 }
