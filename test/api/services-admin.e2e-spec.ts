@@ -68,7 +68,8 @@ describe('os-services: operator actions and their effects', () => {
     });
     expect((await api.get(`os-services?host=${a}`)).body.services[0]).toMatchObject({
       status: 'enabled',
-      disabled_reason: null,
+      // Cinder's enable changes `disabled` alone.
+      disabled_reason: 'maintenance',
     });
     expect((await createOn()).host).toBe(`${a}#a`);
 
@@ -110,7 +111,7 @@ describe('os-services: operator actions and their effects', () => {
       state: 'up',
       updated_at: expect.any(String),
       cluster: null,
-      disabled_reason: null,
+      disabled_reason: 'maintenance',
       replication_status: 'disabled',
       active_backend_id: null,
       frozen: false,

@@ -78,16 +78,16 @@ export class ServiceRegistry {
     disabled: boolean,
     reason?: string | null,
   ): Promise<boolean> {
-    // Enabling clears the reason (Cinder's Service.save on enable); disabling keeps the old
-    // one unless a new one is given.
-    const rows = (await this.dataSource.query(
-      `UPDATE services SET disabled = $3,
-         disabled_reason = CASE WHEN $3 THEN COALESCE($4, disabled_reason) ELSE NULL END
-       WHERE id = (SELECT id FROM services WHERE host = $1 AND "binary" = $2 ORDER BY id LIMIT 1)
-       RETURNING id`,
-      [host, binary, disabled, reason ?? null],
-    )) as [unknown[], number];
-    return rows[1] > 0;
+    // Service.get_by_args: the first service of the binary the host filter matches.
+    const [service] = await this.list({ host, binary });
+    if (!service) return false;
+    // As Cinder's service_update: only a reason given changes it (enable keeps the old one).
+    await this.dataSource.query(
+      `UPDATE services SET disabled = $2, disabled_reason = COALESCE($3, disabled_reason)
+       WHERE id = $1`,
+      [service.id, disabled, reason ?? null],
+    );
+    return true;
   }
 
   /**

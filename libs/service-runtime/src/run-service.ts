@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { type DynamicModule, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type CommonConfig, ConfigError, loadConfig } from '@cinderflow/config';
-import { type Destination, Destinations } from '@cinderflow/contracts';
+import { Binaries, type Destination, Destinations } from '@cinderflow/contracts';
 import { createLogger, type Logger, NestPinoLogger } from '@cinderflow/logging';
 import { AmqpServer, AmqpTopology, PassThroughRpcFilter } from '@cinderflow/messaging';
 import { preflight } from './preflight';
@@ -49,8 +49,7 @@ export async function runService<C extends CommonConfig>(
     },
     url: config.AMQP_URL,
     topology: new AmqpTopology(config.AMQP_PREFIX),
-    destinations: withOwnQueue(
-      definition.destinations(config),
+    destinations: withOwnQueue(definition.binary, definition.destinations(config), () =>
       Destinations.service(definition.binary, definition.owner(config)),
     ),
     prefetch: config.AMQP_PREFETCH,
@@ -69,9 +68,21 @@ export async function runService<C extends CommonConfig>(
   return app;
 }
 
-/** The service's own queue (set-log, get-log) joins its destinations unless already there. */
-function withOwnQueue(destinations: Destination[], own: Destination): Destination[] {
-  return destinations.some((d) => d.kind === own.kind && d.name === own.name)
+/** The Cinder services os-services set-log / get-log reach (the API answers in place). */
+const LOG_BINARIES: string[] = [Binaries.scheduler, Binaries.volume, Binaries.backup];
+
+/**
+ * A Cinder service's own queue (`<binary>.<host>`: set-log, get-log) joins its destinations
+ * unless already there (cinder-volume's and cinder-backup's host queues are the same).
+ */
+function withOwnQueue(
+  binary: string,
+  destinations: Destination[],
+  own: () => Destination,
+): Destination[] {
+  if (!LOG_BINARIES.includes(binary)) return destinations;
+  const queue = own();
+  return destinations.some((d) => d.kind === queue.kind && d.name === queue.name)
     ? destinations
-    : [...destinations, own];
+    : [...destinations, queue];
 }
