@@ -80,8 +80,25 @@ describe('the real cinder and openstack CLIs: services and backends', () => {
       frozen: boolean;
     }[];
     expect(service.frozen).toBe(true);
+    const replication = table(
+      await cinder('service-list', '--binary', 'cinder-volume', '--withreplication', 'True'),
+    );
+    expect(replication).toEqual([
+      expect.objectContaining({
+        Host: host(),
+        Frozen: 'True',
+        'Replication Status': 'disabled',
+        'Active Backend ID': '-',
+      }),
+    ]);
     await cinder('thaw-host', host());
     expect((await api.get(`os-services?host=${host()}`)).body.services[0].frozen).toBe(false);
+    // No backend here replicates: Cinder's refusal.
+    const failover = await cinder('failover-host', host()).then(
+      () => '',
+      (error: { stderr?: string }) => (error.stderr ?? '').trim(),
+    );
+    expect(failover).toContain("must be ['enabled', 'failed-over'] and must be up to failover.");
   });
 
   it('service-set-log and service-get-log (3.32)', async () => {
