@@ -30,6 +30,12 @@ import {
   messageShowBody,
   poolListBody,
   serviceListBody,
+  serviceActionBody,
+  logLevelsBody,
+  hostListBody,
+  hostShowBody,
+  capabilitiesBody,
+  extensionListBody,
   versionsBody,
   volumeCreateOrUpdateBody,
   volumeDetailListBody,
@@ -112,6 +118,14 @@ const SAMPLES: [string, JsonSchema][] = [
   ['volume_type/volume-type-default-response.json', volumeTypeDefaultBody('3.0', true)],
   ['volume_type/volume-type-all-extra-specs-show-response.json', extraSpecsBody(true)],
   ['os-services/v3.49/services-list-response.json', serviceListBody('3.49')],
+  ['os-services/service-enable-response.json', serviceActionBody(false)],
+  ['os-services/service-disable-response.json', serviceActionBody(false)],
+  ['os-services/service-disable-log-reason-response.json', serviceActionBody(true)],
+  ['os-services/v3.32/service-get-log-response.json', logLevelsBody()],
+  ['hosts-list-response.json', hostListBody()],
+  ['hosts-get-response.json', hostShowBody()],
+  ['backend-capabilities-response.json', capabilitiesBody()],
+  ['extensions/extensions-list-response.json', extensionListBody()],
   ['availability-zone-list-response.json', availabilityZoneListBody()],
   ['pools-list-detailed-response.json', poolListBody(true)],
   ['versions/version-show-response.json', versionsBody()],
@@ -446,6 +460,29 @@ describe('response bodies have Cinder shapes, field for field, per microversion'
 
       it('os-services, os-availability-zone, scheduler-stats/get_pools', async () => {
         adminOnly(await api.get('os-services'), 200, serviceListBody(version), 'GET /os-services');
+        const backend = cluster.serviceHost('only');
+        adminOnly(await api.get('os-hosts'), 200, hostListBody(), 'GET /os-hosts');
+        adminOnly(
+          await api.get(`os-hosts/${backend}`),
+          200,
+          hostShowBody(),
+          'GET /os-hosts/{host}',
+        );
+        adminOnly(
+          await api.get(`capabilities/${backend}`),
+          200,
+          capabilitiesBody(),
+          'GET /capabilities/{host}',
+        );
+        check(await api.get('extensions'), 200, extensionListBody(), 'GET /extensions');
+        if (atLeast(version, '3.32')) {
+          adminOnly(
+            await api.request('PUT', 'os-services/get-log', { binary: 'cinder-volume' }),
+            200,
+            logLevelsBody(),
+            'PUT /os-services/get-log',
+          );
+        }
         check(
           await api.get('os-availability-zone'),
           200,

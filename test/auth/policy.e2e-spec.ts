@@ -131,6 +131,14 @@ const refused = (rule: string) => ({
       ['GET', 'os-quota-class-sets/default', undefined, 'volume_extension:quota_classes:get'],
       ['GET', 'os-services', undefined, 'volume_extension:services:index'],
       [
+        'PUT',
+        'os-services/disable',
+        { host: 'nowhere', binary: 'cinder-volume' },
+        'volume_extension:services:update',
+      ],
+      ['GET', 'os-hosts', undefined, 'volume_extension:hosts'],
+      ['GET', 'capabilities/nowhere', undefined, 'volume_extension:capabilities'],
+      [
         'GET',
         'scheduler-stats/get_pools',
         undefined,

@@ -378,6 +378,9 @@ export class Cluster {
       const queues = [
         'cinder-scheduler',
         'cinder-backup',
+        // Each Cinder service's own queue (set-log, get-log; backup's restores and deletes).
+        'cinder-scheduler.e2e-host',
+        'cinder-backup.e2e-host',
         'cinderflow.dead-letter',
         'glance-task-worker',
         ...this.backends.map((b) => `cinder-volume.${this.serviceHost(b.name)}`),

@@ -25,6 +25,10 @@ import { SchedulerStatsController } from './scheduler-stats/scheduler-stats.cont
 import { LimitsController } from './limits/limits.controller';
 import { QuotaClassSetsController } from './quota-classes/quota-class-sets.controller';
 import { QuotaSetsController } from './quotas/quota-sets.controller';
+import { CapabilitiesController } from './services/capabilities.controller';
+import { ExtensionsController } from './services/extensions.controller';
+import { HostsController } from './services/hosts.controller';
+import { ResourceFiltersController } from './services/resource-filters.controller';
 import { ServicesController } from './services/services.controller';
 import { QosSpecsController } from './qos-specs/qos-specs.controller';
 import { QosSpecsService } from './qos-specs/qos-specs.service';
@@ -54,6 +58,10 @@ export const API_CONTROLLERS = [
   QosSpecsController,
   DefaultTypesController,
   ServicesController,
+  HostsController,
+  CapabilitiesController,
+  ExtensionsController,
+  ResourceFiltersController,
   AvailabilityZonesController,
   SchedulerStatsController,
   LimitsController,

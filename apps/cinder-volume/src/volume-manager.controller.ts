@@ -209,6 +209,11 @@ export class VolumeManagerController implements OnApplicationBootstrap {
     return this.capabilities.report();
   }
 
+  @RpcHandler(VolumeRpc.getCapabilities)
+  onGetCapabilities(): Promise<Record<string, unknown>> {
+    return this.capabilities.withProperties();
+  }
+
   @RpcHandler(VolumeRpc.attachmentUpdate)
   onAttachmentUpdate(
     @Payload() m: { volume_id: string; attachment_id: string; connector: Connector },

@@ -7,3 +7,4 @@ export * from './volume/volume.rpc';
 export * from './backup/backup.rpc';
 export * from './backup/backup-record';
 export * from './glance/task.rpc';
+export * from './service/service.rpc';

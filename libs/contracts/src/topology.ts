@@ -36,6 +36,14 @@ export const Destinations = {
     kind: 'queue',
     name: `${Binaries.backup}.${host}`,
   }),
+  /**
+   * One service's own queue, `<binary>.<host>` (Cinder's topic.host): the same queue as
+   * volume(host) and backupHost(host) for those binaries.
+   */
+  service: (binary: string, host: string): Destination => ({
+    kind: 'queue',
+    name: `${binary}.${host}`,
+  }),
 } as const;
 
 /** `host@backend#pool` → `host@backend`, Cinder's volume_utils.extract_host(level='backend'). */

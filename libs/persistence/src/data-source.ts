@@ -25,6 +25,7 @@ import { GlanceTasks1764740000000 } from './migrations/1764740000000-glance-task
 import { SnapshotGlanceMetadata1764810000000 } from './migrations/1764810000000-snapshot-glance-metadata';
 import { Quotas1764900000000 } from './migrations/1764900000000-quotas';
 import { ImageUploadReservations1765000000000 } from './migrations/1765000000000-image-upload-reservations';
+import { ServiceReplication1765200000001 } from './migrations/1765200000001-service-replication';
 import { ImageUploadReservationEntity } from './entities/image-upload-reservation.entity';
 import { QosSpecs1765400000000 } from './migrations/1765400000000-qos-specs';
 import { QosSpecsEntity } from './entities/qos-specs.entity';
@@ -71,6 +72,7 @@ export const MIGRATIONS = [
   Quotas1764900000000,
   ImageUploadReservations1765000000000,
   VolumeTypeAccess1765100000000,
+  ServiceReplication1765200000001,
   Transfers1765300000001,
   QosSpecs1765400000000,
 ];

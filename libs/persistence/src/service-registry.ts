@@ -45,13 +45,69 @@ export class ServiceRegistry {
     );
   }
 
+  /**
+   * Services, oldest first. `host` matches as Cinder's _filter_host: with a `#` exactly, with an
+   * `@` that backend and its pools, otherwise that host, its backends and pools.
+   */
   list(filter: { host?: string; binary?: string } = {}): Promise<ServiceEntity[]> {
-    return this.dataSource.getRepository(ServiceEntity).find({
-      where: {
-        ...(filter.host ? { host: filter.host } : {}),
-        ...(filter.binary ? { binary: filter.binary } : {}),
-      },
-      order: { id: 'ASC' },
-    });
+    const query = this.dataSource
+      .getRepository(ServiceEntity)
+      .createQueryBuilder('s')
+      .orderBy('s.id', 'ASC');
+    if (filter.binary) query.andWhere('s.binary = :binary', { binary: filter.binary });
+    if (filter.host) {
+      const host = filter.host;
+      const like = (suffix: string) => `${host.replace(/[\\%_]/g, (c) => `\\${c}`)}${suffix}`;
+      if (host.includes('#')) query.andWhere('s.host = :host', { host });
+      else if (host.includes('@'))
+        query.andWhere('(s.host = :host OR s.host LIKE :pools)', { host, pools: like('#%') });
+      else
+        query.andWhere('(s.host = :host OR s.host LIKE :backends OR s.host LIKE :pools)', {
+          host,
+          backends: like('@%'),
+          pools: like('#%'),
+        });
+    }
+    return query.getMany();
+  }
+
+  /** Enable or disable one service (os-services enable/disable); false when there is none. */
+  async setDisabled(
+    host: string,
+    binary: string,
+    disabled: boolean,
+    reason?: string | null,
+  ): Promise<boolean> {
+    // Service.get_by_args: the first service of the binary the host filter matches.
+    const [service] = await this.list({ host, binary });
+    if (!service) return false;
+    // As Cinder's service_update: only a reason given changes it (enable keeps the old one).
+    await this.dataSource.query(
+      `UPDATE services SET disabled = $2, disabled_reason = COALESCE($3, disabled_reason)
+       WHERE id = $1`,
+      [service.id, disabled, reason ?? null],
+    );
+    return true;
+  }
+
+  /**
+   * freeze/thaw: flip `frozen` of the cinder-volume services of this host (or backend) from
+   * `expected`, as Cinder's conditional update; answers which hosts changed and which did not.
+   */
+  async setFrozen(
+    host: string,
+    expected: boolean,
+  ): Promise<{ changed: string[]; unchanged: string[] }> {
+    const services = await this.list({ host, binary: 'cinder-volume' });
+    const changed: string[] = [];
+    const unchanged: string[] = [];
+    for (const s of services) {
+      const result = (await this.dataSource.query(
+        `UPDATE services SET frozen = $2 WHERE id = $1 AND frozen = $3 RETURNING id`,
+        [s.id, !expected, expected],
+      )) as [unknown[], number];
+      (result[1] > 0 ? changed : unchanged).push(s.host);
+    }
+    return { changed, unchanged };
   }
 }

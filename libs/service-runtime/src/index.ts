@@ -11,3 +11,4 @@ export * from './service-runtime.module';
 export * from './manager-work';
 export * from './health.controller';
 export * from './http-requests';
+export * from './log-levels.controller';

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { type DynamicModule, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type CommonConfig, ConfigError, loadConfig } from '@cinderflow/config';
-import type { Destination } from '@cinderflow/contracts';
+import { Binaries, type Destination, Destinations } from '@cinderflow/contracts';
 import { createLogger, type Logger, NestPinoLogger } from '@cinderflow/logging';
 import { AmqpServer, AmqpTopology, PassThroughRpcFilter } from '@cinderflow/messaging';
 import { preflight } from './preflight';
@@ -49,7 +49,9 @@ export async function runService<C extends CommonConfig>(
     },
     url: config.AMQP_URL,
     topology: new AmqpTopology(config.AMQP_PREFIX),
-    destinations: definition.destinations(config),
+    destinations: withOwnQueue(definition.binary, definition.destinations(config), () =>
+      Destinations.service(definition.binary, definition.owner(config)),
+    ),
     prefetch: config.AMQP_PREFETCH,
     owner: definition.owner(config),
     logger,
@@ -64,4 +66,23 @@ export async function runService<C extends CommonConfig>(
   await app.listen();
   logger.info('started');
   return app;
+}
+
+/** The Cinder services os-services set-log / get-log reach (the API answers in place). */
+const LOG_BINARIES: string[] = [Binaries.scheduler, Binaries.volume, Binaries.backup];
+
+/**
+ * A Cinder service's own queue (`<binary>.<host>`: set-log, get-log) joins its destinations
+ * unless already there (cinder-volume's and cinder-backup's host queues are the same).
+ */
+function withOwnQueue(
+  binary: string,
+  destinations: Destination[],
+  own: () => Destination,
+): Destination[] {
+  if (!LOG_BINARIES.includes(binary)) return destinations;
+  const queue = own();
+  return destinations.some((d) => d.kind === queue.kind && d.name === queue.name)
+    ? destinations
+    : [...destinations, queue];
 }

@@ -4,6 +4,7 @@ import type { Logger } from '@cinderflow/logging';
 import type { ServiceIdentity } from '@cinderflow/persistence';
 import { CoreModule } from './core.module';
 import { DatabaseModule } from './database.module';
+import { LogLevelsController } from './log-levels.controller';
 import { OutboxModule } from './outbox.module';
 import { ServiceLifecycle } from './service-lifecycle';
 import { SERVICE_IDENTITY } from './tokens';
@@ -34,6 +35,8 @@ export class ServiceRuntimeModule {
       providers: identity
         ? [{ provide: SERVICE_IDENTITY, useValue: identity }, ServiceLifecycle]
         : [],
+      // A registered service answers set-log / get-log on its own queue (see runService).
+      controllers: identity ? [LogLevelsController] : [],
     };
   }
 }

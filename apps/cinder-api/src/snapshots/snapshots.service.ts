@@ -32,6 +32,7 @@ import type { ListParams } from '../common/list-params';
 import { quotaEngineOf } from '../common/quota';
 import { overQuotaFault } from '../common/quota-errors';
 import { scopeOf } from '../common/scope';
+import { assertNotFrozen } from '../common/frozen';
 import { authorize } from '../common/policy';
 import { parseMetadataFilter } from '../volumes/volumes.service';
 
@@ -143,6 +144,7 @@ export class SnapshotsService {
         throw notFound(NOT_FOUND.volume(volumeId));
       }
       authorize(caller, 'volume:create_snapshot', volume);
+      if (volume.host) await assertNotFrozen(tx, volume.host);
       checkSnapshottable(volume);
       const valid = request.allowInUse ? ['available', 'in-use'] : ['available'];
       if (!valid.includes(volume.status)) {
@@ -221,6 +223,8 @@ export class SnapshotsService {
    */
   async delete(caller: RequestContext, id: string, force: boolean): Promise<void> {
     const snapshot = await this.get(caller, id, 'volume:delete_snapshot');
+    const owner = await this.repo().volumeOf(snapshot);
+    if (owner?.host) await assertNotFrozen(this.dataSource, owner.host);
     const event: SnapshotEvent = force ? 'force_delete' : 'delete';
     try {
       await this.dataSource.transaction(async (tx) => {

@@ -26,6 +26,7 @@ import {
 } from '../common/cinder-errors';
 import { checkBody } from '../common/input-checks';
 import type { ListParams } from '../common/list-params';
+import { assertNotFrozen } from '../common/frozen';
 import { authorize } from '../common/policy';
 import { scopeOf } from '../common/scope';
 import type { UpdateVolumeBody } from './volume.schemas';
@@ -161,6 +162,8 @@ export class VolumesService {
     rules = ['volume:delete'],
   ): Promise<void> {
     const volume = await this.get(caller, id, ...rules);
+    // Cinder checks before its conditional update; a volume on no backend is never frozen.
+    if (volume.host) await assertNotFrozen(this.dataSource, volume.host);
     const event = force ? 'force_delete' : 'delete';
     try {
       await this.dataSource.transaction(async (tx) => {

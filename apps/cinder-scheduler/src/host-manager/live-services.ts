@@ -6,7 +6,8 @@ import { isServiceUp, ServiceRegistry } from '@cinderflow/persistence';
 const RECENT_FACTOR = 10;
 
 /**
- * The enabled cinder-volume services whose heartbeat is fresh (`live`), and those whose
+ * The enabled, unfrozen cinder-volume services (Cinder's host manager asks for
+ * `disabled: False, frozen: False`) whose heartbeat is fresh (`live`), and those whose
  * heartbeat went stale only recently (`recentlyDown`: within ten down-times). After a database
  * or broker outage every heartbeat may be stale for a few seconds; those backends are worth
  * waiting for, one silent for hours is not.
@@ -17,7 +18,7 @@ export async function volumeServicesByLiveness(
 ): Promise<{ live: Set<string>; recentlyDown: Set<string> }> {
   const now = new Date();
   const services = await new ServiceRegistry(dataSource).list({ binary: Binaries.volume });
-  const enabled = services.filter((s) => !s.disabled);
+  const enabled = services.filter((s) => !s.disabled && !s.frozen);
   return {
     live: new Set(enabled.filter((s) => isServiceUp(s, now, downTimeS)).map((s) => s.host)),
     recentlyDown: new Set(

@@ -42,6 +42,16 @@ export const VolumeRpc = {
   deleteVolume: castMethod('delete_volume', z.object({ volume_id: volumeId })),
   /** scheduler → every cinder-volume (fanout): report capabilities now. */
   publishServiceCapabilities: castMethod('publish_service_capabilities', z.object({})),
+  /**
+   * API → one cinder-volume (GET /capabilities/{host}): what the backend reports, with the
+   * `properties` Cinder's drivers add (init_capabilities).
+   */
+  getCapabilities: callMethod(
+    'get_capabilities',
+    z.object({ discover: z.boolean() }),
+    z.record(z.unknown()),
+    10_000,
+  ),
 
   // Attach and detach are calls, as in Cinder's rpcapi: the API answers with their result.
   /** Export the volume to a connector and record it on the attachment (attachments API). */

@@ -27,6 +27,19 @@ export class ServiceEntity {
   @Column('varchar', { length: 255, nullable: true })
   disabled_reason!: string | null;
 
+  /** freeze-host: the backend refuses management operations until thaw-host. */
+  @Column('boolean', { default: false })
+  frozen!: boolean;
+
+  @Column('varchar', { length: 255, nullable: true })
+  active_backend_id!: string | null;
+
+  @Column('varchar', { length: 36, default: 'disabled' })
+  replication_status!: string;
+
+  @Column('varchar', { length: 255, nullable: true })
+  cluster_name!: string | null;
+
   @Column('timestamp', { precision: 6 })
   created_at!: Date;
 
