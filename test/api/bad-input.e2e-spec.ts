@@ -19,7 +19,7 @@ import { Cluster } from '../support/cluster';
  */
 
 const SEED = 20_261_201;
-const REQUESTS = 4000;
+const REQUESTS = 6000;
 const CONCURRENCY = 8;
 
 const UUID = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
