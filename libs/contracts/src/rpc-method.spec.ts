@@ -23,8 +23,8 @@ describe('castMethod / callMethod', () => {
   });
 });
 
-// Cinder's rpcapi: the create/delete path is casts; get_pools and everything attach/detach
-// (whose answer the API returns) are calls.
+// Cinder's rpcapi: the create/delete path is casts; get_pools, get_capabilities and everything
+// attach/detach (whose answer the API returns) are calls.
 const CALLS = [
   'SchedulerRpc.getPools',
   'VolumeRpc.attachmentUpdate',
@@ -36,6 +36,7 @@ const CALLS = [
   'VolumeRpc.initializeConnectionSnapshot',
   'VolumeRpc.terminateConnectionSnapshot',
   'VolumeRpc.migrationTarget',
+  'VolumeRpc.getCapabilities',
 ];
 
 describe('how each RPC method is sent', () => {
@@ -64,6 +65,7 @@ describe('how each RPC method is sent', () => {
       'create_volume',
       'delete_volume',
       'publish_service_capabilities',
+      'get_capabilities',
       'attachment_update',
       'attachment_delete',
       'initialize_connection',
