@@ -149,8 +149,11 @@ export async function uploadImageData(
       ? request.source.pipe(new ReservingReader(dataSource, limits, { imageId, host }, reserved))
       : request.source;
   if (source !== request.source) {
-    // A failing client body fails the upload through the reader, as it would unwrapped.
+    // A failing client body fails the upload through the reader, as it would unwrapped; the
+    // store's pipeline reads the reader's error (it may come before the pipeline listens, which
+    // must not crash the process).
     request.source.once('error', (error) => source.destroy(error));
+    source.on('error', () => undefined);
   }
   let stored: StoredData;
   try {

@@ -20,6 +20,10 @@ export class ClientDisconnectedError extends Error {
  */
 export function uploadBody(req: Request): Readable {
   const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+  // The upload reads the body only after some awaits (the image, the quota): a client gone
+  // before then errors it with no reader listening, which would crash the process. Whoever
+  // reads it later (a pipeline) finds it errored and fails with that error.
+  body.on('error', () => undefined);
   const disconnected = () => {
     if (!req.complete) body.destroy(new ClientDisconnectedError());
   };
