@@ -244,9 +244,11 @@ export class Cluster {
     child.stderr?.pipe(log);
     this.running.set(name, { child, log, logPath });
     // A service that dies on its own (not through stopService) says why in the test's output:
-    // its log goes with the cluster's work directory.
+    // its log goes with the cluster's work directory. (One that never started says so through
+    // the start's own error.)
+    let started = false;
     child.once('close', (code, signal) => {
-      if (this.running.get(name)?.child !== child) return;
+      if (!started || this.running.get(name)?.child !== child) return;
       process.stderr.write(
         `[e2e] ${name} exited by itself (code ${code}, signal ${signal}); its log ends:\n` +
           `${readLog(logPath).slice(-4000)}\n`,
@@ -259,6 +261,7 @@ export class Cluster {
       () => `${name} did not start:\n${readLog(logPath).slice(-3000)}`,
       () => child.exitCode !== null,
     );
+    started = true;
   }
 
   /** Whether a service started by this cluster is still running (did not crash). */
