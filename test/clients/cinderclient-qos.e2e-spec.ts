@@ -1,11 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- API bodies are JSON the test picks apart */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { ApiClient } from '../support/api-client';
 import { Cluster } from '../support/cluster';
 import { CLI_PROJECT, cinderCli, properties, requireCinderCli, table } from '../support/cinder-cli';
-import { OPENSTACK } from '../support/openstack-cli';
+import { openstackNoauth } from '../support/openstack-cli';
 
 /**
  * Issue 14, "QoS specs: create/list/show/delete, set/unset keys, associate/disassociate with
@@ -221,24 +219,7 @@ describe('QoS specs (qos-specs)', () => {
   });
 
   it('the real openstack CLI: volume qos create, list, show, set, unset, associate, disassociate, delete', async () => {
-    const openstack = async (...args: string[]) =>
-      (
-        await promisify(execFile)(
-          OPENSTACK,
-          [
-            '--os-auth-type',
-            'admin_token',
-            '--os-endpoint',
-            `${cluster.apiUrl}/v3/${CLI_PROJECT}`,
-            '--os-token',
-            `cli-user:${CLI_PROJECT}`,
-            '--os-volume-api-version',
-            '3',
-            ...args,
-          ],
-          { env: { PATH: '/usr/bin:/bin', HOME: cluster.workDir, LANG: 'C.UTF-8' } },
-        )
-      ).stdout;
+    const openstack = openstackNoauth(cluster, { project: CLI_PROJECT });
     const json = async (...args: string[]) => JSON.parse(await openstack(...args, '-f', 'json'));
     const created = await json(
       'volume',

@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { ApiClient } from '../support/api-client';
 import { Cluster } from '../support/cluster';
 import { CLI_PROJECT, cinderCli, requireCinderCli, table } from '../support/cinder-cli';
-import { OPENSTACK, requireOpenstackCli } from '../support/openstack-cli';
+import { openstackNoauth, requireOpenstackCli } from '../support/openstack-cli';
 
 /** The real clients' service and backend commands (issue 14, "Services and backends"). */
 describe('the real cinder and openstack CLIs: services and backends', () => {
@@ -12,28 +10,7 @@ describe('the real cinder and openstack CLIs: services and backends', () => {
   let api: ApiClient;
   const host = () => cluster.serviceHost('cli');
 
-  /** python-openstackclient with keystoneauth's admin_token: a fixed endpoint and token. */
-  const openstack = async (...args: string[]): Promise<string> => {
-    const { stdout } = await promisify(execFile)(
-      '/bin/sh',
-      [
-        '-c',
-        'exec "$0" "$@" <&-',
-        OPENSTACK,
-        '--os-auth-type',
-        'admin_token',
-        '--os-endpoint',
-        `${cluster.apiUrl}/v3/${CLI_PROJECT}`,
-        '--os-token',
-        `cli-user:${CLI_PROJECT}`,
-        '--os-volume-api-version',
-        '3',
-        ...args,
-      ],
-      { env: { PATH: '/usr/bin:/bin', HOME: cluster.workDir, LANG: 'C.UTF-8' }, timeout: 60_000 },
-    );
-    return stdout;
-  };
+  const openstack = openstackNoauth(cluster, { project: CLI_PROJECT });
 
   beforeAll(async () => {
     requireCinderCli();

@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { ApiClient } from '../support/api-client';
 import {
   cinderCli,
@@ -10,7 +8,7 @@ import {
   table,
 } from '../support/cinder-cli';
 import { Cluster } from '../support/cluster';
-import { OPENSTACK } from '../support/openstack-cli';
+import { OPENSTACK, openstackNoauth } from '../support/openstack-cli';
 
 const OTHER = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 
@@ -83,32 +81,8 @@ describe('the real cinder and openstack CLIs: volume transfers', () => {
   (existsSync(OPENSTACK) ? it : it.skip)(
     'openstack volume transfer request create, list, show, accept, delete',
     async () => {
-      const openstack =
-        (project: string) =>
-        async (...args: string[]) => {
-          const { stdout } = await promisify(execFile)(
-            '/bin/sh',
-            [
-              '-c',
-              'exec "$0" "$@" <&-',
-              OPENSTACK,
-              '--os-auth-type',
-              'admin_token',
-              '--os-endpoint',
-              `${cluster.apiUrl}/v3/${project}`,
-              '--os-token',
-              `osc-user:${project}`,
-              '--os-volume-api-version',
-              '3.55',
-              ...args,
-            ],
-            {
-              env: { PATH: '/usr/bin:/bin', HOME: cluster.workDir, LANG: 'C.UTF-8' },
-              timeout: 60_000,
-            },
-          );
-          return stdout;
-        };
+      const openstack = (project: string) =>
+        openstackNoauth(cluster, { project, user: 'osc-user', volumeApiVersion: '3.55' });
       const mine = openstack(PROJECT);
       const theirs = openstack(OTHER);
       const json = async <T = Record<string, string>>(

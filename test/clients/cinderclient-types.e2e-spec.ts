@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Cluster } from '../support/cluster';
 import { CLI_PROJECT, cinderCli, properties, requireCinderCli, table } from '../support/cinder-cli';
-import { OPENSTACK, requireOpenstackCli } from '../support/openstack-cli';
+import { openstackNoauth, requireOpenstackCli } from '../support/openstack-cli';
 
 const OTHER_PROJECT = '0123456789abcdef0123456789abcdef';
 
@@ -13,26 +11,7 @@ const OTHER_PROJECT = '0123456789abcdef0123456789abcdef';
 describe('the real cinder CLI: volume types', () => {
   const cluster = new Cluster([{ name: 'cli', capacityGb: 100 }]);
   const cinder = cinderCli(cluster);
-  /** openstack without Keystone: a fixed token (noauth's `user:project`) and the endpoint. */
-  const openstack = async (...args: string[]): Promise<string> => {
-    const { stdout } = await promisify(execFile)(
-      '/bin/sh',
-      [
-        '-c',
-        'exec "$0" "$@" <&-',
-        OPENSTACK,
-        '--os-auth-type',
-        'admin_token',
-        '--os-token',
-        `cli-user:${CLI_PROJECT}`,
-        '--os-endpoint',
-        `${cluster.apiUrl}/v3/${CLI_PROJECT}`,
-        ...args,
-      ],
-      { env: { PATH: '/usr/bin:/bin', HOME: cluster.workDir, LANG: 'C.UTF-8' }, timeout: 60_000 },
-    );
-    return stdout;
-  };
+  const openstack = openstackNoauth(cluster, { project: CLI_PROJECT });
 
   beforeAll(async () => {
     requireCinderCli();

@@ -75,3 +75,36 @@ export function openstackCli(cloudsYaml: string, home: string) {
       ),
   };
 }
+
+/**
+ * python-openstackclient against cinder-api without Keystone: keystoneauth's `admin_token`
+ * plugin with a fixed endpoint (the project's) and a noauth token (`user:project`). Stdin
+ * closed, as above.
+ */
+export function openstackNoauth(
+  cluster: { apiUrl: string; workDir: string },
+  options: { project: string; user?: string; volumeApiVersion?: string },
+) {
+  const { project, user = 'cli-user', volumeApiVersion = '3' } = options;
+  return async (...args: string[]): Promise<string> => {
+    const { stdout } = await promisify(execFile)(
+      '/bin/sh',
+      [
+        '-c',
+        'exec "$0" "$@" <&-',
+        OPENSTACK,
+        '--os-auth-type',
+        'admin_token',
+        '--os-endpoint',
+        `${cluster.apiUrl}/v3/${project}`,
+        '--os-token',
+        `${user}:${project}`,
+        '--os-volume-api-version',
+        volumeApiVersion,
+        ...args,
+      ],
+      { env: { PATH: '/usr/bin:/bin', HOME: cluster.workDir, LANG: 'C.UTF-8' }, timeout: 60_000 },
+    );
+    return stdout;
+  };
+}
